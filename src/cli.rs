@@ -1,0 +1,71 @@
+//! The command line: clap types only, no behaviour. `main.rs` parses, `cmd/` runs.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Watch one process and warn before it crashes.
+///
+/// `healthtop -p PID` opens the terminal UI on PID. The subcommands print one-shot reports,
+/// stacks, runtime dumps and snapshot bundles.
+#[derive(Debug, Parser)]
+#[command(name = "healthtop", version, about, long_about = None, after_help = exit_codes_help())]
+pub struct Cli {
+    /// Process to watch (opens the terminal UI).
+    #[arg(short, long, value_name = "PID")]
+    pub pid: Option<String>,
+    /// Time between samples.
+    #[arg(short, long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a health report of one process (once, or after watching it for a while).
+    Report(ReportArgs),
+    /// Start healthtop's own misbehaving demo target and watch it.
+    Demo(DemoArgs),
+    /// Run the demo target itself (used by `healthtop demo`).
+    #[command(hide = true)]
+    DemoTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Process to report on.
+    #[arg(short, long, value_name = "PID")]
+    pub pid: String,
+    /// Print one JSON object (schema healthtop.report/1) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Print one report on the demo target and exit instead of opening the UI.
+    #[arg(long)]
+    pub report: bool,
+}
+
+/// Parses `500ms`, `1s`, `2m`, `1h30m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration =
+        humantime::parse_duration(text).map_err(|e| format!("{e} (try 500ms, 1s, 2m)"))?;
+    if duration.is_zero() {
+        return Err("must be more than zero".to_string());
+    }
+    Ok(duration)
+}
+
+fn exit_codes_help() -> String {
+    let mut text = String::from("Exit codes:\n");
+    for (code, meaning) in crate::exit::ExitCode::ALL {
+        text.push_str(&format!("  {}  {meaning}\n", code.code()));
+    }
+    text
+}

@@ -1,0 +1,60 @@
+//! Units for humans: bytes, durations, counts. Shared by the report, the views and the bundle.
+//!
+//! May import: nothing else in the crate.
+
+use std::time::Duration;
+
+/// `1536` → `1.5 KiB`; exact below 1 KiB.
+pub fn bytes(value: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    if value < 1024 {
+        return format!("{value} B");
+    }
+    let mut scaled = value as f64;
+    let mut unit = 0;
+    while scaled >= 1024.0 && unit < UNITS.len() - 1 {
+        scaled /= 1024.0;
+        unit += 1;
+    }
+    format!("{scaled:.1} {}", UNITS[unit])
+}
+
+/// `3725s` → `1h 2m`; `59s` → `59s`; short and stable for a tired reader.
+pub fn duration(value: Duration) -> String {
+    let secs = value.as_secs();
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3599 => format!("{}m {}s", secs / 60, secs % 60),
+        3600..=86_399 => format!("{}h {}m", secs / 3600, secs % 3600 / 60),
+        _ => format!("{}d {}h", secs / 86_400, secs % 86_400 / 3600),
+    }
+}
+
+/// `Some(5)` → `5`, `None` → the given word for "no limit" (`unlimited`).
+pub fn limit(value: Option<u64>, none: &str) -> String {
+    value.map_or_else(|| none.to_string(), |v| v.to_string())
+}
+
+/// `used/limit` as a percentage with one decimal; `None` when the limit is unknown or zero.
+pub fn percent(used: u64, limit: Option<u64>) -> Option<f64> {
+    let limit = limit.filter(|&l| l > 0)?;
+    Some(used as f64 * 100.0 / limit as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn humans() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+        assert_eq!(duration(Duration::from_secs(59)), "59s");
+        assert_eq!(duration(Duration::from_secs(3725)), "1h 2m");
+        assert_eq!(duration(Duration::from_secs(90_000)), "1d 1h");
+        assert_eq!(limit(None, "unlimited"), "unlimited");
+        assert_eq!(percent(50, Some(200)), Some(25.0));
+        assert_eq!(percent(1, Some(0)), None);
+    }
+}

@@ -1,0 +1,24 @@
+//! healthtop: watch one Linux process and warn before it crashes.
+//!
+//! Data flows one way; each floor imports only from floors below it:
+//!
+//! ```text
+//! cli (main.rs, cmd/)          parse arguments, run a command, map errors to exit codes
+//! shell/                       tokio loop, terminal, signals, tracer thread (TUI issue)
+//! view/                        pure render(&AppState)           (TUI issue)
+//! bundle/  report/             write/read bundles; one-shot report text and JSON
+//! app/                         AppState + update(), no I/O       (TUI issue)
+//! rules/   history/            health rules; bounded series, trends, ETA
+//! collect/ stacks/ runtimes/   the only code that reads /proc, ptraces, or talks to a runtime
+//! sample.rs decode/ format.rs  plain data; pure decoders of kernel encodings; units for humans
+//! ```
+//!
+//! `collect` is the only module that reads `/proc`, `/sys` or cgroupfs; everything above it
+//! works on [`sample::Sample`] values, so it can be tested without a live process.
+
+pub mod cli;
+pub mod decode;
+pub mod exit;
+pub mod format;
+pub mod parse;
+pub mod sample;
