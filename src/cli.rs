@@ -30,6 +30,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Start healthtop's own misbehaving demo target and watch it.
     Demo(DemoArgs),
+    /// Ask a JVM, Go or Python process (or any program that dumps on a signal) for a dump of
+    /// its threads, the safe way for its runtime.
+    Dump(DumpArgs),
     /// Run the demo target itself (used by `healthtop demo`).
     #[command(hide = true)]
     DemoTarget,
@@ -43,6 +46,51 @@ pub struct ReportArgs {
     /// Print one JSON object (schema healthtop.report/1) instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// Process to dump.
+    #[arg(short, long, value_name = "PID")]
+    pub pid: String,
+    /// How to ask: auto picks JVM attach, Go pprof or Python faulthandler from the runtime.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub method: DumpMethodArg,
+    /// Signal for --method signal or python (USR1, SIGQUIT, 10). Sent only if the process
+    /// catches it, unless --force.
+    #[arg(long, value_name = "SIG")]
+    pub signal: Option<String>,
+    /// pprof endpoint (http://127.0.0.1:6060) instead of discovering it.
+    #[arg(long, value_name = "URL")]
+    pub pprof: Option<String>,
+    /// Goroutine format: 1 = aggregated stacks (cheap), 2 = every goroutine with state and
+    /// wait time (stops the world while it formats).
+    #[arg(long, value_name = "1|2", default_value = "1", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub debug: u8,
+    /// Send a signal even if it would kill the target or its output cannot be captured.
+    #[arg(long)]
+    pub force: bool,
+    /// Confirm sending a signal whose handler cannot be seen from outside (Python).
+    #[arg(long)]
+    pub yes: bool,
+    /// Bound on each wait (attach socket, HTTP, output).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Print one JSON object instead of the dump text.
+    #[arg(long, conflicts_with = "folded")]
+    pub json: bool,
+    /// Print folded stacks (`root;...;leaf count`) for a flame graph instead of the text.
+    #[arg(long)]
+    pub folded: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DumpMethodArg {
+    Auto,
+    Jvm,
+    Pprof,
+    Python,
+    Signal,
 }
 
 #[derive(Debug, Args)]

@@ -17,8 +17,10 @@
 //! works on [`sample::Sample`] values, so it can be tested without a live process.
 
 pub mod cli;
+pub mod cmd;
 pub mod decode;
 pub mod exit;
 pub mod format;
 pub mod parse;
+pub mod runtimes;
 pub mod sample;

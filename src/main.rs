@@ -2,7 +2,7 @@
 //! stderr and a documented exit code (see `healthtop --help` and the README).
 
 use clap::Parser;
-use healthtop::cli::Cli;
+use healthtop::cli::{Cli, Command};
 use healthtop::exit::{CliError, ExitCode};
 
 fn main() {
@@ -19,6 +19,7 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
+        Some(Command::Dump(args)) => healthtop::cmd::dump::run(&args),
         _ => Err(CliError::new(ExitCode::Usage, "no command yet")),
     }
 }
