@@ -159,3 +159,121 @@ fn jvm_dump_names_every_parked_thread_like_jstack() {
         "the JVM printed a thread dump on its stdout: {rest}"
     );
 }
+
+/// A JVM in its own pid namespace (as in a container): the attach socket is named after the
+/// namespace pid (`NSpid`), and the printed nids are namespace tids that healthtop must map
+/// back to host tids; its /tmp is private, so the socket is found only through
+/// /proc/PID/root/tmp. Needs CAP_SYS_ADMIN for `unshare`; skipped with a reason without.
+#[test]
+fn jvm_in_a_pid_namespace_attaches_by_namespace_pid_and_maps_tids() {
+    let (Some(javac), Some(java), Some(unshare)) = (tool("javac"), tool("java"), tool("unshare"))
+    else {
+        return;
+    };
+    let probe = Command::new(&unshare)
+        .args([
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "sh",
+            "-c",
+            "mount -t tmpfs tmpfs /tmp",
+        ])
+        .output()
+        .expect("unshare runs");
+    if !probe.status.success() {
+        eprintln!(
+            "SKIP: cannot create a pid namespace here ({})",
+            String::from_utf8_lossy(&probe.stderr).trim()
+        );
+        return;
+    }
+    // Outside /tmp: the JVM gets a private /tmp below.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let mut compile = Command::new(javac);
+    compile
+        .arg("-d")
+        .arg(dir.path())
+        .arg(target_source("dump_parker.java"));
+    build(compile);
+    let mut command = Command::new(unshare);
+    command
+        .args([
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--kill-child",
+            "sh",
+            "-c",
+        ])
+        // A private /tmp, as in a container: the socket is only reachable through
+        // /proc/PID/root, and no other JVM with namespace pid 1 shares it.
+        .arg("mount -t tmpfs tmpfs /tmp && exec \"$0\" \"$@\"")
+        .arg(java)
+        .arg("-cp")
+        .arg(dir.path())
+        .arg("Parker")
+        .arg("3")
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut wrapper = Target::spawn(command);
+    // Inside its namespace the JVM is pid 1.
+    assert_eq!(wrapper.read_line(), "ready 1");
+    let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", wrapper.pid()))
+        .expect("children of unshare");
+    let pid: u32 = children.trim().parse().expect("one child: the JVM");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("NSpid:") && l.ends_with("\t1")),
+        "the JVM is pid 1 in its namespace"
+    );
+
+    let dump = healthtop_json(&["dump", "-p", &pid.to_string(), "--json"]);
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let socket = std::fs::symlink_metadata(format!("/proc/{pid}/root/tmp/.java_pid1"))
+            .expect("the listener's socket in the JVM's own /tmp");
+        assert!(socket.file_type().is_socket());
+    }
+    let tasks = task_comms(pid);
+    let workers: Vec<&serde_json::Value> = dump["threads"]
+        .as_array()
+        .expect("threads")
+        .iter()
+        .filter(|t| {
+            t["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("parked-worker-"))
+        })
+        .collect();
+    assert_eq!(workers.len(), 3);
+    for worker in workers {
+        let name = worker["name"].as_str().expect("name");
+        let nid = worker["nid"].as_u64().expect("nid");
+        let tid = worker["tid"].as_u64().expect("host tid") as u32;
+        assert_ne!(
+            nid,
+            u64::from(tid),
+            "{name}: namespace tid was not translated"
+        );
+        assert_eq!(
+            tasks.get(&tid).map(String::as_str),
+            Some(&name[..15]),
+            "{name}"
+        );
+        // Truth for the mapping: the task's own NSpid ends with the printed nid.
+        let task_status =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).expect("task");
+        assert!(
+            task_status
+                .lines()
+                .any(|l| l.starts_with("NSpid:") && l.ends_with(&format!("\t{nid}"))),
+            "{name}"
+        );
+    }
+    assert!(wrapper.alive());
+}

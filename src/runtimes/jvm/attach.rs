@@ -42,6 +42,22 @@ pub fn execute(
     }
     let mut stream = connect(target, timeout)?;
     let socket_path = socket_path(target)?;
+    // Two JVMs in different pid namespaces can share one /tmp and one nspid: make sure the
+    // listener is the target (the kernel reports the peer's pid in our namespace).
+    match peer_pid(&stream) {
+        Some(peer) if peer != target.pid => {
+            return Err(DumpError::Protocol {
+                what: "attach".into(),
+                detail: format!(
+                    "{} belongs to process {peer}, not {}: another JVM with the same \
+                     namespace pid shares this /tmp",
+                    socket_path.display(),
+                    target.pid
+                ),
+            })
+        }
+        _ => {}
+    }
     let io = |e| DumpError::Io {
         path: socket_path.clone(),
         source: e,
@@ -138,6 +154,13 @@ fn try_connect(path: &Path) -> Option<UnixStream> {
         return None;
     }
     UnixStream::connect(path).ok()
+}
+
+/// The pid (in healthtop's pid namespace) of the process that listens on `stream`'s peer.
+fn peer_pid(stream: &UnixStream) -> Option<u32> {
+    let credentials =
+        nix::sys::socket::getsockopt(stream, nix::sys::socket::sockopt::PeerCredentials).ok()?;
+    u32::try_from(credentials.pid()).ok()
 }
 
 /// The `.attach_pid<nspid>` trigger file; removed when dropped.

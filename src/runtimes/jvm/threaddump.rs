@@ -2,7 +2,7 @@
 //! SIGQUIT output): thread header, `java.lang.Thread.State`, `at` frames, lock lines, the
 //! deadlock report. Pure: text in, data out; tolerant of unknown lines.
 //!
-//! May import: nothing outside this module but serde.
+//! May import: nothing else in the crate; serde.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +22,12 @@ pub struct JvmThread {
     /// `#12`: the Java thread id.
     pub java_id: Option<u64>,
     pub daemon: bool,
-    /// Linux thread id (`nid`, hex in JDK ≤ 18, decimal later).
+    /// `nid` as printed (hex in JDK ≤ 18, decimal later): the Linux thread id inside the
+    /// JVM's pid namespace.
+    pub nid: Option<u32>,
+    /// Linux thread id as healthtop sees it (host pid namespace). The parser copies `nid`;
+    /// [`crate::runtimes::jvm::join_tasks`] translates it for a JVM in a container, or clears
+    /// it when no such task exists.
     pub tid: Option<u32>,
     /// `java.lang.Thread.State`: `RUNNABLE`, `WAITING`, …
     pub state: Option<String>,
@@ -186,7 +191,7 @@ fn parse_header(line: &str) -> Option<JvmThread> {
         .iter()
         .find_map(|t| t.strip_prefix('#').and_then(|n| n.parse().ok()));
     let daemon = tokens.contains(&"daemon");
-    let tid = line[tid_at..]
+    let nid = line[tid_at..]
         .split_whitespace()
         .find_map(|t| t.strip_prefix("nid="))
         .and_then(parse_nid);
@@ -194,7 +199,8 @@ fn parse_header(line: &str) -> Option<JvmThread> {
         name,
         java_id,
         daemon,
-        tid,
+        nid,
+        tid: nid,
         state: None,
         state_detail: None,
         frames: Vec::new(),
