@@ -210,3 +210,47 @@ fn sigquit_to_go_is_refused_unless_forced() {
     assert!(printed.contains("SIGQUIT"), "{printed}");
     assert!(printed.contains("main.parkedForever"), "{printed}");
 }
+
+/// A service in its own network namespace (as in a container): its 127.0.0.1 is not ours, so
+/// healthtop must find the port in the target's net/tcp and connect from inside that
+/// namespace. Needs CAP_SYS_ADMIN for `unshare --net`; skipped with a reason without.
+#[test]
+fn pprof_is_reached_inside_the_targets_network_namespace() {
+    let (Some(binary), Some(unshare)) = (service_binary(), tool("unshare")) else {
+        return;
+    };
+    let probe = Command::new(&unshare)
+        .args(["--net", "ip", "link", "set", "lo", "up"])
+        .output()
+        .expect("unshare runs");
+    if !probe.status.success() {
+        eprintln!(
+            "SKIP: cannot create a network namespace with a loopback here ({})",
+            String::from_utf8_lossy(&probe.stderr).trim()
+        );
+        return;
+    }
+    let mut command = Command::new(unshare);
+    command
+        .args(["--net", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
+        .arg(binary)
+        .args(["-leak", "7"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut service = Target::spawn(command);
+    let line = service.read_line();
+    assert!(line.starts_with("port "), "{line}");
+    let pid = service.pid().to_string();
+    assert_ne!(
+        std::fs::read_link(format!("/proc/{pid}/ns/net")).expect("netns"),
+        std::fs::read_link("/proc/self/ns/net").expect("own netns"),
+        "the service is in another network namespace"
+    );
+    let output = healthtop(&["dump", "-p", &pid, "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("network namespace"), "{}", stderr(&output));
+    let dump: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(group_count(&dump, "main.parkedForever"), 7);
+    assert!(service.alive());
+}
