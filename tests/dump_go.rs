@@ -232,7 +232,12 @@ fn pprof_is_reached_inside_the_targets_network_namespace() {
     }
     let mut command = Command::new(unshare);
     command
-        .args(["--net", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
+        .args([
+            "--net",
+            "sh",
+            "-c",
+            "ip link set lo up && exec \"$0\" \"$@\"",
+        ])
         .arg(binary)
         .args(["-leak", "7"])
         .stdin(Stdio::null())
@@ -249,7 +254,11 @@ fn pprof_is_reached_inside_the_targets_network_namespace() {
     );
     let output = healthtop(&["dump", "-p", &pid, "--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stderr(&output).contains("network namespace"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("network namespace"),
+        "{}",
+        stderr(&output)
+    );
     let dump: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(group_count(&dump, "main.parkedForever"), 7);
     assert!(service.alive());

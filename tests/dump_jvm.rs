@@ -277,3 +277,66 @@ fn jvm_in_a_pid_namespace_attaches_by_namespace_pid_and_maps_tids() {
     }
     assert!(wrapper.alive());
 }
+
+/// Starts Parker with one worker and extra JVM options; returns it once ready.
+fn start_parker(java: &std::path::Path, classes: &std::path::Path, options: &[&str]) -> Target {
+    let mut command = Command::new(java);
+    command
+        .args(options)
+        .arg("-cp")
+        .arg(classes)
+        .args(["Parker", "1"])
+        .current_dir(classes)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut jvm = Target::spawn(command);
+    let pid = jvm.pid();
+    assert_eq!(jvm.read_line(), format!("ready {pid}"));
+    jvm
+}
+
+fn catches_sigquit(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let caught = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .expect("SigCgt");
+    caught & (1 << 2) != 0
+}
+
+/// A JVM started with -Xrs installs no SIGQUIT handler (truth: SigCgt), so SIGQUIT would kill
+/// it. HotSpot then starts the attach listener at startup, and healthtop uses it without a
+/// signal. With attach disabled as well, healthtop must refuse (exit 7) and send nothing.
+#[test]
+fn jvm_without_a_sigquit_handler_is_not_signalled() {
+    let (Some(javac), Some(java)) = (tool("javac"), tool("java")) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut compile = Command::new(javac);
+    compile
+        .arg("-d")
+        .arg(dir.path())
+        .arg(target_source("dump_parker.java"));
+    build(compile);
+
+    let mut jvm = start_parker(&java, dir.path(), &["-Xrs"]);
+    let pid = jvm.pid();
+    assert!(!catches_sigquit(pid), "-Xrs JVM catches SIGQUIT?");
+    let output = healthtop(&["dump", "-p", &pid.to_string()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).matches("at Parker.parkHere(").count(), 1);
+    assert!(jvm.alive());
+    drop(jvm);
+
+    let mut jvm = start_parker(&java, dir.path(), &["-Xrs", "-XX:+DisableAttachMechanism"]);
+    let pid = jvm.pid();
+    assert!(!catches_sigquit(pid));
+    let output = healthtop(&["dump", "-p", &pid.to_string()]);
+    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
+    assert!(stderr(&output).contains("-Xrs"), "{}", stderr(&output));
+    assert!(jvm.alive(), "the JVM was signalled");
+    assert!(!dir.path().join(format!(".attach_pid{pid}")).exists());
+}
