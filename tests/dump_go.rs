@@ -14,8 +14,8 @@ use std::time::Duration;
 
 const INITIAL_LEAK: u64 = 25;
 
-/// Builds the service once per test binary. GOCACHE lives under the temp dir so repeated runs
-/// reuse the compiled standard library.
+/// Builds the service once per test binary, in cargo's per-target scratch dir; GOCACHE lives
+/// there too, so repeated runs reuse the compiled standard library and leave nothing in /tmp.
 fn service_binary() -> Option<PathBuf> {
     static BINARY: OnceLock<Option<PathBuf>> = OnceLock::new();
     BINARY

@@ -69,3 +69,53 @@ fn without_faulthandler_healthtop_says_what_is_possible() {
         "SIGUSR1 was sent to a process that does not catch it"
     );
 }
+
+/// On a terminal healthtop asks before sending, naming the signal and the process; only "y"
+/// sends it. The terminal is a pty from `script` (util-linux), fed the answer on stdin.
+#[test]
+fn on_a_terminal_healthtop_asks_first() {
+    let (Some(python), Some(script)) = (tool("python3"), tool("script")) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("stderr.log");
+    let mut target = start(&python, &log, &[]);
+    let pid = target.pid();
+    let ask = |answer: &str| {
+        let mut child = Command::new(&script)
+            .args(["-q", "-e", "-c"])
+            .arg(format!("{} dump -p {pid}", env!("CARGO_BIN_EXE_healthtop")))
+            .arg("/dev/null")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script runs");
+        std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), answer.as_bytes())
+            .expect("answer");
+        child.wait_with_output().expect("script ends")
+    };
+
+    let no = ask("n\n");
+    let shown = stdout(&no);
+    assert_eq!(no.status.code(), Some(7), "{shown}");
+    assert!(
+        shown.contains(&format!("send SIGUSR1 to Python process {pid}?")),
+        "{shown}"
+    );
+    assert!(shown.contains("nothing sent"), "{shown}");
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("log"),
+        "",
+        "sent after a no"
+    );
+
+    let yes = ask("y\n");
+    let shown = stdout(&yes);
+    assert_eq!(yes.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("in parked_in_python"), "{shown}");
+    assert!(std::fs::read_to_string(&log)
+        .expect("log")
+        .contains("in parked_in_python"));
+    assert!(target.alive());
+}
