@@ -22,7 +22,8 @@ pub enum ExitCode {
     NotWatchable = 5,
     /// A bundle or config file is corrupt, truncated, foreign or invalid.
     BadInput = 6,
-    /// A request was refused to protect the target (for example a signal that would kill it).
+    /// Refused to do harm without `--force`: a signal that would kill the target, replacing
+    /// an existing file.
     Refused = 7,
 }
 
