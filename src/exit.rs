@@ -43,7 +43,7 @@ impl ExitCode {
         ),
         (
             ExitCode::NotWatchable,
-            "the PID is a kernel thread or a zombie",
+            "the PID is a kernel thread, a zombie, or a thread of another process",
         ),
         (
             ExitCode::BadInput,
@@ -51,7 +51,7 @@ impl ExitCode {
         ),
         (
             ExitCode::Refused,
-            "refused to protect the target (use --force to override)",
+            "refused without --force: a signal that would kill the target, an existing file",
         ),
     ];
 
