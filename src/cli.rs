@@ -12,7 +12,7 @@ use std::time::Duration;
 #[command(name = "healthtop", version, about, long_about = None, after_help = exit_codes_help())]
 pub struct Cli {
     /// Process to watch (opens the terminal UI).
-    #[arg(short, long, value_name = "PID")]
+    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
     pub pid: Option<String>,
     /// Time between samples.
     #[arg(short, long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
@@ -30,6 +30,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Start healthtop's own misbehaving demo target and watch it.
     Demo(DemoArgs),
+    /// Write a snapshot bundle (one .tar.gz) of a process, to open later or elsewhere.
+    Bundle(BundleArgs),
     /// Ask a JVM, Go or Python process (or any program that dumps on a signal) for a dump of
     /// its threads, the safe way for its runtime.
     Dump(DumpArgs),
@@ -41,17 +43,48 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Process to report on.
-    #[arg(short, long, value_name = "PID")]
-    pub pid: String,
+    #[arg(
+        short,
+        long,
+        value_name = "PID",
+        allow_hyphen_values = true,
+        required_unless_present = "from"
+    )]
+    pub pid: Option<String>,
+    /// Print the report stored in a bundle instead of reading a live process.
+    #[arg(long, value_name = "FILE", conflicts_with = "pid")]
+    pub from: Option<PathBuf>,
     /// Print one JSON object (schema healthtop.report/1) instead of text.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// Process to bundle.
+    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
+    pub pid: String,
+    /// Where to write the bundle (.tar.gz).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Watch for this long first, so the bundle holds a history (0s = one sample).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+    /// Time between samples while watching.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Include the target's environment (values of secret-looking keys are masked).
+    #[arg(long)]
+    pub include_env: bool,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct DumpArgs {
     /// Process to dump.
-    #[arg(short, long, value_name = "PID")]
+    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
     pub pid: String,
     /// How to ask: auto picks JVM attach, Go pprof or Python faulthandler from the runtime.
     #[arg(long, value_enum, default_value = "auto")]

@@ -22,7 +22,8 @@ pub enum ExitCode {
     NotWatchable = 5,
     /// A bundle or config file is corrupt, truncated, foreign or invalid.
     BadInput = 6,
-    /// A request was refused to protect the target (for example a signal that would kill it).
+    /// Refused to do harm without `--force`: a signal that would kill the target, replacing
+    /// an existing file.
     Refused = 7,
 }
 
@@ -42,7 +43,7 @@ impl ExitCode {
         ),
         (
             ExitCode::NotWatchable,
-            "the PID is a kernel thread or a zombie",
+            "the PID is a kernel thread, a zombie, or a thread of another process",
         ),
         (
             ExitCode::BadInput,
@@ -50,7 +51,7 @@ impl ExitCode {
         ),
         (
             ExitCode::Refused,
-            "refused to protect the target (use --force to override)",
+            "refused without --force: a signal that would kill the target, an existing file",
         ),
     ];
 

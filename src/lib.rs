@@ -16,11 +16,15 @@
 //! `collect` is the only module that reads `/proc`, `/sys` or cgroupfs; everything above it
 //! works on [`sample::Sample`] values, so it can be tested without a live process.
 
+pub mod bundle;
 pub mod cli;
 pub mod cmd;
+pub mod collect;
 pub mod decode;
+pub mod demo;
 pub mod exit;
 pub mod format;
 pub mod parse;
+pub mod report;
 pub mod runtimes;
 pub mod sample;

@@ -3,6 +3,7 @@
 
 use clap::Parser;
 use healthtop::cli::{Cli, Command};
+use healthtop::cmd;
 use healthtop::exit::{CliError, ExitCode};
 
 fn main() {
@@ -18,8 +19,15 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
-    match cli.command {
-        Some(Command::Dump(args)) => healthtop::cmd::dump::run(&args),
-        _ => Err(CliError::new(ExitCode::Usage, "no command yet")),
+    match &cli.command {
+        Some(Command::Report(args)) => cmd::report::run(args),
+        Some(Command::Demo(args)) => cmd::demo::run(args),
+        Some(Command::Bundle(args)) => cmd::bundle::run(args),
+        Some(Command::Dump(args)) => cmd::dump::run(args),
+        Some(Command::DemoTarget) => healthtop::demo::target::run(),
+        None => Err(CliError::new(
+            ExitCode::Usage,
+            "nothing to do: give -p PID, or a command (see --help)",
+        )),
     }
 }

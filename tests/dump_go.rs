@@ -216,7 +216,8 @@ fn sigquit_to_go_is_refused_unless_forced() {
 /// namespace. Needs CAP_SYS_ADMIN for `unshare --net`; skipped with a reason without.
 #[test]
 fn pprof_is_reached_inside_the_targets_network_namespace() {
-    let (Some(binary), Some(unshare)) = (service_binary(), tool("unshare")) else {
+    let (Some(binary), Some(unshare), Some(_ip)) = (service_binary(), tool("unshare"), tool("ip"))
+    else {
         return;
     };
     let probe = Command::new(&unshare)

@@ -11,11 +11,8 @@ use crate::runtimes::{dump, Dump, DumpError, DumpRequest, GoDebug, Method};
 use std::io::{BufRead, IsTerminal, Write};
 
 pub fn run(args: &DumpArgs) -> Result<(), CliError> {
-    let pid: u32 = args
-        .pid
-        .trim()
-        .parse()
-        .map_err(|_| CliError::new(ExitCode::Usage, format!("not a PID: {:?}", args.pid)))?;
+    let pid = u32::try_from(super::parse_pid(&args.pid)?)
+        .map_err(|_| CliError::new(ExitCode::Usage, format!("invalid PID {:?}", args.pid)))?;
     let signal = args
         .signal
         .as_deref()

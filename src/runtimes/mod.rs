@@ -11,10 +11,10 @@
 //! The entry point is [`dump`]; the result, [`Dump`], is plain serialisable data for the CLI,
 //! the report and the TUI.
 //!
-//! May import: `parse`, `decode`, `sample` (for [`Runtime`]). Reads `/proc/PID` of the target
-//! directly: these reads belong to a user action, not to the sampling loop in `collect`.
+//! May import: `parse`, `decode`, `sample` (for [`Runtime`]), `collect::detect_runtime` (same
+//! floor; `collect` never imports `runtimes`). Reads `/proc/PID` of the target directly: these
+//! reads belong to a user action, not to the sampling loop in `collect`.
 
-pub mod detect;
 pub mod go;
 pub mod jvm;
 pub mod python;
@@ -215,7 +215,8 @@ impl DumpError {
 /// Takes one dump of `pid` as `request` says. Blocking; bounded by `request.timeout` per wait.
 pub fn dump(pid: u32, request: &DumpRequest) -> Result<Dump, DumpError> {
     let target = target::Target::open(pid)?;
-    let runtime = detect::detect_runtime(pid)?;
+    let host_pid = i32::try_from(pid).map_err(|_| DumpError::NoSuchProcess { pid })?;
+    let runtime = crate::collect::detect_runtime(&crate::collect::HostRoot::live(), host_pid);
     let method = match request.method {
         Method::Auto if request.signal.is_some() => Method::Signal,
         Method::Auto => match runtime {
