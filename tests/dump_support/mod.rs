@@ -86,7 +86,18 @@ impl Target {
 }
 
 impl Drop for Target {
+    /// Targets with a piped stdin exit when it closes: give them a moment to do so, so a JVM
+    /// removes its attach socket and perf file instead of leaving them in /tmp; then kill.
     fn drop(&mut self) {
+        if let Some(stdin) = self.child.stdin.take() {
+            drop(stdin);
+            for _ in 0..300 {
+                if !matches!(self.child.try_wait(), Ok(None)) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
