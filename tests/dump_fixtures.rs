@@ -247,3 +247,37 @@ fn folded_and_json_shapes() {
         .iter()
         .any(|l| l.starts_with("parked-worker-00;java.lang.Thread.run_[j];")));
 }
+
+/// pprof cuts debug=2 at 64 MiB and a dump can end anywhere: every prefix of every captured
+/// dump parses without panicking, and never yields more threads/goroutines than the whole.
+#[test]
+fn every_prefix_of_every_fixture_parses() {
+    for name in [
+        "goroutine_debug1_go119.txt",
+        "goroutine_debug2_go119.txt",
+        "goroutine_debug2_waits_go119.txt",
+    ] {
+        let text = fixture(name);
+        let whole = parse_goroutines(&text).total();
+        for (at, _) in text.char_indices().step_by(5) {
+            assert!(
+                parse_goroutines(&text[..at]).total() <= whole,
+                "{name} cut at {at}"
+            );
+        }
+    }
+    for name in [
+        "jstack_parker_jdk17.txt",
+        "jstack_l_parker_jdk17.txt",
+        "jstack_l_deadlock_jdk17.txt",
+    ] {
+        let text = fixture(name);
+        let whole = parse_thread_dump(&text).threads.len();
+        for (at, _) in text.char_indices().step_by(5) {
+            assert!(
+                parse_thread_dump(&text[..at]).threads.len() <= whole,
+                "{name} cut at {at}"
+            );
+        }
+    }
+}
