@@ -25,11 +25,14 @@ pub enum ExitCode {
     /// Refused to do harm without `--force`: a signal that would kill the target, replacing
     /// an existing file.
     Refused = 7,
+    /// What was asked for does not exist in this target: no pprof endpoint, not a JVM, a
+    /// signal handler that wrote nothing.
+    Unavailable = 8,
 }
 
 impl ExitCode {
     /// Every code with its meaning, for `--help` and the README.
-    pub const ALL: [(ExitCode, &'static str); 8] = [
+    pub const ALL: [(ExitCode, &'static str); 9] = [
         (ExitCode::Ok, "success"),
         (ExitCode::Internal, "internal error"),
         (ExitCode::Usage, "bad command line"),
@@ -52,6 +55,10 @@ impl ExitCode {
         (
             ExitCode::Refused,
             "refused without --force: a signal that would kill the target, an existing file",
+        ),
+        (
+            ExitCode::Unavailable,
+            "not available from this target (no pprof endpoint, not a JVM, no dump output)",
         ),
     ];
 

@@ -93,7 +93,8 @@ fn print(dump: &Dump, args: &DumpArgs) -> Result<(), CliError> {
     }
 }
 
-/// Exit codes: gone 3, forbidden 4, refused or unconfirmed 7, everything else 1.
+/// Exit codes: gone 3, forbidden 4, refused or unconfirmed 7, nothing to dump from 8,
+/// I/O and parse failures 1.
 fn to_cli_error(error: DumpError) -> CliError {
     let code = match &error {
         DumpError::NoSuchProcess { .. } => ExitCode::NoSuchProcess,
@@ -105,11 +106,10 @@ fn to_cli_error(error: DumpError) -> CliError {
                 format!("{error} (pass --yes to send it)"),
             )
         }
-        DumpError::Unavailable { .. }
-        | DumpError::Protocol { .. }
-        | DumpError::NoOutput { .. }
-        | DumpError::Io { .. }
-        | DumpError::Parse(_) => ExitCode::Internal,
+        DumpError::Unavailable { .. } | DumpError::NoOutput { .. } => ExitCode::Unavailable,
+        DumpError::Protocol { .. } | DumpError::Io { .. } | DumpError::Parse(_) => {
+            ExitCode::Internal
+        }
     };
     CliError::new(code, error.to_string())
 }
