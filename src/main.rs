@@ -22,6 +22,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Some(Command::Report(args)) => cmd::report::run(args),
         Some(Command::Demo(args)) => cmd::demo::run(args),
+        Some(Command::Bundle(args)) => cmd::bundle::run(args),
+        Some(Command::Dump(args)) => cmd::dump::run(args),
         Some(Command::DemoTarget) => healthtop::demo::target::run(),
         None => Err(CliError::new(
             ExitCode::Usage,
