@@ -366,6 +366,7 @@ fn report_of_other_processes_matches_the_kernel() {
     wait_until("sleep exec'd", || {
         proc_text(&format!("{}/comm", sleeper.pid())).trim() == "sleep"
     });
+    wait_parked(sleeper.pid(), 1, &["clock_nanosleep", "nanosleep"]);
     report_matching_kernel(sleeper.pid());
 
     let python = Target::start(
@@ -377,13 +378,7 @@ fn report_of_other_processes_matches_the_kernel() {
         "ready",
     );
     let pid = python.pid();
-    wait_until("python threads parked", || {
-        sh(&format!("cat /proc/{pid}/task/*/syscall"))
-            .lines()
-            .filter(|l| !l.starts_with("running"))
-            .count()
-            == 4
-    });
+    wait_parked(pid, 4, &["futex"]);
     let r = report_matching_kernel(pid);
     assert_eq!(r["runtime"], "python");
 }
