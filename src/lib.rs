@@ -16,9 +16,12 @@
 //! `collect` is the only module that reads `/proc`, `/sys` or cgroupfs; everything above it
 //! works on [`sample::Sample`] values, so it can be tested without a live process.
 
+pub mod app;
 pub mod cli;
 pub mod decode;
 pub mod exit;
 pub mod format;
+pub mod keymap;
 pub mod parse;
 pub mod sample;
+pub mod view;

@@ -1,0 +1,295 @@
+//! Overview: who the target is, how close it is to each limit (gauge, sparkline, trend and
+//! ETA), and the findings, most severe first.
+
+use super::text::{clock, fit, na, rate};
+use super::theme;
+use crate::app::trail::{eta_secs, slope_per_sec, TrailPoint};
+use crate::app::AppState;
+use crate::format;
+use crate::sample::Sample;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Sparkline};
+use ratatui::Frame;
+use std::time::Duration;
+
+pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+    let Some(sample) = &state.current else {
+        frame.render_widget(Paragraph::new(" no sample yet"), area);
+        return;
+    };
+    let [identity, gauges, findings] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Length(6),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    render_identity(sample, frame, identity);
+    render_gauges(state, sample, frame, gauges);
+    render_findings(state, frame, findings);
+}
+
+fn render_identity(sample: &Sample, frame: &mut Frame, area: Rect) {
+    let id = &sample.identity;
+    let user = id
+        .user
+        .clone()
+        .unwrap_or_else(|| format!("uid {}", id.uid.real));
+    let started = id.started_at_unix.map_or_else(
+        || na(sample, "started_at_unix"),
+        |s| clock((s * 1000.0) as u64),
+    );
+    let cmd = if id.cmdline.is_empty() {
+        id.exe.clone().unwrap_or_else(|| na(sample, "exe"))
+    } else {
+        id.cmdline.join(" ")
+    };
+    let width = usize::from(area.width);
+    let lines = vec![
+        Line::from(vec![
+            Span::styled(" process ", theme::title()),
+            Span::raw(format!(
+                "{} (pid {}, ppid {}) state {} · runtime {} · user {user} (uid {})",
+                id.comm,
+                id.pid,
+                id.ppid,
+                id.state,
+                id.runtime.as_str(),
+                id.uid.real
+            )),
+        ]),
+        Line::from(vec![
+            Span::styled(" command ", theme::title()),
+            Span::raw(fit(&cmd, width.saturating_sub(9))),
+        ]),
+        Line::from(vec![
+            Span::styled(" started ", theme::title()),
+            Span::raw(format!(
+                "{started} · kernel {}",
+                sample
+                    .system
+                    .kernel
+                    .clone()
+                    .unwrap_or_else(|| na(sample, "system.kernel"))
+            )),
+        ]),
+    ];
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// One headroom gauge: a figure, its tightest known limit and where it is read from.
+struct Gauge {
+    name: &'static str,
+    field: &'static str,
+    value: Option<u64>,
+    limit: Option<(u64, String)>,
+    pick: fn(&TrailPoint) -> Option<u64>,
+    bytes: bool,
+}
+
+fn gauges(sample: &Sample) -> Vec<Gauge> {
+    let threads_limit = [
+        sample.threads.cgroup_pids_max.map(|l| (l, "pids.max")),
+        sample
+            .limits
+            .get("nproc")
+            .and_then(|l| l.soft)
+            .map(|l| (l, "RLIMIT_NPROC")),
+        sample.system.threads_max.map(|l| (l, "threads-max")),
+    ]
+    .into_iter()
+    .flatten()
+    .min_by_key(|(l, _)| *l)
+    .map(|(l, n)| (l, n.to_string()));
+    let memory_limit = sample
+        .memory
+        .cgroup
+        .as_ref()
+        .and_then(|c| {
+            [
+                c.max_bytes.map(|m| (m, "memory.max")),
+                c.high_bytes.map(|m| (m, "memory.high")),
+            ]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(l, _)| *l)
+        })
+        .or_else(|| sample.memory.host.map(|h| (h.total_bytes, "host RAM")))
+        .map(|(l, n)| (l, n.to_string()));
+    vec![
+        Gauge {
+            name: "fds",
+            field: "fds.open",
+            value: sample.fds.open,
+            limit: sample
+                .fds
+                .soft_limit
+                .map(|l| (l, "RLIMIT_NOFILE".to_string())),
+            pick: |p| p.fds,
+            bytes: false,
+        },
+        Gauge {
+            name: "threads",
+            field: "threads.count",
+            value: Some(sample.threads.count),
+            limit: threads_limit,
+            pick: |p| Some(p.threads),
+            bytes: false,
+        },
+        Gauge {
+            name: "memory",
+            field: "memory.rss_bytes",
+            value: sample.memory.rss_bytes,
+            limit: memory_limit,
+            pick: |p| p.rss_bytes,
+            bytes: true,
+        },
+        Gauge {
+            name: "maps",
+            field: "memory.map_count",
+            value: sample.memory.map_count,
+            limit: sample
+                .memory
+                .max_map_count
+                .map(|l| (l, "max_map_count".to_string())),
+            pick: |p| p.maps,
+            bytes: false,
+        },
+    ]
+}
+
+fn render_gauges(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(Span::styled(" headroom ", theme::title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let wide = inner.width >= 120;
+    let rows = Layout::vertical([Constraint::Length(1); 4]).split(inner);
+    for (gauge, row) in gauges(sample).iter().zip(rows.iter()) {
+        render_gauge(state, sample, gauge, wide, frame, *row);
+    }
+}
+
+fn render_gauge(
+    state: &AppState,
+    sample: &Sample,
+    gauge: &Gauge,
+    wide: bool,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let show = |v: u64| {
+        if gauge.bytes {
+            format::bytes(v)
+        } else {
+            v.to_string()
+        }
+    };
+    let limit_name = gauge
+        .limit
+        .as_ref()
+        .map_or_else(|| "no limit".to_string(), |(_, n)| n.clone());
+    let Some(value) = gauge.value else {
+        let line = Line::from(vec![
+            Span::styled(format!(" {:<8}", gauge.name), theme::title()),
+            Span::raw(format!("{:<14} ", limit_name)),
+            Span::styled(na(sample, gauge.field), theme::notice()),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    };
+    let percent = gauge
+        .limit
+        .as_ref()
+        .and_then(|(l, _)| format::percent(value, Some(*l)));
+    let value_text = match &gauge.limit {
+        Some((l, _)) => format!("{}/{}", show(value), show(*l)),
+        None => format!("{}/unlimited", show(value)),
+    };
+    let percent_text = percent.map_or_else(|| "    -  ".to_string(), |p| format!("{p:5.1}%"));
+    let series = state.trail.series(gauge.pick);
+    let trend = match slope_per_sec(&series) {
+        None => "trend: warming up".to_string(),
+        Some(slope) => {
+            let eta = gauge
+                .limit
+                .as_ref()
+                .and_then(|(l, _)| eta_secs(value, *l, slope));
+            match eta {
+                Some(secs) => format!(
+                    "{} ETA {}",
+                    rate(slope, gauge.bytes),
+                    format::duration(Duration::from_secs_f64(secs.min(1e9)))
+                ),
+                None if slope.abs() < 1e-6 => "flat".to_string(),
+                None => rate(slope, gauge.bytes),
+            }
+        }
+    };
+    let bar_width = if wide { 20 } else { 0 };
+    let [name, limit, value_area, pct, bar, spark, trend_area] = Layout::horizontal([
+        Constraint::Length(9),
+        Constraint::Length(15),
+        Constraint::Length(21),
+        Constraint::Length(9),
+        Constraint::Length(bar_width),
+        Constraint::Min(4),
+        Constraint::Length(if wide { 30 } else { 20 }),
+    ])
+    .areas(area);
+    let style = theme::level(percent);
+    frame.render_widget(
+        Paragraph::new(Span::styled(format!(" {}", gauge.name), theme::title())),
+        name,
+    );
+    frame.render_widget(Paragraph::new(limit_name), limit);
+    frame.render_widget(Paragraph::new(value_text).right_aligned(), value_area);
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            format!("{percent_text}{}", theme::level_mark(percent)),
+            style,
+        )),
+        pct,
+    );
+    if wide {
+        let filled = percent.map_or(0, |p| {
+            ((p / 100.0) * 18.0).round().clamp(0.0, 18.0) as usize
+        });
+        let text = format!("▕{}{}▏", "█".repeat(filled), "░".repeat(18 - filled));
+        frame.render_widget(Paragraph::new(Span::styled(text, style)), bar);
+    }
+    let points: Vec<u64> = series.iter().map(|&(_, v)| v).collect();
+    let shown = &points[points.len().saturating_sub(usize::from(spark.width))..];
+    let low = shown.iter().copied().min().unwrap_or(0);
+    // Relative to the window's minimum, so small growth on a large base is visible.
+    let relative: Vec<u64> = shown.iter().map(|v| v - low + 1).collect();
+    frame.render_widget(Sparkline::default().data(&relative).style(style), spark);
+    frame.render_widget(Paragraph::new(format!(" {trend}")), trend_area);
+}
+
+fn render_findings(state: &AppState, frame: &mut Frame, area: Rect) {
+    let title = format!(" findings ({}) ", state.findings.len());
+    let block = Block::bordered().title(Span::styled(title, theme::title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if state.findings.is_empty() {
+        frame.render_widget(Paragraph::new(" none: no rule fired"), inner);
+        return;
+    }
+    let width = usize::from(inner.width);
+    let lines: Vec<Line> = state
+        .findings
+        .iter()
+        .take(usize::from(inner.height))
+        .map(|f| {
+            Line::from(vec![
+                Span::styled(
+                    format!(" {} ", f.severity.tag()),
+                    theme::severity(f.severity),
+                ),
+                Span::styled(format!("{:<20} ", f.rule), theme::title()),
+                Span::raw(fit(&f.summary, width.saturating_sub(30))),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
