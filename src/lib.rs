@@ -18,10 +18,14 @@
 
 pub mod app;
 pub mod cli;
+pub mod cmd;
+pub mod collect;
 pub mod decode;
+pub mod demo;
 pub mod exit;
 pub mod format;
 pub mod keymap;
 pub mod parse;
+pub mod report;
 pub mod sample;
 pub mod view;
