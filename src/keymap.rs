@@ -156,7 +156,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[Key::ch('5')],
         command: Command::GoView(4),
-        doc: "Signals & security",
+        doc: "Signals",
     },
     Binding {
         keys: &[Key::ch('6')],

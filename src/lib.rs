@@ -28,4 +28,5 @@ pub mod keymap;
 pub mod parse;
 pub mod report;
 pub mod sample;
+pub mod shell;
 pub mod view;

@@ -21,11 +21,14 @@ fn main() {
 fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Some(Command::Report(args)) => cmd::report::run(args),
-        Some(Command::Demo(args)) => cmd::demo::run(args),
+        Some(Command::Demo(args)) => cmd::demo::run(args, cli.interval),
         Some(Command::DemoTarget) => healthtop::demo::target::run(),
-        None => Err(CliError::new(
-            ExitCode::Usage,
-            "nothing to do: give -p PID, or a command (see --help)",
-        )),
+        None => match &cli.pid {
+            Some(pid) => cmd::watch::run(pid, cli.interval),
+            None => Err(CliError::new(
+                ExitCode::Usage,
+                "nothing to do: give -p PID, or a command (see --help)",
+            )),
+        },
     }
 }

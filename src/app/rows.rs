@@ -256,7 +256,7 @@ pub fn signals(state: &AppState) -> Vec<SignalRow> {
         .map(|t| numbers(&t.pending_signals))
         .collect();
     let table = &state.ui.tables[View::Signals.index()];
-    (1..=SIGRTMAX)
+    let mut rows: Vec<SignalRow> = (1..=SIGRTMAX)
         .filter(|n| {
             *n < 32
                 || [&blocked, &ignored, &caught, &pending]
@@ -281,7 +281,18 @@ pub fn signals(state: &AppState) -> Vec<SignalRow> {
             }
         })
         .filter(|r| matches(&table.filter, &[&r.name]))
-        .collect()
+        .collect();
+    // Signals with any disposition, pending state or thread difference come first.
+    rows.sort_by_key(|r| {
+        let interesting = r.blocked
+            || r.ignored
+            || r.caught
+            || r.pending
+            || r.blocked_in_threads.is_some()
+            || r.pending_in_threads > 0;
+        (!interesting, r.number)
+    });
+    rows
 }
 
 /// Findings filtered for the Findings view (already sorted by severity).

@@ -73,7 +73,7 @@ pub fn banner(state: &AppState, frame: &mut Frame, area: Rect) {
     let (text, style) = match &state.status {
         TargetStatus::Exited { at_ms, how } => (
             format!(
-                "■ TARGET EXITED at {} ({how}); data frozen, still browsable",
+                "■ TARGET EXITED at {} ({how}) · data frozen, browsable",
                 clock(*at_ms)
             ),
             theme::banner(),

@@ -19,7 +19,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     };
     let fds = &sample.fds;
     let kinds = fds.by_kind.len().max(1) as u16;
-    let summary_height = (kinds + 3).min(area.height / 2).max(4);
+    let summary_height = (kinds + 4).min(area.height / 2).max(5);
     let [summary, list] =
         Layout::vertical([Constraint::Length(summary_height), Constraint::Min(3)]).areas(area);
 

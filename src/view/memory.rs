@@ -1,7 +1,7 @@
 //! Memory: totals, the cgroup and its limits, host and pressure, then the maps table with
 //! deleted and past-EOF mappings flagged in words.
 
-use super::text::{ago, fit, na, window_start};
+use super::text::{ago, na, window_start};
 use super::theme;
 use crate::app::rows::{self, map_flags};
 use crate::app::{AppState, View};
@@ -9,7 +9,7 @@ use crate::format;
 use crate::sample::Sample;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 fn b(sample: &Sample, field: &str, value: Option<u64>) -> String {
@@ -26,9 +26,11 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         return;
     };
     let m = &sample.memory;
-    let [summary, list] = Layout::vertical([Constraint::Length(7), Constraint::Min(3)]).areas(area);
+    // Narrow terminals wrap the summary lines instead of cutting them.
+    let summary_height = if area.width >= 140 { 8 } else { 13 };
+    let [summary, list] =
+        Layout::vertical([Constraint::Length(summary_height), Constraint::Min(3)]).areas(area);
     let label = |name: &str| Span::styled(format!(" {name:<8}"), theme::title());
-    let width = usize::from(summary.width).saturating_sub(11);
     let cgroup = match &m.cgroup {
         Some(c) => {
             let events: Vec<String> = c.events.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -77,68 +79,56 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let lines = vec![
         Line::from(vec![
             label("RSS"),
-            Span::raw(fit(
-                &format!(
-                    "{} (anon {}, file {}, shmem {}) · PSS {} · swap {}",
-                    b(sample, "memory.rss_bytes", m.rss_bytes),
-                    b(sample, "memory.rss_anon_bytes", m.rss_anon_bytes),
-                    b(sample, "memory.rss_file_bytes", m.rss_file_bytes),
-                    b(sample, "memory.rss_shmem_bytes", m.rss_shmem_bytes),
-                    b(sample, "memory.pss_bytes", m.pss_bytes),
-                    b(sample, "memory.swap_bytes", m.swap_bytes),
-                ),
-                width,
+            Span::raw(format!(
+                "{} (anon {}, file {}, shmem {}) · PSS {} · swap {}",
+                b(sample, "memory.rss_bytes", m.rss_bytes),
+                b(sample, "memory.rss_anon_bytes", m.rss_anon_bytes),
+                b(sample, "memory.rss_file_bytes", m.rss_file_bytes),
+                b(sample, "memory.rss_shmem_bytes", m.rss_shmem_bytes),
+                b(sample, "memory.pss_bytes", m.pss_bytes),
+                b(sample, "memory.swap_bytes", m.swap_bytes),
             )),
         ]),
         Line::from(vec![
             label("virtual"),
-            Span::raw(fit(
-                &format!(
-                    "size {} · data {} · peak RSS {} · oom_score {} (adj {})",
-                    b(sample, "memory.vm_size_bytes", m.vm_size_bytes),
-                    b(sample, "memory.vm_data_bytes", m.vm_data_bytes),
-                    b(sample, "memory.vm_hwm_bytes", m.vm_hwm_bytes),
-                    m.oom_score
-                        .map_or_else(|| "n/a".to_string(), |s| s.to_string()),
-                    m.oom_score_adj
-                        .map_or_else(|| "n/a".to_string(), |s| s.to_string()),
-                ),
-                width,
+            Span::raw(format!(
+                "size {} · data {} · peak RSS {} · oom_score {} (adj {})",
+                b(sample, "memory.vm_size_bytes", m.vm_size_bytes),
+                b(sample, "memory.vm_data_bytes", m.vm_data_bytes),
+                b(sample, "memory.vm_hwm_bytes", m.vm_hwm_bytes),
+                m.oom_score
+                    .map_or_else(|| "n/a".to_string(), |s| s.to_string()),
+                m.oom_score_adj
+                    .map_or_else(|| "n/a".to_string(), |s| s.to_string()),
             )),
         ]),
-        Line::from(vec![label("cgroup"), Span::raw(fit(&cgroup, width))]),
+        Line::from(vec![label("cgroup"), Span::raw(cgroup)]),
         Line::from(vec![
             label("rlimits"),
-            Span::raw(fit(
-                &format!(
-                    "address space {} · data {} · stack {}",
-                    rlimit("as"),
-                    rlimit("data"),
-                    rlimit("stack")
-                ),
-                width,
+            Span::raw(format!(
+                "address space {} · data {} · stack {}",
+                rlimit("as"),
+                rlimit("data"),
+                rlimit("stack")
             )),
         ]),
-        Line::from(vec![label("host"), Span::raw(fit(&host, width))]),
+        Line::from(vec![label("host"), Span::raw(host)]),
         Line::from(vec![
             label("maps"),
-            Span::raw(fit(
-                &format!(
-                    "{} of {} (vm.max_map_count) · {} deleted · {} past EOF · {maps_age}",
-                    m.map_count
-                        .map_or_else(|| na(sample, "memory.map_count"), |c| c.to_string()),
-                    format::limit(m.max_map_count, "n/a"),
-                    m.deleted_mappings.len(),
-                    m.mappings_past_eof.len(),
-                ),
-                width,
+            Span::raw(format!(
+                "{} of {} (vm.max_map_count) · {} deleted · {} past EOF · {maps_age}",
+                m.map_count
+                    .map_or_else(|| na(sample, "memory.map_count"), |c| c.to_string()),
+                format::limit(m.max_map_count, "n/a"),
+                m.deleted_mappings.len(),
+                m.mappings_past_eof.len(),
             )),
         ]),
     ];
     let block = Block::bordered().title(Span::styled(" memory ", theme::title()));
     let inner = block.inner(summary);
     frame.render_widget(block, summary);
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 
     let table = &state.ui.tables[View::Memory.index()];
     let rows_list = rows::maps(state);

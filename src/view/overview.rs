@@ -49,13 +49,12 @@ fn render_identity(sample: &Sample, frame: &mut Frame, area: Rect) {
         Line::from(vec![
             Span::styled(" process ", theme::title()),
             Span::raw(format!(
-                "{} (pid {}, ppid {}) state {} · runtime {} · user {user} (uid {})",
+                "{} (pid {}, ppid {}) state {} · {} · user {user}",
                 id.comm,
                 id.pid,
                 id.ppid,
                 id.state,
                 id.runtime.as_str(),
-                id.uid.real
             )),
         ]),
         Line::from(vec![
@@ -228,9 +227,9 @@ fn render_gauge(
     let bar_width = if wide { 20 } else { 0 };
     let [name, limit, value_area, pct, bar, spark, trend_area] = Layout::horizontal([
         Constraint::Length(9),
-        Constraint::Length(15),
-        Constraint::Length(21),
-        Constraint::Length(9),
+        Constraint::Length(14),
+        Constraint::Length(20),
+        Constraint::Length(10),
         Constraint::Length(bar_width),
         Constraint::Min(4),
         Constraint::Length(if wide { 30 } else { 20 }),
@@ -245,7 +244,7 @@ fn render_gauge(
     frame.render_widget(Paragraph::new(value_text).right_aligned(), value_area);
     frame.render_widget(
         Paragraph::new(Span::styled(
-            format!("{percent_text}{}", theme::level_mark(percent)),
+            format!("{percent_text} {}", theme::level_mark(percent)),
             style,
         )),
         pct,

@@ -36,8 +36,8 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         return;
     };
     let [summary, list] = Layout::vertical([Constraint::Length(7), Constraint::Min(3)]).areas(area);
-    let width = usize::from(summary.width).saturating_sub(14);
-    let label = |name: &str| Span::styled(format!(" {name:<11}"), theme::title());
+    let width = usize::from(summary.width).saturating_sub(16);
+    let label = |name: &str| Span::styled(format!(" {name:<13}"), theme::title());
     let sec = &sample.seccomp;
     let seccomp = match &sec.mode {
         Some(mode) => format!(
@@ -59,7 +59,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     );
     let caps = match &sample.capabilities {
         Some(c) if c.is_empty() => "none".to_string(),
-        Some(c) => c.join(" "),
+        Some(c) => format!("{}: {}", c.len(), c.join(" ")),
         None => na(sample, "capabilities"),
     };
     let tracer = match sample.identity.tracer_pid {
@@ -101,7 +101,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let table = &state.ui.tables[View::Signals.index()];
     let signal_rows = rows::signals(state);
     let block = Block::bordered().title(Span::styled(
-        " signals (main thread; THREADS shows threads whose mask differs) ",
+        " signals · main thread; THREADS: threads that differ (of all) ",
         theme::title(),
     ));
     let inner = block.inner(list);
@@ -123,10 +123,10 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         .map(|(i, r)| {
             let mut threads = Vec::new();
             if let Some((n, total)) = r.blocked_in_threads {
-                threads.push(format!("blocked in {n}/{total} threads"));
+                threads.push(format!("blocked {n}/{total}"));
             }
             if r.pending_in_threads > 0 {
-                threads.push(format!("pending in {} threads", r.pending_in_threads));
+                threads.push(format!("pending {}", r.pending_in_threads));
             }
             let row = Row::new(vec![
                 r.number.to_string(),

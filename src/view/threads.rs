@@ -145,10 +145,11 @@ fn render_detail(state: &AppState, tid: i32, frame: &mut Frame, area: Rect) {
         return;
     };
     let history = state.thread_cpu.history(tid);
-    let [text_area, spark_title, spark_area] = Layout::vertical([
-        Constraint::Min(8),
+    let [text_area, spark_title, spark_area, _] = Layout::vertical([
+        Constraint::Length(10),
         Constraint::Length(1),
-        Constraint::Length(3),
+        Constraint::Length(4),
+        Constraint::Min(0),
     ])
     .areas(inner);
     let width = usize::from(inner.width).saturating_sub(16);
