@@ -20,5 +20,6 @@ pub mod cli;
 pub mod decode;
 pub mod exit;
 pub mod format;
+pub mod history;
 pub mod parse;
 pub mod sample;
