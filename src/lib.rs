@@ -17,9 +17,11 @@
 //! works on [`sample::Sample`] values, so it can be tested without a live process.
 
 pub mod cli;
+pub mod config;
 pub mod decode;
 pub mod exit;
 pub mod format;
 pub mod history;
 pub mod parse;
+pub mod rules;
 pub mod sample;
