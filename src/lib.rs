@@ -17,11 +17,15 @@
 //! works on [`sample::Sample`] values, so it can be tested without a live process.
 
 pub mod cli;
+pub mod cmd;
+pub mod collect;
 pub mod config;
 pub mod decode;
+pub mod demo;
 pub mod exit;
 pub mod format;
 pub mod history;
 pub mod parse;
+pub mod report;
 pub mod rules;
 pub mod sample;
