@@ -20,7 +20,8 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
-        Some(Command::Report(args)) => cmd::report::run(args),
+        Some(Command::Report(args)) => cmd::report::run(args, cli.config.as_deref()),
+        Some(Command::Rules(args)) => cmd::rules::run(args, cli.config.as_deref()),
         Some(Command::Demo(args)) => cmd::demo::run(args),
         Some(Command::DemoTarget) => healthtop::demo::target::run(),
         None => Err(CliError::new(

@@ -5,6 +5,7 @@
 
 pub mod demo;
 pub mod report;
+pub mod rules;
 
 use crate::collect::CollectError;
 use crate::exit::{CliError, ExitCode};
