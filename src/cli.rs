@@ -12,7 +12,7 @@ use std::time::Duration;
 #[command(name = "healthtop", version, about, long_about = None, after_help = exit_codes_help())]
 pub struct Cli {
     /// Process to watch (opens the terminal UI).
-    #[arg(short, long, value_name = "PID")]
+    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
     pub pid: Option<String>,
     /// Time between samples.
     #[arg(short, long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
@@ -30,6 +30,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Start healthtop's own misbehaving demo target and watch it.
     Demo(DemoArgs),
+    /// List every health rule with what it means, when it fires and its thresholds.
+    Rules(RulesArgs),
     /// Run the demo target itself (used by `healthtop demo`).
     #[command(hide = true)]
     DemoTarget,
@@ -38,11 +40,24 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Process to report on.
-    #[arg(short, long, value_name = "PID")]
+    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
     pub pid: String,
     /// Print one JSON object (schema healthtop.report/1) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Sample for this long, then report with trend findings (ETAs need a window: try 30s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub watch: Option<Duration>,
+    /// Time between samples while watching.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, requires = "watch")]
+    pub interval: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Print the catalogue as Markdown (the content of docs/rules.md).
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Args)]

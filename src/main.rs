@@ -20,11 +20,12 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
-        Some(Command::Report(args)) => cmd::report::run(args),
-        Some(Command::Demo(args)) => cmd::demo::run(args, cli.interval),
+        Some(Command::Report(args)) => cmd::report::run(args, cli.config.as_deref()),
+        Some(Command::Rules(args)) => cmd::rules::run(args, cli.config.as_deref()),
+        Some(Command::Demo(args)) => cmd::demo::run(args, cli.interval, cli.config.as_deref()),
         Some(Command::DemoTarget) => healthtop::demo::target::run(),
         None => match &cli.pid {
-            Some(pid) => cmd::watch::run(pid, cli.interval),
+            Some(pid) => cmd::watch::run(pid, cli.interval, cli.config.as_deref()),
             None => Err(CliError::new(
                 ExitCode::Usage,
                 "nothing to do: give -p PID, or a command (see --help)",

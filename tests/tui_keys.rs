@@ -194,3 +194,14 @@ fn resize_keeps_the_selection_in_range() {
     press(&mut state, "/ i o Enter");
     assert_eq!(state.ui.table().selected, 0);
 }
+
+#[test]
+fn thread_cpu_percent_comes_from_tick_deltas_between_censuses() {
+    // io-0 gains 90 ticks per one-second census at 100 Hz: 90 % of a core.
+    let state = state(5, 80, 24);
+    assert_eq!(state.thread_cpu.percent(tui_fixture::PID + 1), Some(90.0));
+    assert_eq!(state.thread_cpu.history(tui_fixture::PID + 1).len(), 4);
+    // A thread seen in one census only has no rate yet.
+    let newest = tui_fixture::PID + 3 + 6 + 4;
+    assert_eq!(state.thread_cpu.percent(newest), None);
+}

@@ -3,8 +3,8 @@
 //! perform. No I/O and no clock here: time arrives inside messages, so every state is
 //! reproducible in tests.
 //!
-//! May import: `sample`, `decode`, `format`, `keymap`. Must not import: `collect`, `shell`,
-//! `view`, tokio, the terminal, `std::fs`.
+//! May import: `sample`, `history`, `rules`, `config`, `decode`, `format`, `keymap`. Must not
+//! import: `collect`, `shell`, `view`, tokio, the terminal, `std::fs`.
 
 mod msg;
 pub mod rows;
@@ -14,6 +14,9 @@ mod update;
 pub use msg::{Effect, Msg};
 pub use update::update;
 
+use crate::config::Config;
+use crate::history::History;
+use crate::rules::{Finding, RuleEngine};
 use crate::sample::Sample;
 use std::time::Duration;
 use trail::{ThreadCpu, Trail};
@@ -127,37 +130,6 @@ impl Ui {
     }
 }
 
-/// How bad a finding is. Shown as a word and a glyph, never by colour alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Info,
-    Warning,
-    Critical,
-}
-
-impl Severity {
-    /// Fixed-width tag for tables: readable without colour.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Severity::Critical => "!! CRIT",
-            Severity::Warning => " ! WARN",
-            Severity::Info => " i INFO",
-        }
-    }
-}
-
-/// One health finding as the views show it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    pub severity: Severity,
-    /// Stable rule id (`fd-exhaustion`).
-    pub rule: String,
-    /// One line for the list.
-    pub summary: String,
-    /// Evidence and advice for the detail pane.
-    pub detail: String,
-}
-
 /// The whole model.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -168,11 +140,15 @@ pub struct AppState {
     /// The newest accepted sample, with its census and maps (the collector carries those over
     /// between tiers, each with its own timestamp).
     pub current: Option<Sample>,
-    /// Bounded history of the gauges, for sparklines and trends.
+    /// Bounded history of the gauges, for sparklines and the per-kind fd trend.
     pub trail: Trail,
+    /// The rules' history (one hour): trends, ETAs and findings come from it.
+    pub history: History,
+    /// Persistence and hysteresis of the rules across evaluations.
+    pub engine: RuleEngine,
     /// Per-thread CPU time, for CPU% and the thread drill-down.
     pub thread_cpu: ThreadCpu,
-    /// Sorted, most severe first.
+    /// From the rules after the newest sample, most severe first.
     pub findings: Vec<Finding>,
     pub ui: Ui,
     pub interval: Duration,
@@ -196,13 +172,20 @@ pub const INTERVALS: [Duration; 7] = [
 ];
 
 impl AppState {
+    /// A model with the default rule thresholds.
     pub fn new(pid: i32, interval: Duration, now_ms: u64) -> AppState {
+        AppState::with_config(pid, interval, now_ms, Config::default())
+    }
+
+    pub fn with_config(pid: i32, interval: Duration, now_ms: u64, config: Config) -> AppState {
         AppState {
             pid,
             start_time: None,
             status: TargetStatus::Waiting,
             current: None,
             trail: Trail::default(),
+            history: History::new(Duration::from_secs(3600), interval),
+            engine: RuleEngine::new(config),
             thread_cpu: ThreadCpu::default(),
             findings: Vec::new(),
             ui: Ui {

@@ -296,12 +296,12 @@ pub fn signals(state: &AppState) -> Vec<SignalRow> {
 }
 
 /// Findings filtered for the Findings view (already sorted by severity).
-pub fn findings(state: &AppState) -> Vec<&super::Finding> {
+pub fn findings(state: &AppState) -> Vec<&crate::rules::Finding> {
     let table = &state.ui.tables[View::Findings.index()];
     state
         .findings
         .iter()
-        .filter(|f| matches(&table.filter, &[&f.rule, &f.summary]))
+        .filter(|f| matches(&table.filter, &[&f.rule, &f.message]))
         .collect()
 }
 

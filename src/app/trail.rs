@@ -1,6 +1,6 @@
-//! Bounded history kept by the model: a slim point per sample (no per-thread or per-fd
-//! lists, so a long watch stays small) and per-thread CPU time. The trend here is a plain
-//! least-squares slope used for the gauges' ETA; the rules' statistical trend is separate.
+//! Bounded history kept by the model for drawing: a slim point per sample (no per-thread or
+//! per-fd lists, so a long watch stays small) for sparklines and the per-kind fd trend, and
+//! per-thread CPU time. Trends and ETAs come from `history` (the rules' estimator).
 
 use crate::sample::Sample;
 use std::collections::{BTreeMap, VecDeque};
@@ -70,30 +70,6 @@ impl Trail {
     }
 }
 
-/// Least-squares slope of `(at_ms, value)` in units per second; `None` with fewer than five
-/// points or less than ten seconds of span (too little to say anything).
-pub fn slope_per_sec(series: &[(u64, u64)]) -> Option<f64> {
-    let (first, last) = (series.first()?, series.last()?);
-    if series.len() < 5 || last.0.saturating_sub(first.0) < 10_000 {
-        return None;
-    }
-    let n = series.len() as f64;
-    let xs = series.iter().map(|&(t, _)| (t - first.0) as f64 / 1000.0);
-    let mean_x = xs.clone().sum::<f64>() / n;
-    let mean_y = series.iter().map(|&(_, v)| v as f64).sum::<f64>() / n;
-    let (mut sxy, mut sxx) = (0.0, 0.0);
-    for (x, &(_, v)) in xs.zip(series) {
-        sxy += (x - mean_x) * (v as f64 - mean_y);
-        sxx += (x - mean_x) * (x - mean_x);
-    }
-    (sxx > 0.0).then(|| sxy / sxx)
-}
-
-/// Seconds until `value` reaches `limit` at `slope` units per second; `None` when not rising.
-pub fn eta_secs(value: u64, limit: u64, slope: f64) -> Option<f64> {
-    (slope > 1e-9 && limit > value).then(|| (limit - value) as f64 / slope)
-}
-
 /// CPU time of each thread at each census, for CPU% and the drill-down's history.
 #[derive(Debug, Clone, Default)]
 pub struct ThreadCpu {
@@ -146,20 +122,5 @@ impl ThreadCpu {
     /// CPU% over the last census interval; `None` until two censuses saw the thread.
     pub fn percent(&self, tid: i32) -> Option<f64> {
         self.history(tid).last().copied()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slope_of_a_straight_line() {
-        let series: Vec<(u64, u64)> = (0..10).map(|i| (i * 2000, 100 + i * 4)).collect();
-        let slope = slope_per_sec(&series).expect("enough points");
-        assert!((slope - 2.0).abs() < 1e-9, "{slope}");
-        assert_eq!(eta_secs(100, 200, 2.0), Some(50.0));
-        assert_eq!(eta_secs(100, 200, 0.0), None);
-        assert_eq!(slope_per_sec(&series[..3]), None);
     }
 }

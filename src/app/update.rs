@@ -64,6 +64,8 @@ fn on_sample(state: &mut AppState, sample: crate::sample::Sample) {
     state.status = TargetStatus::Live;
     state.notice = None;
     state.trail.push(TrailPoint::of(&sample));
+    state.history.push(&sample);
+    state.findings = state.engine.evaluate(&state.history);
     state.thread_cpu.observe(&sample);
     state.current = Some(sample);
     clamp_selection(state);

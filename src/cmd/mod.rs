@@ -5,6 +5,7 @@
 
 pub mod demo;
 pub mod report;
+pub mod rules;
 pub mod watch;
 
 use crate::collect::CollectError;

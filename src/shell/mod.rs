@@ -16,6 +16,7 @@ mod terminal;
 
 use crate::app::{self, AppState, Effect, Msg};
 use crate::collect::Collector;
+use crate::config::Config;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use thiserror::Error;
 use tokio::signal::unix::{signal, SignalKind};
@@ -71,21 +72,25 @@ pub fn now_ms() -> u64 {
 }
 
 /// Runs the TUI on `collector` until the user quits or a signal arrives.
-pub fn run(collector: Collector, cadence: Cadence) -> Result<Ending, ShellError> {
+pub fn run(collector: Collector, cadence: Cadence, config: Config) -> Result<Ending, ShellError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(ShellError::Runtime)?;
-    runtime.block_on(run_async(collector, cadence))
+    runtime.block_on(run_async(collector, cadence, config))
 }
 
-async fn run_async(collector: Collector, cadence: Cadence) -> Result<Ending, ShellError> {
+async fn run_async(
+    collector: Collector,
+    cadence: Cadence,
+    config: Config,
+) -> Result<Ending, ShellError> {
     let mut sigterm = signal(SignalKind::terminate()).map_err(ShellError::Signal)?;
     let mut sighup = signal(SignalKind::hangup()).map_err(ShellError::Signal)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(ShellError::Signal)?;
 
     let (pid, _) = collector.identity();
-    let mut state = AppState::new(pid, cadence.interval, now_ms());
+    let mut state = AppState::with_config(pid, cadence.interval, now_ms(), config);
     let mut term = terminal::Term::enter().map_err(ShellError::Terminal)?;
     if let Ok(size) = term.size() {
         app::update(

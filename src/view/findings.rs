@@ -1,19 +1,24 @@
-//! Findings: every finding, most severe first, and the selected one's evidence and advice.
+//! Findings: every finding, most severe first, and the selected one's evidence, what it means
+//! and what to do (from the rule's own documentation).
 
 use super::text::window_start;
 use super::theme;
 use crate::app::rows;
 use crate::app::{AppState, View};
+use crate::format;
+use crate::rules::{Finding, REGISTRY};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
+use std::time::Duration;
 
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let list = rows::findings(state);
     let table = &state.ui.tables[View::Findings.index()];
+    let detail_height = (area.height / 2).max(6);
     let [list_area, detail_area] =
-        Layout::vertical([Constraint::Min(4), Constraint::Length(6)]).areas(area);
+        Layout::vertical([Constraint::Min(4), Constraint::Length(detail_height)]).areas(area);
     let block = Block::bordered().title(Span::styled(
         format!(" findings {} · most severe first ", list.len()),
         theme::title(),
@@ -32,9 +37,9 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             .take(body_rows)
             .map(|(i, f)| {
                 let row = Row::new(vec![
-                    f.severity.tag().to_string(),
+                    theme::severity_tag(f.severity).to_string(),
                     f.rule.clone(),
-                    f.summary.clone(),
+                    f.message.clone(),
                 ])
                 .style(theme::severity(f.severity));
                 if i == table.selected {
@@ -43,13 +48,13 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                     row
                 }
             });
-        let header = Row::new(vec!["LEVEL", "RULE", "SUMMARY"]).style(theme::header_row());
+        let header = Row::new(vec!["LEVEL", "RULE", "MESSAGE"]).style(theme::header_row());
         frame.render_widget(
             Table::new(
                 rows,
                 [
                     Constraint::Length(7),
-                    Constraint::Length(22),
+                    Constraint::Length(20),
                     Constraint::Min(10),
                 ],
             )
@@ -60,11 +65,39 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let block = Block::bordered().title(Span::styled(" detail ", theme::title()));
     let detail = list
         .get(table.selected)
-        .map_or_else(String::new, |f| f.detail.clone());
+        .map_or_else(Vec::new, |f| detail_lines(f));
     frame.render_widget(
         Paragraph::new(detail)
             .wrap(Wrap { trim: true })
             .block(block),
         detail_area,
     );
+}
+
+fn detail_lines(finding: &Finding) -> Vec<Line<'static>> {
+    let label = |name: &str| Span::styled(format!("{name}: "), theme::title());
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!("{} ", theme::severity_tag(finding.severity).trim()),
+            theme::severity(finding.severity),
+        ),
+        Span::raw(finding.message.clone()),
+    ])];
+    if let Some(eta) = finding.eta_seconds {
+        lines.push(Line::from(vec![
+            label("time to limit"),
+            Span::raw(format::duration(Duration::from_secs_f64(
+                eta.clamp(0.0, 1e9),
+            ))),
+        ]));
+    }
+    for evidence in &finding.evidence {
+        lines.push(Line::from(format!("· {evidence}")));
+    }
+    if let Some(rule) = REGISTRY.iter().find(|r| r.doc().id == finding.rule) {
+        let doc = rule.doc();
+        lines.push(Line::from(vec![label("means"), Span::raw(doc.meaning)]));
+        lines.push(Line::from(vec![label("do"), Span::raw(doc.action)]));
+    }
+    lines
 }

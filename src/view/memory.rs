@@ -166,7 +166,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             let row = if flags.is_empty() {
                 row
             } else {
-                row.style(theme::severity(crate::app::Severity::Warning))
+                row.style(theme::severity(crate::rules::Severity::Warn))
             };
             if i == table.selected {
                 row.style(theme::selected())

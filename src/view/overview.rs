@@ -3,9 +3,10 @@
 
 use super::text::{clock, fit, na, rate};
 use super::theme;
-use crate::app::trail::{eta_secs, slope_per_sec, TrailPoint};
+use crate::app::trail::TrailPoint;
 use crate::app::AppState;
 use crate::format;
+use crate::history::{Metric, TrendGate};
 use crate::sample::Sample;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -83,6 +84,7 @@ struct Gauge {
     value: Option<u64>,
     limit: Option<(u64, String)>,
     pick: fn(&TrailPoint) -> Option<u64>,
+    metric: Metric,
     bytes: bool,
 }
 
@@ -125,6 +127,7 @@ fn gauges(sample: &Sample) -> Vec<Gauge> {
                 .soft_limit
                 .map(|l| (l, "RLIMIT_NOFILE".to_string())),
             pick: |p| p.fds,
+            metric: Metric::FdsOpen,
             bytes: false,
         },
         Gauge {
@@ -133,6 +136,7 @@ fn gauges(sample: &Sample) -> Vec<Gauge> {
             value: Some(sample.threads.count),
             limit: threads_limit,
             pick: |p| Some(p.threads),
+            metric: Metric::Threads,
             bytes: false,
         },
         Gauge {
@@ -141,6 +145,7 @@ fn gauges(sample: &Sample) -> Vec<Gauge> {
             value: sample.memory.rss_bytes,
             limit: memory_limit,
             pick: |p| p.rss_bytes,
+            metric: Metric::RssBytes,
             bytes: true,
         },
         Gauge {
@@ -152,6 +157,7 @@ fn gauges(sample: &Sample) -> Vec<Gauge> {
                 .max_map_count
                 .map(|l| (l, "max_map_count".to_string())),
             pick: |p| p.maps,
+            metric: Metric::MapCount,
             bytes: false,
         },
     ]
@@ -206,24 +212,7 @@ fn render_gauge(
     };
     let percent_text = percent.map_or_else(|| "    -  ".to_string(), |p| format!("{p:5.1}%"));
     let series = state.trail.series(gauge.pick);
-    let trend = match slope_per_sec(&series) {
-        None => "trend: warming up".to_string(),
-        Some(slope) => {
-            let eta = gauge
-                .limit
-                .as_ref()
-                .and_then(|(l, _)| eta_secs(value, *l, slope));
-            match eta {
-                Some(secs) => format!(
-                    "{} ETA {}",
-                    rate(slope, gauge.bytes),
-                    format::duration(Duration::from_secs_f64(secs.min(1e9)))
-                ),
-                None if slope.abs() < 1e-6 => "flat".to_string(),
-                None => rate(slope, gauge.bytes),
-            }
-        }
-    };
+    let trend = trend_text(state, sample, gauge, value);
     let bar_width = if wide { 20 } else { 0 };
     let [name, limit, value_area, pct, bar, spark, trend_area] = Layout::horizontal([
         Constraint::Length(9),
@@ -265,6 +254,38 @@ fn render_gauge(
     frame.render_widget(Paragraph::new(format!(" {trend}")), trend_area);
 }
 
+/// Slope and time to the limit from the rules' robust trend over their short window, so the
+/// gauge and the findings never disagree.
+fn trend_text(state: &AppState, sample: &Sample, gauge: &Gauge, value: u64) -> String {
+    let config = &state.engine.config().trend;
+    let since_ms = sample
+        .taken_at_ms
+        .saturating_sub(config.short_window_secs * 1000);
+    let gate = TrendGate {
+        min_tau: config.min_tau,
+        min_z: config.min_z,
+    };
+    let Some(trend) = state.history.trend(gauge.metric, since_ms, gate) else {
+        return "trend: warming up".to_string();
+    };
+    if !trend.significant {
+        return "steady".to_string();
+    }
+    let eta = gauge
+        .limit
+        .as_ref()
+        .filter(|(limit, _)| *limit > value)
+        .and_then(|(limit, _)| trend.eta_to(*limit as f64));
+    match eta {
+        Some(secs) => format!(
+            "{} ETA {}",
+            rate(trend.slope_per_sec, gauge.bytes),
+            format::duration(Duration::from_secs_f64(secs.clamp(0.0, 1e9)))
+        ),
+        None => rate(trend.slope_per_sec, gauge.bytes),
+    }
+}
+
 fn render_findings(state: &AppState, frame: &mut Frame, area: Rect) {
     let title = format!(" findings ({}) ", state.findings.len());
     let block = Block::bordered().title(Span::styled(title, theme::title()));
@@ -282,11 +303,11 @@ fn render_findings(state: &AppState, frame: &mut Frame, area: Rect) {
         .map(|f| {
             Line::from(vec![
                 Span::styled(
-                    format!(" {} ", f.severity.tag()),
+                    format!(" {} ", theme::severity_tag(f.severity)),
                     theme::severity(f.severity),
                 ),
                 Span::styled(format!("{:<20} ", f.rule), theme::title()),
-                Span::raw(fit(&f.summary, width.saturating_sub(30))),
+                Span::raw(fit(&f.message, width.saturating_sub(30))),
             ])
         })
         .collect();

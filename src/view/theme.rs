@@ -1,7 +1,7 @@
 //! Styles by role. Colour is always paired with a word, glyph, bold or reverse video, so a
 //! NO_COLOR terminal (crossterm drops colours then) loses nothing.
 
-use crate::app::Severity;
+use crate::rules::Severity;
 use ratatui::style::{Color, Modifier, Style};
 
 pub fn title() -> Style {
@@ -33,17 +33,26 @@ pub fn notice() -> Style {
 
 pub fn severity(severity: Severity) -> Style {
     match severity {
-        Severity::Critical => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        Severity::Warning => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        Severity::Crit => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        Severity::Warn => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         Severity::Info => Style::new().fg(Color::Cyan),
+    }
+}
+
+/// Fixed-width tag for a severity: readable without colour.
+pub fn severity_tag(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Crit => "!! CRIT",
+        Severity::Warn => " ! WARN",
+        Severity::Info => " i INFO",
     }
 }
 
 /// Style of a gauge by how full it is.
 pub fn level(percent: Option<f64>) -> Style {
     match percent {
-        Some(p) if p >= 90.0 => severity(Severity::Critical),
-        Some(p) if p >= 75.0 => severity(Severity::Warning),
+        Some(p) if p >= 90.0 => severity(Severity::Crit),
+        Some(p) if p >= 75.0 => severity(Severity::Warn),
         _ => Style::new().fg(Color::Green),
     }
 }

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use healthtop::app::{update, AppState, Effect, Finding, Msg, Severity};
+use healthtop::app::{update, AppState, Effect, Msg};
 use healthtop::sample::*;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -354,14 +354,6 @@ pub fn sample(i: u64) -> Sample {
     }
 }
 
-pub fn findings() -> Vec<Finding> {
-    vec![
-        Finding { severity: Severity::Critical, rule: "fd-exhaustion".into(), summary: "59 of 64 descriptors open, +1/s: EMFILE in about 5s".into(), detail: "Open descriptors grow by one per second and RLIMIT_NOFILE is 64. Find the leak in the FDs view (sort by kind).".into() },
-        Finding { severity: Severity::Warning, rule: "mapping-past-eof".into(), summary: "/tmp/shared.bin is mapped 3 pages past its end: touching them is SIGBUS".into(), detail: "The file shrank after it was mapped shared.".into() },
-        Finding { severity: Severity::Info, rule: "core-disabled".into(), summary: "RLIMIT_CORE is 0: a crash leaves no core dump".into(), detail: "Raise it with prlimit --core=unlimited.".into() },
-    ]
-}
-
 /// The model after `readings` one-second samples, on the Overview at `width`×`height`.
 pub fn state(readings: u64, width: u16, height: u16) -> AppState {
     let mut state = AppState::new(PID, Duration::from_secs(1), T0_MS);
@@ -369,7 +361,6 @@ pub fn state(readings: u64, width: u16, height: u16) -> AppState {
     for i in 0..readings {
         update(&mut state, Msg::Sample(Box::new(sample(i))));
     }
-    state.findings = findings();
     state
 }
 
