@@ -17,6 +17,7 @@ pub struct TrailPoint {
     pub fds: Option<u64>,
     pub threads: u64,
     pub rss_bytes: Option<u64>,
+    pub vm_size_bytes: Option<u64>,
     pub maps: Option<u64>,
     /// Descriptor counts per kind (census tier; carried over between censuses).
     pub fd_kinds: BTreeMap<String, u64>,
@@ -29,6 +30,7 @@ impl TrailPoint {
             fds: sample.fds.open,
             threads: sample.threads.count,
             rss_bytes: sample.memory.rss_bytes,
+            vm_size_bytes: sample.memory.vm_size_bytes,
             maps: sample.memory.map_count,
             fd_kinds: sample.fds.by_kind.clone(),
         }

@@ -27,7 +27,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     };
     let m = &sample.memory;
     // Narrow terminals wrap the summary lines instead of cutting them.
-    let summary_height = if area.width >= 140 { 8 } else { 13 };
+    let summary_height = if area.width >= 140 { 9 } else { 13 };
     let [summary, list] =
         Layout::vertical([Constraint::Length(summary_height), Constraint::Min(3)]).areas(area);
     let label = |name: &str| Span::styled(format!(" {name:<8}"), theme::title());

@@ -21,7 +21,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     };
     let [identity, gauges, findings] = Layout::vertical([
         Constraint::Length(3),
-        Constraint::Length(6),
+        Constraint::Length(7),
         Constraint::Min(3),
     ])
     .areas(area);
@@ -83,6 +83,8 @@ struct Gauge {
     field: &'static str,
     value: Option<u64>,
     limit: Option<(u64, String)>,
+    /// What to call the limit when there is none (`RLIMIT_AS` → `RLIMIT_AS … unlimited`).
+    unlimited: &'static str,
     pick: fn(&TrailPoint) -> Option<u64>,
     metric: Metric,
     bytes: bool,
@@ -120,6 +122,7 @@ fn gauges(sample: &Sample) -> Vec<Gauge> {
     vec![
         Gauge {
             name: "fds",
+            unlimited: "RLIMIT_NOFILE",
             field: "fds.open",
             value: sample.fds.open,
             limit: sample
@@ -132,6 +135,7 @@ fn gauges(sample: &Sample) -> Vec<Gauge> {
         },
         Gauge {
             name: "threads",
+            unlimited: "no limit",
             field: "threads.count",
             value: Some(sample.threads.count),
             limit: threads_limit,
@@ -141,6 +145,7 @@ fn gauges(sample: &Sample) -> Vec<Gauge> {
         },
         Gauge {
             name: "memory",
+            unlimited: "no limit",
             field: "memory.rss_bytes",
             value: sample.memory.rss_bytes,
             limit: memory_limit,
@@ -149,7 +154,22 @@ fn gauges(sample: &Sample) -> Vec<Gauge> {
             bytes: true,
         },
         Gauge {
+            name: "address",
+            unlimited: "RLIMIT_AS",
+            field: "memory.vm_size_bytes",
+            value: sample.memory.vm_size_bytes,
+            limit: sample
+                .limits
+                .get("as")
+                .and_then(|l| l.soft)
+                .map(|l| (l, "RLIMIT_AS".to_string())),
+            pick: |p| p.vm_size_bytes,
+            metric: Metric::VmSizeBytes,
+            bytes: true,
+        },
+        Gauge {
             name: "maps",
+            unlimited: "max_map_count",
             field: "memory.map_count",
             value: sample.memory.map_count,
             limit: sample
@@ -168,7 +188,7 @@ fn render_gauges(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rec
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let wide = inner.width >= 120;
-    let rows = Layout::vertical([Constraint::Length(1); 4]).split(inner);
+    let rows = Layout::vertical([Constraint::Length(1); 5]).split(inner);
     for (gauge, row) in gauges(sample).iter().zip(rows.iter()) {
         render_gauge(state, sample, gauge, wide, frame, *row);
     }
@@ -192,7 +212,7 @@ fn render_gauge(
     let limit_name = gauge
         .limit
         .as_ref()
-        .map_or_else(|| "no limit".to_string(), |(_, n)| n.clone());
+        .map_or_else(|| gauge.unlimited.to_string(), |(_, n)| n.clone());
     let Some(value) = gauge.value else {
         let line = Line::from(vec![
             Span::styled(format!(" {:<8}", gauge.name), theme::title()),

@@ -21,9 +21,10 @@ pub fn dim() -> Style {
 }
 
 pub fn banner() -> Style {
+    // Reversed, so it stands out without colour too; with colour: white on red.
     Style::new()
-        .fg(Color::White)
-        .bg(Color::Red)
+        .fg(Color::Red)
+        .bg(Color::White)
         .add_modifier(Modifier::BOLD | Modifier::REVERSED)
 }
 
