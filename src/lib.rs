@@ -17,6 +17,7 @@
 //! works on [`sample::Sample`] values, so it can be tested without a live process.
 
 pub mod app;
+pub mod bundle;
 pub mod cli;
 pub mod cmd;
 pub mod collect;
@@ -30,6 +31,7 @@ pub mod keymap;
 pub mod parse;
 pub mod report;
 pub mod rules;
+pub mod runtimes;
 pub mod sample;
 pub mod shell;
 pub mod view;
