@@ -197,8 +197,19 @@ impl Tmux {
         );
     }
     fn run_healthtop(&self, pid: u32) {
-        self.line(&format!("{HEALTHTOP} -p {pid}"));
+        self.run_healthtop_with("", pid);
+    }
+    fn run_healthtop_with(&self, env: &str, pid: u32) {
+        self.line(&format!("{env} {HEALTHTOP} -p {pid}"));
         self.wait_for(&["[1 Overview]", &format!("pid {pid} tui_target")]);
+    }
+    fn screen_with_escapes(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-e", "-p", "-t", "e2e"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
 
@@ -206,6 +217,28 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd().arg("kill-server").status();
     }
+}
+
+/// SGR sequences in `text` that set a foreground or background colour.
+fn regex_free_colour_codes(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for chunk in text.split("\x1b[").skip(1) {
+        let Some(end) = chunk.find('m') else { continue };
+        let params = &chunk[..end];
+        if !params.bytes().all(|b| b.is_ascii_digit() || b == b';') {
+            continue;
+        }
+        let colours = params.split(';').any(|p| {
+            matches!(
+                p.parse::<u32>(),
+                Ok(30..=38 | 40..=48 | 90..=97 | 100..=107)
+            )
+        });
+        if colours {
+            found.push(params.to_string());
+        }
+    }
+    found
 }
 
 fn tid_named(pid: u32, name: &str) -> i32 {
@@ -268,10 +301,49 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
     ]);
     tmux.keys(&["Escape"]);
 
+    // Resized to 80x24 it redraws to fit.
+    tmux.keys(&["1"]);
+    let resized = tmux
+        .cmd()
+        .args(["resize-window", "-t", "e2e", "-x", "80", "-y", "24"])
+        .status();
+    assert!(resized.expect("resize-window").success());
+    let screen = tmux.wait_for(&["┐", "headroom"]);
+    let first_border = screen
+        .lines()
+        .find(|l| l.contains("headroom"))
+        .unwrap_or_default();
+    assert!(
+        first_border.ends_with('┐') && first_border.chars().count() == 80,
+        "{screen}"
+    );
+    let resized = tmux
+        .cmd()
+        .args(["resize-window", "-t", "e2e", "-x", "160", "-y", "48"])
+        .status();
+    assert!(resized.expect("resize-window").success());
+
     // q quits and the shell works again.
     tmux.keys(&["q"]);
     tmux.wait_healthtop_gone();
     tmux.assert_terminal_restored(40);
+
+    // NO_COLOR: no colour at all, severity still in words and reverse video.
+    tmux.run_healthtop_with("NO_COLOR=1", pid);
+    tmux.keys(&["6"]);
+    tmux.wait_for(&["[6 Findings]", "INFO"]);
+    let raw = tmux.screen_with_escapes();
+    let colour = regex_free_colour_codes(&raw);
+    assert!(
+        colour.is_empty(),
+        "colour escapes under NO_COLOR: {colour:?}"
+    );
+    assert!(
+        raw.contains("\x1b[7m") || raw.contains("\x1b[1;7m") || raw.contains(";7m"),
+        "no reverse video: {raw:?}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
 
     // The target killed: the banner says how, healthtop keeps running and browsable.
     tmux.run_healthtop(pid);
@@ -306,4 +378,17 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
         tmux.wait_healthtop_gone();
         tmux.assert_terminal_restored(marker);
     }
+}
+
+#[test]
+fn without_a_terminal_it_says_to_use_report_and_exits_2() {
+    let output = Command::new(HEALTHTOP)
+        .args(["-p", &std::process::id().to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run healthtop");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("healthtop report -p PID"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }

@@ -208,18 +208,20 @@ fn render_detail(state: &AppState, tid: i32, frame: &mut Frame, area: Rect) {
     let peak = history.iter().copied().fold(0.0_f64, f64::max);
     frame.render_widget(
         Paragraph::new(format!(
-            " CPU% per census, {} readings, peak {peak:.1}%",
+            " CPU% per census, {} readings, peak {peak:.1}% (chart top = max(peak, 1%))",
             history.len()
         ))
         .style(theme::title()),
         spark_title,
     );
+    // Tenths of a percent; the chart's top is the peak (at least 1 %), so a mostly idle
+    // thread's small bursts still show.
     let data: Vec<u64> = history.iter().map(|c| (c * 10.0).round() as u64).collect();
     let shown = &data[data.len().saturating_sub(usize::from(spark_area.width))..];
     frame.render_widget(
         Sparkline::default()
             .data(shown)
-            .max(1000.max(shown.iter().copied().max().unwrap_or(0))),
+            .max(10.max(data.iter().copied().max().unwrap_or(0))),
         spark_area,
     );
 }
