@@ -82,8 +82,11 @@ struct Tmux {
 
 impl Tmux {
     fn start() -> Tmux {
+        // One server per test: tests run in parallel threads of one process.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmux = Tmux {
-            socket: format!("healthtop-e2e-{}", std::process::id()),
+            socket: format!("healthtop-e2e-{}-{n}", std::process::id()),
         };
         let status = tmux
             .cmd()
@@ -391,4 +394,41 @@ fn without_a_terminal_it_says_to_use_report_and_exits_2() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("healthtop report -p PID"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn demo_opens_the_tui_and_its_target_dies_with_healthtop() {
+    if !have_tools() {
+        return;
+    }
+    let tmux = Tmux::start();
+    tmux.line(&format!("{HEALTHTOP} demo"));
+    let screen = tmux.wait_for(&["[1 Overview]", "demo-target", "headroom"]);
+    let pid: i32 = screen
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("healthtop pid "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .expect("target pid in the header");
+    assert!(Path::new(&format!("/proc/{pid}")).exists());
+
+    // Pause and the interval keys show in the header.
+    tmux.keys(&["p"]);
+    tmux.wait_for(&["PAUSED"]);
+    tmux.keys(&["p", "+"]);
+    tmux.wait_for(&["every 2s"]);
+    let screen = tmux.screen();
+    assert!(!screen.contains("PAUSED"), "{screen}");
+
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
+    tmux.assert_terminal_restored(80);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "demo target {pid} outlived healthtop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
