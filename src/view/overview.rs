@@ -19,15 +19,107 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(" no sample yet"), area);
         return;
     };
-    let [identity, gauges, findings] = Layout::vertical([
+    // Tall terminals get a "now" panel: the other views' headlines on one screen.
+    let now_height = if area.height >= 30 { 6 } else { 0 };
+    let [identity, gauges, now, findings] = Layout::vertical([
         Constraint::Length(3),
         Constraint::Length(7),
+        Constraint::Length(now_height),
         Constraint::Min(3),
     ])
     .areas(area);
     render_identity(sample, frame, identity);
     render_gauges(state, sample, frame, gauges);
+    if now_height > 0 {
+        render_now(state, sample, frame, now);
+    }
     render_findings(state, frame, findings);
+}
+
+/// Thread states and CPU, descriptor kinds and TCP states, memory in one line each.
+fn render_now(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(Span::styled(" now ", theme::title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = usize::from(inner.width).saturating_sub(10);
+    let label = |name: &str| Span::styled(format!(" {name:<8}"), theme::title());
+    let threads = &sample.threads;
+    let threads_line = if threads.census_taken_at_ms.is_none() {
+        na(sample, "threads.items")
+    } else {
+        let mut states: std::collections::BTreeMap<&str, usize> = Default::default();
+        for t in &threads.items {
+            *states.entry(t.state.as_str()).or_default() += 1;
+        }
+        let states: Vec<String> = states.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        let busiest = threads
+            .items
+            .iter()
+            .filter_map(|t| state.thread_cpu.percent(t.tid).map(|c| (c, t)))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map_or_else(String::new, |(c, t)| {
+                format!(" · busiest {} ({}) {c:.1}%", t.name, t.tid)
+            });
+        format!(
+            "{} in states {}{busiest}",
+            threads.items.len(),
+            states.join(", ")
+        )
+    };
+    // Threads seen in one census only have no rate yet; they are left out of the sum.
+    let rates: Vec<f64> = threads
+        .items
+        .iter()
+        .filter_map(|t| state.thread_cpu.percent(t.tid))
+        .collect();
+    let cpu_line = if rates.is_empty() {
+        "- (needs two thread censuses)".to_string()
+    } else {
+        format!(
+            "{:.1}% of one core (sum over {} threads, last census interval)",
+            rates.iter().sum::<f64>(),
+            rates.len()
+        )
+    };
+    let kinds: Vec<String> = sample
+        .fds
+        .by_kind
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    let tcp = sample.fds.tcp.as_ref().map_or_else(String::new, |t| {
+        let states: Vec<String> = t.by_state.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        if states.is_empty() {
+            String::new()
+        } else {
+            format!(" · TCP {}", states.join(", "))
+        }
+    });
+    let memory = &sample.memory;
+    let memory_line = format!(
+        "RSS {} (anon {}) · swap {} · {} deleted, {} past-EOF mappings",
+        memory
+            .rss_bytes
+            .map_or_else(|| na(sample, "memory.rss_bytes"), format::bytes),
+        memory
+            .rss_anon_bytes
+            .map_or_else(|| "n/a".to_string(), format::bytes),
+        memory
+            .swap_bytes
+            .map_or_else(|| "n/a".to_string(), format::bytes),
+        memory.deleted_mappings.len(),
+        memory.mappings_past_eof.len(),
+    );
+    let lines = vec![
+        Line::from(vec![label("threads"), Span::raw(fit(&threads_line, width))]),
+        Line::from(vec![label("CPU"), Span::raw(fit(&cpu_line, width))]),
+        Line::from(vec![
+            label("fds"),
+            Span::raw(fit(&format!("{}{tcp}", kinds.join(" · ")), width)),
+        ]),
+        Line::from(vec![label("memory"), Span::raw(fit(&memory_line, width))]),
+    ];
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn render_identity(sample: &Sample, frame: &mut Frame, area: Rect) {
