@@ -362,7 +362,22 @@ fn render_gauge(
     let low = shown.iter().copied().min().unwrap_or(0);
     // Relative to the window's minimum, so small growth on a large base is visible.
     let relative: Vec<u64> = shown.iter().map(|v| v - low + 1).collect();
-    frame.render_widget(Sparkline::default().data(&relative).style(style), spark);
+    // Newest reading at the right edge, like a strip chart.
+    let used = u16::try_from(relative.len())
+        .unwrap_or(spark.width)
+        .min(spark.width);
+    let spark = Rect {
+        x: spark.x + spark.width - used,
+        width: used,
+        ..spark
+    };
+    // A flat series is drawn as a low line, not as a wall of full blocks.
+    let top = relative.iter().copied().max().unwrap_or(1);
+    let max = if top <= 1 { 8 } else { top };
+    frame.render_widget(
+        Sparkline::default().data(&relative).max(max).style(style),
+        spark,
+    );
     frame.render_widget(Paragraph::new(format!(" {trend}")), trend_area);
 }
 
