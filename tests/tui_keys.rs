@@ -205,3 +205,17 @@ fn thread_cpu_percent_comes_from_tick_deltas_between_censuses() {
     let newest = tui_fixture::PID + 3 + 6 + 4;
     assert_eq!(state.thread_cpu.percent(newest), None);
 }
+
+#[test]
+fn a_selection_past_the_end_is_pulled_back_when_its_view_returns() {
+    let mut state = state(20, 80, 24);
+    press(&mut state, "3 End"); // the last of 59 descriptors
+    assert_eq!(state.ui.table().selected, 58);
+    press(&mut state, "2");
+    // The next census lists only 10 descriptors.
+    let mut fewer = tui_fixture::sample(21);
+    fewer.fds.items.truncate(10);
+    update(&mut state, Msg::Sample(Box::new(fewer)));
+    press(&mut state, "3");
+    assert_eq!(state.ui.table().selected, 9);
+}

@@ -174,6 +174,8 @@ fn switch(state: &mut AppState, index: usize) {
     if let Some(&view) = View::ALL.get(index) {
         state.ui.view = view;
         state.ui.editing_filter = false;
+        // Its rows may have shrunk while another view was shown.
+        clamp_selection(state);
     }
 }
 
