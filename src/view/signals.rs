@@ -85,10 +85,10 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                     .filter
                     .clone()
                     .unwrap_or_else(|| na(sample, "core.filter")),
-                sample
-                    .identity
-                    .dumpable
-                    .map_or("unknown", |d| if d { "yes" } else { "no" })
+                sample.identity.dumpable.map_or_else(
+                    || na(sample, "dumpable"),
+                    |d| if d { "yes" } else { "no" }.to_string()
+                )
             )),
         ]),
         Line::from(vec![label("tracer"), Span::raw(tracer)]),
