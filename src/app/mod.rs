@@ -157,7 +157,6 @@ pub struct AppState {
     pub now_ms: u64,
     /// The last collection problem that did not end the watch.
     pub notice: Option<String>,
-    pub quitting: bool,
 }
 
 /// Interval steps for `+` and `-`.
@@ -202,7 +201,6 @@ impl AppState {
             paused: false,
             now_ms,
             notice: None,
-            quitting: false,
         }
     }
 

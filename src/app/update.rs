@@ -110,7 +110,6 @@ fn run(state: &mut AppState, command: Command) -> Vec<Effect> {
     let page = state.page_rows();
     match command {
         Command::Quit => {
-            state.quitting = true;
             return vec![Effect::Quit];
         }
         Command::Help => state.ui.help = true,

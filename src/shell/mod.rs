@@ -22,8 +22,6 @@ use thiserror::Error;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, watch};
 
-pub use exit_status::describe_wait_status;
-
 /// Why the TUI could not run.
 #[derive(Debug, Error)]
 pub enum ShellError {
