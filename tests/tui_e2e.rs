@@ -432,3 +432,22 @@ fn demo_opens_the_tui_and_its_target_dies_with_healthtop() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn draws_and_restores_under_screen_tmux_and_linux_terms() {
+    if !have_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = build_target(dir.path());
+    let target = Target::start(&exe, 2);
+    let tmux = Tmux::start();
+    for (term, marker) in [("screen", 100), ("tmux-256color", 110), ("linux", 120)] {
+        tmux.run_healthtop_with(&format!("TERM={term}"), target.pid());
+        tmux.keys(&["3"]);
+        tmux.wait_for(&["[3 FDs]", "LISTEN"]);
+        tmux.keys(&["q"]);
+        tmux.wait_healthtop_gone();
+        tmux.assert_terminal_restored(marker);
+    }
+}
