@@ -1,6 +1,8 @@
 //! Shared helpers for the `rules_*` integration tests: a Sample fixture and series builders.
 #![allow(dead_code)]
 
+pub mod live;
+
 use healthtop::sample::Sample;
 
 /// A Sample of an idle two-thread native server, as the collector reports it.
