@@ -12,8 +12,8 @@ static DOC: RuleDoc = RuleDoc {
               open, accept, socket or pipe call past the limit fails with EMFILE: servers stop \
               accepting connections or spin on accept, log writes fail.",
     threshold: "open fds reach warn_percent / crit_percent of the soft limit (clears \
-                clear_margin_percent lower); crit at once if the highest fd number is at or past \
-                the limit (the limit was lowered under it).",
+                clear_margin_percent lower); crit if the highest fd number is at or past the \
+                limit (the limit was lowered under it).",
     action: "Find what is held (`ls -l /proc/PID/fd`, the fd census in the report); close leaks, \
              or raise the limit (LimitNOFILE= in the unit, `prlimit --nofile`).",
     kind: Kind::Level,

@@ -196,6 +196,15 @@ int main(int argc, char **argv) {
             if (n <= 0) break;
         }
         forever();
+    } else if (!strcmp(mode, "acceptor")) {
+        /* Accepts every connection and never closes one: peers' closes leave CLOSE_WAIT. */
+        int s = listen_local();
+        for (;;) {
+            if (accept(s, NULL, NULL) < 0) {
+                perror("accept");
+                exit(2);
+            }
+        }
     } else if (!strcmp(mode, "sawtooth")) {
         say("ready");
         every(4, saw_one);
@@ -279,7 +288,7 @@ int main(int argc, char **argv) {
         forever();
     } else if (!strcmp(mode, "cpuspin")) {
         rlim_t limit = strtoul(argv[2], NULL, 10);
-        set_limit(RLIMIT_CPU, limit, limit + 5);
+        if (limit > 0) set_limit(RLIMIT_CPU, limit, limit + 5);
         say("ready");
         for (volatile unsigned long i = 0;; i++) {}
     } else if (!strcmp(mode, "nocore")) {
