@@ -150,13 +150,33 @@ fn fd_headroom_fires_by_level_with_hysteresis() {
 }
 
 #[test]
-fn fd_headroom_is_crit_when_the_limit_was_lowered_below_the_highest_fd() {
+fn fd_headroom_does_not_count_fds_above_a_lowered_limit() {
+    // 10 fds below a limit of 12 and 5 opened above it before it was lowered: 83 %, quiet.
     let samples = series(3, |_, s| {
-        s.fds.open = Some(10);
-        s.fds.highest_fd = Some(2000);
-        s.fds.soft_limit = Some(1024);
+        s.fds.soft_limit = Some(12);
+        s.fds.open = Some(15);
+        s.fds.items = (0..10)
+            .chain(100..105)
+            .map(|fd| healthtop::sample::FdInfo {
+                fd,
+                kind: "file".into(),
+                target: "/dev/null".into(),
+            })
+            .collect();
     });
-    fired(&watch(&samples), "fd-headroom", Severity::Crit);
+    quiet(&watch(&samples), "fd-headroom");
+    let crowded = series(3, |_, s| {
+        s.fds.soft_limit = Some(12);
+        s.fds.open = Some(12);
+        s.fds.items = (0..12)
+            .map(|fd| healthtop::sample::FdInfo {
+                fd,
+                kind: "file".into(),
+                target: "/dev/null".into(),
+            })
+            .collect();
+    });
+    fired(&watch(&crowded), "fd-headroom", Severity::Crit);
 }
 
 // fd-leak
