@@ -16,6 +16,7 @@
 //! `collect` is the only module that reads `/proc`, `/sys` or cgroupfs; everything above it
 //! works on [`sample::Sample`] values, so it can be tested without a live process.
 
+pub mod bundle;
 pub mod cli;
 pub mod cmd;
 pub mod collect;
@@ -28,4 +29,5 @@ pub mod history;
 pub mod parse;
 pub mod report;
 pub mod rules;
+pub mod runtimes;
 pub mod sample;

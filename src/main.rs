@@ -23,6 +23,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Report(args)) => cmd::report::run(args, cli.config.as_deref()),
         Some(Command::Rules(args)) => cmd::rules::run(args, cli.config.as_deref()),
         Some(Command::Demo(args)) => cmd::demo::run(args),
+        Some(Command::Bundle(args)) => cmd::bundle::run(args, cli.config.as_deref()),
+        Some(Command::Dump(args)) => cmd::dump::run(args),
         Some(Command::DemoTarget) => healthtop::demo::target::run(),
         None => Err(CliError::new(
             ExitCode::Usage,

@@ -10,7 +10,11 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 pub fn run(args: &ReportArgs, config_path: Option<&Path>) -> Result<(), CliError> {
-    let pid = parse_pid(&args.pid)?;
+    if let Some(path) = &args.from {
+        let bundle = crate::bundle::read::open_bundle(path)?;
+        return print(&bundle.report.report, args.json);
+    }
+    let pid = parse_pid(args.pid.as_deref().unwrap_or_default())?;
     let config = Config::load(config_path)?;
     let mut collector = Collector::new(HostRoot::live(), pid)?;
     let report = match args.watch {
