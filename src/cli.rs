@@ -60,7 +60,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub json: bool,
     /// Sample for this long, then report with trend findings (ETAs need a window: try 30s).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "from")]
     pub watch: Option<Duration>,
     /// Time between samples while watching.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, requires = "watch")]

@@ -184,27 +184,33 @@ impl Config {
 
     /// Parses `text` (named `path` in errors) over the defaults and validates the result.
     pub fn from_toml_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let parse_error = |message: String| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        };
         let parse = |text: &str| {
-            text.parse::<toml::Table>().map_err(|e| ConfigError::Parse {
-                path: path.to_path_buf(),
-                message: e.message().to_string(),
+            text.parse::<toml::Table>().map_err(|e| {
+                let line = e
+                    .span()
+                    .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+                parse_error(match line {
+                    Some(line) => format!("line {line}: {}", e.message().trim()),
+                    None => e.message().trim().to_string(),
+                })
             })
         };
-        let merged = if text == DEFAULT_TOML {
-            parse(text)?
-        } else {
-            // Defaults are embedded and unit-tested, so only the user text can fail here.
-            let mut defaults = parse(DEFAULT_TOML)?;
-            merge(&mut defaults, parse(text)?);
-            defaults
+        let defaults = parse(DEFAULT_TOML)?;
+        let user = parse(text)?;
+        let mut merged = defaults.clone();
+        merge(&mut merged, user.clone());
+        let config: Config = match toml::Value::Table(merged).try_into() {
+            Ok(config) => config,
+            Err(error) => {
+                let error: toml::de::Error = error;
+                let key = culprit(&defaults, &user).unwrap_or_else(|| "?".to_string());
+                return Err(parse_error(format!("{key}: {}", error.message().trim())));
+            }
         };
-        let config: Config =
-            toml::Value::Table(merged)
-                .try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Parse {
-                    path: path.to_path_buf(),
-                    message: e.message().to_string(),
-                })?;
         config.validate(path)?;
         Ok(config)
     }
@@ -342,6 +348,34 @@ fn check_percents(
         ));
     }
     Ok(())
+}
+
+/// The first `section.key` of `user` that alone makes the defaults fail to deserialize (a type
+/// error or an unknown name), so the error can name it.
+fn culprit(defaults: &toml::Table, user: &toml::Table) -> Option<String> {
+    for (section, value) in user {
+        let fails = |overlay: toml::Table| {
+            let mut trial = defaults.clone();
+            merge(&mut trial, overlay);
+            toml::Value::Table(trial).try_into::<Config>().is_err()
+        };
+        let toml::Value::Table(keys) = value else {
+            return Some(section.clone());
+        };
+        if !defaults.contains_key(section) {
+            return Some(section.clone());
+        }
+        for (key, v) in keys {
+            let mut inner = toml::Table::new();
+            inner.insert(key.clone(), v.clone());
+            let mut overlay = toml::Table::new();
+            overlay.insert(section.clone(), toml::Value::Table(inner));
+            if fails(overlay) {
+                return Some(format!("{section}.{key}"));
+            }
+        }
+    }
+    None
 }
 
 /// Recursively lays `overlay` over `base`; tables merge, anything else replaces.

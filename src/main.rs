@@ -23,7 +23,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Report(args)) => cmd::report::run(args, cli.config.as_deref()),
         Some(Command::Rules(args)) => cmd::rules::run(args, cli.config.as_deref()),
         Some(Command::Demo(args)) => cmd::demo::run(args, cli.interval, cli.config.as_deref()),
-        Some(Command::Bundle(args)) => cmd::bundle::run(args),
+        Some(Command::Bundle(args)) => cmd::bundle::run(args, cli.config.as_deref()),
         Some(Command::Dump(args)) => cmd::dump::run(args),
         Some(Command::DemoTarget) => healthtop::demo::target::run(),
         None => match &cli.pid {

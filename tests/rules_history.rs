@@ -27,6 +27,7 @@ fn series_follow_the_samples_and_stay_bounded() {
 fn unreadable_values_and_silences_are_explicit_gaps() {
     let mut history = History::default();
     let samples = series(6, |i, s| {
+        s.fds.open = Some(12);
         if i == 2 {
             s.fds.open = None;
         }
@@ -91,7 +92,7 @@ fn census_metrics_get_a_point_only_when_the_census_is_new() {
     assert_eq!(history.series(Metric::CpuTicks).len(), 3);
     assert_eq!(history.series(Metric::Threads).len(), 9);
     // The last census is carried into the latest sample.
-    assert_eq!(history.latest().map(|s| s.threads.items.len()), Some(2));
+    assert_eq!(history.latest().map(|s| s.threads.items.len()), Some(1));
 }
 
 #[test]
@@ -131,6 +132,9 @@ fn gc_runtimes_are_fitted_to_the_floor_not_the_sawtooth() {
 fn d_state_and_pending_clocks_start_when_first_seen() {
     let mut history = History::default();
     let samples = series(10, |i, s| {
+        let mut worker = s.threads.items[0].clone();
+        worker.tid = 4243;
+        s.threads.items.push(worker);
         if i >= 4 {
             s.threads.items[1].state = "D".into();
         }

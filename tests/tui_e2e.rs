@@ -145,15 +145,21 @@ impl Tmux {
     }
     /// Polls the screen until every needle shows; fails with the screen after 30 s.
     fn wait_for(&self, needles: &[&str]) -> String {
+        self.wait_until(&format!("{needles:?}"), |screen| {
+            needles.iter().all(|n| screen.contains(n))
+        })
+    }
+    /// Polls the screen until `ready` holds; fails with the screen after 30 s.
+    fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let screen = self.screen();
-            if needles.iter().all(|n| screen.contains(n)) {
+            if ready(&screen) {
                 return screen;
             }
             assert!(
                 Instant::now() < deadline,
-                "waited 30 s for {needles:?}; screen:\n{screen}"
+                "waited 30 s for {what}; screen:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -311,15 +317,13 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
         .args(["resize-window", "-t", "e2e", "-x", "80", "-y", "24"])
         .status();
     assert!(resized.expect("resize-window").success());
-    let screen = tmux.wait_for(&["┐", "headroom"]);
-    let first_border = screen
-        .lines()
-        .find(|l| l.contains("headroom"))
-        .unwrap_or_default();
-    assert!(
-        first_border.ends_with('┐') && first_border.chars().count() == 80,
-        "{screen}"
-    );
+    // The old 160-column frame may still be on screen: poll for the redrawn one.
+    tmux.wait_until("an 80-column headroom box", |screen| {
+        screen
+            .lines()
+            .find(|l| l.contains("headroom"))
+            .is_some_and(|l| l.ends_with('┐') && l.chars().count() == 80)
+    });
     let resized = tmux
         .cmd()
         .args(["resize-window", "-t", "e2e", "-x", "160", "-y", "48"])

@@ -60,6 +60,27 @@ pub fn watch(
     })
 }
 
+/// Findings over samples already taken (a bundle's watch), judged as `report --watch` would:
+/// the rules run after each sample over the window from the first one.
+pub fn judge_series(samples: &[Sample], interval: Duration, config: Config) -> Vec<Finding> {
+    let Some(first) = samples.first() else {
+        return Vec::new();
+    };
+    let mut history = History::new(Duration::from_secs(3600), interval);
+    let mut engine = RuleEngine::with_window(
+        config,
+        Window::Explicit {
+            since_ms: first.taken_at_ms,
+        },
+    );
+    let mut findings = Vec::new();
+    for sample in samples {
+        history.push(sample);
+        findings = engine.evaluate(&history);
+    }
+    findings
+}
+
 /// Findings on one sample (a one-shot report): static checks and facts; no forecast can be
 /// made from one reading.
 pub fn judge_once(sample: &Sample, config: &Config) -> Vec<Finding> {

@@ -11,9 +11,9 @@ static DOC: RuleDoc = RuleDoc {
     meaning: "The process holds most of the descriptors its soft RLIMIT_NOFILE allows. The next \
               open, accept, socket or pipe call past the limit fails with EMFILE: servers stop \
               accepting connections or spin on accept, log writes fail.",
-    threshold: "open fds reach warn_percent / crit_percent of the soft limit (clears \
-                clear_margin_percent lower); crit at once if the highest fd number is at or past \
-                the limit (the limit was lowered under it).",
+    threshold: "open fds numbered below the soft limit reach warn_percent / crit_percent of \
+                it (clears clear_margin_percent lower). Descriptors above a limit lowered after \
+                they were opened are shown but not counted: new ones are always numbered below.",
     action: "Find what is held (`ls -l /proc/PID/fd`, the fd census in the report); close leaks, \
              or raise the limit (LimitNOFILE= in the unit, `prlimit --nofile`).",
     kind: Kind::Level,
@@ -38,23 +38,11 @@ impl Rule for FdHeadroom {
         let open = sample.fds.open?;
         let soft = sample.fds.soft_limit?;
         let c = &ctx.config.fd_headroom;
-        let pct = limits::percent(open as f64, soft as f64);
-        let mut evidence = vec![format!("open fds {open}, soft RLIMIT_NOFILE {soft}")];
-        if let Some(highest) = sample.fds.highest_fd {
-            evidence.push(format!("highest fd number {highest}"));
-            if highest >= soft {
-                return Some(
-                    Finding::new(
-                        &DOC,
-                        super::Severity::Crit,
-                        format!(
-                            "fd {highest} is open but the soft fd limit is {soft}: the limit was lowered below what is in use, every new descriptor fails with EMFILE"
-                        ),
-                    )
-                    .with_evidence(evidence),
-                );
-            }
-        }
+        // New descriptors take the lowest free number below the soft limit, so only those
+        // count; an fd opened before the limit was lowered can sit above it.
+        let above = limits::fds_above_limit(sample);
+        let used = open.saturating_sub(above.len() as u64);
+        let pct = limits::percent(used as f64, soft as f64);
         let severity = limits::level(
             pct,
             c.warn_percent,
@@ -62,6 +50,14 @@ impl Rule for FdHeadroom {
             c.clear_margin_percent,
             ctx.active(),
         )?;
+        let mut evidence = vec![format!("open fds {open}, soft RLIMIT_NOFILE {soft}")];
+        if !above.is_empty() {
+            evidence.push(format!(
+                "{} fd(s) numbered at or above the limit (opened before it was lowered): {:?}",
+                above.len(),
+                above
+            ));
+        }
         for (kind, count) in &sample.fds.by_kind {
             evidence.push(format!("{kind}: {count}"));
         }
@@ -70,8 +66,8 @@ impl Rule for FdHeadroom {
                 &DOC,
                 severity,
                 format!(
-                    "{open} of {soft} file descriptors in use ({pct:.0}%): {} left before EMFILE",
-                    soft.saturating_sub(open)
+                    "{used} of {soft} file descriptors in use ({pct:.0}%): {} left before EMFILE",
+                    soft.saturating_sub(used)
                 ),
             )
             .with_evidence(evidence),

@@ -1,7 +1,7 @@
 //! `fd-leak`: a significant rise of open descriptors, forecast to the soft RLIMIT_NOFILE.
 
 use super::forecast::{self, forecast};
-use super::{Context, Finding, Kind, Rule, RuleDoc, Threshold};
+use super::{limits, Context, Finding, Kind, Rule, RuleDoc, Threshold};
 use crate::config::Config;
 use crate::history::Metric;
 
@@ -37,10 +37,14 @@ impl Rule for FdLeak {
         let sample = ctx.history.latest()?;
         let soft = sample.fds.soft_limit?;
         let open = sample.fds.open?;
+        // EMFILE comes when every number below the limit is taken; fds above it (opened
+        // before the limit was lowered) are counted in `open` too.
+        let above = limits::fds_above_limit(sample).len() as u64;
+        let limit = soft + above;
         let f = forecast(
             ctx,
             Metric::FdsOpen,
-            soft as f64,
+            limit as f64,
             ctx.config.fd_leak.min_level,
         )?;
         let mut evidence = vec![forecast::evidence(Metric::FdsOpen, &f)];
@@ -52,7 +56,8 @@ impl Rule for FdLeak {
                 &DOC,
                 f.severity,
                 format!(
-                    "fds {open}/{soft}, {}: EMFILE in {}",
+                    "fds {}/{soft}, {}: EMFILE in {}",
+                    open.saturating_sub(above),
                     forecast::rate(f.trend.slope_per_sec),
                     forecast::eta(f.eta_secs)
                 ),

@@ -18,6 +18,22 @@ pub fn rlimit_soft(sample: &Sample, resource: &str) -> Option<u64> {
     sample.limits.get(resource).and_then(|l| l.soft)
 }
 
+/// Open descriptors numbered at or above the soft RLIMIT_NOFILE (opened before the limit was
+/// lowered): they count in `fds.open` but never block a new descriptor, which is always
+/// numbered below the limit.
+pub fn fds_above_limit(sample: &Sample) -> Vec<u64> {
+    let Some(soft) = sample.fds.soft_limit else {
+        return Vec::new();
+    };
+    sample
+        .fds
+        .items
+        .iter()
+        .map(|f| f.fd)
+        .filter(|&fd| fd >= soft)
+        .collect()
+}
+
 /// Every limit on this process's thread count, each translated into "threads of this process":
 /// the headroom of a shared budget is added to the threads it has now.
 pub fn thread_limits(sample: &Sample) -> Vec<NamedLimit> {

@@ -103,7 +103,7 @@ impl Finding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
-    /// A trend toward a limit, with an ETA: needs warm-up and persistence.
+    /// A trend toward a limit, with an ETA: needs warm-up and (live) persistence.
     Forecast,
     /// A level against a threshold: needs persistence, clears with hysteresis.
     Level,
@@ -123,8 +123,15 @@ impl Kind {
         }
     }
 
-    fn needs_persistence(self) -> bool {
-        matches!(self, Kind::Forecast | Kind::Level)
+    /// Whether a finding must hold for `trend.persistence` evaluations before it is shown.
+    /// In an explicit watch window a forecast is fitted on the whole window the user chose, so
+    /// the fit itself is the persistence; levels persist in both modes.
+    fn needs_persistence(self, window: Window) -> bool {
+        match self {
+            Kind::Level => true,
+            Kind::Forecast => window == Window::Rolling,
+            Kind::Fact | Kind::Static => false,
+        }
     }
 }
 
@@ -278,7 +285,9 @@ impl RuleEngine {
                 Some(finding) => {
                     let streak = self.streak.entry(doc.id).or_insert(0);
                     *streak = streak.saturating_add(1);
-                    if !doc.kind.needs_persistence() || *streak >= self.config.trend.persistence {
+                    if !doc.kind.needs_persistence(self.window)
+                        || *streak >= self.config.trend.persistence
+                    {
                         self.active.insert(doc.id, finding.severity);
                         findings.push(finding);
                     }
@@ -341,12 +350,31 @@ pub fn catalogue_markdown(config: &Config) -> String {
          Every rule is listed with what it means, when it fires, what to do, and the config \
          keys that set its thresholds (defaults shown; change them in \
          `$XDG_CONFIG_HOME/healthtop/config.toml`, see `assets/default-config.toml`).\n\n\
-         Kinds: **forecast** (a significant trend toward a limit, with an ETA; needs a warm-up \
-         and must persist), **level** (a reading past a threshold; must persist, clears with \
+         Kinds: **forecast** (a significant trend toward a limit, with an ETA), **level** (a reading past a threshold; must persist, clears with \
          hysteresis), **fact** (a counter went up or a state lasted; shown at once), \
          **static** (a setting of the process; shown at once).\n\n\
          Severities: `info` worth knowing, `warn` will break if nothing changes, `crit` breaks \
-         soon or now.\n\n",
+         soon or now.\n\n\
+         ## How forecasts avoid false alarms\n\n\
+         - **Robust slope:** Theil–Sen (median of pairwise slopes) ignores spikes and follows \
+         step-wise leaks; for Go and JVM targets memory is fitted on its floor (lowest point \
+         per bucket), not the GC sawtooth.\n\
+         - **Significance:** no forecast unless Kendall's tau reaches `trend.min_tau` and the \
+         Mann–Kendall z score `trend.min_z`; once shown, it clears only below `trend.clear_tau` \
+         (hysteresis).\n\
+         - **Warm-up (live):** no forecast before `trend.warmup_samples` samples spanning \
+         `trend.warmup_secs`, nor on a process younger than `trend.young_process_secs`. Live \
+         watching fits a short window (`trend.short_window_secs`, crit when the ETA is under \
+         `trend.eta_crit_secs`) and a long one (`trend.long_window_secs`, warn under \
+         `trend.eta_warn_secs`).\n\
+         - **Explicit window (`report --watch`):** the user chose the window, so the whole of it \
+         is fitted as soon as it holds `trend.watch_min_samples` samples: a 20 s watch catches a \
+         fast leak.\n\
+         - **Level gate:** each forecast has a floor (`min_level`) below which growth is not \
+         judged, and ETAs beyond `trend.eta_warn_secs` are not reported.\n\
+         - **Persistence:** levels (and live forecasts) must hold for `trend.persistence` \
+         evaluations in a row; facts and static checks are shown at once.\n\
+         - **Resets:** a new (pid, start time) identity clears every series (rule `restart`).\n\n",
     );
     for rule in REGISTRY {
         let doc = rule.doc();

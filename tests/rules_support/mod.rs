@@ -1,9 +1,13 @@
 //! Shared helpers for the `rules_*` integration tests: a Sample fixture and series builders.
 #![allow(dead_code)]
 
+pub mod live;
+
 use healthtop::sample::Sample;
 
-/// A Sample of an idle two-thread native server, as the collector reports it.
+/// A Sample of a healthy idle native process (`rules_target healthy`: SIGPIPE ignored, SIGTERM
+/// caught, core dumps on, one socket), captured with `healthtop report --json` from the live
+/// kernel; the tests edit copies of it to make each rule fire or stay quiet.
 pub fn base_sample() -> Sample {
     serde_json::from_str(include_str!("../targets/rules_base_sample.json"))
         .expect("fixture parses as a Sample")
