@@ -18,7 +18,8 @@ pub struct Forecast {
     pub limit: f64,
 }
 
-/// Why no forecast could be made yet, for the evidence of level findings.
+/// Whether there is enough history to forecast `metric`: the warm-up when watching live, the
+/// minimum sample count in an explicit window.
 pub fn warmed_up(ctx: &Context<'_>, metric: Metric) -> bool {
     let trend = &ctx.config.trend;
     match ctx.window {
@@ -73,11 +74,11 @@ pub fn forecast(ctx: &Context<'_>, metric: Metric, limit: f64, min_level: f64) -
         if trend.level_now.max(last) < min_level {
             return None;
         }
-        let eta = trend.eta_to(limit)?;
-        if !trend.significant && eta > 0.0 {
+        // A flat series already at its limit is a level finding, not a forecast.
+        if !trend.significant {
             return None;
         }
-        Some((trend, eta))
+        Some((trend, trend.eta_to(limit)?))
     };
     let make = |trend: Trend, eta: f64, severity| Forecast {
         trend,
