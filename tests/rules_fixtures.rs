@@ -652,3 +652,40 @@ fn findings_serialise_with_the_documented_keys() {
     assert_eq!(json["severity"], "warn");
     let _ = base_sample();
 }
+
+#[test]
+fn a_shown_forecast_clears_only_below_the_clear_tau() {
+    // A leak of +1/s for 30 s, then 30 s around the middle of that rise: Kendall's tau over the
+    // window falls to about 0.25, between trend.clear_tau (0.2) and trend.min_tau (0.3).
+    let samples = series(60, |i, s| {
+        s.fds.soft_limit = Some(1024);
+        let open = if i < 30 {
+            100.0 + i as f64
+        } else {
+            115.0 + noise(i, 3.0)
+        };
+        s.fds.open = Some(open as u64);
+    });
+    let since_ms = samples[0].taken_at_ms;
+    let mut history = History::default();
+    let mut engine = RuleEngine::with_window(Config::default(), Window::Explicit { since_ms });
+    let mut shown = Vec::new();
+    for sample in &samples {
+        history.push(sample);
+        shown = engine.evaluate(&history);
+    }
+    let trend = history
+        .trend(
+            healthtop::history::Metric::FdsOpen,
+            since_ms,
+            healthtop::history::TrendGate::default(),
+        )
+        .expect("trend");
+    assert!(trend.tau > 0.2 && trend.tau < 0.3, "{trend:?}");
+    // Raised while the leak was clear, it stays raised (hysteresis)...
+    assert!(get(&shown, "fd-leak").is_some(), "{shown:#?}");
+    // ...while the same window judged afresh is no trend at all.
+    let fresh =
+        healthtop::rules::evaluate(&history, &Config::default(), Window::Explicit { since_ms });
+    quiet(&fresh, "fd-leak");
+}
