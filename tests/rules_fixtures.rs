@@ -119,6 +119,7 @@ fn every_registered_rule_is_covered_here() {
         "d-state",
         "stall",
         "restart",
+        "exited",
     ];
     let registered: Vec<&str> = REGISTRY.iter().map(|r| r.doc().id).collect();
     assert_eq!(registered, tested);
@@ -688,4 +689,29 @@ fn a_shown_forecast_clears_only_below_the_clear_tau() {
     let fresh =
         healthtop::rules::evaluate(&history, &Config::default(), Window::Explicit { since_ms });
     quiet(&fresh, "fd-leak");
+}
+
+// exited
+
+#[test]
+fn exited_is_reported_with_the_last_state() {
+    let samples = series(5, |_, _| {});
+    let mut history = History::default();
+    let mut engine = RuleEngine::with_window(
+        Config::default(),
+        Window::Explicit {
+            since_ms: samples[0].taken_at_ms,
+        },
+    );
+    for sample in &samples {
+        history.push(sample);
+        quiet(&engine.evaluate(&history), "exited");
+    }
+    history.mark_gone(
+        samples[4].taken_at_ms + 700,
+        "process 7 exited while being read",
+    );
+    let f = fired(&engine.evaluate(&history), "exited", Severity::Crit);
+    assert!(f.evidence[0].contains("exited while being read"), "{f:#?}");
+    assert!(f.message.contains("after 5 sample"), "{}", f.message);
 }

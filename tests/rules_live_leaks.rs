@@ -104,3 +104,19 @@ fn memory_growth_under_rlimit_as_raises_a_finding() {
         "ETA {eta:.1}s but ENOMEM came {real_left:.1}s after the last sample"
     );
 }
+
+#[test]
+fn a_child_that_dies_during_the_watch_is_reported_with_what_led_to_it() {
+    if !have_gcc() {
+        return;
+    }
+    // Leaks 10 fds/s under a limit of 100 and exits at EMFILE, about 10 s into a 20 s watch.
+    let target = Target::start(&["fdleak", "100", "10", "exit"]);
+    let r = report(target.pid(), &["--watch", "20s"]);
+    let exited = finding(&r, "exited").unwrap_or_else(|| panic!("no exited: {r:#}"));
+    assert_eq!(exited["severity"], "crit");
+    // The last sample shows the descriptors it was running out of, and the leak was forecast.
+    assert!(r["fds"]["open"].as_u64() >= Some(80), "{:#}", r["fds"]);
+    let leak = finding(&r, "fd-leak").unwrap_or_else(|| panic!("no fd-leak: {r:#}"));
+    assert!(severity_is_warn_or_crit(leak), "{leak}");
+}

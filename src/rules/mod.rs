@@ -15,6 +15,7 @@ mod close_wait;
 mod core_dumps;
 mod cpu_limit;
 mod d_state;
+mod exited;
 mod fault_signals;
 mod fd_headroom;
 mod fd_leak;
@@ -237,6 +238,7 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &d_state::DState,
     &stall::Stall,
     &restart::Restart,
+    &exited::Exited,
 ];
 
 /// Runs every rule with persistence and hysteresis. Keep one per watched target and call
