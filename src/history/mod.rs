@@ -275,14 +275,15 @@ impl History {
 
     /// The trend of `metric` over points taken at or after `since_ms`, anchored at the newest
     /// sample. For Go and JVM targets heap-like metrics are fitted to their lower envelope
-    /// (the post-GC floor), in buckets of a tenth of the window (between one interval and 30 s).
+    /// (the post-GC floor), in buckets of a fifth of the window (between one interval and
+    /// 30 s): wide enough that each bucket holds a collection, so a missed trough is rare.
     pub fn trend(&self, metric: Metric, since_ms: u64, gate: TrendGate) -> Option<Trend> {
         let now_ms = self.last_at_ms()?;
         let points = self.series(metric).values_since(since_ms, now_ms);
         let gc = matches!(self.runtime(), Some(Runtime::Go | Runtime::Jvm));
         if gc && metric.is_gc_memory() {
             let span = points.last()?.0 - points.first()?.0;
-            let bucket = (span / 10.0).clamp(self.interval_ms as f64 / 1000.0, 30.0);
+            let bucket = (span / 5.0).clamp(self.interval_ms as f64 / 1000.0, 30.0);
             return trend::estimate(&trend::lower_envelope(&points, bucket), gate);
         }
         trend::estimate(&points, gate)
