@@ -715,3 +715,41 @@ fn exited_is_reported_with_the_last_state() {
     assert!(f.evidence[0].contains("exited while being read"), "{f:#?}");
     assert!(f.message.contains("after 5 sample"), "{}", f.message);
 }
+
+#[test]
+fn no_new_forecast_on_a_sample_that_fell_fast() {
+    // A leak whose newest reading dropped by a fifth (a pool shrank): no new alarm on it.
+    let samples = series(30, |i, s| {
+        s.fds.soft_limit = Some(1024);
+        let open = 100 + 2 * i as u64;
+        s.fds.open = Some(if i == 29 { open * 4 / 5 } else { open });
+    });
+    let judge = |samples: &[Sample]| {
+        let mut history = History::default();
+        samples.iter().for_each(|s| {
+            history.push(s);
+        });
+        let window = Window::Explicit {
+            since_ms: samples[0].taken_at_ms,
+        };
+        healthtop::rules::evaluate(&history, &Config::default(), window)
+    };
+    quiet(&judge(&samples), "fd-leak");
+    fired(&judge(&samples[..29]), "fd-leak", Severity::Crit);
+}
+
+#[test]
+fn live_watching_forecasts_a_go_leak_through_its_gc_drops() {
+    // Every collection drops the heap by far more than 15 %: that must neither suppress the
+    // forecast nor reset its persistence.
+    let samples = series(400, |i, s| {
+        s.identity.runtime = Runtime::Go;
+        s.identity.started_at_unix = Some(s.taken_at_ms as f64 / 1000.0 - 3600.0);
+        let floor = 300e6 + 1e6 * i as f64;
+        let saw = 200e6 * ((i % 5) as f64 / 4.0);
+        let cg = s.memory.cgroup.as_mut().expect("cgroup");
+        cg.max_bytes = Some(2 << 30);
+        cg.current_bytes = Some((floor + saw) as u64);
+    });
+    fired(&rolling(&samples), "memory-growth", Severity::Crit);
+}
