@@ -16,6 +16,7 @@
 //! `collect` is the only module that reads `/proc`, `/sys` or cgroupfs; everything above it
 //! works on [`sample::Sample`] values, so it can be tested without a live process.
 
+pub mod app;
 pub mod bundle;
 pub mod cli;
 pub mod cmd;
@@ -26,8 +27,11 @@ pub mod demo;
 pub mod exit;
 pub mod format;
 pub mod history;
+pub mod keymap;
 pub mod parse;
 pub mod report;
 pub mod rules;
 pub mod runtimes;
 pub mod sample;
+pub mod shell;
+pub mod view;

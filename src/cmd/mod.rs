@@ -8,6 +8,7 @@ pub mod demo;
 pub mod dump;
 pub mod report;
 pub mod rules;
+pub mod watch;
 
 use crate::collect::CollectError;
 use crate::exit::{CliError, ExitCode};
