@@ -119,6 +119,7 @@ fn every_registered_rule_is_covered_here() {
         "d-state",
         "stall",
         "restart",
+        "exited",
     ];
     let registered: Vec<&str> = REGISTRY.iter().map(|r| r.doc().id).collect();
     assert_eq!(registered, tested);
@@ -651,4 +652,104 @@ fn findings_serialise_with_the_documented_keys() {
     );
     assert_eq!(json["severity"], "warn");
     let _ = base_sample();
+}
+
+#[test]
+fn a_shown_forecast_clears_only_below_the_clear_tau() {
+    // A leak of +1/s for 30 s, then 30 s around the middle of that rise: Kendall's tau over the
+    // window falls to about 0.25, between trend.clear_tau (0.2) and trend.min_tau (0.3).
+    let samples = series(60, |i, s| {
+        s.fds.soft_limit = Some(1024);
+        let open = if i < 30 {
+            100.0 + i as f64
+        } else {
+            115.0 + noise(i, 3.0)
+        };
+        s.fds.open = Some(open as u64);
+    });
+    let since_ms = samples[0].taken_at_ms;
+    let mut history = History::default();
+    let mut engine = RuleEngine::with_window(Config::default(), Window::Explicit { since_ms });
+    let mut shown = Vec::new();
+    for sample in &samples {
+        history.push(sample);
+        shown = engine.evaluate(&history);
+    }
+    let trend = history
+        .trend(
+            healthtop::history::Metric::FdsOpen,
+            since_ms,
+            healthtop::history::TrendGate::default(),
+        )
+        .expect("trend");
+    assert!(trend.tau > 0.2 && trend.tau < 0.3, "{trend:?}");
+    // Raised while the leak was clear, it stays raised (hysteresis)...
+    assert!(get(&shown, "fd-leak").is_some(), "{shown:#?}");
+    // ...while the same window judged afresh is no trend at all.
+    let fresh =
+        healthtop::rules::evaluate(&history, &Config::default(), Window::Explicit { since_ms });
+    quiet(&fresh, "fd-leak");
+}
+
+// exited
+
+#[test]
+fn exited_is_reported_with_the_last_state() {
+    let samples = series(5, |_, _| {});
+    let mut history = History::default();
+    let mut engine = RuleEngine::with_window(
+        Config::default(),
+        Window::Explicit {
+            since_ms: samples[0].taken_at_ms,
+        },
+    );
+    for sample in &samples {
+        history.push(sample);
+        quiet(&engine.evaluate(&history), "exited");
+    }
+    history.mark_gone(
+        samples[4].taken_at_ms + 700,
+        "process 7 exited while being read",
+    );
+    let f = fired(&engine.evaluate(&history), "exited", Severity::Crit);
+    assert!(f.evidence[0].contains("exited while being read"), "{f:#?}");
+    assert!(f.message.contains("after 5 sample"), "{}", f.message);
+}
+
+#[test]
+fn no_new_forecast_on_a_sample_that_fell_fast() {
+    // A leak whose newest reading dropped by a fifth (a pool shrank): no new alarm on it.
+    let samples = series(30, |i, s| {
+        s.fds.soft_limit = Some(1024);
+        let open = 100 + 2 * i as u64;
+        s.fds.open = Some(if i == 29 { open * 4 / 5 } else { open });
+    });
+    let judge = |samples: &[Sample]| {
+        let mut history = History::default();
+        samples.iter().for_each(|s| {
+            history.push(s);
+        });
+        let window = Window::Explicit {
+            since_ms: samples[0].taken_at_ms,
+        };
+        healthtop::rules::evaluate(&history, &Config::default(), window)
+    };
+    quiet(&judge(&samples), "fd-leak");
+    fired(&judge(&samples[..29]), "fd-leak", Severity::Crit);
+}
+
+#[test]
+fn live_watching_forecasts_a_go_leak_through_its_gc_drops() {
+    // Every collection drops the heap by far more than 15 %: that must neither suppress the
+    // forecast nor reset its persistence.
+    let samples = series(400, |i, s| {
+        s.identity.runtime = Runtime::Go;
+        s.identity.started_at_unix = Some(s.taken_at_ms as f64 / 1000.0 - 3600.0);
+        let floor = 300e6 + 1e6 * i as f64;
+        let saw = 200e6 * ((i % 5) as f64 / 4.0);
+        let cg = s.memory.cgroup.as_mut().expect("cgroup");
+        cg.max_bytes = Some(2 << 30);
+        cg.current_bytes = Some((floor + saw) as u64);
+    });
+    fired(&rolling(&samples), "memory-growth", Severity::Crit);
 }

@@ -60,6 +60,15 @@ pub struct Reset {
     pub to: TargetId,
 }
 
+/// The target stopped existing while it was watched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gone {
+    /// When the collector found it gone, ms since the epoch.
+    pub at_ms: u64,
+    /// What the collector saw (`process 42 exited while being read`, a zombie, a reused PID).
+    pub reason: String,
+}
+
 /// What [`History::push`] did with a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pushed {
@@ -86,6 +95,7 @@ pub struct History {
     last_reset: Option<Reset>,
     d_state_since: BTreeMap<i32, u64>,
     pending_since: BTreeMap<String, u64>,
+    gone: Option<Gone>,
 }
 
 impl Default for History {
@@ -117,6 +127,7 @@ impl History {
             last_reset: None,
             d_state_since: BTreeMap::new(),
             pending_since: BTreeMap::new(),
+            gone: None,
         }
     }
 
@@ -168,6 +179,7 @@ impl History {
             );
         }
         self.track_clocks(&merged);
+        self.gone = None;
         self.identity = Some(id);
         self.first_at_ms.get_or_insert(merged.taken_at_ms);
         self.samples += 1;
@@ -236,6 +248,20 @@ impl History {
         Duration::from_millis(self.horizon_ms)
     }
 
+    /// Records that the target is gone (exited, killed, a zombie, its PID reused); the series
+    /// are kept so the last minutes before the end can still be read. A later push clears it.
+    pub fn mark_gone(&mut self, at_ms: u64, reason: impl Into<String>) {
+        self.gone = Some(Gone {
+            at_ms,
+            reason: reason.into(),
+        });
+    }
+
+    /// Whether and when the target was found gone.
+    pub fn gone(&self) -> Option<&Gone> {
+        self.gone.as_ref()
+    }
+
     /// Thread id → when it was first seen in D state, for threads in D at the newest census.
     pub fn d_state_since(&self) -> &BTreeMap<i32, u64> {
         &self.d_state_since
@@ -249,14 +275,15 @@ impl History {
 
     /// The trend of `metric` over points taken at or after `since_ms`, anchored at the newest
     /// sample. For Go and JVM targets heap-like metrics are fitted to their lower envelope
-    /// (the post-GC floor), in buckets of a tenth of the window (between one interval and 30 s).
+    /// (the post-GC floor), in buckets of a fifth of the window (between one interval and
+    /// 30 s): wide enough that each bucket holds a collection, so a missed trough is rare.
     pub fn trend(&self, metric: Metric, since_ms: u64, gate: TrendGate) -> Option<Trend> {
         let now_ms = self.last_at_ms()?;
         let points = self.series(metric).values_since(since_ms, now_ms);
         let gc = matches!(self.runtime(), Some(Runtime::Go | Runtime::Jvm));
         if gc && metric.is_gc_memory() {
             let span = points.last()?.0 - points.first()?.0;
-            let bucket = (span / 10.0).clamp(self.interval_ms as f64 / 1000.0, 30.0);
+            let bucket = (span / 5.0).clamp(self.interval_ms as f64 / 1000.0, 30.0);
             return trend::estimate(&trend::lower_envelope(&points, bucket), gate);
         }
         trend::estimate(&points, gate)
@@ -280,6 +307,7 @@ impl History {
         self.samples = 0;
         self.d_state_since.clear();
         self.pending_since.clear();
+        self.gone = None;
     }
 
     fn track_clocks(&mut self, sample: &Sample) {

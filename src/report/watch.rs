@@ -19,7 +19,9 @@ pub struct Watched {
 }
 
 /// Samples every `interval` (every tier, every time) for `window`, evaluating the rules after
-/// each sample so persistence works as it does live; returns the last evaluation.
+/// each sample so persistence works as it does live; returns the last evaluation. If the
+/// process ends after the first sample, the watch stops there and the findings include
+/// `exited` (the first sample failing is an error, as for a one-shot report).
 pub fn watch(
     collector: &mut Collector,
     window: Duration,
@@ -48,10 +50,29 @@ pub fn watch(
         if let Some(wait) = due.checked_sub(start.elapsed()) {
             std::thread::sleep(wait);
         }
-        sample = collector.sample(Tiers::ALL)?;
-        history.push(&sample);
-        findings = engine.evaluate(&history);
-        samples += 1;
+        match collector.sample(Tiers::ALL) {
+            Ok(next) => {
+                sample = next;
+                history.push(&sample);
+                findings = engine.evaluate(&history);
+                samples += 1;
+            }
+            // The end of the process is what the watch is for: report it with what led to it.
+            Err(
+                error @ (CollectError::Gone { .. }
+                | CollectError::NoSuchProcess { .. }
+                | CollectError::Zombie { .. }
+                | CollectError::PidReused { .. }),
+            ) => {
+                let now_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(sample.taken_at_ms, |d| d.as_millis() as u64);
+                history.mark_gone(now_ms, error.to_string());
+                findings = engine.evaluate(&history);
+                break;
+            }
+            Err(error) => return Err(error),
+        }
     }
     Ok(Watched {
         sample,

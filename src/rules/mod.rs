@@ -15,6 +15,7 @@ mod close_wait;
 mod core_dumps;
 mod cpu_limit;
 mod d_state;
+mod exited;
 mod fault_signals;
 mod fd_headroom;
 mod fd_leak;
@@ -237,6 +238,7 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &d_state::DState,
     &stall::Stall,
     &restart::Restart,
+    &exited::Exited,
 ];
 
 /// Runs every rule with persistence and hysteresis. Keep one per watched target and call
@@ -370,6 +372,9 @@ pub fn catalogue_markdown(config: &Config) -> String {
          - **Explicit window (`report --watch`):** the user chose the window, so the whole of it \
          is fitted as soon as it holds `trend.watch_min_samples` samples: a 20 s watch catches a \
          fast leak.\n\
+         - **Falling fast:** no new forecast on a sample that dropped more than 15 % below \
+         the one before (a pool shrinking, a restart; GC drops of Go and JVM heaps excepted, \
+         their floor is fitted).\n\
          - **Level gate:** each forecast has a floor (`min_level`) below which growth is not \
          judged, and ETAs beyond `trend.eta_warn_secs` are not reported.\n\
          - **Persistence:** levels (and live forecasts) must hold for `trend.persistence` \
