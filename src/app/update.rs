@@ -26,6 +26,9 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::TargetExited { at_ms, how } => {
             if state.status.is_live() {
+                // The rules judge the exit too (the `exited` finding, with what led up to it).
+                state.history.mark_gone(at_ms, how.clone());
+                state.findings = state.engine.evaluate(&state.history);
                 state.status = TargetStatus::Exited { at_ms, how };
             }
             state.now_ms = state.now_ms.max(at_ms);
