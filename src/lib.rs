@@ -22,3 +22,4 @@ pub mod exit;
 pub mod format;
 pub mod parse;
 pub mod sample;
+pub mod stacks;
