@@ -12,7 +12,7 @@ use std::time::Duration;
 #[command(name = "healthtop", version, about, long_about = None, after_help = exit_codes_help())]
 pub struct Cli {
     /// Process to watch (opens the terminal UI).
-    #[arg(short, long, value_name = "PID")]
+    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
     pub pid: Option<String>,
     /// Time between samples.
     #[arg(short, long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
@@ -38,7 +38,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Process to report on.
-    #[arg(short, long, value_name = "PID")]
+    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
     pub pid: String,
     /// Print one JSON object (schema healthtop.report/1) instead of text.
     #[arg(long)]

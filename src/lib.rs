@@ -17,9 +17,13 @@
 //! works on [`sample::Sample`] values, so it can be tested without a live process.
 
 pub mod cli;
+pub mod cmd;
+pub mod collect;
 pub mod decode;
+pub mod demo;
 pub mod exit;
 pub mod format;
 pub mod parse;
+pub mod report;
 pub mod sample;
 pub mod stacks;

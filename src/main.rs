@@ -2,7 +2,8 @@
 //! stderr and a documented exit code (see `healthtop --help` and the README).
 
 use clap::Parser;
-use healthtop::cli::Cli;
+use healthtop::cli::{Cli, Command};
+use healthtop::cmd;
 use healthtop::exit::{CliError, ExitCode};
 
 fn main() {
@@ -18,7 +19,13 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
-    match cli.command {
-        _ => Err(CliError::new(ExitCode::Usage, "no command yet")),
+    match &cli.command {
+        Some(Command::Report(args)) => cmd::report::run(args),
+        Some(Command::Demo(args)) => cmd::demo::run(args),
+        Some(Command::DemoTarget) => healthtop::demo::target::run(),
+        None => Err(CliError::new(
+            ExitCode::Usage,
+            "nothing to do: give -p PID, or a command (see --help)",
+        )),
     }
 }

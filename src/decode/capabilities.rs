@@ -1,5 +1,8 @@
 //! Capability sets (`CapEff` …): bit n is capability n.
 
+/// How many capabilities this table names (the kernel's set as of 5.9).
+pub const KNOWN: usize = NAMES.len();
+
 const NAMES: [&str; 41] = [
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",

@@ -40,12 +40,13 @@ const STANDARD: [&str; 32] = [
 pub const GLIBC_SIGRTMIN: u32 = 34;
 pub const SIGRTMAX: u32 = 64;
 
-/// Name of signal `number`: `SIGTERM`, `SIGRTMIN+3`, `SIG32` for glibc-internal ones.
+/// Name of signal `number`: `SIGTERM`, `SIGRTMIN`, `SIGRTMIN+3`, `SIG32` for glibc-internal ones.
 pub fn signal_name(number: u32) -> String {
     match number {
         1..=31 => STANDARD[number as usize].to_string(),
         32 | 33 => format!("SIG{number}"),
-        GLIBC_SIGRTMIN..=SIGRTMAX => format!("SIGRTMIN+{}", number - GLIBC_SIGRTMIN),
+        GLIBC_SIGRTMIN => "SIGRTMIN".to_string(),
+        35..=SIGRTMAX => format!("SIGRTMIN+{}", number - GLIBC_SIGRTMIN),
         _ => format!("signal {number}"),
     }
 }

@@ -1,0 +1,61 @@
+//! Commands: each turns parsed arguments into output, and every failure into a [`CliError`]
+//! with a documented exit code.
+//!
+//! May import: everything below it (collect, report, demo, …).
+
+pub mod demo;
+pub mod report;
+
+use crate::collect::CollectError;
+use crate::exit::{CliError, ExitCode};
+
+/// Validates a PID argument: digits only, more than zero, within `pid_t`.
+pub fn parse_pid(text: &str) -> Result<i32, CliError> {
+    let trimmed = text.trim();
+    let bad = |why: &str| CliError::new(ExitCode::Usage, format!("invalid PID {text:?}: {why}"));
+    if trimmed.is_empty() {
+        return Err(bad("empty"));
+    }
+    if trimmed.starts_with('-') {
+        return Err(bad("PIDs are positive numbers"));
+    }
+    if !trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("not a number"));
+    }
+    match trimmed.parse::<i32>() {
+        Ok(0) => Err(bad("PID 0 is the kernel's idle task, not a process")),
+        Ok(pid) => Ok(pid),
+        Err(_) => Err(bad("too large to be a PID")),
+    }
+}
+
+impl From<CollectError> for CliError {
+    fn from(error: CollectError) -> Self {
+        let code = match &error {
+            CollectError::NoSuchProcess { .. }
+            | CollectError::Gone { .. }
+            | CollectError::PidReused { .. } => ExitCode::NoSuchProcess,
+            CollectError::PermissionDenied { .. } => ExitCode::PermissionDenied,
+            CollectError::KernelThread { .. }
+            | CollectError::Zombie { .. }
+            | CollectError::NotAProcess { .. } => ExitCode::NotWatchable,
+            CollectError::Io { .. } | CollectError::Parse { .. } => ExitCode::Internal,
+        };
+        CliError::new(code, error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pid_arguments() {
+        assert_eq!(parse_pid("42").ok(), Some(42));
+        for bad in ["0", "-1", "abc", "", "12x", "99999999999"] {
+            let error = parse_pid(bad).expect_err(bad);
+            assert_eq!(error.code, ExitCode::Usage, "{bad}");
+            assert!(!error.message.contains('\n'));
+        }
+    }
+}

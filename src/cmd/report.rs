@@ -1,0 +1,43 @@
+//! `healthtop report -p PID [--json]`: one full reading, printed.
+
+use super::parse_pid;
+use crate::cli::ReportArgs;
+use crate::collect::{Collector, HostRoot, Tiers};
+use crate::exit::{CliError, ExitCode};
+use crate::report::{text, Report};
+use std::io::{IsTerminal, Write};
+
+pub fn run(args: &ReportArgs) -> Result<(), CliError> {
+    let pid = parse_pid(&args.pid)?;
+    let mut collector = Collector::new(HostRoot::live(), pid)?;
+    let sample = collector.sample(Tiers::ALL)?;
+    print(&Report::new(sample), args.json)
+}
+
+/// Prints a report as JSON or text (colour only on a terminal, never with `NO_COLOR`).
+pub fn print(report: &Report, json: bool) -> Result<(), CliError> {
+    let output = if json {
+        let mut text = report.to_json().map_err(|e| {
+            CliError::new(ExitCode::Internal, format!("cannot encode the report: {e}"))
+        })?;
+        text.push('\n');
+        text
+    } else {
+        let color = std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        text::render(&report.sample, color)
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::new(
+            ExitCode::Internal,
+            format!("cannot write the report: {e}"),
+        )),
+        Ok(()) => Ok(()),
+    }
+}

@@ -1,0 +1,360 @@
+//! Collection: the only code that reads `/proc`, `/sys` and cgroupfs.
+//!
+//! A [`Collector`] watches one process identified by `(pid, start_time)` and produces a
+//! [`Sample`] per call. Reads are tiered by cost (see `risks.md` §4): the cheap files every
+//! call; the per-thread and per-fd census, and the memory maps, only when [`Tiers`] asks for
+//! them — otherwise the last census is carried over with its own timestamp, so every part of
+//! a sample says how fresh it is.
+//!
+//! Everything reads through a [`HostRoot`], so the same code runs live and on fixture trees.
+//!
+//! May import: `sample`, `parse`, `decode`.
+
+mod cgroup;
+mod fds;
+mod memory;
+mod process;
+mod root;
+mod runtime;
+mod system;
+mod threads;
+
+pub use root::HostRoot;
+pub use runtime::detect_runtime;
+
+use crate::decode::syscalls::Arch;
+use crate::parse::stat::{parse_stat, Stat};
+use crate::sample::{Runtime, Sample, Unavailable};
+use root::is_gone;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+use thiserror::Error;
+
+/// Why a reading failed as a whole. Parts that fail alone become [`Unavailable`] entries.
+#[derive(Debug, Error)]
+pub enum CollectError {
+    #[error("no process with PID {pid}")]
+    NoSuchProcess { pid: i32 },
+    #[error("process {pid} exited while being read")]
+    Gone { pid: i32 },
+    #[error(
+        "PID {pid} now belongs to a different process (it was reused); the watched process exited"
+    )]
+    PidReused { pid: i32 },
+    #[error("PID {pid} is a kernel thread ({comm}); healthtop watches user-space processes")]
+    KernelThread { pid: i32, comm: String },
+    #[error(
+        "PID {pid} ({comm}) is a zombie: it has exited and waits for its parent {ppid} to reap it"
+    )]
+    Zombie { pid: i32, comm: String, ppid: i32 },
+    #[error("PID {pid} is a thread of process {tgid}; watch {tgid} instead")]
+    NotAProcess { pid: i32, tgid: i32 },
+    #[error("permission denied reading {path}: {hint}")]
+    PermissionDenied { path: PathBuf, hint: &'static str },
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("unexpected content in {path}: {detail}")]
+    Parse { path: PathBuf, detail: String },
+}
+
+/// What to do about a denied read of a process file.
+pub const PERMISSION_HINT: &str =
+    "run as the target's user (it must be dumpable) or as root (CAP_SYS_PTRACE)";
+
+impl CollectError {
+    /// Classifies an I/O error on `path`.
+    pub fn io(path: &Path, source: io::Error) -> Self {
+        match source.kind() {
+            io::ErrorKind::PermissionDenied => CollectError::PermissionDenied {
+                path: path.to_path_buf(),
+                hint: PERMISSION_HINT,
+            },
+            _ => CollectError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        }
+    }
+
+    fn is_gone(&self) -> bool {
+        match self {
+            CollectError::Io { source, .. } => is_gone(source),
+            CollectError::Gone { .. } | CollectError::NoSuchProcess { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// A short reason for an [`Unavailable`] entry.
+    pub fn reason(&self) -> String {
+        match self {
+            CollectError::PermissionDenied { path, .. } => {
+                format!(
+                    "permission denied reading {}: {PERMISSION_HINT}",
+                    path.display()
+                )
+            }
+            CollectError::Io { path, source } if source.kind() == io::ErrorKind::NotFound => {
+                format!(
+                    "{} does not exist (kernel too old, or feature not configured)",
+                    path.display()
+                )
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Which expensive parts to read this time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tiers {
+    /// Per-thread files, the fd census (readlink of every fd) and the TCP join: O(threads + fds).
+    pub census: bool,
+    /// `maps`, `smaps_rollup`, past-EOF checks: O(mappings) and takes the target's mmap lock.
+    pub maps: bool,
+}
+
+impl Tiers {
+    /// Everything: what a one-shot report reads.
+    pub const ALL: Tiers = Tiers {
+        census: true,
+        maps: true,
+    };
+    /// Only the O(1) files.
+    pub const CHEAP: Tiers = Tiers {
+        census: false,
+        maps: false,
+    };
+}
+
+/// Records a part that could not be read.
+#[derive(Debug, Default)]
+pub(crate) struct Gaps {
+    items: Vec<Unavailable>,
+    /// Set when a read failed because the process is gone, so the caller can say so.
+    pub gone: bool,
+}
+
+impl Gaps {
+    /// Keeps `Ok` values; records the reason for an error under `field`.
+    pub fn keep<T>(&mut self, field: &str, result: Result<T, CollectError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.note(field, &error);
+                None
+            }
+        }
+    }
+
+    pub fn note(&mut self, field: &str, error: &CollectError) {
+        if error.is_gone() {
+            self.gone = true;
+        }
+        self.add(field, error.reason());
+    }
+
+    pub fn add(&mut self, field: &str, reason: impl Into<String>) {
+        if !self.items.iter().any(|u| u.field == field) {
+            self.items.push(Unavailable {
+                field: field.to_string(),
+                reason: reason.into(),
+            });
+        }
+    }
+}
+
+/// Watches one process.
+#[derive(Debug)]
+pub struct Collector {
+    root: HostRoot,
+    pid: i32,
+    start_time: u64,
+    runtime: Runtime,
+    host: system::HostConstants,
+    last_census: Option<threads::Census>,
+    last_fds: Option<fds::FdCensus>,
+    last_maps: Option<Option<memory::MapsReading>>,
+}
+
+impl Collector {
+    /// Checks that `pid` is a watchable process and pins its identity.
+    pub fn new(root: HostRoot, pid: i32) -> Result<Self, CollectError> {
+        let stat = read_stat(&root, pid)?;
+        if stat.is_kernel_thread() {
+            return Err(CollectError::KernelThread {
+                pid,
+                comm: stat.comm,
+            });
+        }
+        if stat.state == 'Z' || stat.state == 'X' {
+            return Err(CollectError::Zombie {
+                pid,
+                comm: stat.comm,
+                ppid: stat.ppid,
+            });
+        }
+        let status = root.read_proc(format!("{pid}/status"))?;
+        let tgid = crate::parse::status::Status::parse(&status).signed("Tgid");
+        if let Some(tgid) = tgid.filter(|&t| t != i64::from(pid)) {
+            return Err(CollectError::NotAProcess {
+                pid,
+                tgid: tgid as i32,
+            });
+        }
+        let runtime = detect_runtime(&root, pid);
+        let host = system::HostConstants::read(&root);
+        Ok(Collector {
+            root,
+            pid,
+            start_time: stat.start_time,
+            runtime,
+            host,
+            last_census: None,
+            last_fds: None,
+            last_maps: None,
+        })
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    pub fn root(&self) -> &HostRoot {
+        &self.root
+    }
+
+    /// `(pid, start_time)`: who this collector watches.
+    pub fn identity(&self) -> (i32, u64) {
+        (self.pid, self.start_time)
+    }
+
+    pub fn runtime(&self) -> Runtime {
+        self.runtime
+    }
+
+    /// Reads one sample. Fails as a whole only if the process is gone or was replaced.
+    pub fn sample(&mut self, tiers: Tiers) -> Result<Sample, CollectError> {
+        let now_ms = now_ms();
+        let stat = self.current_stat()?;
+        let mut gaps = Gaps::default();
+        let status_path = self.root.proc_path(format!("{}/status", self.pid));
+        let status_text = self.root.read(&status_path).map_err(|e| self.gone_or(e))?;
+        let status = crate::parse::status::Status::parse(&status_text);
+
+        let identity = process::identity(
+            &self.root,
+            self.pid,
+            &stat,
+            &status,
+            self.runtime,
+            &self.host,
+            &mut gaps,
+        );
+        let limits = gaps
+            .keep("limits", process::limits(&self.root, self.pid))
+            .unwrap_or_default();
+        let arch = Arch::native();
+
+        if tiers.census || self.last_census.is_none() {
+            self.last_census = Some(threads::census(
+                &self.root, self.pid, arch, now_ms, &mut gaps,
+            ));
+        }
+        if tiers.census || self.last_fds.is_none() {
+            self.last_fds = Some(fds::census(&self.root, self.pid, now_ms, &mut gaps));
+        }
+        if tiers.maps || self.last_maps.is_none() {
+            self.last_maps = Some(memory::read_maps(
+                &self.root,
+                self.pid,
+                self.host.page_size,
+                now_ms,
+                &mut gaps,
+            ));
+        }
+        let census = self.last_census.as_ref();
+        let fd_census = self.last_fds.as_ref();
+        let maps = self.last_maps.as_ref();
+
+        let cgroups = cgroup::locate(&self.root, self.pid, &mut gaps);
+        let threads = threads::summary(
+            &status,
+            stat.num_threads,
+            census,
+            &self.root,
+            cgroups.as_ref(),
+            &mut gaps,
+        );
+        let fds = fds::summary(&self.root, self.pid, &limits, fd_census, &mut gaps);
+        let memory = memory::summary(
+            &self.root,
+            self.pid,
+            &status,
+            maps,
+            cgroups.as_ref(),
+            &mut gaps,
+        );
+        let (seccomp, signals, capabilities) = process::security(&status, &mut gaps);
+        let core = process::core_dump(&self.root, self.pid, &limits, &mut gaps);
+        let system = system::read(&self.root, &self.host, &mut gaps);
+
+        // A process that exited mid-read gives a torn sample: refuse it rather than mix.
+        if gaps.gone {
+            self.current_stat()?;
+        }
+        Ok(Sample {
+            taken_at_ms: now_ms,
+            identity,
+            threads,
+            fds,
+            memory,
+            seccomp,
+            signals,
+            capabilities,
+            core,
+            limits,
+            system,
+            unavailable: gaps.items,
+        })
+    }
+
+    /// Reads `stat` and checks the identity still holds.
+    fn current_stat(&self) -> Result<Stat, CollectError> {
+        let stat = read_stat(&self.root, self.pid).map_err(|e| self.gone_or(e))?;
+        if stat.start_time != self.start_time {
+            return Err(CollectError::PidReused { pid: self.pid });
+        }
+        if stat.state == 'Z' || stat.state == 'X' {
+            return Err(CollectError::Gone { pid: self.pid });
+        }
+        Ok(stat)
+    }
+
+    fn gone_or(&self, error: CollectError) -> CollectError {
+        match error {
+            CollectError::NoSuchProcess { .. } => CollectError::Gone { pid: self.pid },
+            e if e.is_gone() => CollectError::Gone { pid: self.pid },
+            e => e,
+        }
+    }
+}
+
+fn read_stat(root: &HostRoot, pid: i32) -> Result<Stat, CollectError> {
+    let path = root.proc_path(format!("{pid}/stat"));
+    let text = match root.read(&path) {
+        Ok(text) => text,
+        Err(e) if e.is_gone() => return Err(CollectError::NoSuchProcess { pid }),
+        Err(e) => return Err(e),
+    };
+    parse_stat(&text).map_err(|e| CollectError::Parse {
+        path,
+        detail: e.to_string(),
+    })
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

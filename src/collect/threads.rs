@@ -1,0 +1,178 @@
+//! Threads: the cheap count from `status`, the per-thread census from `task/TID/*`, zombie
+//! children, and the cgroup pids controller.
+
+use super::cgroup::Cgroups;
+use super::{CollectError, Gaps, HostRoot};
+use crate::decode::signals::mask_names;
+use crate::decode::syscalls::{syscall_name, Arch};
+use crate::parse::stat::parse_stat;
+use crate::parse::status::Status;
+use crate::sample::{ThreadInfo, Threads};
+
+/// The expensive per-thread reading, kept between samples with its timestamp.
+#[derive(Debug, Clone)]
+pub(super) struct Census {
+    pub items: Vec<ThreadInfo>,
+    pub taken_at_ms: u64,
+    pub zombie_children: Option<u64>,
+}
+
+pub(super) fn census(
+    root: &HostRoot,
+    pid: i32,
+    arch: Option<Arch>,
+    now_ms: u64,
+    gaps: &mut Gaps,
+) -> Census {
+    let task_dir = root.proc_path(format!("{pid}/task"));
+    let mut tids: Vec<i32> = match std::fs::read_dir(&task_dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect(),
+        Err(source) => {
+            gaps.note("threads.items", &CollectError::io(&task_dir, source));
+            Vec::new()
+        }
+    };
+    tids.sort_unstable();
+    let mut items = Vec::with_capacity(tids.len());
+    let mut children = Vec::new();
+    for tid in tids {
+        if let Some(thread) = read_thread(root, pid, tid, arch, gaps) {
+            items.push(thread);
+        }
+        if let Ok(list) = root.read_proc(format!("{pid}/task/{tid}/children")) {
+            children.extend(
+                list.split_whitespace()
+                    .filter_map(|c| c.parse::<i32>().ok()),
+            );
+        }
+    }
+    let zombie_children = Some(
+        children
+            .iter()
+            .filter(|child| {
+                root.read_proc(format!("{child}/stat"))
+                    .ok()
+                    .and_then(|text| parse_stat(&text).ok())
+                    .is_some_and(|stat| stat.state == 'Z')
+            })
+            .count() as u64,
+    );
+    Census {
+        items,
+        taken_at_ms: now_ms,
+        zombie_children,
+    }
+}
+
+/// One thread; `None` if it exited between listing and reading (threads come and go).
+fn read_thread(
+    root: &HostRoot,
+    pid: i32,
+    tid: i32,
+    arch: Option<Arch>,
+    gaps: &mut Gaps,
+) -> Option<ThreadInfo> {
+    let base = format!("{pid}/task/{tid}");
+    let stat = parse_stat(&root.read_proc(format!("{base}/stat")).ok()?).ok()?;
+    let status = Status::parse(&root.read_proc(format!("{base}/status")).ok()?);
+    let wchan = match root.read_proc(format!("{base}/wchan")) {
+        Ok(text) => Some(text.trim().to_string()).filter(|w| !w.is_empty() && w != "0"),
+        Err(error) => {
+            gaps.note("threads.items[].wchan", &error);
+            None
+        }
+    };
+    let (syscall, syscall_nr) = match root.read_proc(format!("{base}/syscall")) {
+        Ok(text) => decode_syscall(&text, arch),
+        Err(error) => {
+            gaps.note("threads.items[].syscall", &error);
+            (None, None)
+        }
+    };
+    Some(ThreadInfo {
+        tid,
+        name: stat.comm,
+        state: stat.state.to_string(),
+        cpu_ticks: stat.utime + stat.stime,
+        voluntary_ctxt_switches: status.number("voluntary_ctxt_switches"),
+        nonvoluntary_ctxt_switches: status.number("nonvoluntary_ctxt_switches"),
+        wchan,
+        syscall,
+        syscall_nr,
+        blocked_signals: status
+            .hex_mask("SigBlk")
+            .map(mask_names)
+            .unwrap_or_default(),
+        pending_signals: status
+            .hex_mask("SigPnd")
+            .map(mask_names)
+            .unwrap_or_default(),
+        start_time: stat.start_time,
+    })
+}
+
+/// `running` | `-1 sp pc` (not in a system call) | `nr a0 … a5 sp pc`.
+fn decode_syscall(text: &str, arch: Option<Arch>) -> (Option<String>, Option<i64>) {
+    let first = text.split_whitespace().next().unwrap_or("");
+    match first {
+        "running" => (Some("running".to_string()), None),
+        "-1" => (Some("none".to_string()), None),
+        number => match (number.parse::<i64>(), arch) {
+            (Ok(nr), Some(arch)) => (Some(syscall_name(arch, nr)), Some(nr)),
+            (Ok(nr), None) => (Some(format!("syscall_{nr}")), Some(nr)),
+            (Err(_), _) => (None, None),
+        },
+    }
+}
+
+pub(super) fn summary(
+    status: &Status,
+    stat_threads: u64,
+    census: Option<&Census>,
+    root: &HostRoot,
+    cgroups: Option<&Cgroups>,
+    gaps: &mut Gaps,
+) -> Threads {
+    // stat's num_threads is the same kernel counter; status is preferred only for symmetry.
+    let count = status.number("Threads").unwrap_or(stat_threads);
+    let (cgroup_pids_current, cgroup_pids_max) = match cgroups {
+        Some(cgroups) => cgroups.pids(root, gaps),
+        None => (None, None),
+    };
+    Threads {
+        count,
+        items: census.map(|c| c.items.clone()).unwrap_or_default(),
+        census_taken_at_ms: census.map(|c| c.taken_at_ms),
+        zombie_children: census.and_then(|c| c.zombie_children),
+        cgroup_pids_current,
+        cgroup_pids_max,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syscall_file_forms() {
+        let arch = Some(Arch::X86_64);
+        assert_eq!(
+            decode_syscall("running\n", arch),
+            (Some("running".into()), None)
+        );
+        assert_eq!(
+            decode_syscall("-1 0x7ffd 0x7f00\n", arch),
+            (Some("none".into()), None)
+        );
+        assert_eq!(
+            decode_syscall(
+                "202 0x55d837bcc100 0x80 0x2 0x0 0x0 0x0 0x7fb826c78ea8 0x7fb826d0a12b\n",
+                arch
+            ),
+            (Some("futex".into()), Some(202))
+        );
+        assert_eq!(decode_syscall("", arch), (None, None));
+    }
+}

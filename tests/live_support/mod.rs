@@ -1,0 +1,110 @@
+//! Shared by the live tests: building real C targets, guarding children, requiring tools.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The healthtop binary under test.
+pub fn healthtop() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_healthtop"))
+}
+
+/// Whether a tool is on PATH. In CI a missing tool is a failure, never a silent skip.
+pub fn require_tool(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "{tool} is required by this test and missing in CI: scripts/test.sh installs it"
+            );
+        }
+        eprintln!("skipping: {tool} is not installed (run scripts/test.sh to install it)");
+    }
+    found
+}
+
+/// Compiles `tests/targets/<name>.c` into `dir` and returns the binary's path.
+pub fn build_c(name: &str, dir: &Path, flags: &[&str]) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/targets")
+        .join(format!("{name}.c"));
+    let output = dir.join(name);
+    let status = Command::new("gcc")
+        .args(flags)
+        .arg("-o")
+        .arg(&output)
+        .arg(&source)
+        .arg("-lpthread")
+        .status()
+        .expect("gcc runs");
+    assert!(status.success(), "gcc failed for {}", source.display());
+    output
+}
+
+/// A child that is killed and reaped when the test ends, however it ends.
+pub struct Target {
+    pub child: Child,
+}
+
+impl Target {
+    /// Starts `command` and waits for its first stdout line to equal `ready`.
+    pub fn start(mut command: Command, ready: &str) -> Target {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("target starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut target = Target { child };
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read readiness line");
+        if line.trim() != ready {
+            let _ = target.child.kill();
+            panic!("target said {line:?} instead of {ready:?}");
+        }
+        target
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads a /proc file as text.
+pub fn proc_text(relative: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{relative}")).unwrap_or_default()
+}
+
+/// Runs a shell command and returns its stdout.
+pub fn sh(command: &str) -> String {
+    let output = Command::new("sh")
+        .args(["-c", command])
+        .output()
+        .expect("sh runs");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Polls until `check` holds; panics with `what` after many tries. The kernel's own state is
+/// the readiness signal (no fixed sleeps).
+pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..2000 {
+        if check() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("timed out waiting for {what}");
+}
