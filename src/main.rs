@@ -22,6 +22,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Some(Command::Report(args)) => cmd::report::run(args),
         Some(Command::Demo(args)) => cmd::demo::run(args),
+        Some(Command::Stacks(args)) => cmd::stacks::run(args),
+        Some(Command::Record(args)) => cmd::record::run(args),
         Some(Command::DemoTarget) => healthtop::demo::target::run(),
         None => Err(CliError::new(
             ExitCode::Usage,

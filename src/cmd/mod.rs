@@ -4,7 +4,9 @@
 //! May import: everything below it (collect, report, demo, …).
 
 pub mod demo;
+pub mod record;
 pub mod report;
+pub mod stacks;
 
 use crate::collect::CollectError;
 use crate::exit::{CliError, ExitCode};

@@ -7,9 +7,6 @@ use thiserror::Error;
 /// `D` state) is not an error: it is a note on that thread.
 #[derive(Debug, Error)]
 pub enum StacksError {
-    /// The PID argument is not a positive decimal number.
-    #[error("invalid PID {text:?}: expected a positive decimal number")]
-    InvalidPid { text: String },
     #[error("no such process: {pid}")]
     NoSuchProcess { pid: i32 },
     /// The kernel refused ptrace or memory reads; `reason` says which rule.

@@ -226,12 +226,18 @@ impl Stacker {
                 stacks.insert(tid, stack);
             }
         }
-        // Verify: nothing we touched may be left stopped.
+        // Verify: nothing we touched may be left stopped. The CPU times read here (after our
+        // own stop woke each thread briefly) are the baseline of the next idle check.
+        let mut cpu_after: HashMap<i32, CpuTime> = HashMap::new();
         for (&tid, (_, state_before, _)) in &before {
             if let Some(after) = procfs::thread_stat(pid, tid) {
                 if matches!(after.state, 't' | 'T') && !matches!(state_before, 't' | 'T') {
                     capture.left_stopped.push(tid);
                 }
+                cpu_after.insert(
+                    tid,
+                    (after.utime + after.stime, procfs::thread_run_ns(pid, tid)),
+                );
             }
         }
         capture.left_stopped.sort_unstable();
@@ -239,12 +245,13 @@ impl Stacker {
         threads.sort_by_key(|t| t.tid);
         self.previous.retain(|tid, _| before.contains_key(tid));
         for stack in &threads {
-            if let (ThreadState::Captured { .. }, Some(b)) = (&stack.state, before.get(&stack.tid))
+            if let (ThreadState::Captured { .. }, Some(&cpu)) =
+                (&stack.state, cpu_after.get(&stack.tid))
             {
                 self.previous.insert(
                     stack.tid,
                     Previous {
-                        cpu: b.2,
+                        cpu,
                         stack: stack.clone(),
                     },
                 );

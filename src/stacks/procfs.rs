@@ -9,20 +9,6 @@ use crate::parse::status::Status;
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
-/// Parses a PID argument: ASCII digits only, more than zero, fits an `i32`.
-pub fn parse_pid(text: &str) -> Result<i32, StacksError> {
-    let invalid = || StacksError::InvalidPid {
-        text: text.to_string(),
-    };
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid());
-    }
-    match text.parse::<i32>() {
-        Ok(pid) if pid > 0 => Ok(pid),
-        _ => Err(invalid()),
-    }
-}
-
 fn read(pid: i32, path: PathBuf) -> Result<String, StacksError> {
     std::fs::read_to_string(&path).map_err(|source| match source.kind() {
         ErrorKind::NotFound => StacksError::NoSuchProcess { pid },
@@ -128,18 +114,5 @@ pub fn explain_eperm(pid: i32) -> String {
         (Some(2), _) => "kernel.yama.ptrace_scope=2 allows ptrace only with CAP_SYS_PTRACE".to_string(),
         (Some(1), _) => "kernel.yama.ptrace_scope=1 allows tracing only your own descendants; run as root, grant CAP_SYS_PTRACE, or set kernel.yama.ptrace_scope=0".to_string(),
         _ => "permission denied (not dumpable, a security module, or missing CAP_SYS_PTRACE)".to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pid_must_be_positive_digits() {
-        assert_eq!(parse_pid("42").ok(), Some(42));
-        for bad in ["", "0", "-1", "+5", " 5", "5x", "0x10", "99999999999"] {
-            assert!(parse_pid(bad).is_err(), "{bad:?} accepted");
-        }
     }
 }

@@ -11,6 +11,7 @@ use super::modules::{Mapped, SymbolFile};
 use addr2line::gimli;
 use object::{Object, ObjectSymbol, ObjectSymbolTable};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// One logical frame at an address (several when functions were inlined there).
@@ -23,10 +24,17 @@ pub struct SymFrame {
     pub inlined: bool,
 }
 
+/// Sorted (start, size, name) of the text symbols of `.symtab` (else `.dynsym`).
+type Table = Vec<(u64, u64, String)>;
+
 enum Source {
-    Dwarf(Box<addr2line::Loader>),
-    /// Sorted (start, name) pairs from a symbol table in memory.
-    Table(Vec<(u64, u64, String)>),
+    /// DWARF (when present) and the symbol table of a file on disk.
+    File {
+        loader: Option<Box<addr2line::Loader>>,
+        table: Table,
+    },
+    /// The symbol table of a module copied from memory (the vDSO).
+    Memory(Table),
     Unavailable,
 }
 
@@ -55,27 +63,58 @@ impl Symbolizer {
         let source = self
             .sources
             .entry(key.clone())
-            .or_insert_with(|| open_source(&mapped.data.symbols));
+            .or_insert_with(|| open_source(&mapped.data.symbols, mapped.data.build_id.as_deref()));
         let frames = Arc::new(lookup_in(source, svma));
         self.lookups.insert((key, svma), frames.clone());
         frames
     }
 }
 
-fn open_source(file: &SymbolFile) -> Source {
+/// Where Debian's `-dbg`/`-dbgsym` packages put separate debug files: by build id.
+fn debug_file(build_id: Option<&[u8]>) -> Option<PathBuf> {
+    let id: String = build_id?.iter().map(|b| format!("{b:02x}")).collect();
+    if id.len() < 3 {
+        return None;
+    }
+    let path = PathBuf::from(format!(
+        "/usr/lib/debug/.build-id/{}/{}.debug",
+        &id[..2],
+        &id[2..]
+    ));
+    path.is_file().then_some(path)
+}
+
+fn table_of(path: &Path) -> Table {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| object::File::parse(&*bytes).ok().map(|f| symbol_table(&f)))
+        .unwrap_or_default()
+}
+
+fn open_source(file: &SymbolFile, build_id: Option<&[u8]>) -> Source {
     match file {
-        SymbolFile::Path(path) => match addr2line::Loader::new(path) {
-            Ok(loader) => Source::Dwarf(Box::new(loader)),
-            Err(_) => Source::Unavailable,
-        },
+        SymbolFile::Path(path) => {
+            // A separate debug file has the full .symtab and the DWARF the binary lost.
+            let best = debug_file(build_id).unwrap_or_else(|| path.clone());
+            let mut table = table_of(&best);
+            if table.is_empty() && best != *path {
+                table = table_of(path);
+            }
+            let loader = addr2line::Loader::new(&best).ok().map(Box::new);
+            if loader.is_none() && table.is_empty() {
+                Source::Unavailable
+            } else {
+                Source::File { loader, table }
+            }
+        }
         SymbolFile::Memory(bytes) => match object::File::parse(&**bytes) {
-            Ok(file) => Source::Table(symbol_table(&file)),
+            Ok(file) => Source::Memory(symbol_table(&file)),
             Err(_) => Source::Unavailable,
         },
     }
 }
 
-fn symbol_table(file: &object::File<'_>) -> Vec<(u64, u64, String)> {
+fn symbol_table(file: &object::File<'_>) -> Table {
     let table = file.symbol_table().or_else(|| file.dynamic_symbol_table());
     let mut symbols: Vec<(u64, u64, String)> = table
         .map(|t| {
@@ -91,33 +130,14 @@ fn symbol_table(file: &object::File<'_>) -> Vec<(u64, u64, String)> {
 
 fn lookup_in(source: &Source, svma: u64) -> Vec<SymFrame> {
     match source {
-        Source::Dwarf(loader) => {
-            let mut frames = Vec::new();
-            if let Ok(mut iter) = loader.find_frames(svma) {
-                while let Ok(Some(frame)) = iter.next() {
-                    let function = frame.function.as_ref().and_then(|name| {
-                        let raw = name.raw_name().ok()?;
-                        Some(demangle(&raw, name.language))
-                    });
-                    let (file, line) = frame
-                        .location
-                        .map(|l| (l.file.map(str::to_string), l.line))
-                        .unwrap_or((None, None));
-                    frames.push(SymFrame {
-                        function,
-                        file,
-                        line,
-                        inlined: true,
-                    });
-                }
-            }
-            if let Some(last) = frames.last_mut() {
-                last.inlined = false;
-            }
+        Source::File { loader, table } => {
+            let mut frames = loader
+                .as_ref()
+                .map(|l| dwarf_frames(l, svma))
+                .unwrap_or_default();
             let named = frames.last().is_some_and(|f| f.function.is_some());
             if !named {
-                if let Some(symbol) = loader.find_symbol(svma) {
-                    let symbol = demangle(symbol, None);
+                if let Some(symbol) = table_lookup(table, svma) {
                     match frames.last_mut() {
                         Some(last) => last.function = Some(symbol),
                         None => frames.push(SymFrame {
@@ -129,27 +149,55 @@ fn lookup_in(source: &Source, svma: u64) -> Vec<SymFrame> {
                     }
                 }
             }
-            frames.retain(|f| f.function.is_some() || f.file.is_some());
+            frames.retain(|f| f.function.is_some());
             frames
         }
-        Source::Table(symbols) => {
-            let index = symbols.partition_point(|(start, _, _)| *start <= svma);
-            index
-                .checked_sub(1)
-                .and_then(|i| symbols.get(i))
-                .filter(|(start, size, _)| *size == 0 || svma < start + size)
-                .map(|(_, _, name)| {
-                    vec![SymFrame {
-                        function: Some(demangle(name, None)),
-                        file: None,
-                        line: None,
-                        inlined: false,
-                    }]
-                })
-                .unwrap_or_default()
-        }
+        Source::Memory(table) => table_lookup(table, svma)
+            .map(|name| {
+                vec![SymFrame {
+                    function: Some(name),
+                    file: None,
+                    line: None,
+                    inlined: false,
+                }]
+            })
+            .unwrap_or_default(),
         Source::Unavailable => Vec::new(),
     }
+}
+
+/// DWARF frames at `svma`, innermost (most inlined) first.
+fn dwarf_frames(loader: &addr2line::Loader, svma: u64) -> Vec<SymFrame> {
+    let mut frames = Vec::new();
+    if let Ok(mut iter) = loader.find_frames(svma) {
+        while let Ok(Some(frame)) = iter.next() {
+            let function = frame.function.as_ref().and_then(|name| {
+                let raw = name.raw_name().ok()?;
+                Some(demangle(&raw, name.language))
+            });
+            let (file, line) = frame
+                .location
+                .map(|l| (l.file.map(str::to_string), l.line))
+                .unwrap_or((None, None));
+            frames.push(SymFrame {
+                function,
+                file,
+                line,
+                inlined: true,
+            });
+        }
+    }
+    if let Some(last) = frames.last_mut() {
+        last.inlined = false;
+    }
+    frames
+}
+
+/// The symbol whose [start, start + size) holds `svma` (size 0: up to the next symbol).
+fn table_lookup(table: &Table, svma: u64) -> Option<String> {
+    let index = table.partition_point(|(start, _, _)| *start <= svma);
+    let (start, size, name) = table.get(index.checked_sub(1)?)?;
+    (*size == 0 || svma < start + size).then(|| demangle(name, None))
 }
 
 /// Demangles Rust (legacy and v0) and C++ (Itanium) names; other names are returned as they

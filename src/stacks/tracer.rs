@@ -254,9 +254,10 @@ impl Drop for Seized<'_> {
     }
 }
 
-/// Busy-wait briefly, then sleep: a stop usually takes microseconds.
+/// Yield for a few milliseconds, then sleep: a stop usually takes microseconds, and every
+/// microsecond between the stop and our noticing it is stop time for the target.
 fn pause(start: Instant) {
-    if start.elapsed() < Duration::from_micros(500) {
+    if start.elapsed() < Duration::from_millis(5) {
         std::thread::yield_now();
     } else {
         std::thread::sleep(Duration::from_micros(50));

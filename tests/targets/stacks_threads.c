@@ -1,0 +1,101 @@
+/* Test target for healthtop's stack capture: named threads parked in known functions.
+ *
+ * usage: stacks_threads PARKED [--spin] [--ticker FILE]
+ *   PARKED threads named "parked-N": parked_main -> level_one -> level_two -> pause()
+ *   --spin: one thread "spinner": spinner_main -> spin_here (19 parts) / cold_here (1 part)
+ *   --ticker FILE: one thread "ticker" rewrites an increasing counter in FILE every ~1 ms
+ * The main thread prints "ready" once every thread has started, then parks like the others
+ * (main -> level_one -> level_two -> pause()).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile long sink;
+static atomic_int started;
+
+__attribute__((noinline)) void level_two(void) {
+    for (;;) {
+        pause();
+        sink++;
+    }
+}
+
+__attribute__((noinline)) void level_one(void) {
+    level_two();
+    sink++;
+}
+
+__attribute__((noinline)) void spin_here(void) {
+    for (long i = 0; i < 19000000; i++) sink++;
+}
+
+__attribute__((noinline)) void cold_here(void) {
+    for (long i = 0; i < 1000000; i++) sink++;
+}
+
+static void *parked_main(void *name) {
+    pthread_setname_np(pthread_self(), name);
+    atomic_fetch_add(&started, 1);
+    level_one();
+    return NULL;
+}
+
+static void *spinner_main(void *unused) {
+    (void)unused;
+    pthread_setname_np(pthread_self(), "spinner");
+    atomic_fetch_add(&started, 1);
+    for (;;) {
+        spin_here();
+        cold_here();
+    }
+    return NULL;
+}
+
+static void *ticker_main(void *path) {
+    pthread_setname_np(pthread_self(), "ticker");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) { perror("open"); exit(1); }
+    atomic_fetch_add(&started, 1);
+    for (long counter = 1;; counter++) {
+        char line[32];
+        int n = snprintf(line, sizeof line, "%020ld\n", counter);
+        if (pwrite(fd, line, n, 0) != n) { perror("pwrite"); exit(1); }
+        usleep(1000);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: %s PARKED [--spin] [--ticker FILE]\n", argv[0]); return 2; }
+    int parked = atoi(argv[1]);
+    int spin = 0;
+    const char *ticker = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--spin") == 0) spin = 1;
+        else if (strcmp(argv[i], "--ticker") == 0 && i + 1 < argc) ticker = argv[++i];
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    int total = parked + spin + (ticker != NULL);
+    for (int i = 0; i < parked; i++) {
+        char *name = malloc(16);
+        snprintf(name, 16, "parked-%d", i + 1);
+        pthread_t t;
+        if (pthread_create(&t, &attr, parked_main, name) != 0) { perror("pthread_create"); return 1; }
+    }
+    pthread_t t;
+    if (spin && pthread_create(&t, &attr, spinner_main, NULL) != 0) { perror("pthread_create"); return 1; }
+    if (ticker && pthread_create(&t, &attr, ticker_main, (void *)ticker) != 0) { perror("pthread_create"); return 1; }
+    while (atomic_load(&started) < total) usleep(1000);
+    printf("ready\n");
+    fflush(stdout);
+    level_one();
+    return 0;
+}
