@@ -55,8 +55,8 @@ pub struct ModuleData {
     pub is_go: bool,
     pub symbols: SymbolFile,
     pub unwind: UnwindSections,
-    /// `PT_LOAD` segments: (vaddr, file offset, file size), for the load bias.
-    segments: Vec<(u64, u64, u64)>,
+    /// `PT_LOAD` segments, for the load bias.
+    segments: Vec<Segment>,
 }
 
 impl ModuleData {
@@ -64,6 +64,15 @@ impl ModuleData {
     pub fn short_name(&self) -> &str {
         self.name.rsplit('/').next().unwrap_or(&self.name)
     }
+}
+
+/// A `PT_LOAD` program header.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    vaddr: u64,
+    offset: u64,
+    size: u64,
+    executable: bool,
 }
 
 /// One module placed in the target's memory.
@@ -177,20 +186,47 @@ impl AddressSpace {
     }
 }
 
+/// The stated address of file offset 0 (the vDSO is mapped whole from its start).
 fn first_vaddr(data: &ModuleData) -> u64 {
     data.segments
-        .iter()
-        .map(|&(vaddr, offset, _)| vaddr.wrapping_sub(offset))
-        .next()
+        .first()
+        .map(|s| s.vaddr.wrapping_sub(s.offset))
         .unwrap_or(0)
 }
 
-/// `bias = start − (p_vaddr + (map_offset − p_offset))` for the segment holding the offset.
+/// The kernel's page size (mappings start at page-aligned file offsets).
+fn page_size() -> u64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .and_then(|n| u64::try_from(n).ok())
+        .filter(|n| n.is_power_of_two())
+        .unwrap_or(4096)
+}
+
+/// `bias = start − (p_vaddr + (map_offset − p_offset))`, both page-aligned, for the `PT_LOAD`
+/// this mapping was made from. Two segments can share a file page (the end of one and the
+/// start of the next), so the segment whose aligned offset equals the mapping's offset wins,
+/// executable segments first.
 fn bias_of(data: &ModuleData, exec: &Mapping) -> Option<u64> {
-    data.segments
+    let mask = !(page_size() - 1);
+    let aligned = |s: &Segment| (s.vaddr & mask, s.offset & mask);
+    let starts_here = |s: &&Segment| s.offset & mask == exec.offset;
+    let contains =
+        |s: &&Segment| exec.offset >= s.offset & mask && exec.offset < s.offset + s.size.max(1);
+    let segment = data
+        .segments
         .iter()
-        .find(|&&(_, offset, size)| exec.offset >= offset && exec.offset < offset + size.max(1))
-        .map(|&(vaddr, offset, _)| exec.start.wrapping_sub(vaddr + (exec.offset - offset)))
+        .filter(starts_here)
+        .max_by_key(|s| s.executable)
+        .or_else(|| {
+            data.segments
+                .iter()
+                .filter(contains)
+                .max_by_key(|s| s.executable)
+        })?;
+    let (vaddr, offset) = aligned(segment);
+    Some(exec.start.wrapping_sub(vaddr + (exec.offset - offset)))
 }
 
 impl ModuleCache {
@@ -287,7 +323,16 @@ fn parse_module(name: String, bytes: &[u8], symbols: SymbolFile) -> Result<Modul
         .segments()
         .map(|s| {
             let (offset, size) = s.file_range();
-            (s.address(), offset, size)
+            let executable = match s.flags() {
+                object::SegmentFlags::Elf { p_flags } => p_flags & object::elf::PF_X != 0,
+                _ => false,
+            };
+            Segment {
+                vaddr: s.address(),
+                offset,
+                size,
+                executable,
+            }
         })
         .collect();
     Ok(ModuleData {
