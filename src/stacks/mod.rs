@@ -48,7 +48,7 @@ impl Default for CaptureOptions {
         CaptureOptions {
             stack_bytes: 256 * 1024,
             max_frames: 256,
-            stop_deadline: Duration::from_millis(50),
+            stop_deadline: Duration::from_millis(250),
             skip_idle: false,
         }
     }

@@ -105,16 +105,8 @@ impl AddressSpace {
     /// Reads `/proc/PID/maps` and loads (or reuses) every executable module.
     pub fn load(pid: i32, cache: &mut ModuleCache) -> Result<AddressSpace, StacksError> {
         let path = PathBuf::from(format!("/proc/{pid}/maps"));
-        let text = std::fs::read_to_string(&path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound {
-                StacksError::NoSuchProcess { pid }
-            } else {
-                StacksError::Io {
-                    path: path.clone(),
-                    source,
-                }
-            }
-        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| super::procfs::io_error(pid, path.clone(), source))?;
         let maps = parse_maps(&text).map_err(|e| StacksError::Parse {
             path,
             detail: e.to_string(),

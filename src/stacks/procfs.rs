@@ -10,12 +10,21 @@ use std::io::ErrorKind;
 use std::path::PathBuf;
 
 fn read(pid: i32, path: PathBuf) -> Result<String, StacksError> {
-    std::fs::read_to_string(&path).map_err(|source| match source.kind() {
+    std::fs::read_to_string(&path).map_err(|source| io_error(pid, path, source))
+}
+
+/// Maps an error reading a `/proc/PID` file: gone, refused (with the reason), or other.
+pub fn io_error(pid: i32, path: PathBuf, source: std::io::Error) -> StacksError {
+    match source.kind() {
         ErrorKind::NotFound => StacksError::NoSuchProcess { pid },
         // ESRCH: the task died between open and read.
         _ if source.raw_os_error() == Some(libc::ESRCH) => StacksError::NoSuchProcess { pid },
+        ErrorKind::PermissionDenied => StacksError::PermissionDenied {
+            pid,
+            reason: explain_eperm(pid),
+        },
         _ => StacksError::Io { path, source },
-    })
+    }
 }
 
 /// `/proc/PID/stat`, parsed.

@@ -4,12 +4,16 @@
  *   PARKED threads named "parked-N": parked_main -> level_one -> level_two -> pause()
  *   --spin: one thread "spinner": spinner_main -> spin_here (19 parts) / cold_here (1 part)
  *   --ticker FILE: one thread "ticker" rewrites an increasing counter in FILE every ~1 ms
+ *   --vfork: one thread "vforker" vforks a child that pauses, so the thread waits in
+ *            uninterruptible sleep (state D) for as long as the child lives
  * The main thread prints "ready" once every thread has started, then parks like the others
  * (main -> level_one -> level_two -> pause()).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,19 +75,31 @@ static void *ticker_main(void *path) {
     return NULL;
 }
 
+static void *vforker_main(void *unused) {
+    (void)unused;
+    pthread_setname_np(pthread_self(), "vforker");
+    atomic_fetch_add(&started, 1);
+    if (vfork() == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the target */
+        for (;;) pause();
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: %s PARKED [--spin] [--ticker FILE]\n", argv[0]); return 2; }
     int parked = atoi(argv[1]);
-    int spin = 0;
+    int spin = 0, vforker = 0;
     const char *ticker = NULL;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--spin") == 0) spin = 1;
+        else if (strcmp(argv[i], "--vfork") == 0) vforker = 1;
         else if (strcmp(argv[i], "--ticker") == 0 && i + 1 < argc) ticker = argv[++i];
     }
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
-    int total = parked + spin + (ticker != NULL);
+    int total = parked + spin + vforker + (ticker != NULL);
     for (int i = 0; i < parked; i++) {
         char *name = malloc(16);
         snprintf(name, 16, "parked-%d", i + 1);
@@ -93,6 +109,7 @@ int main(int argc, char **argv) {
     pthread_t t;
     if (spin && pthread_create(&t, &attr, spinner_main, NULL) != 0) { perror("pthread_create"); return 1; }
     if (ticker && pthread_create(&t, &attr, ticker_main, (void *)ticker) != 0) { perror("pthread_create"); return 1; }
+    if (vforker && pthread_create(&t, &attr, vforker_main, NULL) != 0) { perror("pthread_create"); return 1; }
     while (atomic_load(&started) < total) usleep(1000);
     printf("ready\n");
     fflush(stdout);
