@@ -129,7 +129,7 @@ fn sigint_ends_recording_cleanly() {
     let target = Target::start(command);
     let pid = target.pid();
     let svg = dir.path().join("flame.svg");
-    let mut recorder = healthtop()
+    let recorder = healthtop()
         .args(["record", "-p", &pid.to_string(), "--duration", "60s", "-o"])
         .arg(&svg)
         .stdout(std::process::Stdio::piped())
