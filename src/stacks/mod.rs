@@ -171,7 +171,7 @@ impl Stacker {
         let tids = procfs::thread_ids(pid)?;
         let mut before: HashMap<i32, (String, char, CpuTime)> = HashMap::new();
         let mut to_stop = Vec::new();
-        let mut reused = Vec::new();
+        let mut reused = std::collections::HashSet::new();
         for &tid in &tids {
             let Some(stat) = procfs::thread_stat(pid, tid) else {
                 continue;
@@ -181,7 +181,7 @@ impl Stacker {
                 && stat.state != 'R'
                 && self.previous.get(&tid).is_some_and(|p| p.cpu == cpu);
             if idle {
-                reused.push(tid);
+                reused.insert(tid);
             } else {
                 to_stop.push(tid);
             }
@@ -219,7 +219,7 @@ impl Stacker {
         if let Some(error) = fatal {
             return Err(error);
         }
-        for tid in reused {
+        for &tid in &reused {
             if let Some(previous) = self.previous.get(&tid) {
                 let mut stack = previous.stack.clone();
                 stack.state = ThreadState::Reused;
@@ -230,6 +230,10 @@ impl Stacker {
         // own stop woke each thread briefly) are the baseline of the next idle check.
         let mut cpu_after: HashMap<i32, CpuTime> = HashMap::new();
         for (&tid, (_, state_before, _)) in &before {
+            if reused.contains(&tid) {
+                // Not touched in this capture.
+                continue;
+            }
             if let Some(after) = procfs::thread_stat(pid, tid) {
                 if matches!(after.state, 't' | 'T') && !matches!(state_before, 't' | 'T') {
                     capture.left_stopped.push(tid);
