@@ -125,7 +125,7 @@ fn go_target_matches_gdb() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let binary = build_go(dir.path());
+    let binary = build_go(dir.path(), "");
     let target = Target::start(Command::new(&binary));
     let pid = target.pid();
     wait_parked(
@@ -139,4 +139,45 @@ fn go_target_matches_gdb() {
         name.starts_with("go-worker-")
             .then(|| vec!["main.levelTwo", "main.levelOne", "main.workerMain"])
     });
+}
+
+/// A stripped Go binary (`-ldflags="-s -w"`: no .symtab, no DWARF) is named from its
+/// `.gopclntab`; gdb cannot name it, so the ground truth is the known call chain.
+#[test]
+fn stripped_go_target_is_named_from_pclntab() {
+    if !require_tool("go") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let binary = build_go(dir.path(), "-s -w");
+    let sections = run({
+        let mut c = Command::new("readelf");
+        c.arg("-SW").arg(&binary);
+        c
+    });
+    let sections = String::from_utf8_lossy(&sections.stdout);
+    assert!(!sections.contains(".symtab"), "binary not stripped");
+    let target = Target::start(Command::new(&binary));
+    let pid = target.pid();
+    wait_parked(
+        pid,
+        |n| n.starts_with("go-worker-"),
+        &[libc::SYS_nanosleep],
+        2,
+    );
+    let ours = healthtop_stacks(pid);
+    assert_not_stopped(pid);
+    let known = ["main.levelTwo", "main.levelOne", "main.workerMain"];
+    let workers: Vec<_> = ours
+        .values()
+        .filter(|(name, _)| name.starts_with("go-worker-"))
+        .collect();
+    assert_eq!(workers.len(), 2, "{ours:?}");
+    for (name, frames) in workers {
+        assert_eq!(
+            known_subsequence(frames, &known),
+            known,
+            "{name}: {frames:?}"
+        );
+    }
 }

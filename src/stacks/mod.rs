@@ -12,6 +12,7 @@
 pub mod error;
 pub mod flamegraph;
 pub mod folded;
+pub mod gopclntab;
 pub mod modules;
 pub mod procfs;
 pub mod signals;

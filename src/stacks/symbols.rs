@@ -1,7 +1,7 @@
 //! Names for addresses: DWARF (function, file:line, inlined frames) through `addr2line`, the ELF
 //! symbol tables (`.symtab`, else `.dynsym`) where there is no DWARF, Rust and C++ demangling,
 //! and `module+0xoffset` when nothing is known. Go binaries keep `.symtab` and DWARF unless
-//! stripped; a stripped Go binary gets `module+offset` (no `.gopclntab` reader yet).
+//! stripped; a stripped Go binary is named from its `.gopclntab` (see `gopclntab`).
 //!
 //! Sources and results are cached per module, keyed by path and build id.
 //!
@@ -84,11 +84,20 @@ fn debug_file(build_id: Option<&[u8]>) -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
+/// The symbol table of a file; for a stripped Go binary, the functions of `.gopclntab`.
 fn table_of(path: &Path) -> Table {
-    std::fs::read(path)
-        .ok()
-        .and_then(|bytes| object::File::parse(&*bytes).ok().map(|f| symbol_table(&f)))
-        .unwrap_or_default()
+    let Ok(bytes) = std::fs::read(path) else {
+        return Table::new();
+    };
+    let Ok(file) = object::File::parse(&*bytes) else {
+        return Table::new();
+    };
+    let table = symbol_table(&file);
+    if table.is_empty() {
+        super::gopclntab::functions(&file)
+    } else {
+        table
+    }
 }
 
 fn open_source(file: &SymbolFile, build_id: Option<&[u8]>) -> Source {

@@ -66,11 +66,12 @@ pub fn build_rust(dir: &Path) -> PathBuf {
     out
 }
 
-/// Builds `tests/targets/stacks_go.go` with the standard library only, offline.
-pub fn build_go(dir: &Path) -> PathBuf {
+/// Builds `tests/targets/stacks_go.go` with the standard library only, offline
+/// (`ldflags` `-s -w` strips `.symtab` and DWARF).
+pub fn build_go(dir: &Path, ldflags: &str) -> PathBuf {
     let out = dir.join("stacks_go");
     let status = Command::new("go")
-        .args(["build", "-o"])
+        .args(["build", "-ldflags", ldflags, "-o"])
         .arg(&out)
         .arg(target_source("stacks_go.go"))
         .env("GOFLAGS", "-mod=mod")
