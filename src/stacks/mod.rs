@@ -199,6 +199,7 @@ impl Stacker {
         })?;
         let mut stacks: HashMap<i32, ThreadStack> = HashMap::new();
         let mut fatal = None;
+        let mut done = false;
         for event in events {
             match event {
                 Event::Thread { tid, outcome } => {
@@ -210,6 +211,7 @@ impl Stacker {
                     if abandoned {
                         self.tracer.finish();
                     }
+                    done = true;
                     break;
                 }
                 Event::Fatal(error) => {
@@ -219,6 +221,11 @@ impl Stacker {
         }
         if let Some(error) = fatal {
             return Err(error);
+        }
+        if !done {
+            // The tracer thread died (a panic); its guards detached what it held.
+            self.tracer.finish();
+            return Err(StacksError::Tracer("ended during the capture".to_string()));
         }
         for &tid in &reused {
             if let Some(previous) = self.previous.get(&tid) {
@@ -239,10 +246,14 @@ impl Stacker {
                 if matches!(after.state, 't' | 'T') && !matches!(state_before, 't' | 'T') {
                     capture.left_stopped.push(tid);
                 }
-                cpu_after.insert(
-                    tid,
-                    (after.utime + after.stime, procfs::thread_run_ns(pid, tid)),
-                );
+                // A thread still running back into its sleep has not settled: no baseline, so
+                // it is stopped again next time rather than trusted as idle.
+                if after.state != 'R' {
+                    cpu_after.insert(
+                        tid,
+                        (after.utime + after.stime, procfs::thread_run_ns(pid, tid)),
+                    );
+                }
             }
         }
         capture.left_stopped.sort_unstable();
@@ -391,5 +402,18 @@ impl Stacker {
             }
         }
         Ok(stack)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The TUI runs captures on a thread of its own: the session must move there.
+    #[test]
+    fn stacker_and_capture_are_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Stacker>();
+        assert_send::<Capture>();
     }
 }
