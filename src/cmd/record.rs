@@ -73,7 +73,7 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
     let mut folded = FoldedStacks::new();
     let mut stops = StopStats::default();
     let mut threads_seen = BTreeSet::new();
-    let (mut samples, mut stopped, mut reused) = (0u64, 0u64, 0u64);
+    let (mut samples, mut stopped, mut reused, mut reinjected) = (0u64, 0u64, 0u64, 0usize);
     let mut interval = None;
     let mut rate_reason = String::new();
     let mut end_reason = "duration reached".to_string();
@@ -93,6 +93,7 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
         check_left_stopped(&capture)?;
         samples += 1;
         stops.add(&capture.stop_times);
+        reinjected += capture.reinjected.len();
         for thread in &capture.threads {
             match thread.state {
                 ThreadState::Captured { .. } => stopped += 1,
@@ -161,6 +162,7 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
         micros(stops.quantile(1.0)),
         stops.count()
     );
+    println!("signals that arrived during a stop and were re-injected: {reinjected}");
     println!(
         "wrote {} and {}",
         args.output.display(),

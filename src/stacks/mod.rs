@@ -114,6 +114,8 @@ pub struct Capture {
     pub stop_times: Vec<Duration>,
     /// Things the user should know: skipped threads, unreadable modules, signals re-injected.
     pub notes: Vec<String>,
+    /// Signals that arrived while a thread was stopped, as (tid, signal); each was re-injected.
+    pub reinjected: Vec<(i32, i32)>,
     /// Threads found in t/T after the capture that were not stopped before it. Always empty
     /// unless something is badly wrong; commands fail loudly when it is not.
     pub left_stopped: Vec<i32>,
@@ -339,6 +341,7 @@ impl Stacker {
                 capture.notes.push(format!(
                     "thread {tid} was receiving signal {signal}; re-injected"
                 ));
+                capture.reinjected.push((tid, signal));
                 None
             }
             StopKind::Interrupted => None,

@@ -4,6 +4,10 @@
  *   PARKED threads named "parked-N": parked_main -> level_one -> level_two -> pause()
  *   --spin: one thread "spinner": spinner_main -> spin_here (19 parts) / cold_here (1 part)
  *   --ticker FILE: one thread "ticker" rewrites an increasing counter in FILE every ~1 ms
+ *   --rtsig COUNT FILE: one thread "signaller" queues COUNT real-time signals (SIGRTMIN+1) to
+ *            the process, ~100 us apart; a handler counts them; when all have arrived (or after
+ *            10 s) it writes "sent S received R" to FILE. Real-time signals queue, so a signal
+ *            lost by a tracer shows as R < S.
  *   --vfork: one thread "vforker" vforks a child that pauses, so the thread waits in
  *            uninterruptible sleep (state D) for as long as the child lives
  * The main thread prints "ready" once every thread has started, then parks like the others
@@ -75,6 +79,34 @@ static void *ticker_main(void *path) {
     return NULL;
 }
 
+static atomic_long received;
+static long rt_count;
+static const char *rt_file;
+
+static void on_rt(int sig) {
+    (void)sig;
+    atomic_fetch_add(&received, 1);
+}
+
+static void *signaller_main(void *unused) {
+    (void)unused;
+    pthread_setname_np(pthread_self(), "signaller");
+    atomic_fetch_add(&started, 1);
+    long sent = 0;
+    for (; sent < rt_count; sent++) {
+        union sigval value = {.sival_int = (int)sent};
+        while (sigqueue(getpid(), SIGRTMIN + 1, value) != 0) usleep(100); /* queue full: retry */
+        usleep(100);
+    }
+    for (int i = 0; i < 10000 && atomic_load(&received) < sent; i++) usleep(1000);
+    FILE *out = fopen(rt_file, "w");
+    if (!out) { perror("fopen"); exit(1); }
+    fprintf(out, "sent %ld received %ld\n", sent, atomic_load(&received));
+    fclose(out);
+    for (;;) pause();
+    return NULL;
+}
+
 static void *vforker_main(void *unused) {
     (void)unused;
     pthread_setname_np(pthread_self(), "vforker");
@@ -94,21 +126,32 @@ int main(int argc, char **argv) {
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--spin") == 0) spin = 1;
         else if (strcmp(argv[i], "--vfork") == 0) vforker = 1;
+        else if (strcmp(argv[i], "--rtsig") == 0 && i + 2 < argc) {
+            rt_count = atol(argv[++i]);
+            rt_file = argv[++i];
+        }
         else if (strcmp(argv[i], "--ticker") == 0 && i + 1 < argc) ticker = argv[++i];
     }
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
-    int total = parked + spin + vforker + (ticker != NULL);
+    int total = parked + spin + vforker + (ticker != NULL) + (rt_file != NULL);
+    if (rt_file) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_handler = on_rt;
+        sigaction(SIGRTMIN + 1, &action, NULL);
+    }
     for (int i = 0; i < parked; i++) {
-        char *name = malloc(16);
-        snprintf(name, 16, "parked-%d", i + 1);
+        char *name = malloc(24);
+        snprintf(name, 24, "parked-%d", i + 1);
         pthread_t t;
         if (pthread_create(&t, &attr, parked_main, name) != 0) { perror("pthread_create"); return 1; }
     }
     pthread_t t;
     if (spin && pthread_create(&t, &attr, spinner_main, NULL) != 0) { perror("pthread_create"); return 1; }
     if (ticker && pthread_create(&t, &attr, ticker_main, (void *)ticker) != 0) { perror("pthread_create"); return 1; }
+    if (rt_file && pthread_create(&t, &attr, signaller_main, NULL) != 0) { perror("pthread_create"); return 1; }
     if (vforker && pthread_create(&t, &attr, vforker_main, NULL) != 0) { perror("pthread_create"); return 1; }
     while (atomic_load(&started) < total) usleep(1000);
     printf("ready\n");
