@@ -219,3 +219,27 @@ fn a_thread_in_d_state_is_skipped_with_a_note() {
     );
     assert_not_stopped(pid);
 }
+
+#[test]
+fn a_thread_id_is_exit_5_naming_its_process() {
+    if !require_tool("gcc") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let binary = build_c(dir.path(), "threads", &["-O0"]);
+    let target = Target::start({
+        let mut c = Command::new(&binary);
+        c.arg("1");
+        c
+    });
+    let pid = target.pid();
+    let tid = tids(pid)
+        .into_iter()
+        .find(|&t| t != pid)
+        .expect("a second thread");
+    assert_exit(
+        &stacks(&tid.to_string()),
+        5,
+        &format!("thread of process {pid}"),
+    );
+}

@@ -13,7 +13,9 @@ impl From<StacksError> for CliError {
         let code = match &error {
             StacksError::NoSuchProcess { .. } => ExitCode::NoSuchProcess,
             StacksError::PermissionDenied { .. } => ExitCode::PermissionDenied,
-            StacksError::KernelThread { .. } | StacksError::Zombie { .. } => ExitCode::NotWatchable,
+            StacksError::KernelThread { .. }
+            | StacksError::Zombie { .. }
+            | StacksError::ThreadOfProcess { .. } => ExitCode::NotWatchable,
             StacksError::SelfTarget { .. } => ExitCode::Usage,
             StacksError::Io { .. }
             | StacksError::Parse { .. }

@@ -16,6 +16,8 @@ pub enum StacksError {
     KernelThread { pid: i32 },
     #[error("PID {pid} is a zombie: it has exited and has no stacks")]
     Zombie { pid: i32 },
+    #[error("PID {pid} is a thread of process {tgid}: pass the process ID")]
+    ThreadOfProcess { pid: i32, tgid: i32 },
     #[error("PID {pid} is healthtop itself")]
     SelfTarget { pid: i32 },
     #[error("cannot read {path}: {source}")]

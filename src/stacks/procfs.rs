@@ -49,6 +49,15 @@ pub fn check_target(pid: i32) -> Result<Stat, StacksError> {
     if pid == std::process::id() as i32 {
         return Err(StacksError::SelfTarget { pid });
     }
+    let status = read(pid, PathBuf::from(format!("/proc/{pid}/status")))?;
+    if let Some(tgid) = Status::parse(&status)
+        .signed("Tgid")
+        .and_then(|t| i32::try_from(t).ok())
+    {
+        if tgid != pid {
+            return Err(StacksError::ThreadOfProcess { pid, tgid });
+        }
+    }
     Ok(stat)
 }
 
