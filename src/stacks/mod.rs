@@ -138,6 +138,8 @@ struct Previous {
 /// and each thread's last stack.
 pub struct Stacker {
     pid: i32,
+    /// Identity of the process with `pid` (a PID can be reused after it exits).
+    start_time: u64,
     tracer: Tracer,
     modules: ModuleCache,
     space: Option<(AddressSpace, StackUnwinder)>,
@@ -148,9 +150,10 @@ pub struct Stacker {
 impl Stacker {
     /// Checks that `pid` can have user stacks and starts the tracer thread.
     pub fn new(pid: i32) -> Result<Stacker, StacksError> {
-        procfs::check_target(pid)?;
+        let stat = procfs::check_target(pid)?;
         Ok(Stacker {
             pid,
+            start_time: stat.start_time,
             tracer: Tracer::spawn()?,
             modules: ModuleCache::default(),
             space: None,
@@ -166,7 +169,10 @@ impl Stacker {
     /// Captures every thread once (rolling: one thread stopped at a time).
     pub fn capture(&mut self, options: &CaptureOptions) -> Result<Capture, StacksError> {
         let pid = self.pid;
-        procfs::check_target(pid)?;
+        if procfs::check_target(pid)?.start_time != self.start_time {
+            // The process exited and another one got its PID.
+            return Err(StacksError::NoSuchProcess { pid });
+        }
         let mut capture = Capture {
             pid,
             ..Capture::default()
