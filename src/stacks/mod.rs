@@ -252,7 +252,18 @@ impl Stacker {
             }
             if let Some(after) = procfs::thread_stat(pid, tid) {
                 if matches!(after.state, 't' | 'T') && !matches!(state_before, 't' | 'T') {
-                    capture.left_stopped.push(tid);
+                    // We only ever cause ptrace-stops (`t`) while a thread is ours; a `T`
+                    // (job control) or a `t` under another tracer came from someone else.
+                    let tracer = procfs::thread_tracer_pid(pid, tid);
+                    let ours = tracer == Some(std::process::id() as i32);
+                    if ours || (after.state == 't' && tracer == Some(0)) {
+                        capture.left_stopped.push(tid);
+                    } else {
+                        capture.notes.push(format!(
+                            "thread {tid} was stopped by someone else during the capture (state {})",
+                            after.state
+                        ));
+                    }
                 }
                 // A thread still running back into its sleep has not settled: no baseline, so
                 // it is stopped again next time rather than trusted as idle.

@@ -108,6 +108,14 @@ pub fn tracer_pid(pid: i32) -> Result<i32, StacksError> {
         .unwrap_or(0))
 }
 
+/// `TracerPid` of one thread (`/proc/PID/task/TID/status`), or `None` when it is gone.
+pub fn thread_tracer_pid(pid: i32, tid: i32) -> Option<i32> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).ok()?;
+    Status::parse(&text)
+        .signed("TracerPid")
+        .and_then(|v| i32::try_from(v).ok())
+}
+
 /// Explains an `EPERM` from `PTRACE_SEIZE`: the rule that most likely refused it.
 pub fn explain_eperm(pid: i32) -> String {
     if let Ok(tracer) = tracer_pid(pid) {
