@@ -8,6 +8,9 @@
  *            the process, ~100 us apart; a handler counts them; when all have arrived (or after
  *            10 s) it writes "sent S received R" to FILE. Real-time signals queue, so a signal
  *            lost by a tracer shows as R < S.
+ *   --churn: one thread "churner" creates and joins short-lived threads ("shortlived") forever,
+ *            so threads exit while they are being captured
+ *   --vdso: the spinner calls clock_gettime (served by the vDSO) in its hot loop
  *   --vfork: one thread "vforker" vforks a child that pauses, so the thread waits in
  *            uninterruptible sleep (state D) for as long as the child lives
  * The main thread prints "ready" once every thread has started, then parks like the others
@@ -18,6 +21,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +43,14 @@ __attribute__((noinline)) void level_one(void) {
     sink++;
 }
 
+static int use_vdso;
+
 __attribute__((noinline)) void spin_here(void) {
+    if (use_vdso) {
+        struct timespec now;
+        for (long i = 0; i < 1000000; i++) clock_gettime(CLOCK_MONOTONIC, &now);
+        return;
+    }
     for (long i = 0; i < 19000000; i++) sink++;
 }
 
@@ -107,6 +118,24 @@ static void *signaller_main(void *unused) {
     return NULL;
 }
 
+static void *shortlived_main(void *unused) {
+    (void)unused;
+    pthread_setname_np(pthread_self(), "shortlived");
+    for (int i = 0; i < 1000; i++) sink++;
+    return NULL;
+}
+
+static void *churner_main(void *unused) {
+    (void)unused;
+    pthread_setname_np(pthread_self(), "churner");
+    atomic_fetch_add(&started, 1);
+    for (;;) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, shortlived_main, NULL) == 0) pthread_join(t, NULL);
+    }
+    return NULL;
+}
+
 static void *vforker_main(void *unused) {
     (void)unused;
     pthread_setname_np(pthread_self(), "vforker");
@@ -121,11 +150,13 @@ static void *vforker_main(void *unused) {
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: %s PARKED [--spin] [--ticker FILE]\n", argv[0]); return 2; }
     int parked = atoi(argv[1]);
-    int spin = 0, vforker = 0;
+    int spin = 0, vforker = 0, churn = 0;
     const char *ticker = NULL;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--spin") == 0) spin = 1;
         else if (strcmp(argv[i], "--vfork") == 0) vforker = 1;
+        else if (strcmp(argv[i], "--churn") == 0) churn = 1;
+        else if (strcmp(argv[i], "--vdso") == 0) use_vdso = 1;
         else if (strcmp(argv[i], "--rtsig") == 0 && i + 2 < argc) {
             rt_count = atol(argv[++i]);
             rt_file = argv[++i];
@@ -135,7 +166,7 @@ int main(int argc, char **argv) {
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
-    int total = parked + spin + vforker + (ticker != NULL) + (rt_file != NULL);
+    int total = parked + spin + vforker + churn + (ticker != NULL) + (rt_file != NULL);
     if (rt_file) {
         struct sigaction action;
         memset(&action, 0, sizeof action);
@@ -152,6 +183,7 @@ int main(int argc, char **argv) {
     if (spin && pthread_create(&t, &attr, spinner_main, NULL) != 0) { perror("pthread_create"); return 1; }
     if (ticker && pthread_create(&t, &attr, ticker_main, (void *)ticker) != 0) { perror("pthread_create"); return 1; }
     if (rt_file && pthread_create(&t, &attr, signaller_main, NULL) != 0) { perror("pthread_create"); return 1; }
+    if (churn && pthread_create(&t, &attr, churner_main, NULL) != 0) { perror("pthread_create"); return 1; }
     if (vforker && pthread_create(&t, &attr, vforker_main, NULL) != 0) { perror("pthread_create"); return 1; }
     while (atomic_load(&started) < total) usleep(1000);
     printf("ready\n");
