@@ -139,6 +139,35 @@ fn go_target_matches_gdb() {
         name.starts_with("go-worker-")
             .then(|| vec!["main.levelTwo", "main.levelOne", "main.workerMain"])
     });
+    if !require_tool("gdb") {
+        return;
+    }
+    // Every frame, runtime included: the innermost frames of every thread are gdb's, including
+    // the caller of a frameless assembly leaf (runtime.futex -> runtime.futexsleep), which a
+    // plain frame-pointer walk skips. gdb stops at stack switches (mcall) where the frame
+    // pointer chain goes on, so the common depth is compared.
+    let ours = healthtop_stacks(pid);
+    let gdb = gdb_stacks(pid);
+    for (tid, (name, frames)) in &ours {
+        let theirs: Vec<String> = gdb
+            .get(tid)
+            .unwrap_or_else(|| panic!("gdb has no thread {tid}"))
+            .iter()
+            .filter(|f| *f != "??")
+            .cloned()
+            .collect();
+        let depth = frames.len().min(theirs.len());
+        assert!(
+            depth >= 3,
+            "thread {tid} ({name}): ours {frames:?}, gdb {theirs:?}"
+        );
+        assert_eq!(
+            frames[..depth],
+            theirs[..depth],
+            "thread {tid} ({name}) differs from gdb"
+        );
+    }
+    assert_not_stopped(pid);
 }
 
 /// A stripped Go binary (`-ldflags="-s -w"`: no .symtab, no DWARF) is named from its

@@ -379,7 +379,9 @@ impl Stacker {
         let Some((space, unwinder)) = self.space.as_mut() else {
             return Ok(stack);
         };
-        let unwound = unwinder.unwind(&raw, options.max_frames);
+        let mut unwound = unwinder.unwind(&raw, options.max_frames);
+        fix_go_leaf(space, &raw, &mut unwound);
+        end_at_go_top_frame(space, &mut unwound);
         stack.truncated = unwound.truncated;
         for addr in unwound.frames {
             let Some(mapped) = space.find(addr.lookup) else {
@@ -422,6 +424,62 @@ impl Stacker {
             }
         }
         Ok(stack)
+    }
+}
+
+/// Go assembly leaves (`runtime.futex`, syscall stubs) and function prologues have not set up
+/// the frame pointer, so a frame-pointer walk from them skips their caller. The caller's
+/// return address sits at `sp + pcsp(pc)`: insert it when the walk missed it.
+fn fix_go_leaf(space: &AddressSpace, raw: &tracer::RawThread, unwound: &mut unwind::Unwound) {
+    let Some(leaf) = unwound.frames.first() else {
+        return;
+    };
+    let Some(mapped) = space.find(leaf.address) else {
+        return;
+    };
+    let Some(table) = &mapped.data.go_table else {
+        return;
+    };
+    let Some(delta) = table.sp_delta_at(leaf.address.wrapping_sub(mapped.bias)) else {
+        return;
+    };
+    let Some(offset) = usize::try_from(delta).ok() else {
+        return;
+    };
+    let Some(bytes) = raw.stack.get(offset..offset + 8) else {
+        return;
+    };
+    let Ok(word) = <[u8; 8]>::try_from(bytes) else {
+        return;
+    };
+    let ret = u64::from_le_bytes(word);
+    if space.find(ret).is_none() || unwound.frames.get(1).is_some_and(|f| f.address == ret) {
+        return;
+    }
+    unwound.frames.insert(
+        1,
+        unwind::FrameAddr {
+            address: ret,
+            lookup: ret - 1,
+        },
+    );
+}
+
+/// Go stacks end at a top frame (`runtime.goexit` for goroutines, `runtime.mstart` for the
+/// scheduler stack of a thread); the frame pointer above it is whatever `clone` left there.
+fn end_at_go_top_frame(space: &AddressSpace, unwound: &mut unwind::Unwound) {
+    let top = unwound.frames.iter().position(|frame| {
+        space.find(frame.lookup).is_some_and(|mapped| {
+            mapped
+                .data
+                .go_table
+                .as_ref()
+                .is_some_and(|table| table.is_top_frame(frame.lookup.wrapping_sub(mapped.bias)))
+        })
+    });
+    if let Some(index) = top {
+        unwound.frames.truncate(index + 1);
+        unwound.truncated = false;
     }
 }
 

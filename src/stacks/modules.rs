@@ -5,9 +5,10 @@
 //! Files are opened through `/proc/PID/root/…` (containers) or `/proc/PID/map_files/…` when the
 //! file on disk is not the one mapped (deleted or replaced).
 //!
-//! May import: `parse::maps`, `sample::Mapping`, `stacks::error`.
+//! May import: `parse::maps`, `sample::Mapping`, `stacks::{error, gopclntab}`.
 
 use super::error::StacksError;
+use super::gopclntab::GoTable;
 use crate::parse::maps::parse_maps;
 use crate::sample::Mapping;
 use nix::sys::uio::{process_vm_readv, RemoteIoVec};
@@ -53,6 +54,8 @@ pub struct ModuleData {
     pub build_id: Option<Vec<u8>>,
     /// Go code: unwound by frame pointers (no CFI is given to the unwinder).
     pub is_go: bool,
+    /// The `.gopclntab` of a Go binary (stack-pointer deltas for the leaf frame).
+    pub go_table: Option<Arc<GoTable>>,
     pub symbols: SymbolFile,
     pub unwind: UnwindSections,
     /// `PT_LOAD` segments, for the load bias.
@@ -331,6 +334,9 @@ fn parse_module(name: String, bytes: &[u8], symbols: SymbolFile) -> Result<Modul
         name,
         build_id: file.build_id().ok().flatten().map(<[u8]>::to_vec),
         is_go,
+        go_table: is_go
+            .then(|| GoTable::from_file(&file).map(Arc::new))
+            .flatten(),
         symbols,
         unwind,
         segments,
