@@ -170,7 +170,7 @@ impl GoTable {
                 return None;
             }
             at += n;
-            let delta = i64::from((uvdelta >> 1) as u32 as i32) ^ -i64::from(uvdelta & 1);
+            let delta = i64::from(uvdelta >> 1) ^ -i64::from(uvdelta & 1);
             value += delta;
             let (pcdelta, n) = self.varint(at)?;
             at += n;
