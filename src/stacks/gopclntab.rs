@@ -236,6 +236,26 @@ mod tests {
         );
     }
 
+    /// pcsp: 0 for the first 4 bytes (entry, before the frame is set up), then 8.
+    #[test]
+    fn decodes_pcvalue_steps() {
+        let table = GoTable {
+            data: vec![2, 4, 16, 10, 0],
+            flag_offset: 37,
+            quantum: 1,
+            nfunc: 0,
+            text_start: 0,
+            funcname_offset: 0,
+            pctab_offset: 0,
+            functab: 0,
+        };
+        assert_eq!(table.pcvalue(0, 0x1000, 0x1000), Some(0));
+        assert_eq!(table.pcvalue(0, 0x1000, 0x1003), Some(0));
+        assert_eq!(table.pcvalue(0, 0x1000, 0x1004), Some(8));
+        assert_eq!(table.pcvalue(0, 0x1000, 0x100d), Some(8));
+        assert_eq!(table.pcvalue(0, 0x1000, 0x100e), None);
+    }
+
     #[test]
     fn rejects_other_magics() {
         assert!(GoTable::parse(&[0xfb, 0xff, 0xff, 0xff, 0, 0, 1, 8], None).is_none());
