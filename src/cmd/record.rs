@@ -73,6 +73,8 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
     let mut folded = FoldedStacks::new();
     let mut stops = StopStats::default();
     let mut threads_seen = BTreeSet::new();
+    let mut notes: Vec<String> = Vec::new();
+    let mut note_count = 0usize;
     let (mut samples, mut stopped, mut reused, mut reinjected) = (0u64, 0u64, 0u64, 0usize);
     let mut interval = None;
     let mut rate_reason = String::new();
@@ -94,6 +96,12 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
         samples += 1;
         stops.add(&capture.stop_times);
         reinjected += capture.reinjected.len();
+        note_count += capture.notes.len();
+        for note in capture.notes {
+            if notes.len() < 5 && !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
         for thread in &capture.threads {
             match thread.state {
                 ThreadState::Captured { .. } => stopped += 1,
@@ -163,6 +171,12 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
         stops.count()
     );
     println!("signals that arrived during a stop and were re-injected: {reinjected}");
+    for note in &notes {
+        eprintln!("healthtop: note: {note}");
+    }
+    if note_count > notes.len() {
+        eprintln!("healthtop: note: … {} more notes", note_count - notes.len());
+    }
     println!(
         "wrote {} and {}",
         args.output.display(),
