@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 declare -A PACKAGE=(
   [gcc]=gcc [gdb]=gdb [eu-stack]=elfutils [go]=golang-go [javac]=default-jdk-headless
   [jstack]=default-jdk-headless [tmux]=tmux [htop]=htop [prlimit]=util-linux
-  [setpriv]=util-linux [ps]=procps [python3]=python3 [xxd]=xxd
+  [setpriv]=util-linux [unshare]=util-linux [ps]=procps [python3]=python3 [xxd]=xxd
+  [ip]=iproute2 [script]=bsdutils
 )
 missing=()
 for tool in "${!PACKAGE[@]}"; do

@@ -34,6 +34,11 @@ pub enum Command {
     Stacks(StacksArgs),
     /// Sample every thread's stack for a while and write a flame graph (SVG + folded stacks).
     Record(RecordArgs),
+    /// Write a snapshot bundle (one .tar.gz) of a process, to open later or elsewhere.
+    Bundle(BundleArgs),
+    /// Ask a JVM, Go or Python process (or any program that dumps on a signal) for a dump of
+    /// its threads, the safe way for its runtime.
+    Dump(DumpArgs),
     /// Run the demo target itself (used by `healthtop demo`).
     #[command(hide = true)]
     DemoTarget,
@@ -42,11 +47,87 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Process to report on.
-    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
-    pub pid: String,
+    #[arg(
+        short,
+        long,
+        value_name = "PID",
+        allow_hyphen_values = true,
+        required_unless_present = "from"
+    )]
+    pub pid: Option<String>,
+    /// Print the report stored in a bundle instead of reading a live process.
+    #[arg(long, value_name = "FILE", conflicts_with = "pid")]
+    pub from: Option<PathBuf>,
     /// Print one JSON object (schema healthtop.report/1) instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// Process to bundle.
+    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
+    pub pid: String,
+    /// Where to write the bundle (.tar.gz).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Watch for this long first, so the bundle holds a history (0s = one sample).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+    /// Time between samples while watching.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Include the target's environment (values of secret-looking keys are masked).
+    #[arg(long)]
+    pub include_env: bool,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// Process to dump.
+    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
+    pub pid: String,
+    /// How to ask: auto picks JVM attach, Go pprof or Python faulthandler from the runtime.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub method: DumpMethodArg,
+    /// Signal for --method signal or python (USR1, SIGQUIT, 10). Sent only if the process
+    /// catches it, unless --force.
+    #[arg(long, value_name = "SIG")]
+    pub signal: Option<String>,
+    /// pprof endpoint (http://127.0.0.1:6060) instead of discovering it.
+    #[arg(long, value_name = "URL")]
+    pub pprof: Option<String>,
+    /// Goroutine format: 1 = aggregated stacks (cheap), 2 = every goroutine with state and
+    /// wait time (stops the world while it formats).
+    #[arg(long, value_name = "1|2", default_value = "1", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub debug: u8,
+    /// Send a signal even if it would kill the target or its output cannot be captured.
+    #[arg(long)]
+    pub force: bool,
+    /// Confirm sending a signal whose handler cannot be seen from outside (Python).
+    #[arg(long)]
+    pub yes: bool,
+    /// Bound on each wait (attach socket, HTTP, output).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Print one JSON object instead of the dump text.
+    #[arg(long, conflicts_with = "folded")]
+    pub json: bool,
+    /// Print folded stacks (`root;...;leaf count`) for a flame graph instead of the text.
+    #[arg(long)]
+    pub folded: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DumpMethodArg {
+    Auto,
+    Jvm,
+    Pprof,
+    Python,
+    Signal,
 }
 
 #[derive(Debug, Args)]

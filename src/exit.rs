@@ -22,13 +22,17 @@ pub enum ExitCode {
     NotWatchable = 5,
     /// A bundle or config file is corrupt, truncated, foreign or invalid.
     BadInput = 6,
-    /// A request was refused to protect the target (for example a signal that would kill it).
+    /// Refused to do harm without `--force`: a signal that would kill the target, replacing
+    /// an existing file.
     Refused = 7,
+    /// What was asked for does not exist in this target: no pprof endpoint, not a JVM, a
+    /// signal handler that wrote nothing.
+    Unavailable = 8,
 }
 
 impl ExitCode {
     /// Every code with its meaning, for `--help` and the README.
-    pub const ALL: [(ExitCode, &'static str); 8] = [
+    pub const ALL: [(ExitCode, &'static str); 9] = [
         (ExitCode::Ok, "success"),
         (ExitCode::Internal, "internal error"),
         (ExitCode::Usage, "bad command line"),
@@ -42,7 +46,7 @@ impl ExitCode {
         ),
         (
             ExitCode::NotWatchable,
-            "the PID is a kernel thread or a zombie",
+            "the PID is a kernel thread, a zombie, or a thread of another process",
         ),
         (
             ExitCode::BadInput,
@@ -50,7 +54,11 @@ impl ExitCode {
         ),
         (
             ExitCode::Refused,
-            "refused to protect the target (use --force to override)",
+            "refused without --force: a signal that would kill the target, an existing file",
+        ),
+        (
+            ExitCode::Unavailable,
+            "not available from this target (no pprof endpoint, not a JVM, no dump output)",
         ),
     ];
 

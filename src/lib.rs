@@ -16,6 +16,7 @@
 //! `collect` is the only module that reads `/proc`, `/sys` or cgroupfs; everything above it
 //! works on [`sample::Sample`] values, so it can be tested without a live process.
 
+pub mod bundle;
 pub mod cli;
 pub mod cmd;
 pub mod collect;
@@ -25,5 +26,6 @@ pub mod exit;
 pub mod format;
 pub mod parse;
 pub mod report;
+pub mod runtimes;
 pub mod sample;
 pub mod stacks;

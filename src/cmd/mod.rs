@@ -3,7 +3,9 @@
 //!
 //! May import: everything below it (collect, report, demo, …).
 
+pub mod bundle;
 pub mod demo;
+pub mod dump;
 pub mod record;
 pub mod report;
 pub mod stacks;
@@ -42,6 +44,21 @@ impl From<CollectError> for CliError {
             | CollectError::Zombie { .. }
             | CollectError::NotAProcess { .. } => ExitCode::NotWatchable,
             CollectError::Io { .. } | CollectError::Parse { .. } => ExitCode::Internal,
+        };
+        CliError::new(code, error.to_string())
+    }
+}
+
+impl From<crate::bundle::BundleError> for CliError {
+    fn from(error: crate::bundle::BundleError) -> Self {
+        use crate::bundle::BundleError as E;
+        let code = match &error {
+            E::Exists { .. } | E::IsDirectory { .. } => ExitCode::Refused,
+            E::Write { .. } => ExitCode::Internal,
+            E::Read { .. }
+            | E::Foreign { .. }
+            | E::Corrupt { .. }
+            | E::UnsupportedSchema { .. } => ExitCode::BadInput,
         };
         CliError::new(code, error.to_string())
     }

@@ -8,7 +8,11 @@ use crate::report::{text, Report};
 use std::io::{IsTerminal, Write};
 
 pub fn run(args: &ReportArgs) -> Result<(), CliError> {
-    let pid = parse_pid(&args.pid)?;
+    if let Some(path) = &args.from {
+        let bundle = crate::bundle::read::open_bundle(path)?;
+        return print(&bundle.report.report, args.json);
+    }
+    let pid = parse_pid(args.pid.as_deref().unwrap_or_default())?;
     let mut collector = Collector::new(HostRoot::live(), pid)?;
     let sample = collector.sample(Tiers::ALL)?;
     print(&Report::new(sample), args.json)

@@ -170,10 +170,12 @@ impl Cgroups {
             .as_ref()
             .filter(|(_, d, _)| d.join("pids.current").exists()));
         let Some((mount, dir, _)) = found else {
-            gaps.add(
-                "threads.cgroup_pids_current",
-                "the target's cgroup has no pids controller (or it is the root cgroup)",
-            );
+            for field in ["threads.cgroup_pids_current", "threads.cgroup_pids_max"] {
+                gaps.add(
+                    field,
+                    "the target's cgroup has no pids controller (or it is the root cgroup)",
+                );
+            }
             return (None, None);
         };
         let current = read(&dir.join("pids.current")).and_then(|t| t.trim().parse().ok());

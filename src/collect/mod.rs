@@ -14,6 +14,7 @@ mod cgroup;
 mod fds;
 mod memory;
 mod process;
+pub mod raw;
 mod root;
 mod runtime;
 mod system;

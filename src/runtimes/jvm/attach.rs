@@ -1,0 +1,200 @@
+//! The HotSpot dynamic-attach client, as jcmd/jstack (and jattach) speak it:
+//!
+//! 1. socket `/proc/PID/root/tmp/.java_pid<nspid>`; if a listener answers there, use it;
+//! 2. else create the trigger file `.attach_pid<nspid>` in the target's cwd (or its /tmp),
+//!    check SigCgt says SIGQUIT is caught and SigIgn does not ignore it, send SIGQUIT (the
+//!    Signal Dispatcher sees the trigger, starts the Attach Listener and does *not* print a
+//!    thread dump), poll for the socket, remove the trigger;
+//! 3. write protocol v1 `1\0<cmd>\0<arg0>\0<arg1>\0<arg2>\0`, read `<status>\n` and the text
+//!    until EOF.
+//!
+//! Credentials: the listener accepts peers with the JVM's euid/egid, or root. healthtop does
+//! not switch credentials; run it as the JVM's user or as root.
+//!
+//! May import: siblings in `runtimes` (`target`), the parent's error type.
+
+use crate::runtimes::target::Target;
+use crate::runtimes::DumpError;
+use std::io::{Read, Write};
+use std::os::unix::fs::FileTypeExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const SIGQUIT: u32 = 3;
+/// `name_length_max` / `arg_length_max` / `arg_count_max` in attachListener.hpp.
+const MAX_COMMAND: usize = 16;
+const MAX_ARG: usize = 1024;
+
+/// Runs one attach command and returns the JVM's text answer (status 0), or a protocol error
+/// carrying the JVM's own message.
+pub fn execute(
+    target: &Target,
+    command: &str,
+    args: [&str; 3],
+    timeout: Duration,
+) -> Result<String, DumpError> {
+    if command.len() > MAX_COMMAND || args.iter().any(|a| a.len() > MAX_ARG) {
+        return Err(DumpError::Protocol {
+            what: "attach".into(),
+            detail: format!("command or argument too long for protocol v1: {command:?}"),
+        });
+    }
+    let mut stream = connect(target, timeout)?;
+    let socket_path = socket_path(target)?;
+    // Two JVMs in different pid namespaces can share one /tmp and one nspid: make sure the
+    // listener is the target (the kernel reports the peer's pid in our namespace).
+    match peer_pid(&stream) {
+        Some(peer) if peer != target.pid => {
+            return Err(DumpError::Protocol {
+                what: "attach".into(),
+                detail: format!(
+                    "{} belongs to process {peer}, not {}: another JVM with the same \
+                     namespace pid shares this /tmp",
+                    socket_path.display(),
+                    target.pid
+                ),
+            })
+        }
+        _ => {}
+    }
+    let io = |e| DumpError::Io {
+        path: socket_path.clone(),
+        source: e,
+    };
+    stream.set_read_timeout(Some(timeout)).map_err(io)?;
+    stream.set_write_timeout(Some(timeout)).map_err(io)?;
+    let mut request = Vec::with_capacity(64);
+    for part in ["1", command, args[0], args[1], args[2]] {
+        request.extend_from_slice(part.as_bytes());
+        request.push(0);
+    }
+    stream.write_all(&request).map_err(io)?;
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).map_err(io)?;
+    let reply = String::from_utf8_lossy(&reply).into_owned();
+    let (status, text) = reply.split_once('\n').unwrap_or((reply.as_str(), ""));
+    match status.trim().parse::<i32>() {
+        Ok(0) => Ok(text.to_string()),
+        Ok(101) => Err(DumpError::Protocol {
+            what: "attach".into(),
+            detail: "the JVM rejected protocol version 1 (status 101)".into(),
+        }),
+        Ok(code) => Err(DumpError::Protocol {
+            what: format!("attach command {command} failed with status {code}"),
+            detail: text.trim().to_string(),
+        }),
+        Err(_) => Err(DumpError::Protocol {
+            what: "attach".into(),
+            detail: format!("no status line in the reply: {:?}", truncate(&reply, 200)),
+        }),
+    }
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => &text[..at],
+        None => text,
+    }
+}
+
+/// `/proc/PID/root/tmp/.java_pid<nspid>`: HotSpot binds under its own /tmp whatever
+/// `java.io.tmpdir` says.
+pub fn socket_path(target: &Target) -> Result<PathBuf, DumpError> {
+    Ok(target.path(&format!("root/tmp/.java_pid{}", target.namespace_pid()?)))
+}
+
+/// Connects to a live listener, starting it first if needed.
+fn connect(target: &Target, timeout: Duration) -> Result<UnixStream, DumpError> {
+    let socket = socket_path(target)?;
+    if let Some(stream) = try_connect(&socket) {
+        return Ok(stream);
+    }
+    let disposition = target.disposition(SIGQUIT)?;
+    if !disposition.caught || disposition.ignored {
+        return Err(DumpError::Refused {
+            reason: "the JVM does not catch SIGQUIT (started with -Xrs or \
+                     -XX:+ReduceSignalUsage?): sending it to start the attach listener would \
+                     kill it. Start the JVM with -XX:+StartAttachListener to attach without a \
+                     signal"
+                .to_string(),
+        });
+    }
+    let _trigger = Trigger::create(target)?;
+    target.send_signal(SIGQUIT)?;
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(20);
+    loop {
+        std::thread::sleep(pause);
+        if let Some(stream) = try_connect(&socket) {
+            return Ok(stream);
+        }
+        if !crate::runtimes::target::exists(target.pid) {
+            return Err(DumpError::NoSuchProcess { pid: target.pid });
+        }
+        if start.elapsed() >= timeout {
+            return Err(DumpError::Protocol {
+                what: "attach".into(),
+                detail: format!(
+                    "no attach listener at {} within {timeout:?} after SIGQUIT (attach disabled \
+                     with -XX:+DisableAttachMechanism, a non-HotSpot JVM, or a /tmp cleaner \
+                     removed the socket)",
+                    socket.display()
+                ),
+            });
+        }
+        pause = (pause + Duration::from_millis(20)).min(Duration::from_millis(200));
+    }
+}
+
+/// A connection when `path` is a socket with a listener (a stale file refuses).
+fn try_connect(path: &Path) -> Option<UnixStream> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.file_type().is_socket() {
+        return None;
+    }
+    UnixStream::connect(path).ok()
+}
+
+/// The pid (in healthtop's pid namespace) of the process that listens on `stream`'s peer.
+fn peer_pid(stream: &UnixStream) -> Option<u32> {
+    let credentials =
+        nix::sys::socket::getsockopt(stream, nix::sys::socket::sockopt::PeerCredentials).ok()?;
+    u32::try_from(credentials.pid()).ok()
+}
+
+/// The `.attach_pid<nspid>` trigger file; removed when dropped.
+struct Trigger {
+    path: PathBuf,
+}
+
+impl Trigger {
+    /// In the target's cwd (what HotSpot checks first), else in its /tmp.
+    fn create(target: &Target) -> Result<Trigger, DumpError> {
+        let name = format!(".attach_pid{}", target.namespace_pid()?);
+        let candidates = [
+            target.path("cwd").join(&name),
+            target.path("root/tmp").join(&name),
+        ];
+        let mut last_error = None;
+        for path in candidates {
+            match std::fs::File::create(&path) {
+                Ok(_) => return Ok(Trigger { path }),
+                Err(e) => last_error = Some((path, e)),
+            }
+        }
+        let (path, source) = last_error.ok_or_else(|| DumpError::Protocol {
+            what: "attach".into(),
+            detail: "no place for the trigger file".into(),
+        })?;
+        Err(DumpError::from_proc_io(target.pid, path, source))
+    }
+}
+
+impl Drop for Trigger {
+    fn drop(&mut self) {
+        // Best effort: a trigger left behind only makes the next SIGQUIT start the listener
+        // again instead of printing a dump.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

@@ -1,0 +1,358 @@
+//! Snapshot bundles from real processes: contents, figures, secrets, safe writing, bad files.
+
+mod live_support;
+
+use live_support::{healthtop, proc_text, sh, wait_until, Target};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const SECRET_ARG: &str = "hunter2-supersecret";
+const SECRET_ENV: &str = "tok-verysecret-4711";
+const SECRET_URL_PASSWORD: &str = "urlpass-0815";
+
+fn bundle(pid: i32, out: &Path, extra: &[&str]) -> Output {
+    healthtop()
+        .args(["bundle", "-p", &pid.to_string(), "-o"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("healthtop runs")
+}
+
+fn files_of(path: &Path) -> BTreeMap<String, Vec<u8>> {
+    let file = std::fs::File::open(path).expect("bundle exists");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    archive
+        .entries()
+        .expect("tar")
+        .map(|e| {
+            let mut e = e.expect("entry");
+            let name = e.path().expect("path").to_string_lossy().into_owned();
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).expect("read");
+            (name, data)
+        })
+        .collect()
+}
+
+/// A Python process holding secrets in its arguments and environment.
+fn secret_holder() -> Target {
+    let mut command = Command::new("python3");
+    command
+        .args([
+            "-c",
+            "import threading,time\nprint('ready',flush=True)\ntime.sleep(1000)",
+        ])
+        .arg(format!("--password={SECRET_ARG}"))
+        .arg(format!("postgres://app:{SECRET_URL_PASSWORD}@db:5432/x"))
+        .env("HEALTHTOP_TEST_API_TOKEN", SECRET_ENV);
+    Target::start(command, "ready")
+}
+
+/// Drops what legitimately changes between two readings of an idle process. PSS is shared
+/// out among every process mapping the same pages (healthtop itself maps libc), so it moves
+/// whenever another process starts or exits.
+fn stable(mut v: Value) -> Value {
+    if let Some(object) = v.as_object_mut() {
+        for key in [
+            "pss_bytes",
+            "taken_at_ms",
+            "census_taken_at_ms",
+            "maps_taken_at_ms",
+            "history",
+            "file_nr",
+            "host",
+            "pressure",
+            "cgroup",
+            "healthtop_version",
+        ] {
+            object.remove(key);
+        }
+        for value in object.values_mut() {
+            *value = stable(value.take());
+        }
+    } else if let Some(array) = v.as_array_mut() {
+        for value in array.iter_mut() {
+            *value = stable(value.take());
+        }
+    }
+    v
+}
+
+/// Paths where two JSON values differ, with both values.
+fn diff(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for key in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                diff(
+                    x.get(key).unwrap_or(&Value::Null),
+                    y.get(key).unwrap_or(&Value::Null),
+                    &format!("{path}.{key}"),
+                    out,
+                );
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                diff(p, q, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ if a != b => out.push(format!("{path}: {a} vs {b}")),
+        _ => {}
+    }
+}
+
+#[test]
+fn a_bundle_holds_every_file_with_the_reports_figures() {
+    let target = Target::start(
+        {
+            let mut c = Command::new("sh");
+            c.args(["-c", "echo ready; exec sleep 1000"]);
+            c
+        },
+        "ready",
+    );
+    let pid = target.pid();
+    wait_until("sleep exec'd", || {
+        proc_text(&format!("{pid}/comm")).trim() == "sleep"
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("snap.tar.gz");
+    let output = bundle(pid, &out, &["--duration", "2s", "--interval", "500ms"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let live = healthtop()
+        .args(["report", "--json", "-p", &pid.to_string()])
+        .output()
+        .expect("report");
+    let live: Value = serde_json::from_slice(&live.stdout).expect("report JSON");
+
+    let files = files_of(&out);
+    let tid = pid.to_string();
+    for name in [
+        "manifest.json",
+        "report.json",
+        "README.txt",
+        "proc/status",
+        "proc/stat",
+        "proc/limits",
+        "proc/maps",
+        "proc/smaps_rollup",
+        "proc/cgroup",
+        "proc/io",
+        "proc/fd.txt",
+        "proc/net/tcp",
+        "proc/net/tcp6",
+        &format!("proc/task/{tid}/stat"),
+        &format!("proc/task/{tid}/status"),
+        &format!("proc/task/{tid}/wchan"),
+        &format!("proc/task/{tid}/syscall"),
+    ] {
+        assert!(
+            files.contains_key(name),
+            "{name} missing; have {:?}",
+            files.keys().collect::<Vec<_>>()
+        );
+    }
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest JSON");
+    assert_eq!(manifest["schema"], "healthtop.bundle/1");
+    assert_eq!(manifest["target"]["pid"], pid);
+    assert!(manifest["samples"].as_u64() >= Some(2));
+    let listed: Vec<&str> = manifest["contents"]
+        .as_array()
+        .expect("contents")
+        .iter()
+        .filter_map(|c| c["path"].as_str())
+        .collect();
+    assert_eq!(
+        listed.len() + 1,
+        files.len(),
+        "every file but the manifest is listed"
+    );
+    let report: Value = serde_json::from_slice(&files["report.json"]).expect("report JSON");
+    assert!(report["history"].as_array().map(Vec::len) >= Some(2));
+    let mut differences = Vec::new();
+    diff(&stable(report), &stable(live), "", &mut differences);
+    assert!(
+        differences.is_empty(),
+        "bundle and live report differ: {differences:#?}"
+    );
+    assert_eq!(
+        files["proc/limits"],
+        proc_text(&format!("{pid}/limits")).into_bytes()
+    );
+
+    // report --from prints the same report.
+    let from = healthtop()
+        .args(["report", "--json", "--from"])
+        .arg(&out)
+        .output()
+        .expect("from");
+    assert!(from.status.success());
+    let from: Value = serde_json::from_slice(&from.stdout).expect("JSON");
+    assert_eq!(from["pid"], pid);
+}
+
+#[test]
+fn secrets_appear_in_no_file() {
+    let target = secret_holder();
+    let pid = target.pid();
+    assert!(
+        proc_text(&format!("{pid}/cmdline")).contains(SECRET_ARG),
+        "the secret is really there"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, extra) in [
+        ("plain.tar.gz", vec![]),
+        ("env.tar.gz", vec!["--include-env"]),
+    ] {
+        let out = dir.path().join(name);
+        let output = bundle(pid, &out, &extra);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let files = files_of(&out);
+        for (file, data) in &files {
+            let text = String::from_utf8_lossy(data);
+            for secret in [SECRET_ARG, SECRET_ENV, SECRET_URL_PASSWORD] {
+                assert!(
+                    !text.contains(secret),
+                    "{secret} leaked into {file} of {name}"
+                );
+            }
+        }
+        assert!(String::from_utf8_lossy(&files["proc/cmdline"]).contains("--password=********"));
+        if name == "env.tar.gz" {
+            let environ = String::from_utf8_lossy(&files["proc/environ"]).into_owned();
+            assert!(
+                environ.contains("HEALTHTOP_TEST_API_TOKEN=********"),
+                "{environ}"
+            );
+        } else {
+            assert!(!files.contains_key("proc/environ"));
+        }
+    }
+}
+
+#[test]
+fn writing_is_safe() {
+    let target = Target::start(
+        {
+            let mut c = Command::new("sh");
+            c.args(["-c", "echo ready; exec sleep 1000"]);
+            c
+        },
+        "ready",
+    );
+    let pid = target.pid();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("b.tar.gz");
+    assert!(bundle(pid, &out, &[]).status.success());
+    assert_eq!(
+        std::fs::metadata(&out).expect("meta").permissions().mode() & 0o777,
+        0o600
+    );
+
+    // An existing file is kept without --force.
+    std::fs::write(&out, b"precious").expect("write");
+    let refused = bundle(pid, &out, &[]);
+    assert_eq!(refused.status.code(), Some(7));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    assert_eq!(std::fs::read(&out).expect("read"), b"precious");
+    assert!(bundle(pid, &out, &["--force"]).status.success());
+    assert!(files_of(&out).contains_key("manifest.json"));
+
+    // A symlink at the destination is never written through.
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, b"untouched").expect("victim");
+    let link = dir.path().join("link.tar.gz");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    assert_eq!(bundle(pid, &link, &[]).status.code(), Some(7));
+    assert!(bundle(pid, &link, &["--force"]).status.success());
+    assert_eq!(std::fs::read(&victim).expect("victim"), b"untouched");
+    assert!(!std::fs::symlink_metadata(&link)
+        .expect("meta")
+        .file_type()
+        .is_symlink());
+
+    // No temporary file is left behind.
+    let leftovers = sh(&format!("ls -A {}", dir.path().display()));
+    assert!(!leftovers.contains(".tmp-"), "{leftovers}");
+}
+
+#[test]
+fn bad_bundles_get_a_clear_error() {
+    let target = Target::start(
+        {
+            let mut c = Command::new("sh");
+            c.args(["-c", "echo ready; exec sleep 1000"]);
+            c
+        },
+        "ready",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("good.tar.gz");
+    assert!(bundle(target.pid(), &good, &[]).status.success());
+    let bytes = std::fs::read(&good).expect("read");
+
+    let truncated = dir.path().join("truncated.tar.gz");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).expect("write");
+    let foreign = dir.path().join("foreign.tar.gz");
+    std::fs::write(&foreign, b"just some text").expect("write");
+    let missing = dir.path().join("missing.tar.gz");
+    // A well-formed archive whose report does not match its checksum.
+    let tampered = dir.path().join("tampered.tar.gz");
+    {
+        let mut files = files_of(&good);
+        files.insert("report.json".into(), b"{}".to_vec());
+        let out = std::fs::File::create(&tampered).expect("create");
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            out,
+            flate2::Compression::fast(),
+        ));
+        for (name, data) in &files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o600);
+            builder
+                .append_data(&mut header, name, data.as_slice())
+                .expect("append");
+        }
+        builder
+            .into_inner()
+            .expect("finish")
+            .finish()
+            .expect("gzip");
+    }
+    for (path, needle) in [
+        (&truncated, "corrupt or truncated"),
+        (&foreign, "not a healthtop bundle"),
+        (&missing, "cannot read"),
+        (&tampered, "checksum of report.json"),
+    ] {
+        let output = healthtop()
+            .args(["report", "--from"])
+            .arg(path)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(6),
+            "{}: {stderr}",
+            path.display()
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(needle), "{stderr:?} lacks {needle:?}");
+        assert!(!stderr.contains("panicked"));
+    }
+}

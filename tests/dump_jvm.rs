@@ -1,0 +1,342 @@
+//! `healthtop dump` on a real JVM: 12 named threads parked in `Parker.parkHere`
+//! (tests/targets/dump_parker.java), dumped through the attach protocol, checked against
+//! `jstack` and the kernel's thread table.
+
+mod dump_support;
+
+use dump_support::*;
+use std::collections::BTreeSet;
+use std::process::{Command, Stdio};
+
+const WORKERS: usize = 12;
+
+fn worker_names() -> BTreeSet<String> {
+    (0..WORKERS)
+        .map(|i| format!("parked-worker-{i:02}"))
+        .collect()
+}
+
+/// Java threads (`#id` in the header) of a jstack dump by name, each with its frame lines.
+fn jstack_threads(text: &str) -> Vec<(String, Vec<String>)> {
+    let mut threads: Vec<(String, Vec<String>)> = Vec::new();
+    let mut current: Option<(String, Vec<String>)> = None;
+    for line in text.lines() {
+        if line.starts_with('"') && line.contains("\" #") {
+            threads.extend(current.take());
+            let name = &line[1..line.find("\" #").expect("checked")];
+            current = Some((name.to_string(), Vec::new()));
+        } else if line.is_empty() {
+            threads.extend(current.take());
+        } else if let (Some(thread), Some(frame)) =
+            (current.as_mut(), line.trim().strip_prefix("at "))
+        {
+            thread.1.push(frame.to_string());
+        }
+    }
+    threads.extend(current);
+    threads
+}
+
+#[test]
+fn jvm_dump_names_every_parked_thread_like_jstack() {
+    let (Some(javac), Some(java), Some(jstack)) = (tool("javac"), tool("java"), tool("jstack"))
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut compile = Command::new(javac);
+    compile
+        .arg("-d")
+        .arg(dir.path())
+        .arg(target_source("dump_parker.java"));
+    build(compile);
+    let mut jvm_cmd = Command::new(java);
+    jvm_cmd
+        .arg("-cp")
+        .arg(dir.path())
+        .arg("Parker")
+        .arg(WORKERS.to_string())
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut jvm = Target::spawn(jvm_cmd);
+    let pid = jvm.pid();
+    assert_eq!(jvm.read_line(), format!("ready {pid}"));
+
+    let dump = healthtop_json(&["dump", "-p", &pid.to_string(), "--json"]);
+    assert_eq!(dump["runtime"], "jvm");
+    assert_eq!(dump["method"], "jvm-attach");
+    let threads = dump["threads"].as_array().expect("threads");
+    assert_eq!(dump["total"].as_u64(), Some(threads.len() as u64));
+
+    // All 12 workers, each WAITING with Parker.parkHere on its stack and the right lock line.
+    let workers: Vec<&serde_json::Value> = threads
+        .iter()
+        .filter(|t| worker_names().contains(t["name"].as_str().unwrap_or("")))
+        .collect();
+    let names: BTreeSet<String> = workers
+        .iter()
+        .map(|t| t["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(names, worker_names());
+    let tasks = task_comms(pid);
+    for worker in &workers {
+        let name = worker["name"].as_str().unwrap_or("");
+        assert_eq!(worker["state"], "WAITING", "{name}");
+        let methods: Vec<&str> = worker["frames"]
+            .as_array()
+            .expect("frames")
+            .iter()
+            .filter_map(|f| f["method"].as_str())
+            .collect();
+        assert!(methods.contains(&"Parker.parkHere"), "{name}: {methods:?}");
+        let kinds: Vec<&str> = worker["locks"]
+            .as_array()
+            .expect("locks")
+            .iter()
+            .filter_map(|l| l["kind"].as_str())
+            .collect();
+        let index: usize = name[name.len() - 2..].parse().expect("index");
+        if index % 2 == 1 {
+            assert_eq!(kinds, vec!["waiting-on", "locked"], "{name}");
+        } else {
+            assert_eq!(kinds, vec!["parking-for"], "{name}");
+        }
+        // nid → Linux tid: a task of this JVM whose kernel name is the Java name, truncated to
+        // 15 bytes by the kernel (truth: /proc/PID/task/TID/comm).
+        let tid = worker["tid"].as_u64().expect("tid") as u32;
+        assert_eq!(
+            tasks.get(&tid).map(String::as_str),
+            Some(&name[..15]),
+            "{name}"
+        );
+        assert_eq!(worker["task_comm"].as_str(), Some(&name[..15]));
+    }
+    let cwd_trigger = dir.path().join(format!(".attach_pid{pid}"));
+    assert!(!cwd_trigger.exists(), "attach trigger file left behind");
+
+    // Truth: jstack sees the same Java threads, and the workers in Parker.parkHere.
+    let jstack_out = Command::new(jstack)
+        .arg(pid.to_string())
+        .output()
+        .expect("jstack runs");
+    assert!(jstack_out.status.success(), "jstack failed");
+    let jstack_threads = jstack_threads(&String::from_utf8_lossy(&jstack_out.stdout));
+    let jstack_names: BTreeSet<&str> = jstack_threads.iter().map(|(n, _)| n.as_str()).collect();
+    let our_java_names: BTreeSet<&str> = threads
+        .iter()
+        .filter(|t| t["java_id"].is_u64())
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(our_java_names, jstack_names);
+    for (name, frames) in jstack_threads
+        .iter()
+        .filter(|(n, _)| worker_names().contains(n))
+    {
+        assert!(
+            frames.iter().any(|f| f.starts_with("Parker.parkHere(")),
+            "jstack: {name} not in parkHere"
+        );
+    }
+
+    // Text mode, now through the already running listener: the dump text itself.
+    let text = healthtop(&["dump", "-p", &pid.to_string()]);
+    assert!(text.status.success(), "{}", stderr(&text));
+    let text = stdout(&text);
+    assert!(text.contains("Full thread dump"), "{text}");
+    assert_eq!(text.matches("at Parker.parkHere(").count(), WORKERS);
+    assert!(jvm.alive());
+
+    // Closing stdin ends the JVM; everything it printed must be our "ready" line only: the
+    // SIGQUIT healthtop sent started the attach listener instead of printing a dump.
+    drop(jvm.child.stdin.take());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(jvm.stdout.as_mut().expect("piped"), &mut rest)
+        .expect("read JVM stdout");
+    assert!(
+        !rest.contains("Full thread dump"),
+        "the JVM printed a thread dump on its stdout: {rest}"
+    );
+}
+
+/// A JVM in its own pid namespace (as in a container): the attach socket is named after the
+/// namespace pid (`NSpid`), and the printed nids are namespace tids that healthtop must map
+/// back to host tids; its /tmp is private, so the socket is found only through
+/// /proc/PID/root/tmp. Needs CAP_SYS_ADMIN for `unshare`; skipped with a reason without.
+#[test]
+fn jvm_in_a_pid_namespace_attaches_by_namespace_pid_and_maps_tids() {
+    let (Some(javac), Some(java), Some(unshare)) = (tool("javac"), tool("java"), tool("unshare"))
+    else {
+        return;
+    };
+    let probe = Command::new(&unshare)
+        .args([
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "sh",
+            "-c",
+            "mount -t tmpfs tmpfs /tmp",
+        ])
+        .output()
+        .expect("unshare runs");
+    if !probe.status.success() {
+        eprintln!(
+            "SKIP: cannot create a pid namespace here ({})",
+            String::from_utf8_lossy(&probe.stderr).trim()
+        );
+        return;
+    }
+    // Outside /tmp: the JVM gets a private /tmp below.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let mut compile = Command::new(javac);
+    compile
+        .arg("-d")
+        .arg(dir.path())
+        .arg(target_source("dump_parker.java"));
+    build(compile);
+    let mut command = Command::new(unshare);
+    command
+        .args([
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--kill-child",
+            "sh",
+            "-c",
+        ])
+        // A private /tmp, as in a container: the socket is only reachable through
+        // /proc/PID/root, and no other JVM with namespace pid 1 shares it.
+        .arg("mount -t tmpfs tmpfs /tmp && exec \"$0\" \"$@\"")
+        .arg(java)
+        .arg("-cp")
+        .arg(dir.path())
+        .arg("Parker")
+        .arg("3")
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut wrapper = Target::spawn(command);
+    // Inside its namespace the JVM is pid 1.
+    assert_eq!(wrapper.read_line(), "ready 1");
+    let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", wrapper.pid()))
+        .expect("children of unshare");
+    let pid: u32 = children.trim().parse().expect("one child: the JVM");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("NSpid:") && l.ends_with("\t1")),
+        "the JVM is pid 1 in its namespace"
+    );
+
+    let dump = healthtop_json(&["dump", "-p", &pid.to_string(), "--json"]);
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let socket = std::fs::symlink_metadata(format!("/proc/{pid}/root/tmp/.java_pid1"))
+            .expect("the listener's socket in the JVM's own /tmp");
+        assert!(socket.file_type().is_socket());
+    }
+    let tasks = task_comms(pid);
+    let workers: Vec<&serde_json::Value> = dump["threads"]
+        .as_array()
+        .expect("threads")
+        .iter()
+        .filter(|t| {
+            t["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("parked-worker-"))
+        })
+        .collect();
+    assert_eq!(workers.len(), 3);
+    for worker in workers {
+        let name = worker["name"].as_str().expect("name");
+        let nid = worker["nid"].as_u64().expect("nid");
+        let tid = worker["tid"].as_u64().expect("host tid") as u32;
+        assert_ne!(
+            nid,
+            u64::from(tid),
+            "{name}: namespace tid was not translated"
+        );
+        assert_eq!(
+            tasks.get(&tid).map(String::as_str),
+            Some(&name[..15]),
+            "{name}"
+        );
+        // Truth for the mapping: the task's own NSpid ends with the printed nid.
+        let task_status =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).expect("task");
+        assert!(
+            task_status
+                .lines()
+                .any(|l| l.starts_with("NSpid:") && l.ends_with(&format!("\t{nid}"))),
+            "{name}"
+        );
+    }
+    assert!(wrapper.alive());
+}
+
+/// Starts Parker with one worker and extra JVM options; returns it once ready.
+fn start_parker(java: &std::path::Path, classes: &std::path::Path, options: &[&str]) -> Target {
+    let mut command = Command::new(java);
+    command
+        .args(options)
+        .arg("-cp")
+        .arg(classes)
+        .args(["Parker", "1"])
+        .current_dir(classes)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut jvm = Target::spawn(command);
+    let pid = jvm.pid();
+    assert_eq!(jvm.read_line(), format!("ready {pid}"));
+    jvm
+}
+
+fn catches_sigquit(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let caught = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .expect("SigCgt");
+    caught & (1 << 2) != 0
+}
+
+/// A JVM started with -Xrs installs no SIGQUIT handler (truth: SigCgt), so SIGQUIT would kill
+/// it. HotSpot then starts the attach listener at startup, and healthtop uses it without a
+/// signal. With attach disabled as well, healthtop must refuse (exit 7) and send nothing.
+#[test]
+fn jvm_without_a_sigquit_handler_is_not_signalled() {
+    let (Some(javac), Some(java)) = (tool("javac"), tool("java")) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut compile = Command::new(javac);
+    compile
+        .arg("-d")
+        .arg(dir.path())
+        .arg(target_source("dump_parker.java"));
+    build(compile);
+
+    let mut jvm = start_parker(&java, dir.path(), &["-Xrs"]);
+    let pid = jvm.pid();
+    assert!(!catches_sigquit(pid), "-Xrs JVM catches SIGQUIT?");
+    let output = healthtop(&["dump", "-p", &pid.to_string()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).matches("at Parker.parkHere(").count(), 1);
+    assert!(jvm.alive());
+    drop(jvm);
+
+    let mut jvm = start_parker(&java, dir.path(), &["-Xrs", "-XX:+DisableAttachMechanism"]);
+    let pid = jvm.pid();
+    assert!(!catches_sigquit(pid));
+    let output = healthtop(&["dump", "-p", &pid.to_string()]);
+    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
+    assert!(stderr(&output).contains("-Xrs"), "{}", stderr(&output));
+    assert!(jvm.alive(), "the JVM was signalled");
+    assert!(!dir.path().join(format!(".attach_pid{pid}")).exists());
+}
