@@ -174,7 +174,7 @@ fn go_target_matches_gdb() {
 /// `.gopclntab`; gdb cannot name it, so the ground truth is the known call chain.
 #[test]
 fn stripped_go_target_is_named_from_pclntab() {
-    if !require_tool("go") {
+    if !require_tool("go") || !require_tool("readelf") {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

@@ -7,7 +7,7 @@
 //! process (the TUI and `record`), which keeps modules, symbols and the tracer thread between
 //! captures and does not stop threads that have not run since the last capture.
 //!
-//! Holds healthtop's only `unsafe` code (`sys`). May import: `parse`, `sample`.
+//! Its only `unsafe` is the raw ptrace/wait calls in `sys`. May import: `parse`, `sample`.
 
 pub mod error;
 pub mod flamegraph;
