@@ -168,6 +168,8 @@ impl Drop for Tracer {
 }
 
 fn tracer_main(requests: Receiver<Request>) {
+    // Short sleeps in `pause` must be short: the default slack is 50 µs.
+    let _ = nix::sys::prctl::set_timerslack(1000);
     let mut buffer = Vec::new();
     while let Ok(Request { job, reply }) = requests.recv() {
         let abandoned = run_job(&job, &reply, &mut buffer);
@@ -254,13 +256,15 @@ impl Drop for Seized<'_> {
     }
 }
 
-/// Yield for a few milliseconds, then sleep: a stop usually takes microseconds, and every
-/// microsecond between the stop and our noticing it is stop time for the target.
+/// Yield briefly, then sleep in short steps: a stop usually takes microseconds, and every
+/// microsecond between the stop and our noticing it is stop time for the target. Sleeping
+/// (with a tight timer slack, set in `tracer_main`) gives up the CPU to the target thread
+/// when both share one, which `sched_yield` does not reliably do.
 fn pause(start: Instant) {
-    if start.elapsed() < Duration::from_millis(5) {
+    if start.elapsed() < Duration::from_micros(50) {
         std::thread::yield_now();
     } else {
-        std::thread::sleep(Duration::from_micros(50));
+        std::thread::sleep(Duration::from_micros(10));
     }
 }
 
