@@ -1,5 +1,7 @@
 //! All-thread stack capture of a 1,000-thread C process, with eu-stack and gdb timed on the
-//! same process in the same run, and the per-thread stop time (median, p99).
+//! same process in the same run, and the per-thread stop time (median, p99). The target's
+//! "ticker" thread rewrites a counter every millisecond; the longest time the counter stood
+//! still while each tool ran shows how long the tool froze that thread.
 //!
 //! Run: `cargo bench --bench stacks` (as root or with CAP_SYS_PTRACE; needs gcc, eu-stack, gdb).
 
@@ -21,7 +23,7 @@ impl Drop for Target {
     }
 }
 
-fn start_target(dir: &Path) -> Target {
+fn start_target(dir: &Path, ticks: &Path) -> Target {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/targets/stacks_threads.c");
     let binary = dir.join("stacks_threads");
     let status = Command::new("gcc")
@@ -32,7 +34,9 @@ fn start_target(dir: &Path) -> Target {
         .expect("gcc runs");
     assert!(status.success(), "gcc failed");
     let mut child = Command::new(&binary)
-        .arg((THREADS - 1).to_string())
+        .arg((THREADS - 2).to_string())
+        .arg("--ticker")
+        .arg(ticks)
         .stdout(Stdio::piped())
         .spawn()
         .expect("target starts");
@@ -50,8 +54,10 @@ fn start_target(dir: &Path) -> Target {
             .expect("task dir")
             .filter_map(|e| e.ok())
             .filter(|e| {
-                std::fs::read_to_string(e.path().join("syscall"))
-                    .is_ok_and(|s| s.split_whitespace().next() == Some("34"))
+                // pause(2) for the parked threads, clock_nanosleep(2) for the ticker.
+                std::fs::read_to_string(e.path().join("syscall")).is_ok_and(|s| {
+                    matches!(s.split_whitespace().next(), Some("34") | Some("230"))
+                })
             })
             .count();
         if parked == THREADS {
@@ -82,6 +88,33 @@ fn timed(mut command: Command) -> Option<Duration> {
     status.success().then(|| start.elapsed())
 }
 
+/// Runs `work` while watching the ticker's counter; returns work's result and the longest time
+/// the counter did not move (the ticker rewrites it every ~1 ms when it runs).
+fn longest_stall<T>(ticks: &Path, work: impl FnOnce() -> T) -> (T, Duration) {
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut last = std::fs::read(ticks).unwrap_or_default();
+            let mut since = Instant::now();
+            let mut longest = Duration::ZERO;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_micros(200));
+                let now = std::fs::read(ticks).unwrap_or_default();
+                if now != last {
+                    longest = longest.max(since.elapsed());
+                    last = now;
+                    since = Instant::now();
+                }
+            }
+            longest.max(since.elapsed())
+        });
+        let result = work();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let stall = watcher.join().expect("watcher thread");
+        (result, stall)
+    })
+}
+
 fn assert_running(pid: u32) {
     for entry in std::fs::read_dir(format!("/proc/{pid}/task")).expect("task dir") {
         let stat =
@@ -93,7 +126,8 @@ fn assert_running(pid: u32) {
 
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let target = start_target(dir.path());
+    let ticks = dir.path().join("ticks");
+    let target = start_target(dir.path(), &ticks);
     let pid = target.0.id();
     let options = CaptureOptions::default();
 
@@ -135,29 +169,31 @@ fn main() {
         quantile(&mut stops, 0.99),
         quantile(&mut stops, 1.0)
     );
-    let eu_stack = timed({
-        let mut c = Command::new("eu-stack");
-        c.args(["-p", &pid.to_string()]);
-        c
+    let (_, our_stall) = longest_stall(&ticks, || capture_all(pid as i32, &options));
+    let (eu_stack, eu_stall) = longest_stall(&ticks, || {
+        timed({
+            let mut c = Command::new("eu-stack");
+            c.args(["-p", &pid.to_string()]);
+            c
+        })
     });
     assert_running(pid);
-    let gdb = timed({
-        let mut c = Command::new("gdb");
-        c.args([
-            "-p",
-            &pid.to_string(),
-            "-batch",
-            "-nx",
-            "-ex",
-            "thread apply all bt",
-        ]);
-        c
+    let (gdb, gdb_stall) = longest_stall(&ticks, || {
+        timed({
+            let mut c = Command::new("gdb");
+            c.args(["-p", &pid.to_string(), "-batch", "-nx", "-ex", "thread apply all bt"]);
+            c
+        })
     });
     assert_running(pid);
-    for (tool, time) in [("eu-stack -p", eu_stack), ("gdb thread apply all bt", gdb)] {
+    println!("longest stall of the target's 1 ms ticker thread while healthtop captured: {our_stall:?}");
+    for (tool, time, stall) in [
+        ("eu-stack -p", eu_stack, eu_stall),
+        ("gdb thread apply all bt", gdb, gdb_stall),
+    ] {
         match time {
             Some(time) => println!(
-                "{tool}: {time:?} = {:.1}x healthtop's median",
+                "{tool}: {time:?} = {:.1}x healthtop's median; longest ticker stall {stall:?}",
                 time.as_secs_f64() / ours_median.as_secs_f64()
             ),
             None => println!("{tool}: not run (missing or failed)"),
