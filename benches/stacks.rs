@@ -55,9 +55,8 @@ fn start_target(dir: &Path, ticks: &Path) -> Target {
             .filter_map(|e| e.ok())
             .filter(|e| {
                 // pause(2) for the parked threads, clock_nanosleep(2) for the ticker.
-                std::fs::read_to_string(e.path().join("syscall")).is_ok_and(|s| {
-                    matches!(s.split_whitespace().next(), Some("34") | Some("230"))
-                })
+                std::fs::read_to_string(e.path().join("syscall"))
+                    .is_ok_and(|s| matches!(s.split_whitespace().next(), Some("34") | Some("230")))
             })
             .count();
         if parked == THREADS {
@@ -181,12 +180,21 @@ fn main() {
     let (gdb, gdb_stall) = longest_stall(&ticks, || {
         timed({
             let mut c = Command::new("gdb");
-            c.args(["-p", &pid.to_string(), "-batch", "-nx", "-ex", "thread apply all bt"]);
+            c.args([
+                "-p",
+                &pid.to_string(),
+                "-batch",
+                "-nx",
+                "-ex",
+                "thread apply all bt",
+            ]);
             c
         })
     });
     assert_running(pid);
-    println!("longest stall of the target's 1 ms ticker thread while healthtop captured: {our_stall:?}");
+    println!(
+        "longest stall of the target's 1 ms ticker thread while healthtop captured: {our_stall:?}"
+    );
     for (tool, time, stall) in [
         ("eu-stack -p", eu_stack, eu_stall),
         ("gdb thread apply all bt", gdb, gdb_stall),

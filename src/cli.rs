@@ -34,6 +34,8 @@ pub enum Command {
     Stacks(StacksArgs),
     /// Sample every thread's stack for a while and write a flame graph (SVG + folded stacks).
     Record(RecordArgs),
+    /// List every health rule with what it means, when it fires and its thresholds.
+    Rules(RulesArgs),
     /// Write a snapshot bundle (one .tar.gz) of a process, to open later or elsewhere.
     Bundle(BundleArgs),
     /// Ask a JVM, Go or Python process (or any program that dumps on a signal) for a dump of
@@ -61,6 +63,19 @@ pub struct ReportArgs {
     /// Print one JSON object (schema healthtop.report/1) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Sample for this long, then report with trend findings (ETAs need a window: try 30s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "from")]
+    pub watch: Option<Duration>,
+    /// Time between samples while watching.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, requires = "watch")]
+    pub interval: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Print the catalogue as Markdown (the content of docs/rules.md).
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Args)]

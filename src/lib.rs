@@ -16,16 +16,23 @@
 //! `collect` is the only module that reads `/proc`, `/sys` or cgroupfs; everything above it
 //! works on [`sample::Sample`] values, so it can be tested without a live process.
 
+pub mod app;
 pub mod bundle;
 pub mod cli;
 pub mod cmd;
 pub mod collect;
+pub mod config;
 pub mod decode;
 pub mod demo;
 pub mod exit;
 pub mod format;
+pub mod history;
+pub mod keymap;
 pub mod parse;
 pub mod report;
+pub mod rules;
 pub mod runtimes;
 pub mod sample;
+pub mod shell;
 pub mod stacks;
+pub mod view;

@@ -20,16 +20,20 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
-        Some(Command::Report(args)) => cmd::report::run(args),
-        Some(Command::Demo(args)) => cmd::demo::run(args),
+        Some(Command::Report(args)) => cmd::report::run(args, cli.config.as_deref()),
+        Some(Command::Rules(args)) => cmd::rules::run(args, cli.config.as_deref()),
+        Some(Command::Demo(args)) => cmd::demo::run(args, cli.interval, cli.config.as_deref()),
+        Some(Command::Bundle(args)) => cmd::bundle::run(args, cli.config.as_deref()),
         Some(Command::Stacks(args)) => cmd::stacks::run(args),
         Some(Command::Record(args)) => cmd::record::run(args),
-        Some(Command::Bundle(args)) => cmd::bundle::run(args),
         Some(Command::Dump(args)) => cmd::dump::run(args),
         Some(Command::DemoTarget) => healthtop::demo::target::run(),
-        None => Err(CliError::new(
-            ExitCode::Usage,
-            "nothing to do: give -p PID, or a command (see --help)",
-        )),
+        None => match &cli.pid {
+            Some(pid) => cmd::watch::run(pid, cli.interval, cli.config.as_deref()),
+            None => Err(CliError::new(
+                ExitCode::Usage,
+                "nothing to do: give -p PID, or a command (see --help)",
+            )),
+        },
     }
 }

@@ -7,15 +7,18 @@ use crate::bundle::write::{write_bundle, Entry};
 use crate::bundle::{BundleReport, Manifest, MissingEntry, TargetIdentity, SCHEMA};
 use crate::cli::BundleArgs;
 use crate::collect::{raw, CollectError, Collector, HostRoot, Tiers};
+use crate::config::Config;
 use crate::exit::CliError;
 use crate::report::Report;
 use crate::sample::Sample;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 const README: &str = include_str!("../../assets/bundle-README.txt");
 
-pub fn run(args: &BundleArgs) -> Result<(), CliError> {
+pub fn run(args: &BundleArgs, config_path: Option<&Path>) -> Result<(), CliError> {
     let pid = parse_pid(&args.pid)?;
+    let config = Config::load(config_path)?;
     let root = HostRoot::live();
     let mut collector = Collector::new(root.clone(), pid)?;
     let started = Instant::now();
@@ -36,8 +39,9 @@ pub fn run(args: &BundleArgs) -> Result<(), CliError> {
     for sample in history.iter_mut() {
         sample.memory.maps.clear();
     }
+    let findings = crate::report::watch::judge_series(&samples, args.interval, config);
     let report = BundleReport {
-        report: Report::new(last.clone()),
+        report: Report::new(last.clone()).with_findings(findings),
         history,
     };
     entries.push(json_entry("report.json", &report)?);

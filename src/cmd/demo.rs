@@ -6,7 +6,12 @@ use crate::demo::DemoTarget;
 use crate::exit::{CliError, ExitCode};
 use crate::report::Report;
 
-pub fn run(args: &DemoArgs) -> Result<(), CliError> {
+pub fn run(
+    args: &DemoArgs,
+    interval: std::time::Duration,
+    config_path: Option<&std::path::Path>,
+) -> Result<(), CliError> {
+    let config = crate::config::Config::load(config_path)?;
     let target = DemoTarget::spawn().map_err(|e| {
         CliError::new(
             ExitCode::Internal,
@@ -17,8 +22,12 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
         "healthtop: demo target started as PID {} (it is killed when healthtop exits)",
         target.pid()
     );
-    let _ = args.report;
     let mut collector = Collector::new(HostRoot::live(), target.pid())?;
+    if !args.report {
+        // The target lives until `target` drops, after the TUI has restored the terminal.
+        return super::watch::watch(collector, interval, config);
+    }
     let sample = collector.sample(Tiers::ALL)?;
-    super::report::print(&Report::new(sample), false)
+    let findings = crate::report::watch::judge_once(&sample, &config);
+    super::report::print(&Report::new(sample).with_findings(findings), false)
 }

@@ -8,7 +8,9 @@ pub mod demo;
 pub mod dump;
 pub mod record;
 pub mod report;
+pub mod rules;
 pub mod stacks;
+pub mod watch;
 
 use crate::collect::CollectError;
 use crate::exit::{CliError, ExitCode};

@@ -3,19 +3,32 @@
 use super::parse_pid;
 use crate::cli::ReportArgs;
 use crate::collect::{Collector, HostRoot, Tiers};
+use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
-use crate::report::{text, Report};
+use crate::report::{findings, text, watch, Report};
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 
-pub fn run(args: &ReportArgs) -> Result<(), CliError> {
+pub fn run(args: &ReportArgs, config_path: Option<&Path>) -> Result<(), CliError> {
     if let Some(path) = &args.from {
         let bundle = crate::bundle::read::open_bundle(path)?;
         return print(&bundle.report.report, args.json);
     }
     let pid = parse_pid(args.pid.as_deref().unwrap_or_default())?;
+    let config = Config::load(config_path)?;
     let mut collector = Collector::new(HostRoot::live(), pid)?;
-    let sample = collector.sample(Tiers::ALL)?;
-    print(&Report::new(sample), args.json)
+    let report = match args.watch {
+        Some(window) => {
+            let watched = watch::watch(&mut collector, window, args.interval, config)?;
+            Report::new(watched.sample).with_findings(watched.findings)
+        }
+        None => {
+            let sample = collector.sample(Tiers::ALL)?;
+            let findings = watch::judge_once(&sample, &config);
+            Report::new(sample).with_findings(findings)
+        }
+    };
+    print(&report, args.json)
 }
 
 /// Prints a report as JSON or text (colour only on a terminal, never with `NO_COLOR`).
@@ -29,7 +42,7 @@ pub fn print(report: &Report, json: bool) -> Result<(), CliError> {
     } else {
         let color = std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        text::render(&report.sample, color)
+        text::render(&report.sample, color) + &findings::render(&report.findings, color)
     };
     let mut stdout = std::io::stdout().lock();
     match stdout

@@ -147,18 +147,12 @@ fn tcp_sockets(root: &HostRoot, pid: i32, items: &[FdInfo], gaps: &mut Gaps) -> 
     })
 }
 
-/// Open count without a readlink per fd: the fd directory's size is the count on Linux 6.2+;
-/// older kernels report 0, and fixture trees are plain directories, so count entries there.
+/// Open count without a readlink per fd: the entries of `/proc/PID/fd`, exactly what
+/// `ls /proc/PID/fd | wc -l` counts. (The directory's size on Linux 6.2+ would save the
+/// readdir, but it also counts a slot that a thread blocked in `accept()` has reserved, so it
+/// disagrees with every tool a user checks against.)
 fn open_count(root: &HostRoot, pid: i32) -> Result<u64, CollectError> {
     let dir = root.proc_path(format!("{pid}/fd"));
-    if root.is_live() {
-        let size = fs::metadata(&dir)
-            .map_err(|e| CollectError::io(&dir, e))?
-            .len();
-        if size > 0 {
-            return Ok(size);
-        }
-    }
     let entries = fs::read_dir(&dir).map_err(|e| CollectError::io(&dir, e))?;
     Ok(entries.filter(|e| e.is_ok()).count() as u64)
 }

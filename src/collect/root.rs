@@ -25,10 +25,6 @@ impl HostRoot {
         HostRoot { root: root.into() }
     }
 
-    pub fn is_live(&self) -> bool {
-        self.root == Path::new("/")
-    }
-
     /// `relative` below the root (`proc/42/status`).
     pub fn path(&self, relative: impl AsRef<Path>) -> PathBuf {
         self.root.join(relative)

@@ -55,6 +55,12 @@ fn setup() -> Result<State, String> {
         return Err("parent already gone".into());
     }
     signals()?;
+    // One malloc arena: otherwise glibc reserves 64 MiB of address space for each thread that
+    // allocates, and the thread leak alone would run into RLIMIT_AS within seconds.
+    // SAFETY: mallopt only tunes the allocator; no other thread exists yet.
+    if unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) } != 1 {
+        return Err("mallopt(M_ARENA_MAX) failed".into());
+    }
     setrlimit(
         Resource::RLIMIT_NOFILE,
         FD_LIMIT,

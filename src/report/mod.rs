@@ -2,10 +2,13 @@
 //!
 //! The JSON form is documented in `docs/report-schema.md` (schema `healthtop.report/1`).
 //!
-//! May import: `sample`, `format`, `decode`.
+//! May import: `sample`, `format`, `decode`, `rules`, `history`, `config`, `collect` (watch).
 
+pub mod findings;
 pub mod text;
+pub mod watch;
 
+use crate::rules::Finding;
 use crate::sample::Sample;
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +22,9 @@ pub struct Report {
     pub healthtop_version: String,
     #[serde(flatten)]
     pub sample: Sample,
+    /// What the health rules found (see `docs/rules.md`), worst first.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
 }
 
 impl Report {
@@ -27,7 +33,13 @@ impl Report {
             schema: SCHEMA.to_string(),
             healthtop_version: env!("CARGO_PKG_VERSION").to_string(),
             sample,
+            findings: Vec::new(),
         }
+    }
+
+    pub fn with_findings(mut self, findings: Vec<Finding>) -> Self {
+        self.findings = findings;
+        self
     }
 
     /// Pretty JSON; serialising plain data cannot fail, but say so rather than panic.

@@ -108,3 +108,34 @@ pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// Waits until `pid` has `threads` threads, each parked in one of `syscalls` (by name), and two
+/// readings of every thread's system call and wait channel agree: a process parked for good.
+pub fn wait_parked(pid: i32, threads: usize, syscalls: &[&str]) {
+    let arch = healthtop::decode::syscalls::Arch::native().expect("a supported architecture");
+    let snapshot = || {
+        let tasks = sh(&format!("ls /proc/{pid}/task"));
+        let tids: Vec<&str> = tasks.lines().collect();
+        let mut state = Vec::new();
+        for tid in &tids {
+            let syscall = proc_text(&format!("{pid}/task/{tid}/syscall"));
+            let nr = syscall.split_whitespace().next().unwrap_or("").to_string();
+            state.push((nr, proc_text(&format!("{pid}/task/{tid}/wchan"))));
+        }
+        (tids.len(), state)
+    };
+    let mut previous = snapshot();
+    wait_until("threads parked and settled", || {
+        let current = snapshot();
+        let parked = current.0 == threads
+            && current.1.iter().all(|(nr, wchan)| {
+                let name = nr
+                    .parse()
+                    .map(|n| healthtop::decode::syscalls::syscall_name(arch, n));
+                name.is_ok_and(|n| syscalls.contains(&n.as_str())) && wchan != "0"
+            });
+        let settled = parked && current == previous;
+        previous = current;
+        settled
+    });
+}

@@ -23,6 +23,7 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
 static int pipe_fds[2];
+static int listener = -1;
 
 static void die(const char *what) { perror(what); exit(1); }
 static void on_segv(int sig) { (void)sig; _exit(139); }
@@ -34,6 +35,10 @@ __attribute__((noinline)) static void park_in_futex(void) {
 }
 __attribute__((noinline)) static void park_in_sleep(void) {
     for (;;) { struct timespec t = {3600, 0}; nanosleep(&t, NULL); }
+}
+__attribute__((noinline)) static void park_in_accept(void) {
+    /* While blocked here the kernel holds a reserved fd slot that /proc/PID/fd does not list. */
+    for (;;) accept(listener, NULL, NULL);
 }
 __attribute__((noinline)) static void park_in_read(void) {
     char c;
@@ -53,6 +58,7 @@ static void *worker(void *arg) {
     }
     if (strcmp(name, "worker-pause") == 0) park_in_pause();
     if (strcmp(name, "worker-futex") == 0) park_in_futex();
+    if (strcmp(name, "worker-accept") == 0) park_in_accept();
     park_in_read();
     return NULL;
 }
@@ -99,7 +105,7 @@ int main(int argc, char **argv) {
     if (eventfd(0, 0) < 0) die("eventfd");
     if (epoll_create1(0) < 0) die("epoll");
     if (timerfd_create(CLOCK_MONOTONIC, 0) < 0) die("timerfd");
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    listener = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
@@ -124,8 +130,8 @@ int main(int argc, char **argv) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
         die("seccomp");
 
-    static const char *names[] = {"worker-pause", "worker-futex", "worker-sleep", "worker-read"};
-    for (int i = 0; i < 4; i++) {
+    static const char *names[] = {"worker-pause", "worker-futex", "worker-sleep", "worker-read", "worker-accept"};
+    for (int i = 0; i < 5; i++) {
         pthread_t t;
         if (pthread_create(&t, NULL, worker, (void *)names[i])) die("pthread_create");
     }

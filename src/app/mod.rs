@@ -1,0 +1,212 @@
+//! The model the TUI shows, and the only code that changes it: [`update`] takes a [`Msg`]
+//! (a key, a sample, a tick, the target's exit) and returns [`Effect`]s for the shell to
+//! perform. No I/O and no clock here: time arrives inside messages, so every state is
+//! reproducible in tests.
+//!
+//! May import: `sample`, `history`, `rules`, `config`, `decode`, `format`, `keymap`. Must not
+//! import: `collect`, `shell`, `view`, tokio, the terminal, `std::fs`.
+
+mod msg;
+pub mod rows;
+pub mod trail;
+mod update;
+
+pub use msg::{Effect, Msg};
+pub use update::update;
+
+use crate::config::Config;
+use crate::history::History;
+use crate::rules::{Finding, RuleEngine};
+use crate::sample::Sample;
+use std::time::Duration;
+use trail::{ThreadCpu, Trail};
+
+/// The six views, in tab order (keys 1–6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Overview,
+    Threads,
+    Fds,
+    Memory,
+    Signals,
+    Findings,
+}
+
+impl View {
+    pub const ALL: [View; 6] = [
+        View::Overview,
+        View::Threads,
+        View::Fds,
+        View::Memory,
+        View::Signals,
+        View::Findings,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Overview => "Overview",
+            View::Threads => "Threads",
+            View::Fds => "FDs",
+            View::Memory => "Memory",
+            View::Signals => "Signals",
+            View::Findings => "Findings",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        View::ALL.iter().position(|&v| v == self).unwrap_or(0)
+    }
+
+    /// Sort orders this view offers, in the order `s` cycles through them.
+    pub fn sorts(self) -> &'static [&'static str] {
+        match self {
+            View::Threads => &["CPU%", "TID", "name", "state", "switches"],
+            View::Fds => &["fd", "kind", "target"],
+            View::Memory => &["size", "address", "path"],
+            View::Overview | View::Signals | View::Findings => &[],
+        }
+    }
+}
+
+/// What is known about the watched process's life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetStatus {
+    /// No sample yet.
+    Waiting,
+    Live,
+    /// The process is gone; the data shown is its last reading, frozen.
+    Exited {
+        at_ms: u64,
+        how: String,
+    },
+    /// The PID now belongs to another process (different start time); nothing of the new one
+    /// is shown or merged.
+    Replaced {
+        at_ms: u64,
+    },
+}
+
+impl TargetStatus {
+    /// Whether new samples are still accepted.
+    pub fn is_live(&self) -> bool {
+        matches!(self, TargetStatus::Waiting | TargetStatus::Live)
+    }
+}
+
+/// Selection, sort and filter of one view's table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableUi {
+    pub selected: usize,
+    /// Index into [`View::sorts`].
+    pub sort: usize,
+    /// Case-insensitive substring; empty = no filter.
+    pub filter: String,
+}
+
+/// Everything about the screen that is not data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ui {
+    pub view: View,
+    pub help: bool,
+    /// Keys go into the current view's filter until Enter or Esc.
+    pub editing_filter: bool,
+    /// One per view, indexed by [`View::index`].
+    pub tables: [TableUi; 6],
+    /// Threads view drilled into this thread.
+    pub thread_detail: Option<i32>,
+    /// Threads view shows one row per name prefix.
+    pub group_threads: bool,
+    /// Terminal size, for page-wise movement.
+    pub width: u16,
+    pub height: u16,
+}
+
+impl Ui {
+    pub fn table(&self) -> &TableUi {
+        &self.tables[self.view.index()]
+    }
+    pub fn table_mut(&mut self) -> &mut TableUi {
+        &mut self.tables[self.view.index()]
+    }
+}
+
+/// The whole model.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub pid: i32,
+    /// Start time (clock ticks after boot) of the first sample: the identity being watched.
+    pub start_time: Option<u64>,
+    pub status: TargetStatus,
+    /// The newest accepted sample, with its census and maps (the collector carries those over
+    /// between tiers, each with its own timestamp).
+    pub current: Option<Sample>,
+    /// Bounded history of the gauges, for sparklines and the per-kind fd trend.
+    pub trail: Trail,
+    /// The rules' history (one hour): trends, ETAs and findings come from it.
+    pub history: History,
+    /// Persistence and hysteresis of the rules across evaluations.
+    pub engine: RuleEngine,
+    /// Per-thread CPU time, for CPU% and the thread drill-down.
+    pub thread_cpu: ThreadCpu,
+    /// From the rules after the newest sample, most severe first.
+    pub findings: Vec<Finding>,
+    pub ui: Ui,
+    pub interval: Duration,
+    pub paused: bool,
+    /// Wall clock of the newest message that carried time, ms since the Unix epoch.
+    pub now_ms: u64,
+    /// The last collection problem that did not end the watch.
+    pub notice: Option<String>,
+}
+
+/// Interval steps for `+` and `-`.
+pub const INTERVALS: [Duration; 7] = [
+    Duration::from_millis(250),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(5),
+    Duration::from_secs(10),
+    Duration::from_secs(30),
+];
+
+impl AppState {
+    /// A model with the default rule thresholds.
+    pub fn new(pid: i32, interval: Duration, now_ms: u64) -> AppState {
+        AppState::with_config(pid, interval, now_ms, Config::default())
+    }
+
+    pub fn with_config(pid: i32, interval: Duration, now_ms: u64, config: Config) -> AppState {
+        AppState {
+            pid,
+            start_time: None,
+            status: TargetStatus::Waiting,
+            current: None,
+            trail: Trail::default(),
+            history: History::new(Duration::from_secs(3600), interval),
+            engine: RuleEngine::new(config),
+            thread_cpu: ThreadCpu::default(),
+            findings: Vec::new(),
+            ui: Ui {
+                view: View::Overview,
+                help: false,
+                editing_filter: false,
+                tables: Default::default(),
+                thread_detail: None,
+                group_threads: false,
+                width: 80,
+                height: 24,
+            },
+            interval,
+            paused: false,
+            now_ms,
+            notice: None,
+        }
+    }
+
+    /// Rows available for a table body at the current terminal height (header, tabs, banner,
+    /// table header, footer and borders taken off).
+    pub fn page_rows(&self) -> usize {
+        usize::from(self.ui.height.saturating_sub(8)).max(1)
+    }
+}

@@ -1,0 +1,45 @@
+//! What goes into [`super::update`] and what comes out of it.
+
+use crate::sample::Sample;
+use crossterm::event::KeyEvent;
+use std::time::Duration;
+
+/// Anything that can change the model. Time comes in the message, never from a clock.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// A new reading of the target.
+    Sample(Box<Sample>),
+    /// The clock moved (redraw "ago" figures); nothing else changed.
+    Tick {
+        now_ms: u64,
+    },
+    /// The target exited; `how` says how, as far as healthtop can tell.
+    TargetExited {
+        at_ms: u64,
+        how: String,
+    },
+    /// The PID was reused by another process.
+    TargetReplaced {
+        at_ms: u64,
+    },
+    /// One reading failed without ending the watch.
+    CollectFailed {
+        at_ms: u64,
+        reason: String,
+    },
+}
+
+/// A request from the model to the shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    /// Sample at this interval from now on.
+    SetInterval(Duration),
+    /// Stop (true) or resume (false) collecting.
+    SetPaused(bool),
+}

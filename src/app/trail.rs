@@ -1,0 +1,128 @@
+//! Bounded history kept by the model for drawing: a slim point per sample (no per-thread or
+//! per-fd lists, so a long watch stays small) for sparklines and the per-kind fd trend, and
+//! per-thread CPU time. Trends and ETAs come from `history` (the rules' estimator).
+
+use crate::sample::Sample;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Points kept: 10 minutes at the default 1 s interval.
+pub const TRAIL_CAPACITY: usize = 600;
+/// CPU readings kept per thread.
+pub const THREAD_CPU_CAPACITY: usize = 120;
+
+/// The gauge figures of one sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrailPoint {
+    pub at_ms: u64,
+    pub fds: Option<u64>,
+    pub threads: u64,
+    pub rss_bytes: Option<u64>,
+    pub vm_size_bytes: Option<u64>,
+    pub maps: Option<u64>,
+    /// Descriptor counts per kind (census tier; carried over between censuses).
+    pub fd_kinds: BTreeMap<String, u64>,
+}
+
+impl TrailPoint {
+    pub fn of(sample: &Sample) -> TrailPoint {
+        TrailPoint {
+            at_ms: sample.taken_at_ms,
+            fds: sample.fds.open,
+            threads: sample.threads.count,
+            rss_bytes: sample.memory.rss_bytes,
+            vm_size_bytes: sample.memory.vm_size_bytes,
+            maps: sample.memory.map_count,
+            fd_kinds: sample.fds.by_kind.clone(),
+        }
+    }
+}
+
+/// Ring of [`TrailPoint`]s, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct Trail {
+    points: VecDeque<TrailPoint>,
+}
+
+impl Trail {
+    pub fn push(&mut self, point: TrailPoint) {
+        if self.points.len() == TRAIL_CAPACITY {
+            self.points.pop_front();
+        }
+        self.points.push_back(point);
+    }
+
+    pub fn points(&self) -> impl DoubleEndedIterator<Item = &TrailPoint> + ExactSizeIterator {
+        self.points.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// `(at_ms, value)` of one figure, oldest first, skipping readings that were missing.
+    pub fn series(&self, pick: impl Fn(&TrailPoint) -> Option<u64>) -> Vec<(u64, u64)> {
+        self.points
+            .iter()
+            .filter_map(|p| pick(p).map(|v| (p.at_ms, v)))
+            .collect()
+    }
+}
+
+/// CPU time of each thread at each census, for CPU% and the drill-down's history.
+#[derive(Debug, Clone, Default)]
+pub struct ThreadCpu {
+    /// tid → `(census ms, cpu ticks)`, oldest first.
+    series: BTreeMap<i32, VecDeque<(u64, u64)>>,
+    last_census_ms: Option<u64>,
+    clock_ticks_per_sec: u64,
+}
+
+impl ThreadCpu {
+    /// Records a census if it is new; forgets threads that are gone.
+    pub fn observe(&mut self, sample: &Sample) {
+        let Some(at_ms) = sample.threads.census_taken_at_ms else {
+            return;
+        };
+        if self.last_census_ms == Some(at_ms) {
+            return;
+        }
+        self.last_census_ms = Some(at_ms);
+        self.clock_ticks_per_sec = sample.system.clock_ticks_per_sec;
+        let live: std::collections::BTreeSet<i32> =
+            sample.threads.items.iter().map(|t| t.tid).collect();
+        self.series.retain(|tid, _| live.contains(tid));
+        for thread in &sample.threads.items {
+            let series = self.series.entry(thread.tid).or_default();
+            if series.len() == THREAD_CPU_CAPACITY {
+                series.pop_front();
+            }
+            series.push_back((at_ms, thread.cpu_ticks));
+        }
+    }
+
+    /// CPU% between each pair of consecutive censuses, oldest first (100 = one core).
+    pub fn history(&self, tid: i32) -> Vec<f64> {
+        let Some(series) = self.series.get(&tid) else {
+            return Vec::new();
+        };
+        let hz = self.clock_ticks_per_sec.max(1) as f64;
+        series
+            .iter()
+            .zip(series.iter().skip(1))
+            .filter(|(a, b)| b.0 > a.0)
+            .map(|(a, b)| {
+                let cpu_secs = b.1.saturating_sub(a.1) as f64 / hz;
+                cpu_secs * 100_000.0 / (b.0 - a.0) as f64
+            })
+            .collect()
+    }
+
+    /// CPU% over the last census interval; `None` until two censuses saw the thread.
+    pub fn percent(&self, tid: i32) -> Option<f64> {
+        self.history(tid).last().copied()
+    }
+}

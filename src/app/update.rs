@@ -1,0 +1,221 @@
+//! The only mutator of [`AppState`].
+
+use super::rows::{self, row_count};
+use super::trail::TrailPoint;
+use super::{AppState, Effect, Msg, TargetStatus, View, INTERVALS};
+use crate::keymap::{self, Command};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Applies one message; returns what the shell must do about it.
+pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(state, key),
+        Msg::Resize { width, height } => {
+            state.ui.width = width;
+            state.ui.height = height;
+            clamp_selection(state);
+            Vec::new()
+        }
+        Msg::Sample(sample) => {
+            on_sample(state, *sample);
+            Vec::new()
+        }
+        Msg::Tick { now_ms } => {
+            state.now_ms = state.now_ms.max(now_ms);
+            Vec::new()
+        }
+        Msg::TargetExited { at_ms, how } => {
+            if state.status.is_live() {
+                state.status = TargetStatus::Exited { at_ms, how };
+            }
+            state.now_ms = state.now_ms.max(at_ms);
+            Vec::new()
+        }
+        Msg::TargetReplaced { at_ms } => {
+            if state.status.is_live() {
+                state.status = TargetStatus::Replaced { at_ms };
+            }
+            state.now_ms = state.now_ms.max(at_ms);
+            Vec::new()
+        }
+        Msg::CollectFailed { at_ms, reason } => {
+            state.notice = Some(reason);
+            state.now_ms = state.now_ms.max(at_ms);
+            Vec::new()
+        }
+    }
+}
+
+fn on_sample(state: &mut AppState, sample: crate::sample::Sample) {
+    state.now_ms = state.now_ms.max(sample.taken_at_ms);
+    if !state.status.is_live() || state.paused {
+        return;
+    }
+    match state.start_time {
+        Some(start) if start != sample.identity.start_time => {
+            // Same PID, another process: never mix its figures into the watched one's.
+            state.status = TargetStatus::Replaced {
+                at_ms: sample.taken_at_ms,
+            };
+            return;
+        }
+        _ => state.start_time = Some(sample.identity.start_time),
+    }
+    state.status = TargetStatus::Live;
+    state.notice = None;
+    state.trail.push(TrailPoint::of(&sample));
+    state.history.push(&sample);
+    state.findings = state.engine.evaluate(&state.history);
+    state.thread_cpu.observe(&sample);
+    state.current = Some(sample);
+    clamp_selection(state);
+}
+
+fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
+    let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+    if state.ui.editing_filter && !ctrl_c {
+        edit_filter(state, key);
+        return Vec::new();
+    }
+    let Some(command) = keymap::resolve(&key) else {
+        return Vec::new();
+    };
+    if state.ui.help && !matches!(command, Command::Quit) {
+        if matches!(command, Command::Help | Command::Back) {
+            state.ui.help = false;
+        }
+        return Vec::new();
+    }
+    run(state, command)
+}
+
+fn edit_filter(state: &mut AppState, key: KeyEvent) {
+    let table = state.ui.table_mut();
+    match key.code {
+        KeyCode::Enter => state.ui.editing_filter = false,
+        KeyCode::Esc => {
+            table.filter.clear();
+            state.ui.editing_filter = false;
+        }
+        KeyCode::Backspace => {
+            table.filter.pop();
+        }
+        KeyCode::Char(c) => table.filter.push(c),
+        _ => {}
+    }
+    state.ui.table_mut().selected = 0;
+}
+
+fn run(state: &mut AppState, command: Command) -> Vec<Effect> {
+    let page = state.page_rows();
+    match command {
+        Command::Quit => {
+            return vec![Effect::Quit];
+        }
+        Command::Help => state.ui.help = true,
+        Command::Up => move_by(state, -1),
+        Command::Down => move_by(state, 1),
+        Command::PageUp => move_by(state, -(page as isize)),
+        Command::PageDown => move_by(state, page as isize),
+        Command::Home => state.ui.table_mut().selected = 0,
+        Command::End => state.ui.table_mut().selected = row_count(state).saturating_sub(1),
+        Command::NextView => switch(state, (state.ui.view.index() + 1) % View::ALL.len()),
+        Command::PrevView => switch(
+            state,
+            (state.ui.view.index() + View::ALL.len() - 1) % View::ALL.len(),
+        ),
+        Command::GoView(index) => switch(state, index),
+        Command::Open => open(state),
+        Command::Back => back(state),
+        Command::Filter => {
+            if state.ui.view != View::Overview {
+                state.ui.editing_filter = true;
+            }
+        }
+        Command::Sort => {
+            let sorts = state.ui.view.sorts().len();
+            if sorts > 0 {
+                let table = state.ui.table_mut();
+                table.sort = (table.sort + 1) % sorts;
+            }
+        }
+        Command::Group => {
+            if state.ui.view == View::Threads {
+                state.ui.group_threads = !state.ui.group_threads;
+                state.ui.thread_detail = None;
+                state.ui.table_mut().selected = 0;
+            }
+        }
+        Command::Pause => {
+            state.paused = !state.paused;
+            return vec![Effect::SetPaused(state.paused)];
+        }
+        Command::Faster | Command::Slower => {
+            let now = INTERVALS
+                .iter()
+                .position(|&i| i >= state.interval)
+                .unwrap_or(INTERVALS.len() - 1);
+            let next = if command == Command::Faster {
+                now.saturating_sub(1)
+            } else {
+                (now + 1).min(INTERVALS.len() - 1)
+            };
+            if INTERVALS[next] != state.interval {
+                state.interval = INTERVALS[next];
+                return vec![Effect::SetInterval(state.interval)];
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn switch(state: &mut AppState, index: usize) {
+    if let Some(&view) = View::ALL.get(index) {
+        state.ui.view = view;
+        state.ui.editing_filter = false;
+        // Its rows may have shrunk while another view was shown.
+        clamp_selection(state);
+    }
+}
+
+fn move_by(state: &mut AppState, delta: isize) {
+    let count = row_count(state);
+    let table = state.ui.table_mut();
+    let target = table.selected as isize + delta;
+    table.selected = target.clamp(0, count.saturating_sub(1) as isize) as usize;
+}
+
+fn clamp_selection(state: &mut AppState) {
+    let count = row_count(state);
+    let table = state.ui.table_mut();
+    table.selected = table.selected.min(count.saturating_sub(1));
+}
+
+fn open(state: &mut AppState) {
+    if state.ui.view != View::Threads || state.ui.thread_detail.is_some() {
+        return;
+    }
+    let selected = state.ui.table().selected;
+    if state.ui.group_threads {
+        // A group opens as the thread list filtered to that pool.
+        if let Some(group) = rows::thread_groups(state).get(selected) {
+            let prefix = group.prefix.clone();
+            state.ui.group_threads = false;
+            let table = state.ui.table_mut();
+            table.filter = prefix;
+            table.selected = 0;
+        }
+    } else if let Some(row) = rows::threads(state).get(selected) {
+        state.ui.thread_detail = Some(row.tid);
+    }
+}
+
+fn back(state: &mut AppState) {
+    if state.ui.view == View::Threads && state.ui.thread_detail.is_some() {
+        state.ui.thread_detail = None;
+    } else if !state.ui.table().filter.is_empty() {
+        let table = state.ui.table_mut();
+        table.filter.clear();
+        table.selected = 0;
+    }
+}

@@ -1,0 +1,117 @@
+//! `report --watch`: sample a target for a window the user chose, then judge it with every
+//! rule over exactly that window.
+//!
+//! May import: `collect`, `history`, `rules`, `config`, `sample`.
+
+use crate::collect::{CollectError, Collector, Tiers};
+use crate::config::Config;
+use crate::history::History;
+use crate::rules::{self, Finding, RuleEngine, Window};
+use crate::sample::Sample;
+use std::time::{Duration, Instant};
+
+/// The newest sample and the findings after watching.
+pub struct Watched {
+    pub sample: Sample,
+    pub findings: Vec<Finding>,
+    /// Samples taken.
+    pub samples: usize,
+}
+
+/// Samples every `interval` (every tier, every time) for `window`, evaluating the rules after
+/// each sample so persistence works as it does live; returns the last evaluation. If the
+/// process ends after the first sample, the watch stops there and the findings include
+/// `exited` (the first sample failing is an error, as for a one-shot report).
+pub fn watch(
+    collector: &mut Collector,
+    window: Duration,
+    interval: Duration,
+    config: Config,
+) -> Result<Watched, CollectError> {
+    let start = Instant::now();
+    let horizon = window.max(Duration::from_secs(3600));
+    let mut history = History::new(horizon, interval);
+    let first = collector.sample(Tiers::ALL)?;
+    let mut engine = RuleEngine::with_window(
+        config,
+        Window::Explicit {
+            since_ms: first.taken_at_ms,
+        },
+    );
+    history.push(&first);
+    let mut findings = engine.evaluate(&history);
+    let mut sample = first;
+    let mut samples = 1;
+    for tick in 1_u32.. {
+        let due = interval * tick;
+        if due > window {
+            break;
+        }
+        if let Some(wait) = due.checked_sub(start.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        match collector.sample(Tiers::ALL) {
+            Ok(next) => {
+                sample = next;
+                history.push(&sample);
+                findings = engine.evaluate(&history);
+                samples += 1;
+            }
+            // The end of the process is what the watch is for: report it with what led to it.
+            Err(
+                error @ (CollectError::Gone { .. }
+                | CollectError::NoSuchProcess { .. }
+                | CollectError::Zombie { .. }
+                | CollectError::PidReused { .. }),
+            ) => {
+                let now_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(sample.taken_at_ms, |d| d.as_millis() as u64);
+                history.mark_gone(now_ms, error.to_string());
+                findings = engine.evaluate(&history);
+                break;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(Watched {
+        sample,
+        findings,
+        samples,
+    })
+}
+
+/// Findings over samples already taken (a bundle's watch), judged as `report --watch` would:
+/// the rules run after each sample over the window from the first one.
+pub fn judge_series(samples: &[Sample], interval: Duration, config: Config) -> Vec<Finding> {
+    let Some(first) = samples.first() else {
+        return Vec::new();
+    };
+    let mut history = History::new(Duration::from_secs(3600), interval);
+    let mut engine = RuleEngine::with_window(
+        config,
+        Window::Explicit {
+            since_ms: first.taken_at_ms,
+        },
+    );
+    let mut findings = Vec::new();
+    for sample in samples {
+        history.push(sample);
+        findings = engine.evaluate(&history);
+    }
+    findings
+}
+
+/// Findings on one sample (a one-shot report): static checks and facts; no forecast can be
+/// made from one reading.
+pub fn judge_once(sample: &Sample, config: &Config) -> Vec<Finding> {
+    let mut history = History::default();
+    history.push(sample);
+    rules::evaluate(
+        &history,
+        config,
+        Window::Explicit {
+            since_ms: sample.taken_at_ms,
+        },
+    )
+}

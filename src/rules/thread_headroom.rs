@@ -1,0 +1,68 @@
+//! `thread-headroom`: threads against the tightest limit on creating more, now.
+
+use super::{limits, Context, Finding, Kind, Rule, RuleDoc, Threshold};
+use crate::config::Config;
+
+pub struct ThreadHeadroom;
+
+static DOC: RuleDoc = RuleDoc {
+    id: "thread-headroom",
+    title: "Threads close to a limit",
+    meaning: "The process is near the tightest limit on new threads: cgroup pids.max, \
+              RLIMIT_NPROC (all threads of the user), kernel.threads-max, vm.max_map_count (each \
+              thread stack costs mappings) or the Go runtime's 10000. Past it pthread_create and \
+              fork fail with EAGAIN: JVM 'unable to create native thread', Go 'thread exhaustion'.",
+    threshold: "threads reach warn_percent / crit_percent of the tightest limit (clears \
+                clear_margin_percent lower).",
+    action: "Look for threads blocked forever (the thread census, stacks) or a pool without a \
+             bound; raise the limit (TasksMax=, pids.max, ulimit -u) only once the growth is \
+             understood.",
+    kind: Kind::Level,
+};
+
+impl Rule for ThreadHeadroom {
+    fn doc(&self) -> &'static RuleDoc {
+        &DOC
+    }
+
+    fn thresholds(&self, config: &Config) -> Vec<Threshold> {
+        let c = &config.thread_headroom;
+        vec![
+            Threshold::new("thread_headroom.warn_percent", c.warn_percent),
+            Threshold::new("thread_headroom.crit_percent", c.crit_percent),
+            Threshold::new(
+                "thread_headroom.clear_margin_percent",
+                c.clear_margin_percent,
+            ),
+        ]
+    }
+
+    fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {
+        let sample = ctx.history.latest()?;
+        let threads = sample.threads.count;
+        let limit = limits::tightest(limits::thread_limits(sample))?;
+        let c = &ctx.config.thread_headroom;
+        let pct = limits::percent(threads as f64, limit.value);
+        let severity = limits::level(
+            pct,
+            c.warn_percent,
+            c.crit_percent,
+            c.clear_margin_percent,
+            ctx.active(),
+        )?;
+        Some(
+            Finding::new(
+                &DOC,
+                severity,
+                format!(
+                    "{threads} threads, {pct:.0}% of the tightest limit ({:.0}): new threads fail with EAGAIN past it",
+                    limit.value
+                ),
+            )
+            .with_evidence(vec![
+                format!("threads {threads}"),
+                format!("tightest limit: {}", limit.name),
+            ]),
+        )
+    }
+}

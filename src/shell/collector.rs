@@ -1,0 +1,79 @@
+//! Background collection: one reading per interval in `spawn_blocking`, tiers by tick count,
+//! interval and pause changed live through a watch channel. Ends when the target does.
+
+use super::{exit_status, now_ms, Cadence};
+use crate::app::Msg;
+use crate::collect::{CollectError, Collector, Tiers};
+use std::time::Duration;
+use tokio::sync::{mpsc::Sender, watch};
+use tokio::time::Instant;
+
+/// What the UI controls about collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Control {
+    pub interval: Duration,
+    pub paused: bool,
+}
+
+pub async fn run(
+    mut collector: Collector,
+    cadence: Cadence,
+    mut control: watch::Receiver<Control>,
+    tx: Sender<Msg>,
+) {
+    let (pid, start_time) = collector.identity();
+    let root = collector.root().clone();
+    let mut tick: u64 = 0;
+    loop {
+        let now = *control.borrow_and_update();
+        let started = Instant::now();
+        if !now.paused {
+            let tiers = Tiers {
+                census: tick % cadence.census_every.max(1) == 0,
+                maps: tick % cadence.maps_every.max(1) == 0,
+            };
+            tick += 1;
+            let joined = tokio::task::spawn_blocking(move || {
+                let result = collector.sample(tiers);
+                (collector, result)
+            })
+            .await;
+            let Ok((back, result)) = joined else {
+                return;
+            };
+            collector = back;
+            let msg = match result {
+                Ok(sample) => Msg::Sample(Box::new(sample)),
+                Err(CollectError::PidReused { .. }) => {
+                    let _ = tx.send(Msg::TargetReplaced { at_ms: now_ms() }).await;
+                    return;
+                }
+                Err(
+                    CollectError::Gone { .. }
+                    | CollectError::NoSuchProcess { .. }
+                    | CollectError::Zombie { .. },
+                ) => {
+                    let at_ms = now_ms();
+                    let how = tokio::task::spawn_blocking(move || {
+                        exit_status::describe(&root, pid, start_time)
+                    })
+                    .await
+                    .unwrap_or_else(|_| "exit status unknown".to_string());
+                    let _ = tx.send(Msg::TargetExited { at_ms, how }).await;
+                    return;
+                }
+                Err(other) => Msg::CollectFailed {
+                    at_ms: now_ms(),
+                    reason: other.to_string(),
+                },
+            };
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(started + now.interval) => {}
+            changed = control.changed() => if changed.is_err() { return },
+        }
+    }
+}

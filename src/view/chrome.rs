@@ -1,0 +1,132 @@
+//! The frame around every view: header (who, how long, how often), tab bar, the banner for
+//! an exited or replaced target, and the footer (keys, filter prompt, data age).
+
+use super::text::{ago, clock, fit};
+use super::theme;
+use crate::app::{AppState, TargetStatus, View};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+use std::time::Duration;
+
+pub fn too_small(frame: &mut Frame, area: Rect) {
+    frame.render_widget(Paragraph::new("healthtop: terminal too small"), area);
+}
+
+pub fn header(state: &AppState, frame: &mut Frame, area: Rect) {
+    let mut spans = vec![Span::styled(" healthtop ", theme::title())];
+    match &state.current {
+        Some(sample) => {
+            let id = &sample.identity;
+            spans.push(Span::raw(format!(
+                "pid {} {} · {}",
+                id.pid,
+                id.comm,
+                id.runtime.as_str()
+            )));
+            if let Some(started) = id.started_at_unix {
+                let end_ms = match state.status {
+                    TargetStatus::Exited { at_ms, .. } | TargetStatus::Replaced { at_ms } => at_ms,
+                    _ => sample.taken_at_ms,
+                };
+                let up = (end_ms as f64 / 1000.0 - started).max(0.0);
+                spans.push(Span::raw(format!(
+                    " · up {}",
+                    crate::format::duration(Duration::from_secs_f64(up))
+                )));
+            }
+        }
+        None => spans.push(Span::raw(format!(
+            "pid {} · waiting for the first sample",
+            state.pid
+        ))),
+    }
+    spans.push(Span::raw(format!(
+        " · every {}",
+        humantime::format_duration(state.interval)
+    )));
+    if state.paused {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(" PAUSED ", theme::selected()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn tabs(state: &AppState, frame: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    for view in View::ALL {
+        let label = format!(" {} {} ", view.index() + 1, view.title());
+        if view == state.ui.view {
+            spans.push(Span::styled(
+                format!("[{}]", label.trim()),
+                theme::selected(),
+            ));
+        } else {
+            spans.push(Span::raw(label));
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn banner(state: &AppState, frame: &mut Frame, area: Rect) {
+    let (text, style) = match &state.status {
+        TargetStatus::Exited { at_ms, how } => (
+            format!(
+                "■ TARGET EXITED at {} ({how}) · data frozen, browsable",
+                clock(*at_ms)
+            ),
+            theme::banner(),
+        ),
+        TargetStatus::Replaced { at_ms } => (
+            format!(
+                "■ PID {} REUSED at {}: another process has it now; showing the old one's last data, frozen",
+                state.pid,
+                clock(*at_ms)
+            ),
+            theme::banner(),
+        ),
+        TargetStatus::Waiting => (
+            format!("… waiting for the first sample of pid {}", state.pid),
+            theme::notice(),
+        ),
+        TargetStatus::Live => (
+            format!("! {}", state.notice.as_deref().unwrap_or_default()),
+            theme::notice(),
+        ),
+    };
+    let text = fit(&text, usize::from(area.width));
+    frame.render_widget(Paragraph::new(text).style(style), area);
+}
+
+pub fn footer(state: &AppState, frame: &mut Frame, area: Rect) {
+    let table = state.ui.table();
+    if state.ui.editing_filter {
+        let line = format!(" filter: {}▏  (Enter keeps, Esc clears)", table.filter);
+        frame.render_widget(Paragraph::new(line).style(theme::notice()), area);
+        return;
+    }
+    let mut parts = vec!["?:help q:quit".to_string()];
+    if state.ui.view != View::Overview {
+        parts.push("/:filter".to_string());
+    }
+    if let Some(sort) = state.ui.view.sorts().get(table.sort) {
+        parts.push(format!("s:sort({sort})"));
+    }
+    if state.ui.view == View::Threads {
+        parts.push("t:group Enter:open".to_string());
+    }
+    parts.push(format!(
+        "p:{}",
+        if state.paused { "resume" } else { "pause" }
+    ));
+    parts.push("+/-:interval".to_string());
+    if !table.filter.is_empty() {
+        parts.push(format!("filter \"{}\"", table.filter));
+    }
+    if let Some(sample) = &state.current {
+        parts.push(format!("sample {}", ago(state.now_ms, sample.taken_at_ms)));
+    }
+    let line = fit(&format!(" {}", parts.join("  ")), usize::from(area.width));
+    frame.render_widget(Paragraph::new(line).style(theme::dim()), area);
+}

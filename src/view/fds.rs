@@ -1,0 +1,142 @@
+//! FDs: open descriptors against the limit, counts per kind with their trend over the
+//! watched window, TCP states, then every descriptor (sockets with their endpoints).
+
+use super::text::{ago, fit, na, window_start};
+use super::theme;
+use crate::app::rows;
+use crate::app::{AppState, View};
+use crate::format;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Paragraph, Row, Table};
+use ratatui::Frame;
+use std::time::Duration;
+
+pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+    let Some(sample) = &state.current else {
+        frame.render_widget(Paragraph::new(" no sample yet"), area);
+        return;
+    };
+    let fds = &sample.fds;
+    let kinds = fds.by_kind.len().max(1) as u16;
+    let summary_height = (kinds + 4).min(area.height / 2).max(5);
+    let [summary, list] =
+        Layout::vertical([Constraint::Length(summary_height), Constraint::Min(3)]).areas(area);
+
+    let open = fds
+        .open
+        .map_or_else(|| na(sample, "fds.open"), |o| o.to_string());
+    let limit = format::limit(fds.soft_limit, "unlimited");
+    let census = fds.census_taken_at_ms.map_or_else(
+        || na(sample, "fds.items"),
+        |at| format!("census {}", ago(state.now_ms, at)),
+    );
+    let tcp = fds.tcp.as_ref().map_or_else(
+        || na(sample, "fds.tcp"),
+        |t| {
+            let states: Vec<String> = t.by_state.iter().map(|(s, n)| format!("{s} {n}")).collect();
+            if states.is_empty() {
+                "no TCP sockets".to_string()
+            } else {
+                format!("TCP: {}", states.join(", "))
+            }
+        },
+    );
+    let title = format!(
+        " fds {open} of {limit} (RLIMIT_NOFILE) · highest {} · {census} ",
+        format::limit(fds.highest_fd, "n/a")
+    );
+    let block = Block::bordered().title(Span::styled(title, theme::title()));
+    let inner = block.inner(summary);
+    frame.render_widget(block, summary);
+
+    // Trend per kind: first and last point of the trail that had a census.
+    let first = state.trail.points().find(|p| !p.fd_kinds.is_empty());
+    let span = first
+        .map(|f| sample.taken_at_ms.saturating_sub(f.at_ms))
+        .unwrap_or(0);
+    let rows: Vec<Row> = fds
+        .by_kind
+        .iter()
+        .map(|(kind, count)| {
+            let trend = match first {
+                Some(f) if span >= 1000 => {
+                    let was = f.fd_kinds.get(kind).copied().unwrap_or(0);
+                    let delta = *count as i64 - was as i64;
+                    let arrow = match delta.signum() {
+                        1 => "▲",
+                        -1 => "▼",
+                        _ => "=",
+                    };
+                    format!(
+                        "{arrow} {delta:+} in {}",
+                        format::duration(Duration::from_millis(span))
+                    )
+                }
+                _ => "= (one reading so far)".to_string(),
+            };
+            Row::new(vec![kind.clone(), count.to_string(), trend])
+        })
+        .collect();
+    let [kinds_area, tcp_area] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    let header = Row::new(vec!["KIND", "COUNT", "TREND"]).style(theme::header_row());
+    frame.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(24),
+                Constraint::Length(7),
+                Constraint::Min(10),
+            ],
+        )
+        .header(header),
+        kinds_area,
+    );
+    frame.render_widget(
+        Paragraph::new(fit(&format!(" {tcp}"), usize::from(tcp_area.width))),
+        tcp_area,
+    );
+
+    let table = &state.ui.tables[View::Fds.index()];
+    let list_rows = rows::fds(state);
+    let sort = View::Fds.sorts().get(table.sort).copied().unwrap_or("");
+    let block = Block::bordered().title(Span::styled(
+        format!(" descriptors {} · sort {sort} ", list_rows.len()),
+        theme::title(),
+    ));
+    let inner = block.inner(list);
+    frame.render_widget(block, list);
+    let body_rows = usize::from(inner.height.saturating_sub(1));
+    let start = window_start(table.selected, body_rows);
+    let rows = list_rows
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(body_rows)
+        .map(|(i, r)| {
+            let target = match &r.tcp {
+                Some(tcp) => format!("{} {tcp}", r.target),
+                None => r.target.clone(),
+            };
+            let row = Row::new(vec![r.fd.to_string(), r.kind.clone(), target]);
+            if i == table.selected {
+                row.style(theme::selected())
+            } else {
+                row
+            }
+        });
+    let header = Row::new(vec!["FD", "KIND", "TARGET"]).style(theme::header_row());
+    frame.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(6),
+                Constraint::Length(20),
+                Constraint::Min(10),
+            ],
+        )
+        .header(header),
+        inner,
+    );
+}

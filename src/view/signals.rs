@@ -1,0 +1,166 @@
+//! Signals & security: seccomp, NoNewPrivs, capabilities, tracer, core-dump readiness, then
+//! every signal × blocked / ignored / caught / pending, with threads that differ.
+
+use super::text::{fit, na, window_start};
+use super::theme;
+use crate::app::rows;
+use crate::app::{AppState, View};
+use crate::format;
+use crate::sample::Sample;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row, Table};
+use ratatui::Frame;
+
+/// Whether a crash would leave a core, in one sentence.
+fn core_verdict(sample: &Sample) -> String {
+    let core = &sample.core;
+    let piped = core.piped.unwrap_or(false);
+    if sample.identity.dumpable == Some(false) {
+        return "NO core: the process is not dumpable".to_string();
+    }
+    if core.rlimit_bytes == Some(0) && !piped {
+        return "NO core: RLIMIT_CORE is 0".to_string();
+    }
+    let limit = format::limit(core.rlimit_bytes.map(|b| b / 1024), "unlimited");
+    match (&core.pattern, piped) {
+        (Some(p), true) => format!("piped to a helper: {p} (RLIMIT_CORE {limit} KiB)"),
+        (Some(p), false) => format!("written as {p} (up to {limit} KiB)"),
+        (None, _) => format!("{} (RLIMIT_CORE {limit} KiB)", na(sample, "core.pattern")),
+    }
+}
+
+pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+    let Some(sample) = &state.current else {
+        frame.render_widget(Paragraph::new(" no sample yet"), area);
+        return;
+    };
+    let [summary, list] = Layout::vertical([Constraint::Length(7), Constraint::Min(3)]).areas(area);
+    let width = usize::from(summary.width).saturating_sub(16);
+    let label = |name: &str| Span::styled(format!(" {name:<13}"), theme::title());
+    let sec = &sample.seccomp;
+    let seccomp = match &sec.mode {
+        Some(mode) => format!(
+            "{mode}{}",
+            sec.filters
+                .map_or_else(String::new, |n| format!(" ({n} filters)"))
+        ),
+        None => na(sample, "seccomp.mode"),
+    };
+    let nnp = sec.no_new_privs.map_or_else(
+        || na(sample, "seccomp.no_new_privs"),
+        |b| {
+            if b {
+                "yes".to_string()
+            } else {
+                "no".to_string()
+            }
+        },
+    );
+    let caps = match &sample.capabilities {
+        Some(c) if c.is_empty() => "none".to_string(),
+        Some(c) => format!("{}: {}", c.len(), c.join(" ")),
+        None => na(sample, "capabilities"),
+    };
+    let tracer = match sample.identity.tracer_pid {
+        0 => "none".to_string(),
+        pid => format!("pid {pid} is tracing it"),
+    };
+    let lines = vec![
+        Line::from(vec![
+            label("seccomp"),
+            Span::raw(format!("{seccomp} · NoNewPrivs {nnp}")),
+        ]),
+        Line::from(vec![label("capabilities"), Span::raw(fit(&caps, width))]),
+        Line::from(vec![
+            label("core dump"),
+            Span::raw(fit(&core_verdict(sample), width)),
+        ]),
+        Line::from(vec![
+            label("core filter"),
+            Span::raw(format!(
+                "{} · dumpable {}",
+                sample
+                    .core
+                    .filter
+                    .clone()
+                    .unwrap_or_else(|| na(sample, "core.filter")),
+                sample.identity.dumpable.map_or_else(
+                    || na(sample, "dumpable"),
+                    |d| if d { "yes" } else { "no" }.to_string()
+                )
+            )),
+        ]),
+        Line::from(vec![label("tracer"), Span::raw(tracer)]),
+    ];
+    let block = Block::bordered().title(Span::styled(" security ", theme::title()));
+    let inner = block.inner(summary);
+    frame.render_widget(block, summary);
+    frame.render_widget(Paragraph::new(lines), inner);
+
+    let table = &state.ui.tables[View::Signals.index()];
+    let signal_rows = rows::signals(state);
+    let block = Block::bordered().title(Span::styled(
+        " signals · main thread; THREADS: threads that differ (of all) ",
+        theme::title(),
+    ));
+    let inner = block.inner(list);
+    frame.render_widget(block, list);
+    let body_rows = usize::from(inner.height.saturating_sub(1));
+    let start = window_start(table.selected, body_rows);
+    let mark = |on: bool, word: &str| {
+        if on {
+            word.to_string()
+        } else {
+            "·".to_string()
+        }
+    };
+    let rows = signal_rows
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(body_rows)
+        .map(|(i, r)| {
+            let mut threads = Vec::new();
+            if let Some((n, total)) = r.blocked_in_threads {
+                threads.push(format!("blocked {n}/{total}"));
+            }
+            if r.pending_in_threads > 0 {
+                threads.push(format!("pending {}", r.pending_in_threads));
+            }
+            let row = Row::new(vec![
+                r.number.to_string(),
+                r.name.clone(),
+                mark(r.blocked, "blocked"),
+                mark(r.ignored, "ignored"),
+                mark(r.caught, "caught"),
+                mark(r.pending, "PENDING"),
+                threads.join(", "),
+            ]);
+            if i == table.selected {
+                row.style(theme::selected())
+            } else {
+                row
+            }
+        });
+    let header = Row::new(vec![
+        "NR", "SIGNAL", "BLOCKED", "IGNORED", "CAUGHT", "PENDING", "THREADS",
+    ])
+    .style(theme::header_row());
+    frame.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(3),
+                Constraint::Length(12),
+                Constraint::Length(8),
+                Constraint::Length(8),
+                Constraint::Length(7),
+                Constraint::Length(8),
+                Constraint::Min(10),
+            ],
+        )
+        .header(header),
+        inner,
+    );
+}

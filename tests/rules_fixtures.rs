@@ -1,0 +1,755 @@
+//! Must-show 3 on Sample fixtures: every rule fires on a series made to trip it and stays
+//! quiet on a near miss. The base Sample is captured from a real healthy process
+//! (`tests/targets/rules_base_sample.json`); each test edits copies of it.
+
+mod rules_support;
+
+use healthtop::config::Config;
+use healthtop::history::History;
+use healthtop::rules::{Finding, RuleEngine, Severity, Window, REGISTRY};
+use healthtop::sample::{Mapping, PastEofMapping, Runtime, Sample, TcpSocket};
+use rules_support::{base_sample, series};
+
+/// Watches `samples` as `report --watch` does (explicit window, rules after every sample).
+fn watch(samples: &[Sample]) -> Vec<Finding> {
+    watch_with(samples, Config::default())
+}
+
+fn watch_with(samples: &[Sample], config: Config) -> Vec<Finding> {
+    let mut history = History::default();
+    let mut engine = RuleEngine::with_window(
+        config,
+        Window::Explicit {
+            since_ms: samples[0].taken_at_ms,
+        },
+    );
+    let mut findings = Vec::new();
+    for sample in samples {
+        history.push(sample);
+        findings = engine.evaluate(&history);
+    }
+    findings
+}
+
+/// Watches live (rolling windows, warm-up) and returns the last evaluation.
+fn rolling(samples: &[Sample]) -> Vec<Finding> {
+    let mut history = History::default();
+    let mut engine = RuleEngine::new(Config::default());
+    let mut findings = Vec::new();
+    for sample in samples {
+        history.push(sample);
+        findings = engine.evaluate(&history);
+    }
+    findings
+}
+
+fn get<'a>(findings: &'a [Finding], rule: &str) -> Option<&'a Finding> {
+    findings.iter().find(|f| f.rule == rule)
+}
+
+fn fired(findings: &[Finding], rule: &str, severity: Severity) -> Finding {
+    let f = get(findings, rule).unwrap_or_else(|| panic!("{rule} did not fire: {findings:#?}"));
+    assert_eq!(f.severity, severity, "{f:#?}");
+    f.clone()
+}
+
+fn quiet(findings: &[Finding], rule: &str) {
+    assert!(get(findings, rule).is_none(), "{rule} fired: {findings:#?}");
+}
+
+/// Deterministic noise in -amplitude..=amplitude (no RNG dependency).
+fn noise(i: usize, amplitude: f64) -> f64 {
+    let x = ((i as u64).wrapping_mul(2_654_435_761) % 1000) as f64 / 999.0;
+    (x * 2.0 - 1.0) * amplitude
+}
+
+fn socket(state: &str, rx_queue: u64) -> TcpSocket {
+    TcpSocket {
+        fd: 4,
+        inode: 1234,
+        local: "127.0.0.1:8080".into(),
+        remote: "127.0.0.1:50000".into(),
+        state: state.into(),
+        tx_queue: 0,
+        rx_queue,
+    }
+}
+
+fn mapping(path: &str, perms: &str, deleted: bool) -> Mapping {
+    Mapping {
+        start: 0x7f00_0000_0000,
+        end: 0x7f00_0000_4000,
+        perms: perms.into(),
+        offset: 0,
+        dev: "fe:00".into(),
+        inode: 42,
+        path: path.into(),
+        deleted,
+    }
+}
+
+#[test]
+fn the_captured_healthy_process_is_quiet_on_every_rule() {
+    let findings = watch(&series(30, |_, _| {}));
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn every_registered_rule_is_covered_here() {
+    // When a rule is added, it must be added here with a fire and a quiet test.
+    let tested = [
+        "fd-headroom",
+        "fd-leak",
+        "close-wait",
+        "thread-headroom",
+        "thread-leak",
+        "memory-growth",
+        "oom-events",
+        "memory-pressure",
+        "map-count",
+        "sigbus-risk",
+        "cpu-limit",
+        "fault-signals",
+        "sigterm",
+        "sigpipe",
+        "pending-signals",
+        "seccomp",
+        "core-dumps",
+        "zombie-children",
+        "d-state",
+        "stall",
+        "restart",
+        "exited",
+    ];
+    let registered: Vec<&str> = REGISTRY.iter().map(|r| r.doc().id).collect();
+    assert_eq!(registered, tested);
+}
+
+// fd-headroom
+
+#[test]
+fn fd_headroom_fires_by_level_with_hysteresis() {
+    let at = |open: u64| {
+        series(5, move |_, s| {
+            s.fds.open = Some(open);
+            s.fds.soft_limit = Some(1024);
+            s.fds.highest_fd = Some(open);
+        })
+    };
+    fired(&watch(&at(980)), "fd-headroom", Severity::Crit);
+    fired(&watch(&at(900)), "fd-headroom", Severity::Warn);
+    quiet(&watch(&at(850)), "fd-headroom");
+    // 900 raises warn; 860 (84 %) is within the 5-point clear margin and keeps it; 800 clears.
+    let mut falling = at(900);
+    falling.extend(series(10, |i, s| {
+        s.taken_at_ms += 5000;
+        s.fds.soft_limit = Some(1024);
+        s.fds.open = Some(if i < 5 { 860 } else { 800 });
+    }));
+    fired(&watch(&falling[..10]), "fd-headroom", Severity::Warn);
+    quiet(&watch(&falling), "fd-headroom");
+}
+
+#[test]
+fn fd_headroom_does_not_count_fds_above_a_lowered_limit() {
+    // 10 fds below a limit of 12 and 5 opened above it before it was lowered: 83 %, quiet.
+    let samples = series(3, |_, s| {
+        s.fds.soft_limit = Some(12);
+        s.fds.open = Some(15);
+        s.fds.items = (0..10)
+            .chain(100..105)
+            .map(|fd| healthtop::sample::FdInfo {
+                fd,
+                kind: "file".into(),
+                target: "/dev/null".into(),
+            })
+            .collect();
+    });
+    quiet(&watch(&samples), "fd-headroom");
+    let crowded = series(3, |_, s| {
+        s.fds.soft_limit = Some(12);
+        s.fds.open = Some(12);
+        s.fds.items = (0..12)
+            .map(|fd| healthtop::sample::FdInfo {
+                fd,
+                kind: "file".into(),
+                target: "/dev/null".into(),
+            })
+            .collect();
+    });
+    fired(&watch(&crowded), "fd-headroom", Severity::Crit);
+}
+
+// fd-leak
+
+#[test]
+fn fd_leak_fires_with_an_eta_on_a_steady_rise() {
+    let samples = series(30, |i, s| {
+        s.fds.open = Some(100 + 2 * i as u64);
+        s.fds.soft_limit = Some(1024);
+    });
+    let f = fired(&watch(&samples), "fd-leak", Severity::Crit);
+    let eta = f.eta_seconds.expect("eta");
+    // 158 open now, +2/s, limit 1024: 433 s.
+    assert!((eta - 433.0).abs() < 5.0, "{eta}");
+    assert!(f.message.contains("158/1024"), "{}", f.message);
+}
+
+#[test]
+fn fd_leak_is_quiet_on_noise_and_on_a_leak_too_slow_to_matter() {
+    let noisy = series(60, |i, s| {
+        s.fds.open = Some((100.0 + noise(i, 20.0)) as u64);
+    });
+    quiet(&watch(&noisy), "fd-leak");
+    // +1 fd per 10 s against 1 048 576: years away.
+    let slow = series(60, |i, s| {
+        s.fds.open = Some(100 + i as u64 / 10);
+        s.fds.soft_limit = Some(1_048_576);
+    });
+    quiet(&watch(&slow), "fd-leak");
+}
+
+#[test]
+fn live_watching_waits_for_the_warm_up_before_forecasting() {
+    let leak = |n| {
+        series(n, |i, s| {
+            s.fds.open = Some(100 + i as u64);
+            s.fds.soft_limit = Some(4096);
+            s.identity.started_at_unix = Some(s.taken_at_ms as f64 / 1000.0 - 3600.0);
+        })
+    };
+    quiet(&rolling(&leak(60)), "fd-leak");
+    fired(&rolling(&leak(400)), "fd-leak", Severity::Crit);
+}
+
+// close-wait
+
+#[test]
+fn close_wait_fires_on_many_and_on_a_rise() {
+    let many = series(3, |_, s| {
+        let tcp = s.fds.tcp.as_mut().expect("tcp");
+        tcp.close_wait = 70;
+        tcp.sockets = vec![socket("CLOSE_WAIT", 0)];
+    });
+    fired(&watch(&many), "close-wait", Severity::Warn);
+    let rising = series(30, |i, s| {
+        s.fds.open = Some(20 + i as u64);
+        s.fds.soft_limit = Some(1024);
+        s.fds.tcp.as_mut().expect("tcp").close_wait = 10 + i as u64;
+    });
+    let f = fired(&watch(&rising), "close-wait", Severity::Crit);
+    assert!(f.eta_seconds.is_some());
+}
+
+#[test]
+fn close_wait_is_quiet_on_a_few_steady_ones() {
+    let few = series(30, |_, s| {
+        s.fds.tcp.as_mut().expect("tcp").close_wait = 3;
+    });
+    quiet(&watch(&few), "close-wait");
+}
+
+// thread-headroom and thread-leak
+
+#[test]
+fn thread_headroom_uses_the_tightest_limit() {
+    let near = series(4, |_, s| {
+        s.threads.count = 96;
+        s.threads.cgroup_pids_max = Some(100);
+        s.threads.cgroup_pids_current = Some(96);
+    });
+    let f = fired(&watch(&near), "thread-headroom", Severity::Crit);
+    assert!(f.evidence.iter().any(|e| e.contains("pids.max")), "{f:#?}");
+    let far = series(4, |_, s| {
+        s.threads.count = 50;
+        s.threads.cgroup_pids_max = Some(100);
+        s.threads.cgroup_pids_current = Some(50);
+    });
+    quiet(&watch(&far), "thread-headroom");
+}
+
+#[test]
+fn thread_leak_fires_on_a_rise_and_not_on_a_busy_pool() {
+    let leak = series(30, |i, s| {
+        s.threads.count = 20 + i as u64;
+        s.threads.cgroup_pids_max = Some(500);
+        s.threads.cgroup_pids_current = Some(20 + i as u64);
+    });
+    let f = fired(&watch(&leak), "thread-leak", Severity::Crit);
+    // 49 threads now, +1/s, room for 500: about 451 s.
+    let eta = f.eta_seconds.expect("eta");
+    assert!((eta - 451.0).abs() < 5.0, "{eta}");
+    let pool = series(60, |i, s| {
+        s.threads.count = (40.0 + noise(i, 8.0)) as u64;
+    });
+    quiet(&watch(&pool), "thread-leak");
+}
+
+// memory-growth
+
+#[test]
+fn memory_growth_forecasts_the_cgroup_limit() {
+    let samples = series(30, |i, s| {
+        let cg = s.memory.cgroup.as_mut().expect("cgroup");
+        cg.max_bytes = Some(1 << 30);
+        cg.current_bytes = Some(500_000_000 + 5_000_000 * i as u64);
+    });
+    let f = fired(&watch(&samples), "memory-growth", Severity::Crit);
+    assert!(f.message.contains("cgroup"), "{}", f.message);
+    assert!(f.eta_seconds.is_some());
+}
+
+#[test]
+fn memory_growth_fires_on_a_level_near_the_limit() {
+    let samples = series(5, |_, s| {
+        let cg = s.memory.cgroup.as_mut().expect("cgroup");
+        cg.max_bytes = Some(1 << 30);
+        cg.current_bytes = Some((1u64 << 30) / 100 * 95);
+    });
+    fired(&watch(&samples), "memory-growth", Severity::Warn);
+}
+
+#[test]
+fn memory_growth_fits_the_gc_floor() {
+    // A GC sawtooth of 200 MB on a flat floor: quiet for Go; a rising floor fires.
+    let heap = |runtime, floor_slope: f64| {
+        series(40, move |i, s| {
+            s.identity.runtime = runtime;
+            let floor = 300e6 + floor_slope * i as f64;
+            let saw = 200e6 * ((i % 5) as f64 / 4.0);
+            let cg = s.memory.cgroup.as_mut().expect("cgroup");
+            cg.max_bytes = Some(2 << 30);
+            cg.current_bytes = Some((floor + saw) as u64);
+        })
+    };
+    quiet(&watch(&heap(Runtime::Go, 0.0)), "memory-growth");
+    quiet(&watch(&heap(Runtime::Jvm, 0.0)), "memory-growth");
+    fired(
+        &watch(&heap(Runtime::Go, 10e6)),
+        "memory-growth",
+        Severity::Crit,
+    );
+}
+
+// oom-events
+
+#[test]
+fn oom_events_are_facts_shown_at_once() {
+    let kill = series(5, |i, s| {
+        let events = &mut s.memory.cgroup.as_mut().expect("cgroup").events;
+        events.insert("oom_kill".into(), if i >= 3 { 1 } else { 0 });
+    });
+    fired(&watch(&kill), "oom-events", Severity::Crit);
+    let hits = series(5, |i, s| {
+        let events = &mut s.memory.cgroup.as_mut().expect("cgroup").events;
+        events.insert("max".into(), i as u64);
+    });
+    fired(&watch(&hits), "oom-events", Severity::Warn);
+    let old = series(5, |_, s| {
+        let events = &mut s.memory.cgroup.as_mut().expect("cgroup").events;
+        events.insert("oom_kill".into(), 3);
+    });
+    fired(&watch(&old), "oom-events", Severity::Info);
+}
+
+#[test]
+fn oom_events_are_quiet_without_kills() {
+    let none = series(5, |_, s| {
+        let events = &mut s.memory.cgroup.as_mut().expect("cgroup").events;
+        events.insert("oom_kill".into(), 0);
+        events.insert("max".into(), 0);
+    });
+    quiet(&watch(&none), "oom-events");
+}
+
+// memory-pressure
+
+#[test]
+fn memory_pressure_by_psi() {
+    let with = |some: f64, full: f64| {
+        series(4, move |_, s| {
+            let p = s.memory.pressure.as_mut().expect("pressure");
+            p.some_avg10 = some;
+            p.full_avg10 = Some(full);
+        })
+    };
+    fired(&watch(&with(70.0, 50.0)), "memory-pressure", Severity::Crit);
+    fired(&watch(&with(15.0, 1.0)), "memory-pressure", Severity::Warn);
+    quiet(&watch(&with(2.0, 0.0)), "memory-pressure");
+}
+
+// map-count
+
+#[test]
+fn map_count_by_level_and_by_trend() {
+    let high = series(4, |_, s| {
+        s.memory.map_count = Some(60_000);
+        s.memory.max_map_count = Some(65_530);
+    });
+    fired(&watch(&high), "map-count", Severity::Warn);
+    let rising = series(30, |i, s| {
+        s.memory.map_count = Some(2000 + 100 * i as u64);
+        s.memory.max_map_count = Some(65_530);
+    });
+    let f = fired(&watch(&rising), "map-count", Severity::Crit);
+    assert!(f.eta_seconds.is_some());
+    let steady = series(30, |i, s| {
+        s.memory.map_count = Some((5000.0 + noise(i, 50.0)) as u64);
+        s.memory.max_map_count = Some(65_530);
+    });
+    quiet(&watch(&steady), "map-count");
+}
+
+// sigbus-risk
+
+#[test]
+fn sigbus_risk_by_mapping_kind() {
+    let past = series(1, |_, s| {
+        s.memory.mappings_past_eof = vec![PastEofMapping {
+            mapping: mapping("/var/lib/app/data.bin", "rw-s", false),
+            file_size: 4096,
+            pages_past_eof: 3,
+        }];
+    });
+    fired(&watch(&past), "sigbus-risk", Severity::Crit);
+    let code = series(1, |_, s| {
+        s.memory.deleted_mappings = vec![mapping("/usr/lib/libssl.so.3", "r-xp", true)];
+    });
+    fired(&watch(&code), "sigbus-risk", Severity::Warn);
+    let data = series(1, |_, s| {
+        s.memory.deleted_mappings = vec![mapping("/var/cache/old.idx", "r--s", true)];
+    });
+    fired(&watch(&data), "sigbus-risk", Severity::Info);
+}
+
+#[test]
+fn sigbus_risk_ignores_memfd_and_sysv_shared_memory() {
+    let normal = series(1, |_, s| {
+        s.memory.deleted_mappings = vec![
+            mapping("/memfd:wayland-shm", "rw-s", true),
+            mapping("/SYSV00000000", "rw-s", true),
+        ];
+    });
+    quiet(&watch(&normal), "sigbus-risk");
+}
+
+// cpu-limit
+
+#[test]
+fn cpu_limit_forecasts_sigxcpu() {
+    let spin = |limit: Option<u64>| {
+        series(30, move |i, s| {
+            s.limits.get_mut("cpu").expect("cpu row").soft = limit;
+            s.threads.items[0].cpu_ticks = 1000 + 100 * i as u64;
+        })
+    };
+    let f = fired(&watch(&spin(Some(60))), "cpu-limit", Severity::Crit);
+    // 39 s used of 60 at one CPU: 21 s left.
+    let eta = f.eta_seconds.expect("eta");
+    assert!((eta - 21.0).abs() < 1.0, "{eta}");
+    quiet(&watch(&spin(None)), "cpu-limit");
+    let idle = series(30, |_, s| {
+        s.limits.get_mut("cpu").expect("cpu row").soft = Some(60);
+    });
+    quiet(&watch(&idle), "cpu-limit");
+}
+
+// signals
+
+#[test]
+fn fault_signals_blocked_on_a_thread_or_ignored() {
+    let blocked = series(1, |_, s| {
+        s.threads.items[0].blocked_signals = vec!["SIGSEGV".into()];
+    });
+    let f = fired(&watch(&blocked), "fault-signals", Severity::Warn);
+    assert!(f.message.contains("SIGSEGV"), "{}", f.message);
+    let ignored = series(1, |_, s| s.signals.ignored.push("SIGBUS".into()));
+    fired(&watch(&ignored), "fault-signals", Severity::Warn);
+    let harmless = series(1, |_, s| {
+        s.threads.items[0].blocked_signals = vec!["SIGUSR1".into(), "SIGCHLD".into()];
+    });
+    quiet(&watch(&harmless), "fault-signals");
+}
+
+#[test]
+fn sigterm_ignored_or_blocked_everywhere() {
+    let ignored = series(1, |_, s| s.signals.ignored.push("SIGTERM".into()));
+    fired(&watch(&ignored), "sigterm", Severity::Warn);
+    let blocked = series(1, |_, s| {
+        s.threads.items[0].blocked_signals = vec!["SIGTERM".into()];
+    });
+    fired(&watch(&blocked), "sigterm", Severity::Warn);
+    // One thread of two leaves SIGTERM unblocked: it will be delivered there.
+    let one_of_two = series(1, |_, s| {
+        let mut other = s.threads.items[0].clone();
+        other.tid += 1;
+        s.threads.items[0].blocked_signals = vec!["SIGTERM".into()];
+        s.threads.items.push(other);
+    });
+    quiet(&watch(&one_of_two), "sigterm");
+}
+
+#[test]
+fn sigpipe_default_matters_only_with_sockets() {
+    let default = series(1, |_, s| s.signals.ignored.retain(|x| x != "SIGPIPE"));
+    fired(&watch(&default), "sigpipe", Severity::Warn);
+    let no_sockets = series(1, |_, s| {
+        s.signals.ignored.retain(|x| x != "SIGPIPE");
+        s.fds.by_kind.remove("socket");
+    });
+    quiet(&watch(&no_sockets), "sigpipe");
+    let caught = series(1, |_, s| {
+        s.signals.ignored.retain(|x| x != "SIGPIPE");
+        s.signals.caught.push("SIGPIPE".into());
+    });
+    quiet(&watch(&caught), "sigpipe");
+}
+
+#[test]
+fn pending_signals_stuck_for_long() {
+    let stuck = series(15, |_, s| s.signals.pending = vec!["SIGUSR1".into()]);
+    fired(&watch(&stuck), "pending-signals", Severity::Warn);
+    // Pending now and then, never for 10 s in a row.
+    let flicker = series(30, |i, s| {
+        if i % 6 < 4 {
+            s.signals.pending = vec!["SIGUSR1".into()];
+        }
+    });
+    quiet(&watch(&flicker), "pending-signals");
+}
+
+#[test]
+fn seccomp_filter_is_info_strict_is_warn() {
+    let filter = series(1, |_, s| {
+        s.seccomp.mode = Some("filter".into());
+        s.seccomp.filters = Some(2);
+    });
+    let f = fired(&watch(&filter), "seccomp", Severity::Info);
+    assert!(f.message.contains('2'), "{}", f.message);
+    let strict = series(1, |_, s| s.seccomp.mode = Some("strict".into()));
+    fired(&watch(&strict), "seccomp", Severity::Warn);
+    quiet(&watch(&series(1, |_, _| {})), "seccomp");
+}
+
+#[test]
+fn core_dumps_impossible_is_info() {
+    let zero = series(1, |_, s| s.core.rlimit_bytes = Some(0));
+    fired(&watch(&zero), "core-dumps", Severity::Info);
+    let undumpable = series(1, |_, s| s.identity.dumpable = Some(false));
+    fired(&watch(&undumpable), "core-dumps", Severity::Info);
+    // A pipe helper other than systemd-coredump ignores RLIMIT_CORE.
+    let piped = series(1, |_, s| {
+        s.core.rlimit_bytes = Some(0);
+        s.core.pattern = Some("|/usr/share/apport/apport -p%p -s%s -c%c".into());
+        s.core.piped = Some(true);
+    });
+    quiet(&watch(&piped), "core-dumps");
+}
+
+// zombie-children
+
+#[test]
+fn zombie_children_by_count_and_by_rise() {
+    let many = series(3, |_, s| s.threads.zombie_children = Some(6));
+    fired(&watch(&many), "zombie-children", Severity::Warn);
+    let lots = series(3, |_, s| s.threads.zombie_children = Some(150));
+    fired(&watch(&lots), "zombie-children", Severity::Crit);
+    let rising = series(30, |i, s| s.threads.zombie_children = Some(i as u64 / 8));
+    fired(&watch(&rising), "zombie-children", Severity::Warn);
+    let one = series(30, |_, s| s.threads.zombie_children = Some(1));
+    quiet(&watch(&one), "zombie-children");
+}
+
+// d-state
+
+#[test]
+fn d_state_for_long_is_reported() {
+    let stuck = |n| series(n, |_, s| s.threads.items[0].state = "D".into());
+    fired(&watch(&stuck(40)), "d-state", Severity::Warn);
+    fired(&watch(&stuck(130)), "d-state", Severity::Crit);
+    // Short D sleeps (disk I/O) come and go.
+    let brief = series(60, |i, s| {
+        if i % 10 < 3 {
+            s.threads.items[0].state = "D".into();
+        }
+    });
+    quiet(&watch(&brief), "d-state");
+}
+
+// stall
+
+#[test]
+fn stall_needs_no_progress_and_waiting_work() {
+    let frozen = |queued: u64, cpu_moves: bool| {
+        series(10, move |i, s| {
+            s.fds.tcp.as_mut().expect("tcp").sockets = vec![socket("ESTABLISHED", queued)];
+            if cpu_moves {
+                s.threads.items[0].cpu_ticks = 100 + i as u64;
+            }
+        })
+    };
+    let f = fired(&watch(&frozen(512, false)), "stall", Severity::Crit);
+    assert!(f.message.contains("512 bytes"), "{}", f.message);
+    // Idle: nothing waits. Busy: input waits but threads run.
+    quiet(&watch(&frozen(0, false)), "stall");
+    quiet(&watch(&frozen(512, true)), "stall");
+}
+
+#[test]
+fn stall_counts_a_full_accept_queue_as_waiting_work() {
+    let backlog = series(10, |_, s| {
+        s.fds.tcp.as_mut().expect("tcp").sockets = vec![socket("LISTEN", 7)];
+    });
+    let f = fired(&watch(&backlog), "stall", Severity::Crit);
+    assert!(f.message.contains("7 connection"), "{}", f.message);
+}
+
+// restart
+
+#[test]
+fn restart_is_reported_and_trends_start_over() {
+    let samples = series(10, |i, s| {
+        if i >= 5 {
+            s.identity.start_time += 500;
+        }
+    });
+    fired(&watch(&samples), "restart", Severity::Warn);
+    quiet(&watch(&series(10, |_, _| {})), "restart");
+}
+
+#[test]
+fn a_finding_needs_persistence_but_a_fact_does_not() {
+    let mut config = Config::default();
+    config.trend.persistence = 5;
+    let level = series(4, |_, s| {
+        s.fds.open = Some(1000);
+        s.fds.soft_limit = Some(1024);
+        s.signals.ignored.push("SIGTERM".into());
+    });
+    let findings = watch_with(&level, config);
+    quiet(&findings, "fd-headroom");
+    fired(&findings, "sigterm", Severity::Warn);
+}
+
+#[test]
+fn findings_serialise_with_the_documented_keys() {
+    let f = fired(
+        &watch(&series(1, |_, s| s.signals.ignored.push("SIGTERM".into()))),
+        "sigterm",
+        Severity::Warn,
+    );
+    let json = serde_json::to_value(&f).expect("serialises");
+    let mut keys: Vec<&str> = json
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["eta_seconds", "evidence", "message", "rule", "severity"]
+    );
+    assert_eq!(json["severity"], "warn");
+    let _ = base_sample();
+}
+
+#[test]
+fn a_shown_forecast_clears_only_below_the_clear_tau() {
+    // A leak of +1/s for 30 s, then 30 s around the middle of that rise: Kendall's tau over the
+    // window falls to about 0.25, between trend.clear_tau (0.2) and trend.min_tau (0.3).
+    let samples = series(60, |i, s| {
+        s.fds.soft_limit = Some(1024);
+        let open = if i < 30 {
+            100.0 + i as f64
+        } else {
+            115.0 + noise(i, 3.0)
+        };
+        s.fds.open = Some(open as u64);
+    });
+    let since_ms = samples[0].taken_at_ms;
+    let mut history = History::default();
+    let mut engine = RuleEngine::with_window(Config::default(), Window::Explicit { since_ms });
+    let mut shown = Vec::new();
+    for sample in &samples {
+        history.push(sample);
+        shown = engine.evaluate(&history);
+    }
+    let trend = history
+        .trend(
+            healthtop::history::Metric::FdsOpen,
+            since_ms,
+            healthtop::history::TrendGate::default(),
+        )
+        .expect("trend");
+    assert!(trend.tau > 0.2 && trend.tau < 0.3, "{trend:?}");
+    // Raised while the leak was clear, it stays raised (hysteresis)...
+    assert!(get(&shown, "fd-leak").is_some(), "{shown:#?}");
+    // ...while the same window judged afresh is no trend at all.
+    let fresh =
+        healthtop::rules::evaluate(&history, &Config::default(), Window::Explicit { since_ms });
+    quiet(&fresh, "fd-leak");
+}
+
+// exited
+
+#[test]
+fn exited_is_reported_with_the_last_state() {
+    let samples = series(5, |_, _| {});
+    let mut history = History::default();
+    let mut engine = RuleEngine::with_window(
+        Config::default(),
+        Window::Explicit {
+            since_ms: samples[0].taken_at_ms,
+        },
+    );
+    for sample in &samples {
+        history.push(sample);
+        quiet(&engine.evaluate(&history), "exited");
+    }
+    history.mark_gone(
+        samples[4].taken_at_ms + 700,
+        "process 7 exited while being read",
+    );
+    let f = fired(&engine.evaluate(&history), "exited", Severity::Crit);
+    assert!(f.evidence[0].contains("exited while being read"), "{f:#?}");
+    assert!(f.message.contains("after 5 sample"), "{}", f.message);
+}
+
+#[test]
+fn no_new_forecast_on_a_sample_that_fell_fast() {
+    // A leak whose newest reading dropped by a fifth (a pool shrank): no new alarm on it.
+    let samples = series(30, |i, s| {
+        s.fds.soft_limit = Some(1024);
+        let open = 100 + 2 * i as u64;
+        s.fds.open = Some(if i == 29 { open * 4 / 5 } else { open });
+    });
+    let judge = |samples: &[Sample]| {
+        let mut history = History::default();
+        samples.iter().for_each(|s| {
+            history.push(s);
+        });
+        let window = Window::Explicit {
+            since_ms: samples[0].taken_at_ms,
+        };
+        healthtop::rules::evaluate(&history, &Config::default(), window)
+    };
+    quiet(&judge(&samples), "fd-leak");
+    fired(&judge(&samples[..29]), "fd-leak", Severity::Crit);
+}
+
+#[test]
+fn live_watching_forecasts_a_go_leak_through_its_gc_drops() {
+    // Every collection drops the heap by far more than 15 %: that must neither suppress the
+    // forecast nor reset its persistence.
+    let samples = series(400, |i, s| {
+        s.identity.runtime = Runtime::Go;
+        s.identity.started_at_unix = Some(s.taken_at_ms as f64 / 1000.0 - 3600.0);
+        let floor = 300e6 + 1e6 * i as f64;
+        let saw = 200e6 * ((i % 5) as f64 / 4.0);
+        let cg = s.memory.cgroup.as_mut().expect("cgroup");
+        cg.max_bytes = Some(2 << 30);
+        cg.current_bytes = Some((floor + saw) as u64);
+    });
+    fired(&rolling(&samples), "memory-growth", Severity::Crit);
+}

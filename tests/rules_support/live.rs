@@ -1,0 +1,166 @@
+//! Live helpers for the rules tests: build `tests/targets/rules_target.c`, run it in its own
+//! process group (so vfork children and zombies die with it), read its lines, run healthtop.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::OnceLock;
+
+/// Whether gcc is here. In CI a missing tool is a failure, never a silent skip.
+pub fn have_gcc() -> bool {
+    let found = Command::new("sh")
+        .args(["-c", "command -v gcc"])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "gcc is required by the rules tests and missing in CI"
+        );
+        eprintln!("skipping: gcc is not installed");
+    }
+    found
+}
+
+/// The compiled target, built once per test binary.
+pub fn target_binary() -> &'static Path {
+    static BINARY: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = BINARY.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/targets/rules_target.c");
+        let output = dir.path().join("rules_target");
+        let status = Command::new("gcc")
+            .args(["-O1", "-o"])
+            .arg(&output)
+            .arg(&source)
+            .arg("-lpthread")
+            .status()
+            .expect("gcc runs");
+        assert!(status.success(), "gcc failed on {}", source.display());
+        (dir, output)
+    });
+    path
+}
+
+/// A running target; killed with its whole process group when dropped.
+pub struct Target {
+    child: Child,
+    lines: BufReader<ChildStdout>,
+    /// What followed `ready` on the readiness line (a port, for servers).
+    pub ready_arg: String,
+}
+
+impl Target {
+    /// Starts `rules_target MODE ARGS…` and waits for its `ready` line.
+    pub fn start(args: &[&str]) -> Target {
+        use std::os::unix::process::CommandExt;
+        let mut child = Command::new(target_binary())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("target starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut target = Target {
+            child,
+            lines: BufReader::new(stdout),
+            ready_arg: String::new(),
+        };
+        let line = target.next_line();
+        let rest = line
+            .strip_prefix("ready")
+            .unwrap_or_else(|| panic!("target {args:?} said {line:?} instead of ready"));
+        target.ready_arg = rest.trim().to_string();
+        target
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// The next line the target prints (blocks until it does).
+    pub fn next_line(&mut self) -> String {
+        let mut line = String::new();
+        self.lines.read_line(&mut line).expect("read target line");
+        line.trim().to_string()
+    }
+
+    /// Closes the target's stdin (the vfork child waits for that).
+    pub fn close_stdin(&mut self) {
+        if let Some(mut stdin) = self.child.stdin.take() {
+            let _ = stdin.flush();
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        let group = nix::unistd::Pid::from_raw(self.pid());
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+/// `healthtop report -p PID --json [extra…]`, parsed; panics with stderr on failure.
+pub fn report(pid: i32, extra: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_healthtop"))
+        .args(["report", "-p", &pid.to_string(), "--json"])
+        .args(extra)
+        .output()
+        .expect("healthtop runs");
+    assert!(
+        output.status.success(),
+        "healthtop report failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("report is JSON")
+}
+
+/// The findings of a report, as (rule, severity) and the whole objects.
+pub fn findings(report: &Value) -> Vec<Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings array")
+        .to_vec()
+}
+
+/// The finding of `rule`, if any.
+pub fn finding<'a>(report: &'a Value, rule: &str) -> Option<&'a Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .find(|f| f["rule"] == rule)
+}
+
+/// A config file with `text` (TOML) in a temp dir; keep the dir alive while it is used.
+pub fn config_file(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).expect("write config");
+    let path = path.to_string_lossy().into_owned();
+    (dir, path)
+}
+
+/// Polls until `check` holds (the kernel's state is the readiness signal, not a sleep).
+pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..4000 {
+        if check() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Field 3 (state) of /proc/PID/stat.
+pub fn proc_state(pid: i32) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rfind(')')
+        .and_then(|i| stat[i + 2..].split(' ').next())
+        .unwrap_or("")
+        .to_string()
+}

@@ -1,0 +1,44 @@
+// A Go heap for the rules tests: a GC sawtooth (garbage piled up for 2 s, then collected and
+// returned to the OS), with or without a leak under it. Standard library only.
+//
+//	rules_goheap sawtooth|leak
+//
+// Prints "ready" after its first collection, when the heap has reached its steady shape.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+	"time"
+)
+
+var kept [][]byte
+
+func touched(size int) []byte {
+	b := make([]byte, size)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	return b
+}
+
+func main() {
+	leak := len(os.Args) > 1 && os.Args[1] == "leak"
+	var batch [][]byte
+	tick := time.NewTicker(100 * time.Millisecond)
+	for n := 1; ; n++ {
+		<-tick.C
+		batch = append(batch, touched(8<<20))
+		if leak {
+			kept = append(kept, touched(2<<20))
+		}
+		if n%20 == 0 {
+			batch = nil
+			debug.FreeOSMemory()
+			if n == 20 {
+				fmt.Println("ready")
+			}
+		}
+	}
+}

@@ -1,0 +1,457 @@
+//! End to end: the real binary in tmux against a real C target (tests/targets/tui_target.c).
+//! Keys go in with `send-keys`; the screen comes back with `capture-pane`, polled until the
+//! expected text shows (no sleeps as synchronisation). Checks every view, a thread drill-down
+//! against /proc, help, quit with a working shell afterwards, the exit banner when the target
+//! is killed, and a restored terminal (cooked mode, main screen) after SIGTERM and SIGHUP.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const HEALTHTOP: &str = env!("CARGO_BIN_EXE_healthtop");
+
+/// Tools this test needs: fail under CI, skip with a reason locally.
+fn have_tools() -> bool {
+    for tool in ["tmux", "gcc", "bash"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{tool} is required for the TUI end-to-end test (Debian package: {tool})"
+            );
+            eprintln!("skipping: {tool} not installed");
+            return false;
+        }
+    }
+    true
+}
+
+fn build_target(dir: &Path) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/targets/tui_target.c");
+    let exe = dir.join("tui_target");
+    let status = Command::new("gcc")
+        .args(["-O1", "-pthread", "-o"])
+        .arg(&exe)
+        .arg(&source)
+        .status()
+        .expect("run gcc");
+    assert!(status.success(), "gcc failed");
+    exe
+}
+
+/// A running target; its "ready" line has been read.
+struct Target {
+    child: Child,
+}
+
+impl Target {
+    fn start(exe: &Path, threads: u32) -> Target {
+        let mut child = Command::new(exe)
+            .arg(threads.to_string())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start target");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read ready");
+        assert!(line.starts_with("ready "), "target said {line:?}");
+        Target { child }
+    }
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One tmux server on a private socket, one 160×48 session running bash.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start() -> Tmux {
+        // One server per test: tests run in parallel threads of one process.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmux = Tmux {
+            socket: format!("healthtop-e2e-{}-{n}", std::process::id()),
+        };
+        let status = tmux
+            .cmd()
+            .args(["new-session", "-d", "-x", "160", "-y", "48", "-s", "e2e"])
+            .args([
+                "env",
+                "PS1=$ ",
+                "TERM=xterm-256color",
+                "bash",
+                "--norc",
+                "--noprofile",
+            ])
+            .status()
+            .expect("start tmux");
+        assert!(status.success());
+        tmux
+    }
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::new("tmux");
+        cmd.args(["-L", &self.socket, "-f", "/dev/null"]);
+        cmd
+    }
+    fn keys(&self, keys: &[&str]) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", "e2e"])
+            .args(keys)
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+    fn line(&self, text: &str) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", "e2e", "-l", text])
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+        self.keys(&["Enter"]);
+    }
+    fn screen(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", "e2e"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn display(&self, format: &str) -> String {
+        let out = self
+            .cmd()
+            .args(["display-message", "-p", "-t", "e2e", format])
+            .output()
+            .expect("display");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+    /// Polls the screen until every needle shows; fails with the screen after 30 s.
+    fn wait_for(&self, needles: &[&str]) -> String {
+        self.wait_until(&format!("{needles:?}"), |screen| {
+            needles.iter().all(|n| screen.contains(n))
+        })
+    }
+    /// Polls the screen until `ready` holds; fails with the screen after 30 s.
+    fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if ready(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited 30 s for {what}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    /// Polls until healthtop is no longer a child of the pane's shell.
+    fn wait_healthtop_gone(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.healthtop_pid().is_some() {
+            assert!(
+                Instant::now() < deadline,
+                "healthtop did not exit:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    fn healthtop_pid(&self) -> Option<i32> {
+        let shell = self.display("#{pane_pid}");
+        let children =
+            std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).ok()?;
+        children
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .find(|pid: &i32| {
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|c| c.trim() == "healthtop")
+            })
+    }
+    /// The shell runs commands again, the terminal is in cooked mode with echo, and tmux shows
+    /// the main screen, not the alternate one.
+    fn assert_terminal_restored(&self, marker: u32) {
+        self.line(&format!(
+            "if stty -a | grep -qw -e -icanon -e -echo; then echo RAW-$(({marker}+1)); else echo COOKED-$(({marker}+1)); fi"
+        ));
+        let screen = self.wait_for(&[&format!("-{}", marker + 1)]);
+        assert!(
+            screen.contains(&format!("COOKED-{}", marker + 1)),
+            "terminal left raw:\n{screen}"
+        );
+        assert_eq!(
+            self.display("#{alternate_on}"),
+            "0",
+            "alternate screen still on"
+        );
+    }
+    fn run_healthtop(&self, pid: u32) {
+        self.run_healthtop_with("", pid);
+    }
+    fn run_healthtop_with(&self, env: &str, pid: u32) {
+        self.line(&format!("{env} {HEALTHTOP} -p {pid}"));
+        self.wait_for(&["[1 Overview]", &format!("pid {pid} tui_target")]);
+    }
+    fn screen_with_escapes(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-e", "-p", "-t", "e2e"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+/// SGR sequences in `text` that set a foreground or background colour.
+fn regex_free_colour_codes(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for chunk in text.split("\x1b[").skip(1) {
+        let Some(end) = chunk.find('m') else { continue };
+        let params = &chunk[..end];
+        if !params.bytes().all(|b| b.is_ascii_digit() || b == b';') {
+            continue;
+        }
+        let colours = params.split(';').any(|p| {
+            matches!(
+                p.parse::<u32>(),
+                Ok(30..=38 | 40..=48 | 90..=97 | 100..=107)
+            )
+        });
+        if colours {
+            found.push(params.to_string());
+        }
+    }
+    found
+}
+
+fn tid_named(pid: u32, name: &str) -> i32 {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("task dir");
+    tasks
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .find(|tid| {
+            std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm"))
+                .is_ok_and(|c| c.trim() == name)
+        })
+        .expect("thread by name")
+}
+
+#[test]
+fn every_view_drill_down_help_quit_exit_banner_and_signals() {
+    if !have_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = build_target(dir.path());
+    let tmux = Tmux::start();
+    let target = Target::start(&exe, 8);
+    let pid = target.pid();
+
+    // Every view by its number key, each with content only that view has.
+    tmux.run_healthtop(pid);
+    tmux.wait_for(&["headroom", "RLIMIT_NOFILE"]);
+    tmux.keys(&["2"]);
+    tmux.wait_for(&["[2 Threads]", "worker-7", "SYSCALL"]);
+    tmux.keys(&["3"]);
+    tmux.wait_for(&["[3 FDs]", "LISTEN", "127.0.0.1:"]);
+    tmux.keys(&["4"]);
+    tmux.wait_for(&["[4 Memory]", "mappings", "tui_target"]);
+    tmux.keys(&["5"]);
+    tmux.wait_for(&["[5 Signals]", "seccomp", "SIGTERM"]);
+    tmux.keys(&["6"]);
+    tmux.wait_for(&["[6 Findings]"]);
+    tmux.keys(&["Tab"]);
+    tmux.wait_for(&["[1 Overview]"]);
+    tmux.keys(&["BTab"]);
+    tmux.wait_for(&["[6 Findings]"]);
+
+    // Drill into worker-3: the TID shown must be the one /proc names worker-3.
+    let tid = tid_named(pid, "worker-3");
+    tmux.keys(&["2", "/"]);
+    tmux.line("worker-3");
+    tmux.wait_for(&["filter \"worker-3\""]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for(&[&format!("thread {tid} "), "ctx switches", "CPU% per census"]);
+    assert!(screen.contains("worker-3"), "{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for(&["NAME", "worker-3"]);
+
+    // Help lists the keys; Esc closes it.
+    tmux.keys(&["?"]);
+    tmux.wait_for(&[
+        "keys · ? or Esc closes",
+        "drill into the selected row",
+        "quit",
+    ]);
+    tmux.keys(&["Escape"]);
+
+    // Resized to 80x24 it redraws to fit.
+    tmux.keys(&["1"]);
+    let resized = tmux
+        .cmd()
+        .args(["resize-window", "-t", "e2e", "-x", "80", "-y", "24"])
+        .status();
+    assert!(resized.expect("resize-window").success());
+    // The old 160-column frame may still be on screen: poll for the redrawn one.
+    tmux.wait_until("an 80-column headroom box", |screen| {
+        screen
+            .lines()
+            .find(|l| l.contains("headroom"))
+            .is_some_and(|l| l.ends_with('┐') && l.chars().count() == 80)
+    });
+    let resized = tmux
+        .cmd()
+        .args(["resize-window", "-t", "e2e", "-x", "160", "-y", "48"])
+        .status();
+    assert!(resized.expect("resize-window").success());
+
+    // q quits and the shell works again.
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
+    tmux.assert_terminal_restored(40);
+
+    // NO_COLOR: no colour at all, severity still in words and reverse video.
+    tmux.run_healthtop_with("NO_COLOR=1", pid);
+    tmux.keys(&["6"]);
+    tmux.wait_for(&["[6 Findings]", "INFO"]);
+    let raw = tmux.screen_with_escapes();
+    let colour = regex_free_colour_codes(&raw);
+    assert!(
+        colour.is_empty(),
+        "colour escapes under NO_COLOR: {colour:?}"
+    );
+    assert!(
+        raw.contains("\x1b[7m") || raw.contains("\x1b[1;7m") || raw.contains(";7m"),
+        "no reverse video: {raw:?}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
+
+    // The target killed: the banner says how, healthtop keeps running and browsable.
+    tmux.run_healthtop(pid);
+    let status = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    tmux.wait_for(&["TARGET EXITED", "killed by SIGKILL"]);
+    tmux.keys(&["2"]);
+    tmux.wait_for(&["[2 Threads]", "worker-0", "TARGET EXITED"]);
+    assert!(
+        tmux.healthtop_pid().is_some(),
+        "healthtop must keep running"
+    );
+    tmux.keys(&["F10"]);
+    tmux.wait_healthtop_gone();
+    tmux.assert_terminal_restored(50);
+    drop(target);
+
+    // SIGTERM and SIGHUP to healthtop: it ends and the terminal is restored.
+    for (signal, marker) in [("TERM", 60), ("HUP", 70)] {
+        let target = Target::start(&exe, 2);
+        tmux.run_healthtop(target.pid());
+        let healthtop = tmux.healthtop_pid().expect("healthtop running");
+        assert_eq!(tmux.display("#{alternate_on}"), "1");
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &healthtop.to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        tmux.wait_healthtop_gone();
+        tmux.assert_terminal_restored(marker);
+    }
+}
+
+#[test]
+fn without_a_terminal_it_says_to_use_report_and_exits_2() {
+    let output = Command::new(HEALTHTOP)
+        .args(["-p", &std::process::id().to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run healthtop");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("healthtop report -p PID"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn demo_opens_the_tui_and_its_target_dies_with_healthtop() {
+    if !have_tools() {
+        return;
+    }
+    let tmux = Tmux::start();
+    tmux.line(&format!("{HEALTHTOP} demo"));
+    let screen = tmux.wait_for(&["[1 Overview]", "demo-target", "headroom"]);
+    let pid: i32 = screen
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("healthtop pid "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .expect("target pid in the header");
+    assert!(Path::new(&format!("/proc/{pid}")).exists());
+
+    // Pause and the interval keys show in the header.
+    tmux.keys(&["p"]);
+    tmux.wait_for(&["PAUSED"]);
+    tmux.keys(&["p", "+"]);
+    tmux.wait_for(&["every 2s"]);
+    let screen = tmux.screen();
+    assert!(!screen.contains("PAUSED"), "{screen}");
+
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
+    tmux.assert_terminal_restored(80);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "demo target {pid} outlived healthtop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn draws_and_restores_under_screen_tmux_and_linux_terms() {
+    if !have_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = build_target(dir.path());
+    let target = Target::start(&exe, 2);
+    let tmux = Tmux::start();
+    for (term, marker) in [("screen", 100), ("tmux-256color", 110), ("linux", 120)] {
+        tmux.run_healthtop_with(&format!("TERM={term}"), target.pid());
+        tmux.keys(&["3"]);
+        tmux.wait_for(&["[3 FDs]", "LISTEN"]);
+        tmux.keys(&["q"]);
+        tmux.wait_healthtop_gone();
+        tmux.assert_terminal_restored(marker);
+    }
+}
