@@ -227,3 +227,33 @@ fn a_native_target_has_no_goroutine_entry() {
     assert!(report.get("goroutines").is_none(), "{report:#}");
     assert!(unavailable(&report, "goroutines").is_none());
 }
+
+#[test]
+fn an_endpoint_that_never_answers_leaves_gaps_with_the_reason() {
+    let Some((service, _port)) = start("pool") else {
+        return;
+    };
+    // A listener nobody accepts on: connections complete in the kernel's backlog, requests
+    // are never answered, so every reading must end at healthtop's own timeout.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", silent.local_addr().expect("addr"));
+    let pid = service.pid().to_string();
+    let report = healthtop_json(&[
+        "report", "-p", &pid, "--watch", "3s", "--json", "--pprof", &url,
+    ]);
+    assert!(report["goroutines"]["count"].is_null(), "{report:#}");
+    assert!(
+        report["goroutines"]["endpoint"]
+            .as_str()
+            .is_some_and(|e| e.starts_with(&url)),
+        "{report:#}"
+    );
+    let gap = unavailable(&report, "goroutines").expect("unavailable entry");
+    let reason = gap["reason"].as_str().expect("reason");
+    // The default 1 s interval bounds each reading to half of it.
+    assert!(
+        reason.contains("no complete answer within 500ms"),
+        "{reason}"
+    );
+    assert!(finding(&report, "goroutine-leak").is_none());
+}
