@@ -257,3 +257,56 @@ fn an_endpoint_that_never_answers_leaves_gaps_with_the_reason() {
     );
     assert!(finding(&report, "goroutine-leak").is_none());
 }
+
+/// The live view shows the goroutine count of a Go target, read from its own endpoint.
+#[test]
+fn the_tui_shows_the_goroutine_count() {
+    let Some(tmux) = tool("tmux") else { return };
+    let Some((service, port)) = start("pool") else {
+        return;
+    };
+    let socket = format!("healthtop-goroutines-{}", std::process::id());
+    let tmux_cmd = || {
+        let mut c = Command::new(&tmux);
+        c.args(["-L", &socket, "-f", "/dev/null"]);
+        c
+    };
+    let command = format!("{} -p {}", env!("CARGO_BIN_EXE_healthtop"), service.pid());
+    let started = tmux_cmd()
+        .args(["new-session", "-d", "-x", "160", "-y", "48", "-s", "g"])
+        .args(["env", "TERM=xterm-256color", "sh", "-c", &command])
+        .status()
+        .expect("tmux runs");
+    assert!(started.success());
+    let screen = || {
+        let out = tmux_cmd()
+            .args(["capture-pane", "-p", "-t", "g"])
+            .output()
+            .expect("capture");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut shown = None;
+    for _ in 0..400 {
+        // "… · go · 64 goroutines · user …": a number, then the word on its own.
+        let text = screen();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        shown = words
+            .windows(2)
+            .find(|w| w[1] == "goroutines")
+            .and_then(|w| w[0].parse::<u64>().ok());
+        if shown.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let _ = tmux_cmd().arg("kill-server").status();
+    let shown = shown.expect("the overview shows a goroutine count");
+    // The endpoint's own total, read right after; ±2 for healthtop's request handler and the
+    // finished connection Go keeps ~500 ms (see the leak test above).
+    let truth = profile_total(&http_get(port, "/debug/pprof/goroutine?debug=1"));
+    assert!(
+        shown.abs_diff(truth) <= 2,
+        "shown {shown}, endpoint {truth}"
+    );
+    assert!(shown >= 60, "the pool alone is 60 goroutines: {shown}");
+}

@@ -157,6 +157,16 @@ pub struct AppState {
     pub now_ms: u64,
     /// The last collection problem that did not end the watch.
     pub notice: Option<String>,
+    /// Go targets only: the newest goroutine count from the pprof endpoint, or why not.
+    pub goroutines: Option<Goroutines>,
+}
+
+/// The newest goroutine reading of a Go target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Goroutines {
+    pub count: Result<u64, String>,
+    /// The endpoint read (`http://127.0.0.1:6060/debug/pprof/`), when one was found.
+    pub endpoint: Option<String>,
 }
 
 /// Interval steps for `+` and `-`.
@@ -201,6 +211,7 @@ impl AppState {
             paused: false,
             now_ms,
             notice: None,
+            goroutines: None,
         }
     }
 

@@ -2,7 +2,8 @@
 
 use super::rows::{self, row_count};
 use super::trail::TrailPoint;
-use super::{AppState, Effect, Msg, TargetStatus, View, INTERVALS};
+use super::{AppState, Effect, Goroutines, Msg, TargetStatus, View, INTERVALS};
+use crate::history::Metric;
 use crate::keymap::{self, Command};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -37,6 +38,20 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::TargetReplaced { at_ms } => {
             if state.status.is_live() {
                 state.status = TargetStatus::Replaced { at_ms };
+            }
+            state.now_ms = state.now_ms.max(at_ms);
+            Vec::new()
+        }
+        Msg::Goroutines {
+            at_ms,
+            count,
+            endpoint,
+        } => {
+            if state.status.is_live() && !state.paused {
+                let value = count.clone().map(|c| c as f64);
+                state.history.record(Metric::Goroutines, at_ms, value);
+                state.findings = state.engine.evaluate(&state.history);
+                state.goroutines = Some(Goroutines { count, endpoint });
             }
             state.now_ms = state.now_ms.max(at_ms);
             Vec::new()
