@@ -15,6 +15,24 @@ pub mod watch;
 use crate::collect::CollectError;
 use crate::exit::{CliError, ExitCode};
 
+/// Writes a command's whole output to stdout. A closed pipe (`| head`) is the reader's choice,
+/// not an error.
+pub fn write_stdout(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::new(
+            ExitCode::Internal,
+            format!("cannot write to stdout: {e}"),
+        )),
+        Ok(()) => Ok(()),
+    }
+}
+
 /// Validates a PID argument: digits only, more than zero, within `pid_t`.
 pub fn parse_pid(text: &str) -> Result<i32, CliError> {
     let trimmed = text.trim();

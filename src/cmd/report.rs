@@ -6,7 +6,7 @@ use crate::collect::{Collector, HostRoot, Tiers};
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
 use crate::report::{findings, text, watch, Report};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 
 pub fn run(args: &ReportArgs, config_path: Option<&Path>) -> Result<(), CliError> {
@@ -54,17 +54,5 @@ pub fn print(report: &Report, json: bool) -> Result<(), CliError> {
             + &text::goroutines(report.goroutines.as_ref(), color)
             + &findings::render(&report.findings, color)
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(output.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        // A closed pipe (`| head`) is the reader's choice, not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(CliError::new(
-            ExitCode::Internal,
-            format!("cannot write the report: {e}"),
-        )),
-        Ok(()) => Ok(()),
-    }
+    super::write_stdout(&output)
 }

@@ -5,7 +5,6 @@ use crate::cli::RulesArgs;
 use crate::config::{Config, ConfigError};
 use crate::exit::{CliError, ExitCode};
 use crate::rules;
-use std::io::Write;
 use std::path::Path;
 
 impl From<ConfigError> for CliError {
@@ -21,16 +20,5 @@ pub fn run(args: &RulesArgs, config_path: Option<&Path>) -> Result<(), CliError>
     } else {
         rules::catalogue_text(&config)
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(CliError::new(
-            ExitCode::Internal,
-            format!("cannot write the rules: {e}"),
-        )),
-        Ok(()) => Ok(()),
-    }
+    super::write_stdout(&text)
 }

@@ -6,7 +6,6 @@ use crate::exit::{CliError, ExitCode};
 use crate::stacks::{capture_all, Capture, CaptureOptions, StacksError, ThreadState};
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::io::Write;
 
 impl From<StacksError> for CliError {
     fn from(error: StacksError) -> Self {
@@ -41,7 +40,7 @@ pub fn run(args: &StacksArgs) -> Result<(), CliError> {
     for note in &capture.notes {
         eprintln!("healthtop: note: {note}");
     }
-    write_stdout(&output)?;
+    super::write_stdout(&output)?;
     check_left_stopped(&capture)
 }
 
@@ -57,21 +56,6 @@ pub fn check_left_stopped(capture: &Capture) -> Result<(), CliError> {
             capture.left_stopped, capture.pid, capture.pid
         ),
     ))
-}
-
-fn write_stdout(text: &str) -> Result<(), CliError> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(CliError::new(
-            ExitCode::Internal,
-            format!("cannot write to stdout: {e}"),
-        )),
-        Ok(()) => Ok(()),
-    }
 }
 
 /// eu-stack's layout: `TID n (name):` then `#i  0xADDRESS function - module` per frame,
