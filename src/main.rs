@@ -25,6 +25,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Demo(args)) => cmd::demo::run(args, cli.interval, cli.config.as_deref()),
         Some(Command::Bundle(args)) => cmd::bundle::run(args, cli.config.as_deref()),
         Some(Command::Dump(args)) => cmd::dump::run(args),
+        Some(Command::View(args)) => cmd::view::run(args, cli.config.as_deref()),
         Some(Command::DemoTarget) => healthtop::demo::target::run(),
         None => match &cli.pid {
             Some(pid) => cmd::watch::run(pid, cli.interval, cli.config.as_deref()),

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod dump;
 pub mod report;
 pub mod rules;
+pub mod view;
 pub mod watch;
 
 use crate::collect::CollectError;
@@ -54,7 +55,7 @@ impl From<crate::bundle::BundleError> for CliError {
         use crate::bundle::BundleError as E;
         let code = match &error {
             E::Exists { .. } | E::IsDirectory { .. } => ExitCode::Refused,
-            E::Write { .. } => ExitCode::Internal,
+            E::Write { .. } | E::NoSamples => ExitCode::Internal,
             E::Read { .. }
             | E::Foreign { .. }
             | E::Corrupt { .. }
