@@ -309,4 +309,43 @@ mod tests {
             "healthtop-x-1-20000229-000000"
         );
     }
+
+    #[test]
+    fn a_new_name_is_picked_when_the_file_exists() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let taken = dir.path().join("snap.tar.gz");
+        std::fs::write(&taken, b"someone else's file").expect("write");
+        let built = Built {
+            manifest: Manifest {
+                schema: SCHEMA.to_string(),
+                healthtop_version: "test".into(),
+                host: None,
+                kernel: None,
+                created_at_ms: 0,
+                target: TargetIdentity {
+                    pid: 1,
+                    start_time: 1,
+                    comm: "x".into(),
+                    runtime: "native".into(),
+                },
+                duration_ms: 0,
+                samples: 0,
+                includes_environment: false,
+                contents: Vec::new(),
+                missing: Vec::new(),
+            },
+            entries: vec![Entry {
+                path: "README.txt".into(),
+                data: b"hello".to_vec(),
+            }],
+        };
+        let path = built.write_new(dir.path(), "snap").expect("written");
+        assert_eq!(path, dir.path().join("snap-2.tar.gz"));
+        assert_eq!(
+            std::fs::read(&taken).expect("read"),
+            b"someone else's file".to_vec()
+        );
+        let again = built.write_new(dir.path(), "snap").expect("written");
+        assert_eq!(again, dir.path().join("snap-3.tar.gz"));
+    }
 }

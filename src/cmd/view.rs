@@ -4,9 +4,11 @@
 use super::watch::require_terminal;
 use crate::app::AppState;
 use crate::bundle::read::open_bundle;
+use crate::bundle::BundleReport;
 use crate::cli::ViewArgs;
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
+use crate::sample::Sample;
 use crate::shell;
 use std::path::Path;
 
@@ -14,15 +16,22 @@ pub fn run(args: &ViewArgs, config_path: Option<&Path>) -> Result<(), CliError> 
     let bundle = open_bundle(&args.file)?;
     let config = Config::load(config_path)?;
     require_terminal()?;
-    let mut samples = bundle.report.history;
-    // The report is the newest sample with its memory maps (the history leaves maps out).
-    let report = bundle.report.report.sample;
-    match samples.last_mut() {
-        Some(last) if last.taken_at_ms == report.taken_at_ms => *last = report,
-        _ => samples.push(report),
-    }
+    let samples = timeline(bundle.report);
     let state = AppState::for_bundle(args.file.display().to_string(), samples, config);
     shell::run_bundle(state)
         .map(|_ending| ())
         .map_err(|e| CliError::new(ExitCode::Internal, e.to_string()))
+}
+
+/// The samples to step through: the bundle's history, oldest first, whose newest is the
+/// report itself, taken from the report so it keeps its memory maps (the history leaves maps
+/// out).
+pub fn timeline(report: BundleReport) -> Vec<Sample> {
+    let mut samples = report.history;
+    let newest = report.report.sample;
+    match samples.last_mut() {
+        Some(last) if last.taken_at_ms == newest.taken_at_ms => *last = newest,
+        _ => samples.push(newest),
+    }
+    samples
 }
