@@ -179,6 +179,30 @@ fn a_bundle_shows_where_in_time_it_stands() {
     insta::assert_snapshot!("bundle_overview_80x24", draw(&state, 80, 24).backend());
     press(&mut state, "2");
     insta::assert_snapshot!("bundle_threads_80x24", draw(&state, 80, 24).backend());
+    let mut older = tui_fixture::bundle_state(3);
+    for sample in older
+        .replay()
+        .map(|r| r.samples.clone())
+        .unwrap_or_default()
+    {
+        assert!(!sample.memory.maps.is_empty(), "the fixture has maps");
+    }
+    // As a bundle holds them: maps only in the newest sample.
+    if let healthtop::app::Mode::Bundle(replay) = &mut older.mode {
+        for sample in replay.samples.iter_mut().take(2) {
+            sample.memory.maps.clear();
+        }
+    }
+    press(&mut older, "4 [");
+    let screen = text(&draw(&older, 80, 24));
+    assert!(
+        screen.contains("mappings: a bundle keeps them for its newest sample only"),
+        "{screen}"
+    );
+    press(&mut older, "}");
+    let screen = text(&draw(&older, 80, 24));
+    assert!(screen.contains(" mappings 6 · sort size"), "{screen}");
+
     press(&mut state, "p");
     let screen = text(&draw(&state, 80, 24));
     assert!(
