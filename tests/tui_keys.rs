@@ -405,3 +405,22 @@ fn samples_kept_for_bundles_are_bounded_and_store_a_carried_census_once() {
         assert_eq!(sample, &reading(i), "sample {i}");
     }
 }
+
+#[test]
+fn a_bundles_interval_is_the_median_gap_between_its_samples() {
+    let samples: Vec<_> = [0, 1002, 2005, 3003, 4001]
+        .iter()
+        .enumerate()
+        .map(|(i, offset)| {
+            let mut s = tui_fixture::sample(i as u64);
+            s.taken_at_ms = T0_MS + offset;
+            s
+        })
+        .collect();
+    let state = healthtop::app::AppState::for_bundle(
+        "b.tar.gz".into(),
+        samples,
+        healthtop::config::Config::default(),
+    );
+    assert_eq!(state.interval, Duration::from_secs(1));
+}

@@ -189,7 +189,8 @@ pub struct AppState {
     pub message: Option<String>,
 }
 
-/// The median time between consecutive samples (1 s when there are fewer than two).
+/// The median time between consecutive samples, to the nearest 10 ms (a 1 s watch samples
+/// 1002 ms apart; the header says "every 1s"); 1 s when there are fewer than two.
 fn sample_interval(samples: &[Sample]) -> Duration {
     let mut gaps: Vec<u64> = samples
         .windows(2)
@@ -198,7 +199,9 @@ fn sample_interval(samples: &[Sample]) -> Duration {
         .collect();
     gaps.sort_unstable();
     gaps.get(gaps.len() / 2)
-        .map_or(Duration::from_secs(1), |&ms| Duration::from_millis(ms))
+        .map_or(Duration::from_secs(1), |&ms| {
+            Duration::from_millis(((ms + 5) / 10 * 10).max(1))
+        })
 }
 
 /// Interval steps for `+` and `-`.
