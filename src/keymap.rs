@@ -30,8 +30,31 @@ pub enum Command {
     Pause,
     Faster,
     Slower,
+    /// Bundle view: one sample back in time.
+    Earlier,
+    /// Bundle view: one sample forward in time.
+    Later,
+    /// Bundle view: the first sample.
+    Earliest,
+    /// Bundle view: the last sample.
+    Latest,
+    /// Live view: write a snapshot bundle of the target.
+    Bundle,
     Help,
     Quit,
+}
+
+impl Command {
+    /// Commands the help overlay lists on one shared line, under this heading.
+    pub fn help_group(self) -> Option<&'static str> {
+        match self {
+            Command::GoView(_) => Some("views"),
+            Command::Earlier | Command::Later | Command::Earliest | Command::Latest => {
+                Some("bundle time")
+            }
+            _ => None,
+        }
+    }
 }
 
 /// One key with its modifiers. Shift is ignored when matching (terminals disagree on it).
@@ -213,6 +236,31 @@ pub const BINDINGS: &[Binding] = &[
         doc: "shorter interval",
     },
     Binding {
+        keys: &[Key::ch('b')],
+        command: Command::Bundle,
+        doc: "write a bundle of the target to ./",
+    },
+    Binding {
+        keys: &[Key::ch('[')],
+        command: Command::Earlier,
+        doc: "back",
+    },
+    Binding {
+        keys: &[Key::ch(']')],
+        command: Command::Later,
+        doc: "forward",
+    },
+    Binding {
+        keys: &[Key::ch('{')],
+        command: Command::Earliest,
+        doc: "first",
+    },
+    Binding {
+        keys: &[Key::ch('}')],
+        command: Command::Latest,
+        doc: "last sample",
+    },
+    Binding {
         keys: &[Key::ch('?'), Key::plain(KeyCode::F(1))],
         command: Command::Help,
         doc: "help (this list)",
@@ -274,6 +322,12 @@ mod tests {
             resolve(&KeyEvent::new(KeyCode::Char('+'), KeyModifiers::SHIFT)),
             Some(Command::Slower)
         );
+        assert_eq!(
+            resolve(&KeyEvent::new(KeyCode::Char('{'), KeyModifiers::SHIFT)),
+            Some(Command::Earliest)
+        );
+        assert_eq!(resolve(&press(KeyCode::Char(']'))), Some(Command::Later));
+        assert_eq!(resolve(&press(KeyCode::Char('b'))), Some(Command::Bundle));
         assert_eq!(resolve(&press(KeyCode::Char('x'))), None);
     }
 }

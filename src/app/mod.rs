@@ -8,6 +8,7 @@
 
 mod msg;
 pub mod rows;
+pub mod seen;
 pub mod trail;
 mod update;
 
@@ -18,6 +19,7 @@ use crate::config::Config;
 use crate::history::History;
 use crate::rules::{Finding, RuleEngine};
 use crate::sample::Sample;
+use seen::Seen;
 use std::time::Duration;
 use trail::{ThreadCpu, Trail};
 
@@ -93,6 +95,26 @@ impl TargetStatus {
     }
 }
 
+/// Where the samples come from.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// A live process, sampled by the shell.
+    Live,
+    /// A bundle opened with `healthtop view`: read-only, stepped through sample by sample.
+    Bundle(Replay),
+}
+
+/// A bundle's samples and the one shown.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    /// The file, as the user named it (for the status line).
+    pub file: String,
+    /// Every sample of the bundle, oldest first.
+    pub samples: Vec<Sample>,
+    /// The sample shown; the views show the data as of this one.
+    pub index: usize,
+}
+
 /// Selection, sort and filter of one view's table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TableUi {
@@ -157,6 +179,29 @@ pub struct AppState {
     pub now_ms: u64,
     /// The last collection problem that did not end the watch.
     pub notice: Option<String>,
+    pub mode: Mode,
+    /// Live: the samples taken in, for the bundle key.
+    pub seen: Seen,
+    /// A bundle is being written (the key waits for it).
+    pub writing_bundle: bool,
+    /// One line for the status line (where a bundle went, why a key does nothing here);
+    /// cleared by the next key.
+    pub message: Option<String>,
+}
+
+/// The median time between consecutive samples, to the nearest 10 ms (a 1 s watch samples
+/// 1002 ms apart; the header says "every 1s"); 1 s when there are fewer than two.
+fn sample_interval(samples: &[Sample]) -> Duration {
+    let mut gaps: Vec<u64> = samples
+        .windows(2)
+        .map(|w| w[1].taken_at_ms.saturating_sub(w[0].taken_at_ms))
+        .filter(|&gap| gap > 0)
+        .collect();
+    gaps.sort_unstable();
+    gaps.get(gaps.len() / 2)
+        .map_or(Duration::from_secs(1), |&ms| {
+            Duration::from_millis(((ms + 5) / 10 * 10).max(1))
+        })
 }
 
 /// Interval steps for `+` and `-`.
@@ -201,6 +246,61 @@ impl AppState {
             paused: false,
             now_ms,
             notice: None,
+            mode: Mode::Live,
+            seen: Seen::default(),
+            writing_bundle: false,
+            message: None,
+        }
+    }
+
+    /// A read-only model on a bundle's samples (oldest first), showing the newest. The rules
+    /// judge the whole bundle as the window (as `report --from` did when it was written), at
+    /// the interval the samples were taken.
+    pub fn for_bundle(file: String, samples: Vec<Sample>, config: Config) -> AppState {
+        let pid = samples.first().map_or(0, |s| s.identity.pid);
+        let mut state = AppState::with_config(pid, sample_interval(&samples), 0, config);
+        let index = samples.len().saturating_sub(1);
+        state.mode = Mode::Bundle(Replay {
+            file,
+            samples,
+            index,
+        });
+        update::replay(&mut state);
+        state
+    }
+
+    /// The replay, in bundle mode.
+    pub fn replay(&self) -> Option<&Replay> {
+        match &self.mode {
+            Mode::Bundle(replay) => Some(replay),
+            Mode::Live => None,
+        }
+    }
+
+    /// The samples a bundle written now should hold: those seen, oldest first, the newest with
+    /// its memory maps.
+    pub fn bundle_samples(&self) -> Vec<Sample> {
+        let mut samples = self.seen.samples();
+        if let Some(current) = &self.current {
+            match samples.last_mut() {
+                Some(last) if last.taken_at_ms == current.taken_at_ms => *last = current.clone(),
+                _ => samples.push(current.clone()),
+            }
+        }
+        samples
+    }
+
+    /// Why the target's `/proc` files cannot be copied into a bundle now, if they cannot.
+    pub fn raw_copies_unavailable(&self) -> Option<String> {
+        match &self.status {
+            TargetStatus::Exited { how, .. } => Some(format!(
+                "the target had exited ({how}) when the bundle was written"
+            )),
+            TargetStatus::Replaced { .. } => Some(format!(
+                "pid {} belonged to another process when the bundle was written",
+                self.pid
+            )),
+            TargetStatus::Waiting | TargetStatus::Live => None,
         }
     }
 

@@ -7,7 +7,10 @@
 //! keys or drawing. The terminal is restored on every exit path: quit keys, SIGTERM, SIGHUP,
 //! SIGINT, errors (a guard's `Drop`) and panics (a hook).
 //!
-//! May import: everything below it (`app`, `view`, `collect`, `keymap`).
+//! The bundle key's write runs here too (`spawn_blocking`: it copies `/proc` files), and
+//! `healthtop view` runs the same loop with no collector at all.
+//!
+//! May import: everything below it (`app`, `view`, `collect`, `bundle`, `keymap`).
 
 mod collector;
 mod exit_status;
@@ -15,8 +18,10 @@ mod input;
 mod terminal;
 
 use crate::app::{self, AppState, Effect, Msg};
-use crate::collect::Collector;
+use crate::bundle::snapshot::{self, RawCopies, Request};
+use crate::collect::{Collector, HostRoot};
 use crate::config::Config;
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use thiserror::Error;
 use tokio::signal::unix::{signal, SignalKind};
@@ -71,24 +76,35 @@ pub fn now_ms() -> u64 {
 
 /// Runs the TUI on `collector` until the user quits or a signal arrives.
 pub fn run(collector: Collector, cadence: Cadence, config: Config) -> Result<Ending, ShellError> {
+    let (pid, _) = collector.identity();
+    let state = AppState::with_config(pid, cadence.interval, now_ms(), config);
+    block_on(run_async(state, Some((collector, cadence))))
+}
+
+/// Runs the TUI on a model already holding a bundle's samples: no collection, no clock, no
+/// `/proc` reads; only keys, resizes and signals change what is shown.
+pub fn run_bundle(state: AppState) -> Result<Ending, ShellError> {
+    block_on(run_async(state, None))
+}
+
+fn block_on(
+    future: impl std::future::Future<Output = Result<Ending, ShellError>>,
+) -> Result<Ending, ShellError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(ShellError::Runtime)?;
-    runtime.block_on(run_async(collector, cadence, config))
+    runtime.block_on(future)
 }
 
 async fn run_async(
-    collector: Collector,
-    cadence: Cadence,
-    config: Config,
+    mut state: AppState,
+    live: Option<(Collector, Cadence)>,
 ) -> Result<Ending, ShellError> {
     let mut sigterm = signal(SignalKind::terminate()).map_err(ShellError::Signal)?;
     let mut sighup = signal(SignalKind::hangup()).map_err(ShellError::Signal)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(ShellError::Signal)?;
 
-    let (pid, _) = collector.identity();
-    let mut state = AppState::with_config(pid, cadence.interval, now_ms(), config);
     let mut term = terminal::Term::enter().map_err(ShellError::Terminal)?;
     if let Ok(size) = term.size() {
         app::update(
@@ -102,11 +118,14 @@ async fn run_async(
 
     let (tx, mut rx) = mpsc::channel::<Msg>(64);
     let (control_tx, control_rx) = watch::channel(collector::Control {
-        interval: cadence.interval,
+        interval: state.interval,
         paused: false,
     });
     let input = input::spawn(tx.clone());
-    let collecting = tokio::spawn(collector::run(collector, cadence, control_rx, tx));
+    let root = live.as_ref().map(|(collector, _)| collector.root().clone());
+    let collecting = live.map(|(collector, cadence)| {
+        tokio::spawn(collector::run(collector, cadence, control_rx, tx.clone()))
+    });
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
@@ -139,6 +158,13 @@ async fn run_async(
                     control_tx.send_modify(|c| c.interval = interval);
                 }
                 Effect::SetPaused(paused) => control_tx.send_modify(|c| c.paused = paused),
+                Effect::WriteBundle => match &root {
+                    Some(root) => write_bundle(&state, root.clone(), tx.clone()),
+                    None => {
+                        let msg = Msg::BundleWritten(Err("nothing to read from".into()));
+                        app::update(&mut state, msg);
+                    }
+                },
             }
         }
         if quit {
@@ -146,8 +172,53 @@ async fn run_async(
         }
         term.draw(&state);
     };
-    collecting.abort();
+    if let Some(collecting) = collecting {
+        collecting.abort();
+    }
     input.stop();
     term.leave();
     Ok(ending)
+}
+
+/// Builds and writes a bundle of the watched target off the UI thread (it copies `/proc`
+/// files), into the current directory under a new name; answers with [`Msg::BundleWritten`].
+fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
+    let samples = state.bundle_samples();
+    let span = |s: &[crate::sample::Sample]| match (s.first(), s.last()) {
+        (Some(first), Some(last)) => last.taken_at_ms.saturating_sub(first.taken_at_ms),
+        _ => 0,
+    };
+    let duration = Duration::from_millis(span(&samples));
+    let comm = samples.last().map_or("", |s| s.identity.comm.as_str());
+    let stem = snapshot::default_stem(comm, state.pid, now_ms());
+    let request = Request {
+        root,
+        interval: state.interval,
+        config: state.engine.config().clone(),
+        raw: match state.raw_copies_unavailable() {
+            Some(reason) => RawCopies::Skip { reason },
+            None => RawCopies::Copy,
+        },
+        include_env: false,
+        duration,
+        samples,
+    };
+    tokio::spawn(async move {
+        let written = tokio::task::spawn_blocking(move || {
+            let built = snapshot::build(request)?;
+            let path = built.write_new(Path::new("."), &stem)?;
+            Ok::<_, crate::bundle::BundleError>(format!(
+                "bundle written to {} ({} files)",
+                path.display(),
+                built.files()
+            ))
+        })
+        .await;
+        let result = match written {
+            Ok(Ok(done)) => Ok(done),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(error) => Err(format!("the writer stopped: {error}")),
+        };
+        let _ = tx.send(Msg::BundleWritten(result)).await;
+    });
 }
