@@ -3,12 +3,16 @@
 //! perform. No I/O and no clock here: time arrives inside messages, so every state is
 //! reproducible in tests.
 //!
-//! May import: `sample`, `history`, `rules`, `config`, `decode`, `format`, `keymap`. Must not
-//! import: `collect`, `shell`, `view`, tokio, the terminal, `std::fs`.
+//! May import: `sample`, `history`, `rules`, `config`, `decode`, `format`, `keymap`, and the
+//! data types of `stacks` and `runtimes`. Must not import: `collect`, `shell`, `view`, tokio,
+//! the terminal, `std::fs`.
 
+pub mod dump;
+pub mod flame;
 mod msg;
 pub mod rows;
 pub mod seen;
+pub mod stacks;
 pub mod trail;
 mod update;
 
@@ -23,7 +27,7 @@ use seen::Seen;
 use std::time::Duration;
 use trail::{ThreadCpu, Trail};
 
-/// The six views, in tab order (keys 1–6).
+/// The seven views, in tab order (keys 1–7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Overview,
@@ -32,16 +36,18 @@ pub enum View {
     Memory,
     Signals,
     Findings,
+    Stacks,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Overview,
         View::Threads,
         View::Fds,
         View::Memory,
         View::Signals,
         View::Findings,
+        View::Stacks,
     ];
 
     pub fn title(self) -> &'static str {
@@ -52,6 +58,7 @@ impl View {
             View::Memory => "Memory",
             View::Signals => "Signals",
             View::Findings => "Findings",
+            View::Stacks => "Stacks",
         }
     }
 
@@ -65,7 +72,7 @@ impl View {
             View::Threads => &["CPU%", "TID", "name", "state", "switches"],
             View::Fds => &["fd", "kind", "target"],
             View::Memory => &["size", "address", "path"],
-            View::Overview | View::Signals | View::Findings => &[],
+            View::Overview | View::Signals | View::Findings | View::Stacks => &[],
         }
     }
 }
@@ -133,7 +140,7 @@ pub struct Ui {
     /// Keys go into the current view's filter until Enter or Esc.
     pub editing_filter: bool,
     /// One per view, indexed by [`View::index`].
-    pub tables: [TableUi; 6],
+    pub tables: [TableUi; 7],
     /// Threads view drilled into this thread.
     pub thread_detail: Option<i32>,
     /// Threads view shows one row per name prefix.
@@ -187,6 +194,10 @@ pub struct AppState {
     /// One line for the status line (where a bundle went, why a key does nothing here);
     /// cleared by the next key.
     pub message: Option<String>,
+    /// The Stacks view and each thread's last stack.
+    pub stacks: stacks::StacksUi,
+    /// The dump key's dialog and result.
+    pub dump: dump::DumpUi,
 }
 
 /// The median time between consecutive samples, to the nearest 10 ms (a 1 s watch samples
@@ -250,6 +261,8 @@ impl AppState {
             seen: Seen::default(),
             writing_bundle: false,
             message: None,
+            stacks: Default::default(),
+            dump: Default::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use super::rows::{self, row_count};
 use super::trail::TrailPoint;
+use super::{dump, stacks};
 use super::{AppState, Effect, Mode, Msg, TargetStatus, View, INTERVALS};
 use crate::history::History;
 use crate::keymap::{self, Command};
@@ -38,6 +39,8 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             state.now_ms = state.now_ms.max(now_ms);
             Vec::new()
         }
+        Msg::Stacks(msg) => stacks::on_msg(state, msg),
+        Msg::Dump(msg) => dump::on_msg(state, msg),
         Msg::BundleWritten(result) => {
             state.writing_bundle = false;
             state.message = Some(match result {
@@ -159,6 +162,18 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
         edit_filter(state, key);
         return Vec::new();
     }
+    // The dump dialog is modal; the Stacks view gives some keys a meaning of its own.
+    if !ctrl_c {
+        if let Some(effects) = dump::on_key(state, &key) {
+            return effects;
+        }
+        if state.ui.view == View::Stacks && !state.ui.help {
+            if let Some(effects) = stacks::on_key(state, &key) {
+                state.message = None;
+                return effects;
+            }
+        }
+    }
     let Some(command) = keymap::resolve(&key) else {
         return Vec::new();
     };
@@ -229,6 +244,12 @@ fn run(state: &mut AppState, command: Command) -> Vec<Effect> {
                 state.ui.table_mut().selected = 0;
             }
         }
+        Command::ThreadFilter if state.ui.view == View::Stacks => stacks::cycle_thread(state),
+        Command::Export if state.ui.view == View::Stacks => return stacks::export(state),
+        Command::ThreadFilter | Command::Export => {
+            state.message = Some("a key of the Stacks view (7)".into());
+        }
+        Command::Dump => return dump::start(state),
         Command::Earlier => step(state, |i, _| i.saturating_sub(1)),
         Command::Later => step(state, |i, _| i + 1),
         Command::Earliest => step(state, |_, _| 0),
@@ -310,6 +331,7 @@ fn open(state: &mut AppState) {
         }
     } else if let Some(row) = rows::threads(state).get(selected) {
         state.ui.thread_detail = Some(row.tid);
+        stacks::on_open_thread(state, row.tid);
     }
 }
 

@@ -10,12 +10,18 @@
 //! The bundle key's write runs here too (`spawn_blocking`: it copies `/proc` files), and
 //! `healthtop view` runs the same loop with no collector at all.
 //!
-//! May import: everything below it (`app`, `view`, `collect`, `bundle`, `keymap`).
+//! Stack sampling runs on a thread of its own that owns the ptrace session ([`tracer`]), only
+//! while the model wants stacks; dump requests run in `spawn_blocking` ([`dump`]).
+//!
+//! May import: everything below it (`app`, `view`, `collect`, `bundle`, `keymap`, `stacks`,
+//! `runtimes`).
 
 mod collector;
+mod dump;
 mod exit_status;
 mod input;
 mod terminal;
+mod tracer;
 
 use crate::app::{self, AppState, Effect, Msg};
 use crate::bundle::snapshot::{self, RawCopies, Request};
@@ -123,6 +129,9 @@ async fn run_async(
     });
     let input = input::spawn(tx.clone());
     let root = live.as_ref().map(|(collector, _)| collector.root().clone());
+    let mut sampler = live
+        .as_ref()
+        .map(|_| tracer::Sampler::spawn(state.pid, tx.clone()));
     let collecting = live.map(|(collector, cadence)| {
         tokio::spawn(collector::run(collector, cadence, control_rx, tx.clone()))
     });
@@ -165,15 +174,29 @@ async fn run_async(
                         app::update(&mut state, msg);
                     }
                 },
+                Effect::Stacks(app::stacks::StacksEffect::Export { folded, title }) => {
+                    tracer::export(state.pid, folded, title, tx.clone());
+                }
+                Effect::Dump(app::dump::DumpEffect::Plan) => dump::plan_for(state.pid, tx.clone()),
+                Effect::Dump(app::dump::DumpEffect::Run) => dump::run(state.pid, tx.clone()),
             }
         }
         if quit {
             break Ending::Quit;
         }
+        if let Some(sampler) = sampler.as_mut() {
+            sampler.set(app::stacks::wanted(&state));
+        }
         term.draw(&state);
     };
     if let Some(collecting) = collecting {
         collecting.abort();
+    }
+    // Nobody reads messages any more: a sampler waiting to send one gives up at once.
+    drop(rx);
+    if let Some(sampler) = sampler {
+        // A capture under way finishes (and detaches) before healthtop exits.
+        sampler.stop(Duration::from_secs(3));
     }
     input.stop();
     term.leave();

@@ -102,7 +102,12 @@ pub fn banner(state: &AppState, frame: &mut Frame, area: Rect) {
 pub fn footer(state: &AppState, frame: &mut Frame, area: Rect) {
     let table = state.ui.table();
     if state.ui.editing_filter {
-        let line = format!(" filter: {}▏  (Enter keeps, Esc clears)", table.filter);
+        let what = if state.ui.view == View::Stacks {
+            "search frames"
+        } else {
+            "filter"
+        };
+        let line = format!(" {what}: {}▏  (Enter keeps, Esc clears)", table.filter);
         frame.render_widget(Paragraph::new(line).style(theme::notice()), area);
         return;
     }

@@ -41,7 +41,7 @@ pub fn lines() -> Vec<(String, String)> {
 pub fn render(frame: &mut Frame, area: Rect) {
     let entries = lines();
     let height = (entries.len() as u16 + 2).min(area.height);
-    let width = 76.min(area.width);
+    let width = 80.min(area.width);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
