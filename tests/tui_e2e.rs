@@ -286,8 +286,10 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
     tmux.keys(&["6"]);
     tmux.wait_for(&["[6 Findings]"]);
     tmux.keys(&["Tab"]);
+    tmux.wait_for(&["[7 Stacks]", "worker-3", "__libc_pause"]);
+    tmux.keys(&["Tab"]);
     tmux.wait_for(&["[1 Overview]"]);
-    tmux.keys(&["BTab"]);
+    tmux.keys(&["BTab", "BTab"]);
     tmux.wait_for(&["[6 Findings]"]);
 
     // Drill into worker-3: the TID shown must be the one /proc names worker-3.
@@ -303,11 +305,7 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
 
     // Help lists the keys; Esc closes it.
     tmux.keys(&["?"]);
-    tmux.wait_for(&[
-        "keys · ? or Esc closes",
-        "drill into the selected row",
-        "quit",
-    ]);
+    tmux.wait_for(&["keys · ? or Esc closes", "drill into the row", "quit"]);
     tmux.keys(&["Escape"]);
 
     // Resized to 80x24 it redraws to fit.

@@ -158,6 +158,20 @@ fn search_marks_frames_and_reports_the_share() {
         screen.contains("*compress"),
         "marked by a character:\n{screen}"
     );
+    assert_eq!(
+        state.stacks.selected.last().map(String::as_str),
+        Some("compress"),
+        "Enter selects the biggest match"
+    );
+    press(&mut state, "Enter");
+    assert_eq!(state.stacks.tree.nodes[state.stacks.top()].name, "compress");
+    press(&mut state, "Esc");
+    assert!(state.stacks.zoom.is_empty());
+    assert_eq!(
+        state.ui.table().filter,
+        "compress",
+        "the first Esc zooms out"
+    );
     press(&mut state, "Esc");
     assert_eq!(state.ui.table().filter, "", "Esc clears the search");
 }
@@ -380,4 +394,47 @@ fn help_lists_the_new_keys_at_80x24() {
     ] {
         assert!(screen.contains(needle), "help lacks {needle:?}:\n{screen}");
     }
+}
+
+#[test]
+fn a_jvm_dump_joins_the_thread_table_by_tid() {
+    let tid = tui_fixture::PID + 3;
+    let text = format!(
+        "\"order-worker-7\" #15 prio=5 os_prio=0 cpu=1.00ms elapsed=10.00s \
+         tid=0x00007f0000001000 nid=0x{tid:x} waiting on condition  [0x00007f0000002000]\n   \
+         java.lang.Thread.State: WAITING (parking)\n\
+         \tat jdk.internal.misc.Unsafe.park(java.base@17/Native Method)\n\
+         \tat com.example.Orders.take(Orders.java:42)\n\n"
+    );
+    let threads = healthtop::runtimes::jvm::parse_thread_dump(&text);
+    assert_eq!(threads.threads[0].tid, Some(tid as u32), "nid is the tid");
+    let dump = healthtop::runtimes::Dump {
+        pid: tui_fixture::PID as u32,
+        runtime: Runtime::Jvm,
+        method: healthtop::runtimes::DumpMethod::JvmAttach,
+        total: Some(1),
+        detail: healthtop::runtimes::Detail::Jvm(threads),
+        text,
+        notes: Vec::new(),
+    };
+    let mut state = state(3, 160, 48);
+    update(&mut state, Msg::Dump(DumpMsg::Done(Ok(Box::new(dump)))));
+    let panel = text_of(&state);
+    assert!(panel.contains("JVM threads: 1"), "{panel}");
+    assert!(panel.contains("order-worker-7"), "{panel}");
+    assert!(panel.contains("jdk.internal.misc.Unsafe.park"), "{panel}");
+    press(&mut state, "Esc 2 s");
+    let screen = text_of(&state);
+    let row = screen
+        .lines()
+        .find(|l| l.contains(&format!("│{tid} ")) || l.contains(&format!(" {tid} ")))
+        .unwrap_or_else(|| panic!("no row for {tid}:\n{screen}"));
+    assert!(
+        row.contains("java \"order-worker-7\" WAITING"),
+        "the Java name and state in the row:\n{row}"
+    );
+}
+
+fn text_of(state: &AppState) -> String {
+    text(state, 160, 48)
 }

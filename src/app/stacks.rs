@@ -290,6 +290,25 @@ fn step_sideways(ui: &mut StacksUi, width: u16, delta: isize) {
     }
 }
 
+/// A search was confirmed: select the biggest matching frame under the zoom.
+pub fn select_match(state: &mut AppState) {
+    let search = state.ui.tables[View::Stacks.index()].filter.clone();
+    let ui = &mut state.stacks;
+    let top = ui.top();
+    let best = (0..ui.tree.nodes.len())
+        .filter(|&n| StacksUi::matches(&ui.tree.nodes[n].name, &search))
+        .filter(|&n| ui.tree.depth_below(top, n).is_some())
+        .max_by(|&a, &b| {
+            ui.tree.nodes[a]
+                .total
+                .cmp(&ui.tree.nodes[b].total)
+                .then(b.cmp(&a))
+        });
+    if let Some(node) = best {
+        ui.selected = ui.tree.path(node);
+    }
+}
+
 /// `f`: the next thread in the filter cycle (all → busiest → … → all).
 pub fn cycle_thread(state: &mut AppState) {
     let names = state.stacks.thread_names();

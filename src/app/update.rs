@@ -160,6 +160,9 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
     if state.ui.editing_filter && !ctrl_c {
         edit_filter(state, key);
+        if key.code == KeyCode::Enter && state.ui.view == View::Stacks {
+            stacks::select_match(state);
+        }
         return Vec::new();
     }
     // The dump dialog is modal; the Stacks view gives some keys a meaning of its own.
