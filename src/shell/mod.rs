@@ -126,6 +126,8 @@ async fn run_async(
     let collecting = live.map(|(collector, cadence)| {
         tokio::spawn(collector::run(collector, cadence, control_rx, tx.clone()))
     });
+    // A bundle's time is its samples': the wall clock only ages live data.
+    let ticking = collecting.is_some();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
@@ -143,7 +145,7 @@ async fn run_async(
                 }
                 None => break Ending::Quit,
             },
-            _ = clock.tick() => {
+            _ = clock.tick(), if ticking => {
                 effects.extend(app::update(&mut state, Msg::Tick { now_ms: now_ms() }));
             }
             _ = sigterm.recv() => break Ending::Signal("SIGTERM"),
