@@ -355,7 +355,10 @@ fn live_the_time_keys_say_why_not_and_b_asks_the_shell_for_a_bundle() {
     );
 
     // The bundle gets every sample taken in, the newest with its memory maps.
-    let samples = state.bundle_samples();
+    let samples = state
+        .bundle_source()
+        .samples()
+        .expect("kept samples decode");
     assert_eq!(samples.len(), 5);
     for (i, sample) in samples.iter().enumerate() {
         let mut expected = tui_fixture::sample(i as u64);
@@ -385,9 +388,10 @@ fn live_the_time_keys_say_why_not_and_b_asks_the_shell_for_a_bundle() {
 }
 
 #[test]
-fn samples_kept_for_bundles_are_bounded_and_store_a_carried_census_once() {
+fn samples_kept_for_bundles_are_bounded_lossless_and_compressed() {
     use healthtop::app::seen::{Seen, SEEN_CAPACITY};
-    // A census every third sample, carried over (same items, same time) in between.
+    // A census every third sample, carried over (same items, same time) in between, as the
+    // collector does.
     let reading = |i: u64| {
         let census = tui_fixture::sample(i - i % 3);
         let mut s = tui_fixture::sample(i);
@@ -396,20 +400,32 @@ fn samples_kept_for_bundles_are_bounded_and_store_a_carried_census_once() {
         s.fds.items = census.fds.items.clone();
         s.fds.tcp = census.fds.tcp.clone();
         s.fds.census_taken_at_ms = census.fds.census_taken_at_ms;
-        s.memory.maps.clear();
         s
     };
     let total = SEEN_CAPACITY as u64 + 10;
     let mut seen = Seen::default();
+    let mut json_bytes = 0;
     for i in 0..total {
-        seen.push(&reading(i));
+        let sample = reading(i);
+        json_bytes = serde_json::to_vec(&sample).expect("json").len();
+        seen.push(&sample);
     }
-    assert_eq!(seen.len(), SEEN_CAPACITY);
-    let kept = seen.samples();
-    // The oldest kept (10) leaned on the dropped census at 9: it got it back.
-    for (sample, i) in kept.iter().zip(total - SEEN_CAPACITY as u64..) {
-        assert_eq!(sample, &reading(i), "sample {i}");
+    assert_eq!(seen.unkept(), 0);
+    // At capacity the oldest census goes with the samples that carry it: 300 - 2 kept, the
+    // oldest one a census sample.
+    assert_eq!(seen.len(), SEEN_CAPACITY - 2);
+    let kept = seen.samples().expect("decode");
+    for (sample, i) in kept.iter().zip(total - seen.len() as u64..) {
+        let mut expected = reading(i);
+        expected.memory.maps.clear();
+        assert_eq!(sample, &expected, "sample {i}");
     }
+    assert_eq!(kept[0].taken_at_ms % 3000, tui_fixture::T0_MS % 3000);
+    assert!(
+        seen.bytes() < SEEN_CAPACITY * json_bytes / 4,
+        "{} compressed bytes for {SEEN_CAPACITY} samples of {json_bytes} JSON bytes",
+        seen.bytes()
+    );
 }
 
 #[test]

@@ -290,17 +290,13 @@ impl AppState {
         }
     }
 
-    /// The samples a bundle written now should hold: those seen, oldest first, the newest with
-    /// its memory maps.
-    pub fn bundle_samples(&self) -> Vec<Sample> {
-        let mut samples = self.seen.samples();
-        if let Some(current) = &self.current {
-            match samples.last_mut() {
-                Some(last) if last.taken_at_ms == current.taken_at_ms => *last = current.clone(),
-                _ => samples.push(current.clone()),
-            }
+    /// What a bundle written now holds (cheap: the samples stay compressed until
+    /// [`seen::BundleSource::samples`], which the shell runs off the UI thread).
+    pub fn bundle_source(&self) -> seen::BundleSource {
+        seen::BundleSource {
+            seen: self.seen.clone(),
+            current: self.current.clone(),
         }
-        samples
     }
 
     /// Why the target's `/proc` files cannot be copied into a bundle now, if they cannot.

@@ -135,6 +135,8 @@ async fn run_async(
     let collecting = live.map(|(collector, cadence)| {
         tokio::spawn(collector::run(collector, cadence, control_rx, tx.clone()))
     });
+    // A bundle's time is its samples': the wall clock only ages live data.
+    let ticking = collecting.is_some();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
@@ -152,7 +154,7 @@ async fn run_async(
                 }
                 None => break Ending::Quit,
             },
-            _ = clock.tick() => {
+            _ = clock.tick(), if ticking => {
                 effects.extend(app::update(&mut state, Msg::Tick { now_ms: now_ms() }));
             }
             _ = sigterm.recv() => break Ending::Signal("SIGTERM"),
@@ -206,40 +208,52 @@ async fn run_async(
 /// Builds and writes a bundle of the watched target off the UI thread (it copies `/proc`
 /// files), into the current directory under a new name; answers with [`Msg::BundleWritten`].
 fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
-    let samples = state.bundle_samples();
-    let span = |s: &[crate::sample::Sample]| match (s.first(), s.last()) {
-        (Some(first), Some(last)) => last.taken_at_ms.saturating_sub(first.taken_at_ms),
-        _ => 0,
+    let source = state.bundle_source();
+    let pid = state.pid;
+    let at_ms = now_ms();
+    let interval = state.interval;
+    let config = state.engine.config().clone();
+    let raw = match state.raw_copies_unavailable() {
+        Some(reason) => RawCopies::Skip { reason },
+        None => RawCopies::Copy,
     };
-    let duration = Duration::from_millis(span(&samples));
-    let comm = samples.last().map_or("", |s| s.identity.comm.as_str());
-    let stem = snapshot::default_stem(comm, state.pid, now_ms());
-    let request = Request {
-        root,
-        interval: state.interval,
-        config: state.engine.config().clone(),
-        raw: match state.raw_copies_unavailable() {
-            Some(reason) => RawCopies::Skip { reason },
-            None => RawCopies::Copy,
-        },
-        include_env: false,
-        duration,
-        samples,
-    };
+    let unkept = state.seen.unkept();
     tokio::spawn(async move {
         let written = tokio::task::spawn_blocking(move || {
-            let built = snapshot::build(request)?;
-            let path = built.write_new(Path::new("."), &stem)?;
-            Ok::<_, crate::bundle::BundleError>(format!(
-                "bundle written to {} ({} files)",
+            let samples = source.samples()?;
+            let span = match (samples.first(), samples.last()) {
+                (Some(first), Some(last)) => last.taken_at_ms.saturating_sub(first.taken_at_ms),
+                _ => 0,
+            };
+            let comm = samples.last().map_or("", |s| s.identity.comm.as_str());
+            let stem = snapshot::default_stem(comm, pid, at_ms);
+            let built = snapshot::build(Request {
+                root,
+                samples,
+                interval,
+                config,
+                raw,
+                include_env: false,
+                duration: Duration::from_millis(span),
+            })
+            .map_err(|e| e.to_string())?;
+            let path = built
+                .write_new(Path::new("."), &stem)
+                .map_err(|e| e.to_string())?;
+            let unkept = if unkept > 0 {
+                format!("; {unkept} sample(s) could not be kept")
+            } else {
+                String::new()
+            };
+            Ok::<_, String>(format!(
+                "bundle written to {} ({} files{unkept})",
                 path.display(),
                 built.files()
             ))
         })
         .await;
         let result = match written {
-            Ok(Ok(done)) => Ok(done),
-            Ok(Err(error)) => Err(error.to_string()),
+            Ok(result) => result,
             Err(error) => Err(format!("the writer stopped: {error}")),
         };
         let _ = tx.send(Msg::BundleWritten(result)).await;
