@@ -438,3 +438,38 @@ fn a_jvm_dump_joins_the_thread_table_by_tid() {
 fn text_of(state: &AppState) -> String {
     text(state, 160, 48)
 }
+
+#[test]
+fn a_go_dump_shows_goroutine_groups_with_counts_and_top_frames() {
+    let text = "goroutine profile: total 28\n\
+        25 @ 0x43e4ce 0x40a25c 0x6b2f05 0x471e81\n\
+        #\t0x6b2f04\tmain.parkedForever+0x44\t/tmp/main.go:31\n\
+        #\t0x6b2f80\tmain.leak.func1+0x20\t/tmp/main.go:40\n\
+        \n\
+        3 @ 0x43e4ce 0x437a37 0x46bf25\n\
+        #\t0x46bf24\tinternal/poll.runtime_pollWait+0x84\t/usr/lib/go/src/runtime/netpoll.go:343\n\
+        \n";
+    let goroutines = healthtop::runtimes::go::parse_goroutines(text);
+    let dump = healthtop::runtimes::Dump {
+        pid: tui_fixture::PID as u32,
+        runtime: Runtime::Go,
+        method: healthtop::runtimes::DumpMethod::Pprof,
+        total: Some(28),
+        detail: healthtop::runtimes::Detail::Go(goroutines),
+        text: text.to_string(),
+        notes: Vec::new(),
+    };
+    let mut state = state(3, 80, 24);
+    update(&mut state, Msg::Dump(DumpMsg::Done(Ok(Box::new(dump)))));
+    let screen = text_of(&state);
+    assert!(screen.contains("goroutines: 28 total"), "{screen}");
+    assert!(
+        screen.contains("    25  main.parkedForever ← main.leak.func1"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("     3  internal/poll.runtime_pollWait"),
+        "{screen}"
+    );
+    assert!(state.message.as_deref() == Some("dump: 28 in total"));
+}

@@ -314,5 +314,16 @@ mod tests {
         );
         let python = plan(&facts(Runtime::Python));
         assert!(python.refusal.expect("refused").contains("would kill it"));
+        let mut handled = facts(Runtime::Python);
+        handled.python_signal.caught = true;
+        let python = plan(&handled);
+        assert!(python.refusal.is_none());
+        assert!(
+            python.steps[0].contains("send SIGUSR1 to Python process 77, which catches it"),
+            "{:?}",
+            python.steps
+        );
+        let native = plan(&facts(Runtime::Native));
+        assert!(native.steps.is_empty() && native.refusal.is_some());
     }
 }

@@ -141,10 +141,20 @@ fn dump_lines(dump: &Dump, width: usize) -> (String, Vec<Line<'static>>) {
         Detail::Go(goroutines) => {
             let mut groups: Vec<_> = goroutines.groups.iter().collect();
             groups.sort_by_key(|g| std::cmp::Reverse(g.count));
+            // debug=1 groups carry no state: no empty column then.
+            let states = groups.iter().any(|g| g.state.is_some());
+            let state_of = |state: Option<&str>| {
+                if states {
+                    format!("{:<14} ", state.unwrap_or("-"))
+                } else {
+                    String::new()
+                }
+            };
             lines.push(Line::from(Span::styled(
                 format!(
-                    " {:>6}  {:<14} top frames (innermost first)",
-                    "COUNT", "STATE"
+                    " {:>6}  {}top frames (innermost first)",
+                    "COUNT",
+                    state_of(Some("STATE"))
                 ),
                 theme::header_row(),
             )));
@@ -157,9 +167,9 @@ fn dump_lines(dump: &Dump, width: usize) -> (String, Vec<Line<'static>>) {
                     .collect();
                 lines.push(Line::from(fit(
                     &format!(
-                        " {:>6}  {:<14} {}",
+                        " {:>6}  {}{}",
                         group.count,
-                        group.state.as_deref().unwrap_or("-"),
+                        state_of(group.state.as_deref()),
                         frames.join(" ← ")
                     ),
                     width,
