@@ -138,6 +138,19 @@ fn stacks_view_finds_the_spinning_function_zooms_and_leaves_the_target_running()
     ));
     tmux.keys(&["Enter"]);
     tmux.wait_for(&["[1 Overview]", "stacks_threads"]);
+    // Before any sampling: the spinner's drill-down captures once and shows its stack.
+    tmux.keys(&["2", "/"]);
+    tmux.text("spinner");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&["[2 Threads]", "spinner", "filter \"spinner\""]);
+    tmux.keys(&["Enter"]);
+    let detail = tmux.wait_for(&["stack, captured", "spinner_main", "stacks_threads.c:"]);
+    assert!(
+        detail.contains("start_thread"),
+        "the stack goes up to the thread's start:\n{detail}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for(&["TID", "NAME"]);
     tmux.keys(&["7"]);
     // The spinner's function shows up in the flame graph, under its thread.
     let screen = tmux.wait_for(&["[7 Stacks]", "spin_here", "spinner", "cost:"]);
