@@ -30,6 +30,10 @@ pub enum Command {
     Report(ReportArgs),
     /// Start healthtop's own misbehaving demo target and watch it.
     Demo(DemoArgs),
+    /// Print every thread's native stack once (like eu-stack), without harming the target.
+    Stacks(StacksArgs),
+    /// Sample every thread's stack for a while and write a flame graph (SVG + folded stacks).
+    Record(RecordArgs),
     /// List every health rule with what it means, when it fires and its thresholds.
     Rules(RulesArgs),
     /// Write a snapshot bundle (one .tar.gz) of a process, to open later or elsewhere.
@@ -67,6 +71,10 @@ pub struct ReportArgs {
     /// Time between samples while watching.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, requires = "watch")]
     pub interval: Duration,
+    /// Go pprof endpoint (http://127.0.0.1:6060) for the goroutine count while watching,
+    /// instead of discovering it among the target's loopback listeners.
+    #[arg(long, value_name = "URL", requires = "watch")]
+    pub pprof: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -155,6 +163,32 @@ pub struct DemoArgs {
     /// Print one report on the demo target and exit instead of opening the UI.
     #[arg(long)]
     pub report: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StacksArgs {
+    /// Process whose threads to print.
+    #[arg(short, long, value_name = "PID")]
+    pub pid: String,
+    /// Print {"threads":[{"tid","name","frames":[{"function","module","address","file","line"}]}]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Process to sample.
+    #[arg(short, long, value_name = "PID")]
+    pub pid: String,
+    /// How long to sample.
+    #[arg(short, long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Samples per second; default: chosen from the measured per-thread stop time.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub hz: Option<u32>,
+    /// The SVG to write; the folded stacks go beside it (`.folded`).
+    #[arg(short, long, value_name = "FILE", default_value = "flame.svg")]
+    pub output: PathBuf,
 }
 
 /// Parses `500ms`, `1s`, `2m`, `1h30m`.

@@ -34,4 +34,5 @@ pub mod rules;
 pub mod runtimes;
 pub mod sample;
 pub mod shell;
+pub mod stacks;
 pub mod view;

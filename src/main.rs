@@ -24,6 +24,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Rules(args)) => cmd::rules::run(args, cli.config.as_deref()),
         Some(Command::Demo(args)) => cmd::demo::run(args, cli.interval, cli.config.as_deref()),
         Some(Command::Bundle(args)) => cmd::bundle::run(args, cli.config.as_deref()),
+        Some(Command::Stacks(args)) => cmd::stacks::run(args),
+        Some(Command::Record(args)) => cmd::record::run(args),
         Some(Command::Dump(args)) => cmd::dump::run(args),
         Some(Command::View(args)) => cmd::view::run(args, cli.config.as_deref()),
         Some(Command::DemoTarget) => healthtop::demo::target::run(),

@@ -103,3 +103,18 @@ fn a_bad_config_file_is_exit_6_with_the_file_and_key_named() {
     let missing = healthtop(&["rules", "--config", "/nonexistent/healthtop.toml"]);
     assert_eq!(missing.status.code(), Some(6));
 }
+
+#[test]
+fn any_prefix_of_the_default_config_parses_or_fails_cleanly() {
+    // A config cut short anywhere (a half-written file) never panics, and an error always
+    // names the file.
+    let text = healthtop::config::DEFAULT_TOML;
+    let path = std::path::Path::new("cut.toml");
+    for (end, _) in text.char_indices().step_by(5) {
+        if let Err(error) = Config::from_toml_str(&text[..end], path) {
+            let message = error.to_string();
+            assert!(message.contains("cut.toml"), "{message}");
+            assert!(!message.contains('\n'), "one line: {message}");
+        }
+    }
+}

@@ -44,9 +44,38 @@ fn thread_leak_raises_a_finding() {
     let f = finding(&r, "thread-leak").unwrap_or_else(|| panic!("no thread-leak finding: {r:#}"));
     assert!(severity_is_warn_or_crit(f), "{f}");
     let eta = f["eta_seconds"].as_f64().expect("thread-leak has an ETA");
-    // The tightest limit is known from the sample: the ETA must point at it.
+    // Truth: the child adds exactly 5 threads a second, each costing 2 mappings (stack and
+    // guard page); the limits are the kernel's own files. The ETA is the time until the first
+    // of them runs out.
+    let sysctl = |name: &str| -> f64 {
+        std::fs::read_to_string(format!("/proc/sys/{name}"))
+            .expect("sysctl readable")
+            .trim()
+            .parse()
+            .expect("number")
+    };
     let threads = r["threads"]["count"].as_f64().expect("count");
-    assert!(eta > 0.0 && threads > 50.0, "eta {eta}, threads {threads}");
+    let maps = r["memory"]["map_count"].as_f64().expect("map_count");
+    let mut headroom = vec![
+        sysctl("kernel/threads-max") - threads,
+        (sysctl("vm/max_map_count") - maps) / 2.0,
+    ];
+    if let (Some(max), Some(current)) = (
+        r["threads"]["cgroup_pids_max"].as_f64(),
+        r["threads"]["cgroup_pids_current"].as_f64(),
+    ) {
+        headroom.push(max - current);
+    }
+    if r["uid"]["effective"].as_u64() != Some(0) {
+        if let Some(nproc) = r["limits"]["nproc"]["soft"].as_f64() {
+            headroom.push(nproc - threads);
+        }
+    }
+    let expected = headroom.into_iter().fold(f64::INFINITY, f64::min) / 5.0;
+    assert!(
+        (eta - expected).abs() <= 0.25 * expected,
+        "ETA {eta:.0}s, expected {expected:.0}s from the kernel's limits: {f:#}"
+    );
 }
 
 #[test]
@@ -74,4 +103,20 @@ fn memory_growth_under_rlimit_as_raises_a_finding() {
         (eta - real_left).abs() <= 0.25 * real_left,
         "ETA {eta:.1}s but ENOMEM came {real_left:.1}s after the last sample"
     );
+}
+
+#[test]
+fn a_child_that_dies_during_the_watch_is_reported_with_what_led_to_it() {
+    if !have_gcc() {
+        return;
+    }
+    // Leaks 10 fds/s under a limit of 100 and exits at EMFILE, about 10 s into a 20 s watch.
+    let target = Target::start(&["fdleak", "100", "10", "exit"]);
+    let r = report(target.pid(), &["--watch", "20s"]);
+    let exited = finding(&r, "exited").unwrap_or_else(|| panic!("no exited: {r:#}"));
+    assert_eq!(exited["severity"], "crit");
+    // The last sample shows the descriptors it was running out of, and the leak was forecast.
+    assert!(r["fds"]["open"].as_u64() >= Some(80), "{:#}", r["fds"]);
+    let leak = finding(&r, "fd-leak").unwrap_or_else(|| panic!("no fd-leak: {r:#}"));
+    assert!(severity_is_warn_or_crit(leak), "{leak}");
 }

@@ -173,6 +173,12 @@ fn exit_freezes_data_but_keys_still_work() {
     update(&mut state, Msg::Sample(Box::new(tui_fixture::sample(6))));
     assert_eq!(state.trail.len(), 5, "no sample accepted after exit");
     assert!(matches!(state.status, TargetStatus::Exited { .. }));
+    let exited = state.findings.iter().find(|f| f.rule == "exited");
+    assert!(
+        exited.is_some_and(|f| f.evidence.iter().any(|e| e == "exited with status 1")),
+        "the exit is a finding: {:?}",
+        state.findings
+    );
     press(&mut state, "2 j Enter");
     assert!(state.ui.thread_detail.is_some());
 }

@@ -187,6 +187,16 @@ pub struct AppState {
     /// One line for the status line (where a bundle went, why a key does nothing here);
     /// cleared by the next key.
     pub message: Option<String>,
+    /// Go targets only: the newest goroutine count from the pprof endpoint, or why not.
+    pub goroutines: Option<Goroutines>,
+}
+
+/// The newest goroutine reading of a Go target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Goroutines {
+    pub count: Result<u64, String>,
+    /// The endpoint read (`http://127.0.0.1:6060/debug/pprof/`), when one was found.
+    pub endpoint: Option<String>,
 }
 
 /// The median time between consecutive samples, to the nearest 10 ms (a 1 s watch samples
@@ -250,6 +260,7 @@ impl AppState {
             seen: Seen::default(),
             writing_bundle: false,
             message: None,
+            goroutines: None,
         }
     }
 

@@ -6,8 +6,10 @@
 pub mod bundle;
 pub mod demo;
 pub mod dump;
+pub mod record;
 pub mod report;
 pub mod rules;
+pub mod stacks;
 pub mod view;
 pub mod watch;
 

@@ -1,7 +1,9 @@
 //! Bounded time series of one target, kept explicit about gaps and restarts, and the trend
 //! estimator the rules forecast with.
 //!
-//! [`History::push`] takes every [`Sample`] the collector produces. It keeps one [`Series`]
+//! [`History::push`] takes every [`Sample`] the collector produces; [`History::record`] takes
+//! readings made outside the /proc collector (a Go target's goroutine count from its pprof
+//! endpoint), which only exist for the targets that have them. It keeps one [`Series`]
 //! per [`Metric`], the latest sample (with the last census of threads, fds and maps carried
 //! forward, since those are read less often), and a few per-entity clocks the rules need
 //! (how long each thread has been in D state, how long each signal has been pending).
@@ -11,7 +13,7 @@
 //!
 //! Memory bound: each series holds at most `horizon / interval` points (capped at
 //! [`MAX_POINTS_PER_SERIES`]) of 24 bytes, so the series of the default history (1 h at 1 s,
-//! 17 metrics) take at most 17 × 3600 × 24 B ≈ 1.5 MB, plus one retained [`Sample`] and one
+//! 18 metrics) take at most 18 × 3600 × 24 B ≈ 1.6 MB, plus one retained [`Sample`] and one
 //! clock per thread in D state and per pending signal.
 //!
 //! May import: `sample`.
@@ -60,6 +62,23 @@ pub struct Reset {
     pub to: TargetId,
 }
 
+/// The target stopped existing while it was watched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gone {
+    /// When the collector found it gone, ms since the epoch.
+    pub at_ms: u64,
+    /// What the collector saw (`process 42 exited while being read`, a zombie, a reused PID).
+    pub reason: String,
+}
+
+/// A reading of an external metric that failed: the gap it left and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unread {
+    pub at_ms: u64,
+    /// What went wrong (`pprof at 127.0.0.1:6060: no complete answer within 500ms`).
+    pub reason: String,
+}
+
 /// What [`History::push`] did with a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pushed {
@@ -86,6 +105,8 @@ pub struct History {
     last_reset: Option<Reset>,
     d_state_since: BTreeMap<i32, u64>,
     pending_since: BTreeMap<String, u64>,
+    gone: Option<Gone>,
+    unread: BTreeMap<Metric, Unread>,
 }
 
 impl Default for History {
@@ -117,6 +138,8 @@ impl History {
             last_reset: None,
             d_state_since: BTreeMap::new(),
             pending_since: BTreeMap::new(),
+            gone: None,
+            unread: BTreeMap::new(),
         }
     }
 
@@ -168,11 +191,43 @@ impl History {
             );
         }
         self.track_clocks(&merged);
+        self.gone = None;
         self.identity = Some(id);
         self.first_at_ms.get_or_insert(merged.taken_at_ms);
         self.samples += 1;
         self.latest = Some(merged);
         outcome
+    }
+
+    /// Adds a reading of an external metric ([`Metric::is_external`]) taken at `at_ms`:
+    /// `Ok(value)` a point, `Err(reason)` a gap whose reason is kept ([`History::unread`]).
+    /// Returns whether it was added: not for a metric read from samples, nor for a reading
+    /// older than the newest point of its series.
+    pub fn record(&mut self, metric: Metric, at_ms: u64, value: Result<f64, String>) -> bool {
+        if !metric.is_external() {
+            return false;
+        }
+        let Some(series) = self.series.get_mut(&metric) else {
+            return false;
+        };
+        if series.last().is_some_and(|last| at_ms < last.at_ms) {
+            return false;
+        }
+        let value = match value {
+            Ok(value) => Some(value),
+            Err(reason) => {
+                self.unread.insert(metric, Unread { at_ms, reason });
+                None
+            }
+        };
+        series.push(Point { at_ms, value }, self.horizon_ms);
+        true
+    }
+
+    /// The newest failed reading of an external metric and its reason (kept after later
+    /// readings succeed, until the target restarts).
+    pub fn unread(&self, metric: Metric) -> Option<&Unread> {
+        self.unread.get(&metric)
     }
 
     /// The series of one metric (always present, possibly empty).
@@ -236,6 +291,20 @@ impl History {
         Duration::from_millis(self.horizon_ms)
     }
 
+    /// Records that the target is gone (exited, killed, a zombie, its PID reused); the series
+    /// are kept so the last minutes before the end can still be read. A later push clears it.
+    pub fn mark_gone(&mut self, at_ms: u64, reason: impl Into<String>) {
+        self.gone = Some(Gone {
+            at_ms,
+            reason: reason.into(),
+        });
+    }
+
+    /// Whether and when the target was found gone.
+    pub fn gone(&self) -> Option<&Gone> {
+        self.gone.as_ref()
+    }
+
     /// Thread id → when it was first seen in D state, for threads in D at the newest census.
     pub fn d_state_since(&self) -> &BTreeMap<i32, u64> {
         &self.d_state_since
@@ -249,14 +318,15 @@ impl History {
 
     /// The trend of `metric` over points taken at or after `since_ms`, anchored at the newest
     /// sample. For Go and JVM targets heap-like metrics are fitted to their lower envelope
-    /// (the post-GC floor), in buckets of a tenth of the window (between one interval and 30 s).
+    /// (the post-GC floor), in buckets of a fifth of the window (between one interval and
+    /// 30 s): wide enough that each bucket holds a collection, so a missed trough is rare.
     pub fn trend(&self, metric: Metric, since_ms: u64, gate: TrendGate) -> Option<Trend> {
         let now_ms = self.last_at_ms()?;
         let points = self.series(metric).values_since(since_ms, now_ms);
         let gc = matches!(self.runtime(), Some(Runtime::Go | Runtime::Jvm));
         if gc && metric.is_gc_memory() {
             let span = points.last()?.0 - points.first()?.0;
-            let bucket = (span / 10.0).clamp(self.interval_ms as f64 / 1000.0, 30.0);
+            let bucket = (span / 5.0).clamp(self.interval_ms as f64 / 1000.0, 30.0);
             return trend::estimate(&trend::lower_envelope(&points, bucket), gate);
         }
         trend::estimate(&points, gate)
@@ -280,6 +350,8 @@ impl History {
         self.samples = 0;
         self.d_state_since.clear();
         self.pending_since.clear();
+        self.gone = None;
+        self.unread.clear();
     }
 
     fn track_clocks(&mut self, sample: &Sample) {

@@ -1,10 +1,11 @@
 //! The forecast every trend rule shares: warm-up, window choice, significance gate with
 //! hysteresis, level gate, and ETA-to-severity, so all forecasts behave alike.
 //!
-//! May import: `history`, `config`, `format`, the rules' own types.
+//! May import: `history`, `config`, `format`, `sample`, the rules' own types.
 
 use super::{Context, Severity, Window};
 use crate::history::{Metric, Trend, TrendGate};
+use crate::sample::Runtime;
 
 /// A significant rise toward a limit, near enough to report.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,7 +19,8 @@ pub struct Forecast {
     pub limit: f64,
 }
 
-/// Why no forecast could be made yet, for the evidence of level findings.
+/// Whether there is enough history to forecast `metric`: the warm-up when watching live, the
+/// minimum sample count in an explicit window.
 pub fn warmed_up(ctx: &Context<'_>, metric: Metric) -> bool {
     let trend = &ctx.config.trend;
     match ctx.window {
@@ -62,6 +64,9 @@ pub fn forecast(ctx: &Context<'_>, metric: Metric, limit: f64, min_level: f64) -
             min_z: cfg.min_z,
         }
     };
+    if ctx.active().is_none() && falling_fast(ctx, metric) {
+        return None;
+    }
     let now = ctx.now_ms();
     let fit = |since_ms: u64| -> Option<(Trend, f64)> {
         let trend = ctx.history.trend(metric, since_ms, gate)?;
@@ -73,11 +78,11 @@ pub fn forecast(ctx: &Context<'_>, metric: Metric, limit: f64, min_level: f64) -
         if trend.level_now.max(last) < min_level {
             return None;
         }
-        let eta = trend.eta_to(limit)?;
-        if !trend.significant && eta > 0.0 {
+        // A flat series already at its limit is a level finding, not a forecast.
+        if !trend.significant {
             return None;
         }
-        Some((trend, eta))
+        Some((trend, trend.eta_to(limit)?))
     };
     let make = |trend: Trend, eta: f64, severity| Forecast {
         trend,
@@ -105,6 +110,26 @@ pub fn forecast(ctx: &Context<'_>, metric: Metric, limit: f64, min_level: f64) -
                 .find(|&(_, eta)| eta <= warn)
                 .map(|(trend, eta)| make(trend, eta, Severity::Warn))
         }
+    }
+}
+
+/// Whether the newest value dropped more than 15 % below the one before (a GC, a pool
+/// shrinking, a restart): no new forecast is raised on that sample (oomd's fast-fall rule).
+/// Not for a Go or JVM heap, whose every collection is such a drop: its floor is fitted instead.
+fn falling_fast(ctx: &Context<'_>, metric: Metric) -> bool {
+    let gc = matches!(ctx.history.runtime(), Some(Runtime::Go | Runtime::Jvm));
+    if gc && metric.is_gc_memory() {
+        return false;
+    }
+    let mut values = ctx
+        .history
+        .series(metric)
+        .points()
+        .rev()
+        .filter_map(|p| p.value);
+    match (values.next(), values.next()) {
+        (Some(last), Some(previous)) => previous > 0.0 && last < 0.85 * previous,
+        _ => false,
     }
 }
 

@@ -28,6 +28,8 @@ static DOC: RuleDoc = RuleDoc {
 
 struct Candidate {
     what: &'static str,
+    /// What happens at the limit, for the message.
+    outcome: &'static str,
     metric: Metric,
     used: u64,
     limit: u64,
@@ -68,6 +70,7 @@ impl Rule for MemoryGrowth {
             if let (Some(used), Some(limit)) = (cg.current_bytes, cg.max_bytes) {
                 candidates.push(Candidate {
                     what: "the cgroup memory limit",
+                    outcome: "the OOM killer strikes in the cgroup",
                     metric: Metric::CgroupMemoryBytes,
                     used,
                     limit,
@@ -82,6 +85,7 @@ impl Rule for MemoryGrowth {
         ) {
             candidates.push(Candidate {
                 what: "RLIMIT_AS (address space)",
+                outcome: "allocations fail with ENOMEM",
                 metric: Metric::VmSizeBytes,
                 used,
                 limit,
@@ -93,6 +97,7 @@ impl Rule for MemoryGrowth {
             let limit = rss + host.available_bytes;
             candidates.push(Candidate {
                 what: "the host's available memory",
+                outcome: "the host runs out of memory",
                 metric: Metric::RssBytes,
                 used: rss,
                 limit,
@@ -126,12 +131,12 @@ impl Rule for MemoryGrowth {
             Some(f) => {
                 evidence.push(forecast::evidence(worst.metric, &f));
                 format!(
-                    "memory {} of {} ({}), {}: {} reached in {}",
+                    "memory {} of {} ({}), {}: {} in {}",
                     format::bytes(worst.used),
                     format::bytes(worst.limit),
                     worst.what,
                     forecast::byte_rate(f.trend.slope_per_sec),
-                    worst.what,
+                    worst.outcome,
                     forecast::eta(f.eta_secs)
                 )
             }

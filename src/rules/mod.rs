@@ -15,10 +15,12 @@ mod close_wait;
 mod core_dumps;
 mod cpu_limit;
 mod d_state;
+mod exited;
 mod fault_signals;
 mod fd_headroom;
 mod fd_leak;
 pub mod forecast;
+mod goroutine_leak;
 pub mod limits;
 mod map_count;
 mod memory_growth;
@@ -221,6 +223,7 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &close_wait::CloseWait,
     &thread_headroom::ThreadHeadroom,
     &thread_leak::ThreadLeak,
+    &goroutine_leak::GoroutineLeak,
     &memory_growth::MemoryGrowth,
     &oom_events::OomEvents,
     &memory_pressure::MemoryPressure,
@@ -237,6 +240,7 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &d_state::DState,
     &stall::Stall,
     &restart::Restart,
+    &exited::Exited,
 ];
 
 /// Runs every rule with persistence and hysteresis. Keep one per watched target and call
@@ -370,6 +374,9 @@ pub fn catalogue_markdown(config: &Config) -> String {
          - **Explicit window (`report --watch`):** the user chose the window, so the whole of it \
          is fitted as soon as it holds `trend.watch_min_samples` samples: a 20 s watch catches a \
          fast leak.\n\
+         - **Falling fast:** no new forecast on a sample that dropped more than 15 % below \
+         the one before (a pool shrinking, a restart; GC drops of Go and JVM heaps excepted, \
+         their floor is fitted).\n\
          - **Level gate:** each forecast has a floor (`min_level`) below which growth is not \
          judged, and ETAs beyond `trend.eta_warn_secs` are not reported.\n\
          - **Persistence:** levels (and live forecasts) must hold for `trend.persistence` \
@@ -392,10 +399,5 @@ pub fn catalogue_markdown(config: &Config) -> String {
         }
         out.push('\n');
     }
-    out.push_str(
-        "## Not yet covered\n\n\
-         - Goroutine leak (needs the goroutine dump from the pprof endpoint; comes with the \
-         runtime dumps).\n",
-    );
     out
 }

@@ -3,7 +3,7 @@
 //
 //	rules_goheap sawtooth|leak
 //
-// Prints "ready" once running.
+// Prints "ready" after its first collection, when the heap has reached its steady shape.
 package main
 
 import (
@@ -25,7 +25,6 @@ func touched(size int) []byte {
 
 func main() {
 	leak := len(os.Args) > 1 && os.Args[1] == "leak"
-	fmt.Println("ready")
 	var batch [][]byte
 	tick := time.NewTicker(100 * time.Millisecond)
 	for n := 1; ; n++ {
@@ -37,6 +36,9 @@ func main() {
 		if n%20 == 0 {
 			batch = nil
 			debug.FreeOSMemory()
+			if n == 20 {
+				fmt.Println("ready")
+			}
 		}
 	}
 }

@@ -1,7 +1,7 @@
 /* Real misbehaving (and well-behaved) processes for the rules tests.
  * Usage: rules_target MODE [ARGS]; prints "ready" (or "ready PORT") on stdout when set up,
  * and for leaks one more line "emfile MS" / "enomem MS" (ms since the epoch) when the limit
- * is hit, then waits forever. */
+ * is hit, then waits forever (`fdleak LIMIT RATE exit` exits instead). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -166,6 +166,7 @@ int main(int argc, char **argv) {
         set_limit(RLIMIT_NOFILE, limit, limit);
         say("ready");
         every(atof(argv[3]), open_one);
+        if (argc > 4 && !strcmp(argv[4], "exit")) exit(1); /* crash at EMFILE */
         forever();
     } else if (!strcmp(mode, "threadleak")) {
         say("ready");

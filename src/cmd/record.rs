@@ -1,0 +1,246 @@
+//! `healthtop record -p PID --duration 10s [--hz N] -o flame.svg`: samples every thread's stack,
+//! writes the flame graph (SVG) and the folded stacks beside it, prints what it cost.
+
+use super::parse_pid;
+use super::stacks::check_left_stopped;
+use crate::cli::RecordArgs;
+use crate::exit::{CliError, ExitCode};
+use crate::stacks::flamegraph::write_svg;
+use crate::stacks::folded::FoldedStacks;
+use crate::stacks::signals::StopSignals;
+use crate::stacks::{CaptureOptions, Stacker, StacksError, ThreadState};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Share of each thread's time it may spend stopped by the default rate (1%).
+const STOP_BUDGET: f64 = 0.01;
+/// Share of wall time one sampling round may take, so rounds do not run back to back.
+const ROUND_BUDGET: f64 = 0.25;
+/// The eBPF profilers sample at 19-20 Hz; with idle threads skipped we can afford more.
+const MAX_DEFAULT_HZ: f64 = 50.0;
+
+/// Per-thread stop times of a run, for the summary and the default rate.
+#[derive(Debug, Default, Clone)]
+pub struct StopStats {
+    times: Vec<Duration>,
+}
+
+impl StopStats {
+    pub fn add(&mut self, times: &[Duration]) {
+        self.times.extend_from_slice(times);
+    }
+
+    pub fn count(&self) -> usize {
+        self.times.len()
+    }
+
+    /// The `q` quantile (0..=1), nearest rank.
+    pub fn quantile(&self, q: f64) -> Option<Duration> {
+        if self.times.is_empty() {
+            return None;
+        }
+        let mut sorted = self.times.clone();
+        sorted.sort_unstable();
+        let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+        sorted.get(rank - 1).copied()
+    }
+}
+
+/// The default rate: each thread stopped at most `STOP_BUDGET` of the time (from the median
+/// stop time), one round at most `ROUND_BUDGET` of the interval, between 1 and 50 Hz.
+pub fn default_hz(median_stop: Duration, round: Duration) -> u32 {
+    let by_stop = STOP_BUDGET / median_stop.as_secs_f64().max(1e-6);
+    let by_round = ROUND_BUDGET / round.as_secs_f64().max(1e-6);
+    by_stop.min(by_round).clamp(1.0, MAX_DEFAULT_HZ).floor() as u32
+}
+
+/// `flame.svg` → `flame.folded`.
+pub fn folded_path(svg: &Path) -> PathBuf {
+    svg.with_extension("folded")
+}
+
+pub fn run(args: &RecordArgs) -> Result<(), CliError> {
+    let pid = parse_pid(&args.pid)?;
+    // Before any thread starts: every thread inherits the blocked mask.
+    let signals = StopSignals::install()
+        .map_err(|e| CliError::new(ExitCode::Internal, format!("cannot block signals: {e}")))?;
+    let mut stacker = Stacker::new(pid)?;
+    let options = CaptureOptions {
+        skip_idle: true,
+        ..CaptureOptions::default()
+    };
+    let mut folded = FoldedStacks::new();
+    let mut stops = StopStats::default();
+    let mut threads_seen = BTreeSet::new();
+    let mut notes: Vec<String> = Vec::new();
+    let mut note_count = 0usize;
+    let (mut samples, mut stopped, mut reused, mut reinjected) = (0u64, 0u64, 0u64, 0usize);
+    let mut interval = None;
+    let mut rate_reason = String::new();
+    let mut end_reason = "duration reached".to_string();
+    let start = Instant::now();
+    let mut next = start;
+    loop {
+        let round_start = Instant::now();
+        let capture = match stacker.capture(&options) {
+            Ok(capture) => capture,
+            Err(StacksError::NoSuchProcess { .. }) if samples > 0 => {
+                end_reason = "the target exited".to_string();
+                break;
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let round = round_start.elapsed();
+        check_left_stopped(&capture)?;
+        samples += 1;
+        stops.add(&capture.stop_times);
+        reinjected += capture.reinjected.len();
+        note_count += capture.notes.len();
+        for note in capture.notes {
+            if notes.len() < 5 && !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
+        for thread in &capture.threads {
+            match thread.state {
+                ThreadState::Captured { .. } => stopped += 1,
+                ThreadState::Reused => reused += 1,
+                _ => {}
+            }
+            threads_seen.insert(thread.tid);
+            folded.add_thread(thread, 1);
+        }
+        // The first round reads modules and symbols; the rate is chosen after the second.
+        if interval.is_none() && samples >= 2 {
+            let hz = match args.hz {
+                Some(hz) => {
+                    rate_reason = "from --hz".to_string();
+                    hz
+                }
+                None => {
+                    let median = stops.quantile(0.5).unwrap_or(Duration::from_micros(100));
+                    let hz = default_hz(median, round);
+                    rate_reason = format!(
+                        "chosen from the median stop of {} µs per thread and {} µs per round",
+                        median.as_micros(),
+                        round.as_micros()
+                    );
+                    hz
+                }
+            };
+            interval = Some(Duration::from_secs_f64(1.0 / f64::from(hz)));
+        }
+        next += interval.unwrap_or(Duration::from_millis(50));
+        if start.elapsed() >= args.duration {
+            break;
+        }
+        if let Some(signal) = wait_until(next, &signals) {
+            end_reason = format!("stopped by signal {signal}");
+            break;
+        }
+        if next < Instant::now() {
+            // Behind: skip missed ticks instead of sampling back to back.
+            next = Instant::now();
+        }
+    }
+    drop(stacker);
+    let folded_file = folded_path(&args.output);
+    std::fs::write(&folded_file, folded.to_text()).map_err(|e| {
+        CliError::new(
+            ExitCode::Internal,
+            format!("cannot write {}: {e}", folded_file.display()),
+        )
+    })?;
+    write_svg(&folded, &format!("healthtop record -p {pid}"), &args.output)?;
+    let micros = |d: Option<Duration>| d.map_or("-".to_string(), |d| d.as_micros().to_string());
+    let hz = interval.map_or(0.0, |i| 1.0 / i.as_secs_f64());
+    println!(
+        "recorded PID {pid} for {:.1} s ({end_reason}): {samples} samples at {hz:.0} Hz ({rate_reason})",
+        start.elapsed().as_secs_f64()
+    );
+    println!(
+        "threads: {} seen; {stopped} thread stops, {reused} reused unchanged stacks of idle threads",
+        threads_seen.len()
+    );
+    println!(
+        "per-thread stop time: median {} µs, p99 {} µs, max {} µs over {} stops",
+        micros(stops.quantile(0.5)),
+        micros(stops.quantile(0.99)),
+        micros(stops.quantile(1.0)),
+        stops.count()
+    );
+    println!("signals that arrived during a stop and were re-injected: {reinjected}");
+    for note in &notes {
+        eprintln!("healthtop: note: {note}");
+    }
+    if note_count > notes.len() {
+        eprintln!("healthtop: note: … {} more notes", note_count - notes.len());
+    }
+    println!(
+        "wrote {} and {}",
+        args.output.display(),
+        folded_file.display()
+    );
+    Ok(())
+}
+
+/// Sleeps until `deadline` in short steps; returns a stop signal if one arrives.
+fn wait_until(deadline: Instant, signals: &StopSignals) -> Option<i32> {
+    loop {
+        if let Some(signal) = signals.pending() {
+            return Some(signal);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return None;
+        }
+        std::thread::sleep((deadline - now).min(Duration::from_millis(20)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_nearest_rank() {
+        let mut stats = StopStats::default();
+        stats.add(&(1..=100).map(Duration::from_micros).collect::<Vec<_>>());
+        assert_eq!(stats.quantile(0.5), Some(Duration::from_micros(50)));
+        assert_eq!(stats.quantile(0.99), Some(Duration::from_micros(99)));
+        assert_eq!(StopStats::default().quantile(0.5), None);
+    }
+
+    #[test]
+    fn default_rate_follows_the_stop_time() {
+        // 50 µs stops: 1% budget allows 200 Hz, capped at 50.
+        assert_eq!(
+            default_hz(Duration::from_micros(50), Duration::from_millis(1)),
+            50
+        );
+        // 1 ms stops: 10 Hz.
+        assert_eq!(
+            default_hz(Duration::from_millis(1), Duration::from_millis(1)),
+            10
+        );
+        // A 100 ms round (1000 threads): 2 Hz.
+        assert_eq!(
+            default_hz(Duration::from_micros(50), Duration::from_millis(100)),
+            2
+        );
+        // Never below 1 Hz.
+        assert_eq!(
+            default_hz(Duration::from_secs(1), Duration::from_secs(1)),
+            1
+        );
+    }
+
+    #[test]
+    fn folded_file_sits_beside_the_svg() {
+        assert_eq!(
+            folded_path(Path::new("/tmp/flame.svg")),
+            Path::new("/tmp/flame.folded")
+        );
+    }
+}

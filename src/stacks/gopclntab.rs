@@ -1,0 +1,264 @@
+//! Function names of a Go binary from its `.gopclntab`, which survives `-ldflags="-s -w"`
+//! (stripped of `.symtab` and DWARF). Go 1.18 and later (magics `0xfffffff0`, `0xfffffff1`);
+//! older tables and PIE builds (where the table sits inside `.data.rel.ro`) are not read.
+//!
+//! Layout (`debug/gosym/pclntab.go`): a header with `nfunc`, `textStart`, the offset of the
+//! function-name table and of `functab`; `functab` holds `nfunc + 1` pairs of u32
+//! (`entryoff` from `textStart`, `funcoff`); the `_func` at `functab + funcoff` starts with
+//! `entryOff u32, nameOff i32`.
+//!
+//! May import: nothing from the crate.
+
+use object::{Object, ObjectSection};
+
+const MAGIC_118: u32 = 0xffff_fff0;
+const MAGIC_120: u32 = 0xffff_fff1;
+
+/// `(entry address, size, name)` of every function, sorted by address; empty when the file has
+/// no readable Go 1.18+ `.gopclntab`.
+pub fn functions(file: &object::File<'_>) -> Vec<(u64, u64, String)> {
+    GoTable::from_file(file)
+        .and_then(|table| table.functions())
+        .unwrap_or_default()
+}
+
+/// A parsed `.gopclntab`: function names and stack-pointer deltas (`pcsp`).
+#[derive(Debug, Clone)]
+pub struct GoTable {
+    data: Vec<u8>,
+    /// Offset of `_func.flag` (Go 1.20 inserted `startLine` before it).
+    flag_offset: usize,
+    quantum: u64,
+    nfunc: usize,
+    text_start: u64,
+    funcname_offset: usize,
+    pctab_offset: usize,
+    functab: usize,
+}
+
+impl GoTable {
+    /// Reads the `.gopclntab` section of a Go 1.18+ binary.
+    pub fn from_file(file: &object::File<'_>) -> Option<GoTable> {
+        let section = file.section_by_name(".gopclntab")?;
+        let data = section.data().ok()?;
+        let text_section = file.section_by_name(".text").map(|s| s.address());
+        GoTable::parse(data, text_section)
+    }
+
+    fn parse(data: &[u8], text_section: Option<u64>) -> Option<GoTable> {
+        let magic = u32::from_le_bytes(data.get(0..4)?.try_into().ok()?);
+        if magic != MAGIC_118 && magic != MAGIC_120 {
+            return None;
+        }
+        let quantum = u64::from(*data.get(6)?);
+        let ptr_size = usize::from(*data.get(7)?);
+        if ptr_size != 8 && ptr_size != 4 {
+            return None;
+        }
+        let word = |index: usize| -> Option<u64> {
+            let offset = 8 + index * ptr_size;
+            let bytes = data.get(offset..offset + ptr_size)?;
+            Some(if ptr_size == 8 {
+                u64::from_le_bytes(bytes.try_into().ok()?)
+            } else {
+                u64::from(u32::from_le_bytes(bytes.try_into().ok()?))
+            })
+        };
+        Some(GoTable {
+            data: data.to_vec(),
+            flag_offset: if magic == MAGIC_120 { 41 } else { 37 },
+            quantum: quantum.max(1),
+            nfunc: usize::try_from(word(0)?).ok()?,
+            // The header's textStart is relocated at run time in PIE builds (zero on disk).
+            text_start: match word(2)? {
+                0 => text_section?,
+                start => start,
+            },
+            funcname_offset: usize::try_from(word(3)?).ok()?,
+            pctab_offset: usize::try_from(word(6)?).ok()?,
+            functab: usize::try_from(word(7)?).ok()?,
+        })
+    }
+
+    fn u32_at(&self, offset: usize) -> Option<u32> {
+        Some(u32::from_le_bytes(
+            self.data
+                .get(offset..offset.checked_add(4)?)?
+                .try_into()
+                .ok()?,
+        ))
+    }
+
+    /// (entry offset from textStart, offset of the `_func`) of function `index`.
+    fn entry(&self, index: usize) -> Option<(u32, usize)> {
+        let at = self.functab + index * 8;
+        let func = usize::try_from(self.u32_at(at + 4)?).ok()?;
+        Some((self.u32_at(at)?, self.functab + func))
+    }
+
+    fn functions(&self) -> Option<Vec<(u64, u64, String)>> {
+        let mut functions = Vec::with_capacity(self.nfunc);
+        for index in 0..self.nfunc {
+            let (entry, func) = self.entry(index)?;
+            let (next_entry, _) = self.entry(index + 1).unwrap_or((entry, 0));
+            let name_offset = usize::try_from(self.u32_at(func + 4)?).ok()?;
+            let name_bytes = self.data.get(self.funcname_offset + name_offset..)?;
+            let end = name_bytes.iter().position(|&b| b == 0)?;
+            functions.push((
+                self.text_start + u64::from(entry),
+                u64::from(next_entry.saturating_sub(entry)),
+                String::from_utf8_lossy(&name_bytes[..end]).into_owned(),
+            ));
+        }
+        functions.sort();
+        Some(functions)
+    }
+
+    /// The function containing `pc`: (entry offset from textStart, offset of its `_func`).
+    fn function_at(&self, pc: u64) -> Option<(u32, usize)> {
+        let offset = u32::try_from(pc.checked_sub(self.text_start)?).ok()?;
+        // Last function whose entry is <= pc.
+        let (mut low, mut high) = (0, self.nfunc);
+        while low < high {
+            let mid = (low + high) / 2;
+            if self.entry(mid)?.0 <= offset {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        let found = self.entry(low.checked_sub(1)?)?;
+        // Past the end of the last function (the end entry bounds it).
+        (self.entry(low)?.0 > offset).then_some(found)
+    }
+
+    /// How far the stack pointer has moved since the function at `pc` was entered (its
+    /// `pcsp` value): 0 at the entry and in frameless assembly, where the return address is
+    /// still at the stack pointer.
+    pub fn sp_delta_at(&self, pc: u64) -> Option<u64> {
+        let (entry, func) = self.function_at(pc)?;
+        let pcsp = usize::try_from(self.u32_at(func + 16)?).ok()?;
+        if pcsp == 0 {
+            return None;
+        }
+        self.pcvalue(
+            self.pctab_offset + pcsp,
+            self.text_start + u64::from(entry),
+            pc,
+        )
+        .and_then(|v| u64::try_from(v).ok())
+    }
+
+    /// Whether the function at `pc` is the outermost frame of a stack for the Go runtime
+    /// (`funcFlag_TOPFRAME`: `runtime.goexit`, `runtime.mstart`, `runtime.rt0_go`…). What lies
+    /// above it is not a Go frame, and frame pointers there are garbage.
+    pub fn is_top_frame(&self, pc: u64) -> bool {
+        const FUNC_FLAG_TOPFRAME: u8 = 1;
+        self.function_at(pc)
+            .and_then(|(_, func)| self.data.get(func + self.flag_offset).copied())
+            .is_some_and(|flag| flag & FUNC_FLAG_TOPFRAME != 0)
+    }
+
+    /// Decodes a pcvalue table (`step` in runtime/symtab.go) up to `target`.
+    fn pcvalue(&self, mut at: usize, entry: u64, target: u64) -> Option<i64> {
+        let mut value: i64 = -1;
+        let mut pc = entry;
+        let mut first = true;
+        loop {
+            let (uvdelta, n) = self.varint(at)?;
+            if uvdelta == 0 && !first {
+                return None;
+            }
+            at += n;
+            let delta = i64::from(uvdelta >> 1) ^ -i64::from(uvdelta & 1);
+            value += delta;
+            let (pcdelta, n) = self.varint(at)?;
+            at += n;
+            pc += u64::from(pcdelta) * self.quantum;
+            first = false;
+            if target < pc {
+                return Some(value);
+            }
+        }
+    }
+
+    fn varint(&self, at: usize) -> Option<(u32, usize)> {
+        let mut value: u32 = 0;
+        for (i, &byte) in self.data.get(at..)?.iter().take(5).enumerate() {
+            value |= u32::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                return Some((value, i + 1));
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GoTable;
+
+    /// A hand-built 1.18 table with two functions.
+    #[test]
+    fn reads_a_minimal_table() {
+        let mut data = vec![0u8; 0x100];
+        data[0..4].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+        data[6] = 1; // minLC
+        data[7] = 8; // ptrSize
+        let mut put_word = |index: usize, value: u64| {
+            data[8 + index * 8..16 + index * 8].copy_from_slice(&value.to_le_bytes());
+        };
+        put_word(0, 2); // nfunc
+        put_word(2, 0x40_1000); // textStart
+        put_word(3, 0x60); // funcnameOffset
+        put_word(7, 0x80); // pclnOffset (functab)
+        data[0x60..0x69].copy_from_slice(b"main.a\0b\0");
+        // functab: (entryoff, funcoff) × 3
+        for (i, (entry, func)) in [(0u32, 0x20u32), (0x10, 0x28), (0x30, 0)]
+            .iter()
+            .enumerate()
+        {
+            data[0x80 + i * 8..0x84 + i * 8].copy_from_slice(&entry.to_le_bytes());
+            data[0x84 + i * 8..0x88 + i * 8].copy_from_slice(&func.to_le_bytes());
+        }
+        // _func records: entryOff, nameOff
+        data[0xa4..0xa8].copy_from_slice(&0u32.to_le_bytes());
+        data[0xac..0xb0].copy_from_slice(&7u32.to_le_bytes());
+        let functions = GoTable::parse(&data, None)
+            .and_then(|t| t.functions())
+            .expect("parses");
+        assert_eq!(
+            functions,
+            vec![
+                (0x40_1000, 0x10, "main.a".to_string()),
+                (0x40_1010, 0x20, "b".to_string())
+            ]
+        );
+    }
+
+    /// pcsp: 0 for the first 4 bytes (entry, before the frame is set up), then 8.
+    #[test]
+    fn decodes_pcvalue_steps() {
+        let table = GoTable {
+            data: vec![2, 4, 16, 10, 0],
+            flag_offset: 37,
+            quantum: 1,
+            nfunc: 0,
+            text_start: 0,
+            funcname_offset: 0,
+            pctab_offset: 0,
+            functab: 0,
+        };
+        assert_eq!(table.pcvalue(0, 0x1000, 0x1000), Some(0));
+        assert_eq!(table.pcvalue(0, 0x1000, 0x1003), Some(0));
+        assert_eq!(table.pcvalue(0, 0x1000, 0x1004), Some(8));
+        assert_eq!(table.pcvalue(0, 0x1000, 0x100d), Some(8));
+        assert_eq!(table.pcvalue(0, 0x1000, 0x100e), None);
+    }
+
+    #[test]
+    fn rejects_other_magics() {
+        assert!(GoTable::parse(&[0xfb, 0xff, 0xff, 0xff, 0, 0, 1, 8], None).is_none());
+        assert!(GoTable::parse(&[], None).is_none());
+    }
+}

@@ -1,0 +1,497 @@
+//! Native thread stacks of another process, without harming it: capture (ptrace on one
+//! dedicated tracer thread, one thread stopped at a time, registers + a bounded stack copy,
+//! immediate detach), then unwinding and symbolization while the target runs, then folded
+//! stacks and flame graphs.
+//!
+//! Entry points: [`capture_all`] for one capture; [`Stacker`] for repeated captures of one
+//! process (the TUI and `record`), which keeps modules, symbols and the tracer thread between
+//! captures and does not stop threads that have not run since the last capture.
+//!
+//! Its only `unsafe` is the raw ptrace/wait calls in `sys`. May import: `parse`, `sample`.
+
+pub mod error;
+pub mod flamegraph;
+pub mod folded;
+pub mod gopclntab;
+pub mod modules;
+pub mod procfs;
+pub mod signals;
+pub mod symbols;
+mod sys;
+pub mod tracer;
+pub mod unwind;
+
+pub use error::StacksError;
+
+use modules::{AddressSpace, ModuleCache};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::time::Duration;
+use symbols::Symbolizer;
+use tracer::{Event, Job, StopKind, ThreadOutcome, Tracer};
+use unwind::StackUnwinder;
+
+/// How to capture.
+#[derive(Debug, Clone)]
+pub struct CaptureOptions {
+    /// Bytes of stack copied from the stack pointer up (a deeper stack is truncated).
+    pub stack_bytes: usize,
+    /// Deepest stack reported.
+    pub max_frames: usize,
+    /// How long one thread may take to reach the stop before it is released untouched.
+    pub stop_deadline: Duration,
+    /// Reuse the previous stack of threads whose CPU time has not changed (for sampling).
+    pub skip_idle: bool,
+}
+
+impl Default for CaptureOptions {
+    fn default() -> Self {
+        CaptureOptions {
+            stack_bytes: 256 * 1024,
+            max_frames: 256,
+            stop_deadline: Duration::from_millis(250),
+            skip_idle: false,
+        }
+    }
+}
+
+/// One frame of a thread's stack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Frame {
+    /// The PC (innermost frame) or return address.
+    pub address: u64,
+    /// Demangled function name; `module+0xoffset` when no symbol covers the address; `None`
+    /// outside any module (JIT code, garbage).
+    pub function: Option<String>,
+    /// Path of the module as the target maps it.
+    pub module: Option<String>,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    /// Inlined into the next (outer) frame, at the same address.
+    pub inlined: bool,
+}
+
+/// What happened to a thread in this capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ThreadState {
+    /// Stopped, copied and released.
+    Captured {
+        stop_time: Duration,
+        /// Someone else had stopped the process with this signal; it was left stopped.
+        group_stopped_by: Option<i32>,
+    },
+    /// Not stopped: it has not run since the last capture, so its stack is the same.
+    Reused,
+    /// In uninterruptible sleep; not stopped.
+    Uninterruptible {
+        wchan: Option<String>,
+    },
+    /// Exited during the capture.
+    Gone,
+    /// Did not stop within the deadline; released untouched.
+    TimedOut,
+    Failed(String),
+}
+
+/// One thread's stack, innermost frame first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadStack {
+    pub tid: i32,
+    pub name: String,
+    pub frames: Vec<Frame>,
+    /// The unwinder stopped before the outermost frame.
+    pub truncated: bool,
+    pub state: ThreadState,
+}
+
+/// The result of one capture of every thread.
+#[derive(Debug, Clone, Default)]
+pub struct Capture {
+    pub pid: i32,
+    /// Threads in tid order, including those that could not be captured (see `state`).
+    pub threads: Vec<ThreadStack>,
+    /// How long each stopped thread was stopped (only threads stopped in this capture).
+    pub stop_times: Vec<Duration>,
+    /// Things the user should know: skipped threads, unreadable modules, signals re-injected.
+    pub notes: Vec<String>,
+    /// Signals that arrived while a thread was stopped, as (tid, signal); each was re-injected.
+    pub reinjected: Vec<(i32, i32)>,
+    /// Threads found in t/T after the capture that were not stopped before it. Always empty
+    /// unless something is badly wrong; commands fail loudly when it is not.
+    pub left_stopped: Vec<i32>,
+}
+
+/// Captures every thread of `pid` once.
+pub fn capture_all(pid: i32, options: &CaptureOptions) -> Result<Capture, StacksError> {
+    Stacker::new(pid)?.capture(options)
+}
+
+/// CPU time of a thread: `utime + stime` in ticks, and run nanoseconds from schedstat.
+type CpuTime = (u64, Option<u64>);
+
+struct Previous {
+    cpu: CpuTime,
+    stack: ThreadStack,
+}
+
+/// Repeated captures of one process: keeps the tracer thread, the modules, the symbol caches
+/// and each thread's last stack.
+pub struct Stacker {
+    pid: i32,
+    /// Identity of the process with `pid` (a PID can be reused after it exits).
+    start_time: u64,
+    tracer: Tracer,
+    modules: ModuleCache,
+    space: Option<(AddressSpace, StackUnwinder)>,
+    symbolizer: Symbolizer,
+    previous: HashMap<i32, Previous>,
+}
+
+impl Stacker {
+    /// Checks that `pid` can have user stacks and starts the tracer thread.
+    pub fn new(pid: i32) -> Result<Stacker, StacksError> {
+        let stat = procfs::check_target(pid)?;
+        Ok(Stacker {
+            pid,
+            start_time: stat.start_time,
+            tracer: Tracer::spawn()?,
+            modules: ModuleCache::default(),
+            space: None,
+            symbolizer: Symbolizer::new(),
+            previous: HashMap::new(),
+        })
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Captures every thread once (rolling: one thread stopped at a time).
+    pub fn capture(&mut self, options: &CaptureOptions) -> Result<Capture, StacksError> {
+        let pid = self.pid;
+        if procfs::check_target(pid)?.start_time != self.start_time {
+            // The process exited and another one got its PID.
+            return Err(StacksError::NoSuchProcess { pid });
+        }
+        let mut capture = Capture {
+            pid,
+            ..Capture::default()
+        };
+        let tids = procfs::thread_ids(pid)?;
+        let mut before: HashMap<i32, (String, char, CpuTime)> = HashMap::new();
+        let mut to_stop = Vec::new();
+        let mut reused = std::collections::HashSet::new();
+        for &tid in &tids {
+            let Some(stat) = procfs::thread_stat(pid, tid) else {
+                continue;
+            };
+            let cpu = (stat.utime + stat.stime, procfs::thread_run_ns(pid, tid));
+            let idle = options.skip_idle
+                && stat.state != 'R'
+                && self.previous.get(&tid).is_some_and(|p| p.cpu == cpu);
+            if idle {
+                reused.insert(tid);
+            } else {
+                to_stop.push(tid);
+            }
+            before.insert(tid, (stat.comm, stat.state, cpu));
+        }
+        if self.space.is_none() {
+            self.reload_space(&mut capture)?;
+        }
+        let events = self.tracer.submit(Job {
+            pid,
+            tids: to_stop,
+            stack_bytes: options.stack_bytes,
+            stop_deadline: options.stop_deadline,
+        })?;
+        let mut stacks: HashMap<i32, ThreadStack> = HashMap::new();
+        let mut fatal = None;
+        let mut done = false;
+        for event in events {
+            match event {
+                Event::Thread { tid, outcome } => {
+                    let name = before.get(&tid).map(|b| b.0.clone()).unwrap_or_default();
+                    let stack = self.finish_thread(tid, name, outcome, options, &mut capture)?;
+                    stacks.insert(tid, stack);
+                }
+                Event::Done { abandoned } => {
+                    if abandoned {
+                        self.tracer.finish();
+                    }
+                    done = true;
+                    break;
+                }
+                Event::Fatal(error) => {
+                    fatal = Some(error);
+                }
+            }
+        }
+        if let Some(error) = fatal {
+            return Err(error);
+        }
+        if !done {
+            // The tracer thread died (a panic); its guards detached what it held.
+            self.tracer.finish();
+            return Err(StacksError::Tracer("ended during the capture".to_string()));
+        }
+        for &tid in &reused {
+            if let Some(previous) = self.previous.get(&tid) {
+                let mut stack = previous.stack.clone();
+                stack.state = ThreadState::Reused;
+                stacks.insert(tid, stack);
+            }
+        }
+        // Verify: nothing we touched may be left stopped. The CPU times read here (after our
+        // own stop woke each thread briefly) are the baseline of the next idle check.
+        let mut cpu_after: HashMap<i32, CpuTime> = HashMap::new();
+        for (&tid, (_, state_before, _)) in &before {
+            if reused.contains(&tid) {
+                // Not touched in this capture.
+                continue;
+            }
+            if let Some(after) = procfs::thread_stat(pid, tid) {
+                if matches!(after.state, 't' | 'T') && !matches!(state_before, 't' | 'T') {
+                    // We only ever cause ptrace-stops (`t`) while a thread is ours; a `T`
+                    // (job control) or a `t` under another tracer came from someone else.
+                    let tracer = procfs::thread_tracer_pid(pid, tid);
+                    let ours = tracer == Some(std::process::id() as i32);
+                    if ours || (after.state == 't' && tracer == Some(0)) {
+                        capture.left_stopped.push(tid);
+                    } else {
+                        capture.notes.push(format!(
+                            "thread {tid} was stopped by someone else during the capture (state {})",
+                            after.state
+                        ));
+                    }
+                }
+                // A thread still running back into its sleep has not settled: no baseline, so
+                // it is stopped again next time rather than trusted as idle.
+                if after.state != 'R' {
+                    cpu_after.insert(
+                        tid,
+                        (after.utime + after.stime, procfs::thread_run_ns(pid, tid)),
+                    );
+                }
+            }
+        }
+        capture.left_stopped.sort_unstable();
+        let mut threads: Vec<ThreadStack> = stacks.into_values().collect();
+        threads.sort_by_key(|t| t.tid);
+        self.previous.retain(|tid, _| before.contains_key(tid));
+        for stack in &threads {
+            if let (ThreadState::Captured { .. }, Some(&cpu)) =
+                (&stack.state, cpu_after.get(&stack.tid))
+            {
+                self.previous.insert(
+                    stack.tid,
+                    Previous {
+                        cpu,
+                        stack: stack.clone(),
+                    },
+                );
+            }
+        }
+        capture.threads = threads;
+        Ok(capture)
+    }
+
+    fn reload_space(&mut self, capture: &mut Capture) -> Result<(), StacksError> {
+        let space = AddressSpace::load(self.pid, &mut self.modules)?;
+        for why in &space.unreadable {
+            capture.notes.push(format!("module not readable: {why}"));
+        }
+        let unwinder = StackUnwinder::new(&space);
+        self.space = Some((space, unwinder));
+        Ok(())
+    }
+
+    fn finish_thread(
+        &mut self,
+        tid: i32,
+        name: String,
+        outcome: ThreadOutcome,
+        options: &CaptureOptions,
+        capture: &mut Capture,
+    ) -> Result<ThreadStack, StacksError> {
+        let mut stack = ThreadStack {
+            tid,
+            name,
+            frames: Vec::new(),
+            truncated: false,
+            state: ThreadState::Gone,
+        };
+        let raw = match outcome {
+            ThreadOutcome::Captured(raw) => raw,
+            ThreadOutcome::Gone => return Ok(stack),
+            ThreadOutcome::SkippedUninterruptible { wchan } => {
+                capture.notes.push(format!(
+                    "thread {tid} is in uninterruptible sleep (D, in {}): not stopped",
+                    wchan.as_deref().unwrap_or("the kernel")
+                ));
+                stack.state = ThreadState::Uninterruptible { wchan };
+                return Ok(stack);
+            }
+            ThreadOutcome::TimedOut => {
+                capture.notes.push(format!(
+                    "thread {tid} did not stop within {:?}: released",
+                    options.stop_deadline
+                ));
+                stack.state = ThreadState::TimedOut;
+                return Ok(stack);
+            }
+            ThreadOutcome::Failed(why) => {
+                capture.notes.push(format!("thread {tid}: {why}"));
+                stack.state = ThreadState::Failed(why);
+                return Ok(stack);
+            }
+        };
+        capture.stop_times.push(raw.stop_time);
+        let group_stopped_by = match raw.stop_kind {
+            StopKind::GroupStopped(signal) => {
+                capture.notes.push(format!(
+                    "thread {tid} was stopped by someone else (signal {signal}); left stopped"
+                ));
+                Some(signal)
+            }
+            StopKind::SignalReinjected(signal) => {
+                capture.notes.push(format!(
+                    "thread {tid} was receiving signal {signal}; re-injected"
+                ));
+                capture.reinjected.push((tid, signal));
+                None
+            }
+            StopKind::Interrupted => None,
+        };
+        stack.state = ThreadState::Captured {
+            stop_time: raw.stop_time,
+            group_stopped_by,
+        };
+        let known = |space: &Option<(AddressSpace, StackUnwinder)>| {
+            space
+                .as_ref()
+                .is_some_and(|(s, _)| s.find(raw.regs.pc).is_some())
+        };
+        if !known(&self.space) {
+            // A library loaded since the maps were read (dlopen): read them again.
+            self.reload_space(capture)?;
+        }
+        let Some((space, unwinder)) = self.space.as_mut() else {
+            return Ok(stack);
+        };
+        let mut unwound = unwinder.unwind(&raw, options.max_frames);
+        fix_go_leaf(space, &raw, &mut unwound);
+        end_at_go_top_frame(space, &mut unwound);
+        stack.truncated = unwound.truncated;
+        for addr in unwound.frames {
+            let Some(mapped) = space.find(addr.lookup) else {
+                stack.frames.push(Frame {
+                    address: addr.address,
+                    function: None,
+                    module: None,
+                    file: None,
+                    line: None,
+                    inlined: false,
+                });
+                continue;
+            };
+            let module = Some(mapped.data.name.clone());
+            let symbols = self.symbolizer.symbolize(mapped, addr.lookup);
+            if symbols.is_empty() {
+                stack.frames.push(Frame {
+                    address: addr.address,
+                    function: Some(format!(
+                        "{}+{:#x}",
+                        mapped.data.short_name(),
+                        addr.lookup.wrapping_sub(mapped.bias)
+                    )),
+                    module,
+                    file: None,
+                    line: None,
+                    inlined: false,
+                });
+                continue;
+            }
+            for symbol in symbols.iter() {
+                stack.frames.push(Frame {
+                    address: addr.address,
+                    function: symbol.function.clone(),
+                    module: module.clone(),
+                    file: symbol.file.clone(),
+                    line: symbol.line,
+                    inlined: symbol.inlined,
+                });
+            }
+        }
+        Ok(stack)
+    }
+}
+
+/// Go assembly leaves (`runtime.futex`, syscall stubs) and function prologues have not set up
+/// the frame pointer, so a frame-pointer walk from them skips their caller. The caller's
+/// return address sits at `sp + pcsp(pc)`: insert it when the walk missed it.
+fn fix_go_leaf(space: &AddressSpace, raw: &tracer::RawThread, unwound: &mut unwind::Unwound) {
+    let Some(leaf) = unwound.frames.first() else {
+        return;
+    };
+    let Some(mapped) = space.find(leaf.address) else {
+        return;
+    };
+    let Some(table) = &mapped.data.go_table else {
+        return;
+    };
+    let Some(delta) = table.sp_delta_at(leaf.address.wrapping_sub(mapped.bias)) else {
+        return;
+    };
+    let Some(offset) = usize::try_from(delta).ok() else {
+        return;
+    };
+    let Some(bytes) = raw.stack.get(offset..offset + 8) else {
+        return;
+    };
+    let Ok(word) = <[u8; 8]>::try_from(bytes) else {
+        return;
+    };
+    let ret = u64::from_le_bytes(word);
+    if space.find(ret).is_none() || unwound.frames.get(1).is_some_and(|f| f.address == ret) {
+        return;
+    }
+    unwound.frames.insert(
+        1,
+        unwind::FrameAddr {
+            address: ret,
+            lookup: ret - 1,
+        },
+    );
+}
+
+/// Go stacks end at a top frame (`runtime.goexit` for goroutines, `runtime.mstart` for the
+/// scheduler stack of a thread); the frame pointer above it is whatever `clone` left there.
+fn end_at_go_top_frame(space: &AddressSpace, unwound: &mut unwind::Unwound) {
+    let top = unwound.frames.iter().position(|frame| {
+        space.find(frame.lookup).is_some_and(|mapped| {
+            mapped
+                .data
+                .go_table
+                .as_ref()
+                .is_some_and(|table| table.is_top_frame(frame.lookup.wrapping_sub(mapped.bias)))
+        })
+    });
+    if let Some(index) = top {
+        unwound.frames.truncate(index + 1);
+        unwound.truncated = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The TUI runs captures on a thread of its own: the session must move there.
+    #[test]
+    fn stacker_and_capture_are_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Stacker>();
+        assert_send::<Capture>();
+    }
+}

@@ -1,0 +1,253 @@
+//! Names for addresses: DWARF (function, file:line, inlined frames) through `addr2line`, the ELF
+//! symbol tables (`.symtab`, else `.dynsym`) where there is no DWARF, Rust and C++ demangling,
+//! and `module+0xoffset` when nothing is known. Go binaries keep `.symtab` and DWARF unless
+//! stripped; a stripped Go binary is named from its `.gopclntab` (see `gopclntab`).
+//!
+//! Sources and results are cached per module, keyed by path and build id.
+//!
+//! May import: `stacks::modules`.
+
+use super::modules::{Mapped, SymbolFile};
+use addr2line::gimli;
+use object::{Object, ObjectSymbol, ObjectSymbolTable};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One logical frame at an address (several when functions were inlined there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SymFrame {
+    pub function: Option<String>,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    /// Inlined into the frame that follows it.
+    pub inlined: bool,
+}
+
+/// Sorted (start, size, name) of the text symbols of `.symtab` (else `.dynsym`).
+type Table = Vec<(u64, u64, String)>;
+
+enum Source {
+    /// DWARF (when present) and the symbol table of a file on disk.
+    File {
+        loader: Option<Box<addr2line::Loader>>,
+        table: Table,
+    },
+    /// The symbol table of a module copied from memory (the vDSO).
+    Memory(Table),
+    Unavailable,
+}
+
+type ModuleKey = (String, Option<Vec<u8>>);
+
+/// Caches symbol sources and lookups. Not `Sync`: keep it on one thread.
+#[derive(Default)]
+pub struct Symbolizer {
+    sources: HashMap<ModuleKey, Source>,
+    lookups: HashMap<(ModuleKey, u64), Arc<Vec<SymFrame>>>,
+}
+
+impl Symbolizer {
+    pub fn new() -> Symbolizer {
+        Symbolizer::default()
+    }
+
+    /// The frames at `lookup` (an address inside `mapped`), innermost (most inlined) first.
+    /// Empty when nothing is known.
+    pub fn symbolize(&mut self, mapped: &Mapped, lookup: u64) -> Arc<Vec<SymFrame>> {
+        let key: ModuleKey = (mapped.data.name.clone(), mapped.data.build_id.clone());
+        let svma = lookup.wrapping_sub(mapped.bias);
+        if let Some(found) = self.lookups.get(&(key.clone(), svma)) {
+            return found.clone();
+        }
+        let source = self
+            .sources
+            .entry(key.clone())
+            .or_insert_with(|| open_source(&mapped.data.symbols, mapped.data.build_id.as_deref()));
+        let frames = Arc::new(lookup_in(source, svma));
+        self.lookups.insert((key, svma), frames.clone());
+        frames
+    }
+}
+
+/// Where Debian's `-dbg`/`-dbgsym` packages put separate debug files: by build id.
+fn debug_file(build_id: Option<&[u8]>) -> Option<PathBuf> {
+    let id: String = build_id?.iter().map(|b| format!("{b:02x}")).collect();
+    if id.len() < 3 {
+        return None;
+    }
+    let path = PathBuf::from(format!(
+        "/usr/lib/debug/.build-id/{}/{}.debug",
+        &id[..2],
+        &id[2..]
+    ));
+    path.is_file().then_some(path)
+}
+
+/// The symbol table of a file; for a stripped Go binary, the functions of `.gopclntab`.
+fn table_of(path: &Path) -> Table {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Table::new();
+    };
+    let Ok(file) = object::File::parse(&*bytes) else {
+        return Table::new();
+    };
+    let table = symbol_table(&file);
+    if table.is_empty() {
+        super::gopclntab::functions(&file)
+    } else {
+        table
+    }
+}
+
+fn open_source(file: &SymbolFile, build_id: Option<&[u8]>) -> Source {
+    match file {
+        SymbolFile::Path(path) => {
+            // A separate debug file has the full .symtab and the DWARF the binary lost.
+            let best = debug_file(build_id).unwrap_or_else(|| path.clone());
+            let mut table = table_of(&best);
+            if table.is_empty() && best != *path {
+                table = table_of(path);
+            }
+            let loader = addr2line::Loader::new(&best).ok().map(Box::new);
+            if loader.is_none() && table.is_empty() {
+                Source::Unavailable
+            } else {
+                Source::File { loader, table }
+            }
+        }
+        SymbolFile::Memory(bytes) => match object::File::parse(&**bytes) {
+            Ok(file) => Source::Memory(symbol_table(&file)),
+            Err(_) => Source::Unavailable,
+        },
+    }
+}
+
+fn symbol_table(file: &object::File<'_>) -> Table {
+    let table = file.symbol_table().or_else(|| file.dynamic_symbol_table());
+    let mut symbols: Vec<(u64, u64, String)> = table
+        .map(|t| {
+            t.symbols()
+                .filter(|s| s.kind() == object::SymbolKind::Text && s.address() != 0)
+                .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    symbols.sort();
+    symbols
+}
+
+fn lookup_in(source: &Source, svma: u64) -> Vec<SymFrame> {
+    match source {
+        Source::File { loader, table } => {
+            let mut frames = loader
+                .as_ref()
+                .map(|l| dwarf_frames(l, svma))
+                .unwrap_or_default();
+            let named = frames.last().is_some_and(|f| f.function.is_some());
+            if !named {
+                if let Some(symbol) = table_lookup(table, svma) {
+                    match frames.last_mut() {
+                        Some(last) => last.function = Some(symbol),
+                        None => frames.push(SymFrame {
+                            function: Some(symbol),
+                            file: None,
+                            line: None,
+                            inlined: false,
+                        }),
+                    }
+                }
+            }
+            frames.retain(|f| f.function.is_some());
+            frames
+        }
+        Source::Memory(table) => table_lookup(table, svma)
+            .map(|name| {
+                vec![SymFrame {
+                    function: Some(name),
+                    file: None,
+                    line: None,
+                    inlined: false,
+                }]
+            })
+            .unwrap_or_default(),
+        Source::Unavailable => Vec::new(),
+    }
+}
+
+/// DWARF frames at `svma`, innermost (most inlined) first.
+fn dwarf_frames(loader: &addr2line::Loader, svma: u64) -> Vec<SymFrame> {
+    let mut frames = Vec::new();
+    if let Ok(mut iter) = loader.find_frames(svma) {
+        while let Ok(Some(frame)) = iter.next() {
+            let function = frame.function.as_ref().and_then(|name| {
+                let raw = name.raw_name().ok()?;
+                Some(demangle(&raw, name.language))
+            });
+            let (file, line) = frame
+                .location
+                .map(|l| (l.file.map(str::to_string), l.line))
+                .unwrap_or((None, None));
+            frames.push(SymFrame {
+                function,
+                file,
+                line,
+                inlined: true,
+            });
+        }
+    }
+    if let Some(last) = frames.last_mut() {
+        last.inlined = false;
+    }
+    frames
+}
+
+/// The symbol whose [start, start + size) holds `svma` (size 0: up to the next symbol).
+fn table_lookup(table: &Table, svma: u64) -> Option<String> {
+    let index = table.partition_point(|(start, _, _)| *start <= svma);
+    let (start, size, name) = table.get(index.checked_sub(1)?)?;
+    (*size == 0 || svma < start + size).then(|| demangle(name, None))
+}
+
+/// Demangles Rust (legacy and v0) and C++ (Itanium) names; other names are returned as they
+/// are. The language from DWARF, when known, picks the demangler.
+pub fn demangle(name: &str, language: Option<gimli::DwLang>) -> String {
+    let rust = || {
+        rustc_demangle::try_demangle(name)
+            .ok()
+            .map(|d| format!("{d:#}"))
+    };
+    let cpp = || {
+        cpp_demangle::Symbol::new(name)
+            .ok()
+            .and_then(|s| s.demangle().ok())
+    };
+    let demangled = match language {
+        Some(gimli::DW_LANG_Rust) => rust(),
+        Some(gimli::DW_LANG_C_plus_plus)
+        | Some(gimli::DW_LANG_C_plus_plus_03)
+        | Some(gimli::DW_LANG_C_plus_plus_11)
+        | Some(gimli::DW_LANG_C_plus_plus_14) => cpp(),
+        _ if name.starts_with("_R") || name.starts_with("_ZN") => rust().or_else(cpp),
+        _ if name.starts_with("_Z") => cpp(),
+        _ => None,
+    };
+    demangled.unwrap_or_else(|| name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::demangle;
+
+    #[test]
+    fn demangles_rust_and_cpp() {
+        assert_eq!(
+            demangle("_ZN4core3ptr13drop_in_place17h0123456789abcdefE", None),
+            "core::ptr::drop_in_place"
+        );
+        assert_eq!(demangle("_ZN3foo3barEv", None), "foo::bar()");
+        assert_eq!(demangle("_RNvCs1234_7mycrate3foo", None), "mycrate::foo");
+        assert_eq!(demangle("level_two", None), "level_two");
+        assert_eq!(demangle("main.levelTwo", None), "main.levelTwo");
+    }
+}

@@ -1,0 +1,123 @@
+//! Threads that exit while they are being captured (ESRCH, EPERM of an exiting thread, a
+//! waitpid that reports an exit) are skipped without failing the capture; and a spinner inside
+//! the vDSO is unwound through it and named.
+#![cfg(target_arch = "x86_64")]
+
+mod stacks_support;
+
+use stacks_support::*;
+use std::process::Command;
+
+#[test]
+fn threads_exiting_during_capture_are_skipped() {
+    if !require_tool("gcc") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let binary = build_c(dir.path(), "churn", &["-O2"]);
+    let target = Target::start({
+        let mut c = Command::new(&binary);
+        c.args(["2", "--churn"]);
+        c
+    });
+    let pid = target.pid();
+    let output = run({
+        let mut c = healthtop();
+        c.args([
+            "record",
+            "-p",
+            &pid.to_string(),
+            "--duration",
+            "2s",
+            "--hz",
+            "200",
+            "-o",
+        ])
+        .arg(dir.path().join("flame.svg"));
+        c
+    });
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_not_stopped(pid);
+    let folded = std::fs::read_to_string(dir.path().join("flame.folded")).expect("folded");
+    assert!(folded.contains("churner;"), "{folded}");
+    // Many threads came and went during the recording.
+    let seen: u64 = stdout
+        .split("threads: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("summary names threads seen");
+    assert!(seen > 4, "no short-lived thread was seen: {stdout}");
+    // One-shot captures during the churn succeed too.
+    for _ in 0..20 {
+        let output = run({
+            let mut c = healthtop();
+            c.args(["stacks", "-p", &pid.to_string()]);
+            c
+        });
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert_not_stopped(pid);
+}
+
+#[test]
+fn vdso_frames_are_unwound_and_named() {
+    if !require_tool("gcc") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let binary = build_c(dir.path(), "vdso", &["-O2"]);
+    let target = Target::start({
+        let mut c = Command::new(&binary);
+        c.args(["1", "--spin", "--vdso"]);
+        c
+    });
+    let pid = target.pid();
+    // The spinner spends most of its time inside the vDSO; a few captures find it there.
+    for _ in 0..50 {
+        let output = run({
+            let mut c = healthtop();
+            c.args(["stacks", "--json", "-p", &pid.to_string()]);
+            c
+        });
+        assert!(output.status.success());
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let spinner = json["threads"]
+            .as_array()
+            .expect("threads")
+            .iter()
+            .find(|t| t["name"] == "spinner")
+            .expect("spinner thread")
+            .clone();
+        let frames = spinner["frames"].as_array().expect("frames");
+        if frames.first().is_some_and(|f| f["module"] == "[vdso]") {
+            assert!(
+                frames[0]["function"]
+                    .as_str()
+                    .is_some_and(|f| f.contains("clock_gettime")),
+                "vDSO frame not named: {spinner}"
+            );
+            let names: Vec<&str> = frames
+                .iter()
+                .filter_map(|f| f["function"].as_str())
+                .collect();
+            let spin = names.iter().position(|n| *n == "spin_here");
+            assert!(
+                spin.is_some_and(|i| names.get(i + 1) == Some(&"spinner_main")),
+                "not unwound through the vDSO: {names:?}"
+            );
+            assert_not_stopped(pid);
+            return;
+        }
+    }
+    panic!("the spinner was never caught inside the vDSO");
+}

@@ -1,0 +1,286 @@
+//! Shared by the stacks tests: building real targets (C, Rust, Go), waiting for their threads
+//! to park, running healthtop and gdb, and reading the kernel's view of the target.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn healthtop() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_healthtop"))
+}
+
+/// Whether a tool is on PATH. With `CI` set a missing tool fails the test; locally the test is
+/// skipped with a printed reason.
+pub fn require_tool(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is required by this test and missing in CI"
+        );
+        eprintln!("skipping: {tool} is not installed");
+    }
+    found
+}
+
+pub fn target_source(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/targets")
+        .join(name)
+}
+
+/// Compiles `tests/targets/stacks_threads.c` with `flags`.
+pub fn build_c(dir: &Path, output: &str, flags: &[&str]) -> PathBuf {
+    let out = dir.join(output);
+    let status = Command::new("gcc")
+        .args(flags)
+        .arg("-g")
+        .arg("-pthread")
+        .arg("-o")
+        .arg(&out)
+        .arg(target_source("stacks_threads.c"))
+        .status()
+        .expect("gcc runs");
+    assert!(status.success(), "gcc failed");
+    out
+}
+
+/// Compiles `tests/targets/stacks_rust.rs` with the rustc that builds these tests.
+pub fn build_rust(dir: &Path) -> PathBuf {
+    let out = dir.join("stacks_rust");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let status = Command::new(rustc)
+        .args(["--edition", "2021", "-C", "opt-level=2", "-g", "-o"])
+        .arg(&out)
+        .arg(target_source("stacks_rust.rs"))
+        .status()
+        .expect("rustc runs");
+    assert!(status.success(), "rustc failed");
+    out
+}
+
+/// Builds `tests/targets/stacks_go.go` with the standard library only, offline
+/// (`ldflags` `-s -w` strips `.symtab` and DWARF).
+pub fn build_go(dir: &Path, ldflags: &str) -> PathBuf {
+    let out = dir.join("stacks_go");
+    let status = Command::new("go")
+        .args(["build", "-ldflags", ldflags, "-o"])
+        .arg(&out)
+        .arg(target_source("stacks_go.go"))
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env("GOCACHE", dir.join("gocache"))
+        .env("GOPATH", dir.join("gopath"))
+        .env("GO111MODULE", "off")
+        .status()
+        .expect("go runs");
+    assert!(status.success(), "go build failed");
+    out
+}
+
+/// A child that is killed and reaped when the test ends, however it ends.
+pub struct Target {
+    pub child: Child,
+}
+
+impl Target {
+    /// Starts `command` and waits for the stdout line `ready`.
+    pub fn start(mut command: Command) -> Target {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("target starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut target = Target { child };
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read readiness line");
+        if line.trim() != "ready" {
+            let _ = target.child.kill();
+            panic!("target said {line:?} instead of ready");
+        }
+        target
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn tids(pid: i32) -> Vec<i32> {
+    let mut tids: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    tids.sort_unstable();
+    tids
+}
+
+/// The state letter of a thread (`S`, `R`, `t`, `T`…).
+pub fn thread_state(pid: i32, tid: i32) -> Option<char> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+    text[text.rfind(')')? + 1..].trim().chars().next()
+}
+
+pub fn thread_name(pid: i32, tid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// The syscall number a blocked thread sits in (`/proc/PID/task/TID/syscall`).
+pub fn thread_syscall(pid: i32, tid: i32) -> Option<i64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall")).ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Polls the kernel's state until `check` holds (bounded); the readiness signal of a target
+/// whose threads must reach a blocking syscall.
+pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Waits until every thread whose name passes `filter` is blocked in one of `syscalls`.
+pub fn wait_parked(pid: i32, filter: impl Fn(&str) -> bool, syscalls: &[i64], count: usize) {
+    wait_until("threads parked in their syscall", || {
+        let parked = tids(pid)
+            .into_iter()
+            .filter(|&tid| filter(&thread_name(pid, tid)))
+            .filter(|&tid| thread_syscall(pid, tid).is_some_and(|s| syscalls.contains(&s)))
+            .count();
+        parked >= count
+    });
+}
+
+/// Asserts no thread of `pid` is stopped (t or T).
+pub fn assert_not_stopped(pid: i32) {
+    for tid in tids(pid) {
+        let state = thread_state(pid, tid);
+        assert!(
+            !matches!(state, Some('t') | Some('T')),
+            "thread {tid} of {pid} left in state {state:?}"
+        );
+    }
+}
+
+pub fn run(mut command: Command) -> Output {
+    command.output().expect("command runs")
+}
+
+/// `healthtop stacks -p PID --json`, parsed: tid → (name, function names innermost first).
+pub fn healthtop_stacks(pid: i32) -> BTreeMap<i32, (String, Vec<String>)> {
+    let output = run({
+        let mut c = healthtop();
+        c.args(["stacks", "--json", "-p", &pid.to_string()]);
+        c
+    });
+    assert!(
+        output.status.success(),
+        "healthtop stacks failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stacks --json is JSON");
+    let mut threads = BTreeMap::new();
+    for thread in json["threads"].as_array().expect("threads array") {
+        let tid = thread["tid"].as_i64().expect("tid") as i32;
+        let name = thread["name"].as_str().expect("name").to_string();
+        let frames = thread["frames"]
+            .as_array()
+            .expect("frames")
+            .iter()
+            .map(|f| {
+                for key in ["function", "module", "address", "file", "line"] {
+                    assert!(f.get(key).is_some(), "frame lacks {key}: {f}");
+                }
+                f["function"].as_str().unwrap_or("??").to_string()
+            })
+            .collect();
+        threads.insert(tid, (name, frames));
+    }
+    threads
+}
+
+/// `gdb -p PID -batch -ex "thread apply all bt"`, parsed: tid → function names, innermost first.
+pub fn gdb_stacks(pid: i32) -> BTreeMap<i32, Vec<String>> {
+    let output = run({
+        let mut c = Command::new("gdb");
+        c.args([
+            "-p",
+            &pid.to_string(),
+            "-batch",
+            "-nx",
+            "-ex",
+            "set pagination off",
+            "-ex",
+            "thread apply all bt",
+        ]);
+        c
+    });
+    parse_gdb(&String::from_utf8_lossy(&output.stdout))
+}
+
+pub fn parse_gdb(text: &str) -> BTreeMap<i32, Vec<String>> {
+    let mut threads = BTreeMap::new();
+    let mut current: Option<i32> = None;
+    for line in text.lines() {
+        if line.starts_with("Thread ") {
+            current = line
+                .split("LWP ")
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|digits| digits.parse().ok());
+            if let Some(tid) = current {
+                threads.insert(tid, Vec::new());
+            }
+            continue;
+        }
+        let (Some(tid), Some(rest)) = (current, line.strip_prefix('#')) else {
+            continue;
+        };
+        let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit()).trim();
+        let rest = match rest.strip_prefix("0x") {
+            Some(_) => rest.split_once(" in ").map_or(rest, |(_, f)| f),
+            None => rest,
+        };
+        let function = rest.split(" (").next().unwrap_or(rest).to_string();
+        if let Some(frames) = threads.get_mut(&tid) {
+            frames.push(function);
+        }
+    }
+    threads
+}
+
+/// The frames of `frames` that are in `known`, in order.
+pub fn known_subsequence(frames: &[String], known: &[&str]) -> Vec<String> {
+    frames
+        .iter()
+        .filter(|f| known.contains(&f.as_str()))
+        .cloned()
+        .collect()
+}
