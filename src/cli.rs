@@ -71,6 +71,10 @@ pub struct ReportArgs {
     /// Time between samples while watching.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, requires = "watch")]
     pub interval: Duration,
+    /// Go pprof endpoint (http://127.0.0.1:6060) for the goroutine count while watching,
+    /// instead of discovering it among the target's loopback listeners.
+    #[arg(long, value_name = "URL", requires = "watch")]
+    pub pprof: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -47,6 +47,7 @@ pub struct Config {
     pub d_state: DStateConfig,
     pub pending_signals: PendingConfig,
     pub stall: StallConfig,
+    pub goroutine_leak: GoroutineLeakConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,6 +139,22 @@ pub struct PendingConfig {
 pub struct StallConfig {
     pub window_secs: u64,
     pub min_censuses: usize,
+}
+
+/// `goroutine-leak`: gates against small or slow rises, and the ceiling the ETA aims at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoroutineLeakConfig {
+    /// No verdict below this many goroutines.
+    pub min_level: f64,
+    /// The fitted rise over the window must reach this many goroutines.
+    pub min_rise: f64,
+    /// The fitted rate must reach this many goroutines per minute.
+    pub min_rate_per_min: f64,
+    /// The configured ceiling (goroutines).
+    pub max_goroutines: f64,
+    /// Bytes each goroutine costs at least (its smallest stack), for the memory ceiling.
+    pub stack_bytes: u64,
 }
 
 impl Default for Config {
@@ -315,6 +332,28 @@ impl Config {
             return Err(invalid(
                 "stall.min_censuses",
                 "window_secs must be positive and min_censuses at least 2".into(),
+            ));
+        }
+        let g = &self.goroutine_leak;
+        for (key, v) in [
+            ("goroutine_leak.min_level", g.min_level),
+            ("goroutine_leak.min_rise", g.min_rise),
+            ("goroutine_leak.min_rate_per_min", g.min_rate_per_min),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(invalid(key, "must be a number, 0 or more".into()));
+            }
+        }
+        if !(g.max_goroutines.is_finite() && g.max_goroutines > g.min_level) {
+            return Err(invalid(
+                "goroutine_leak.max_goroutines",
+                format!("must be above goroutine_leak.min_level ({})", g.min_level),
+            ));
+        }
+        if g.stack_bytes == 0 {
+            return Err(invalid(
+                "goroutine_leak.stack_bytes",
+                "must be positive".into(),
             ));
         }
         if self.close_wait.warn_count == 0 {

@@ -84,15 +84,20 @@ fn group_count(dump: &serde_json::Value, function: &str) -> u64 {
 /// the endpoint gives the same total on both sides of healthtop's reading: then the state was
 /// stable across the reading and healthtop's total must equal it exactly.
 fn settled<T>(port: u16, mut read: impl FnMut() -> (u64, T)) -> (u64, u64, T) {
+    let mut last = None;
     for _ in 0..20 {
         let before = profile_total(&http_get(port, "/debug/pprof/goroutine?debug=1"));
         let (ours, extra) = read();
         let after = profile_total(&http_get(port, "/debug/pprof/goroutine?debug=1"));
-        if before == after {
+        // A finished HTTP connection keeps its goroutine for ~500 ms, so any of the three
+        // readings can carry a straggler; a moment when all three agree is the settled truth.
+        // A healthtop that misread the total would never agree and fail below.
+        if before == after && ours == before {
             return (before, ours, extra);
         }
+        last = Some((before, ours, after));
     }
-    panic!("the goroutine count never settled across 20 readings");
+    panic!("healthtop and the endpoint never agreed across 20 readings (last before/ours/after: {last:?})");
 }
 
 #[test]

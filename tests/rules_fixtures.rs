@@ -5,7 +5,7 @@
 mod rules_support;
 
 use healthtop::config::Config;
-use healthtop::history::History;
+use healthtop::history::{History, Metric};
 use healthtop::rules::{Finding, RuleEngine, Severity, Window, REGISTRY};
 use healthtop::sample::{Mapping, PastEofMapping, Runtime, Sample, TcpSocket};
 use rules_support::{base_sample, series};
@@ -103,6 +103,7 @@ fn every_registered_rule_is_covered_here() {
         "close-wait",
         "thread-headroom",
         "thread-leak",
+        "goroutine-leak",
         "memory-growth",
         "oom-events",
         "memory-pressure",
@@ -283,6 +284,161 @@ fn thread_leak_fires_on_a_rise_and_not_on_a_busy_pool() {
         s.threads.count = (40.0 + noise(i, 8.0)) as u64;
     });
     quiet(&watch(&pool), "thread-leak");
+}
+
+// goroutine-leak
+
+/// Watches a Go target as `report --watch` does, recording `count(i)` (the pprof endpoint's
+/// reading, or why it failed) beside sample `i`.
+fn watch_goroutines(
+    samples: &[Sample],
+    config: Config,
+    count: impl Fn(usize) -> Result<f64, String>,
+) -> Vec<Finding> {
+    let mut history = History::default();
+    let mut engine = RuleEngine::with_window(
+        config,
+        Window::Explicit {
+            since_ms: samples[0].taken_at_ms,
+        },
+    );
+    let mut findings = Vec::new();
+    for (i, sample) in samples.iter().enumerate() {
+        history.push(sample);
+        history.record(Metric::Goroutines, sample.taken_at_ms + 5, count(i));
+        findings = engine.evaluate(&history);
+    }
+    findings
+}
+
+fn go_series(n: usize) -> Vec<Sample> {
+    series(n, |_, s| s.identity.runtime = Runtime::Go)
+}
+
+#[test]
+fn goroutine_leak_fires_with_an_eta_to_the_configured_ceiling() {
+    let findings = watch_goroutines(&go_series(30), Config::default(), |i| {
+        Ok(200.0 + 20.0 * i as f64)
+    });
+    let f = fired(&findings, "goroutine-leak", Severity::Warn);
+    assert!(
+        f.message
+            .starts_with("goroutines 780 → rising 20/s: 100,000 goroutines"),
+        "{}",
+        f.message
+    );
+    // 780 now, +20/s, ceiling 100 000 (the host's memory is far): (100000 - 780) / 20.
+    let eta = f.eta_seconds.expect("eta");
+    assert!((eta - 4961.0).abs() < 1.0, "{eta}");
+}
+
+#[test]
+fn goroutine_leak_aims_at_the_memory_limit_when_it_is_nearer() {
+    // 100 MiB left under the cgroup limit: at 2 KiB per goroutine that is 51 200 more, 2560 s
+    // at 20/s: crit.
+    let tight = |rss_per_goroutine: u64| {
+        series(30, move |i, s| {
+            s.identity.runtime = Runtime::Go;
+            let cg = s.memory.cgroup.as_mut().expect("cgroup");
+            cg.max_bytes = Some(1 << 30);
+            cg.current_bytes = Some((1 << 30) - (100 << 20));
+            s.memory.rss_bytes = Some(50_000_000 + rss_per_goroutine * 20 * i as u64);
+        })
+    };
+    let count = |i: usize| Ok(200.0 + 20.0 * i as f64);
+    let f = fired(
+        &watch_goroutines(&tight(0), Config::default(), count),
+        "goroutine-leak",
+        Severity::Crit,
+    );
+    assert!(
+        f.message.contains("the cgroup memory limit"),
+        "{}",
+        f.message
+    );
+    let eta = f.eta_seconds.expect("eta");
+    assert!((eta - 2560.0).abs() < 1.0, "{eta}");
+    // Memory rising 10 KiB per goroutine: that measured cost is used, 512 s.
+    let f = fired(
+        &watch_goroutines(&tight(10 << 10), Config::default(), count),
+        "goroutine-leak",
+        Severity::Crit,
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("10.0 KiB per goroutine measured")),
+        "{f:#?}"
+    );
+    let eta = f.eta_seconds.expect("eta");
+    assert!((eta - 512.0).abs() < 1.0, "{eta}");
+}
+
+#[test]
+fn goroutine_leak_is_quiet_on_small_noisy_or_slow_changes() {
+    // Each gate is shown to be what keeps the series quiet: with the ceiling near enough for
+    // an ETA, lowering that one gate makes the same series fire.
+    let samples = go_series(30);
+    let near = |max: f64| {
+        let mut config = Config::default();
+        config.goroutine_leak.max_goroutines = max;
+        config
+    };
+    let check = |config: Config, lowered: Config, count: &dyn Fn(usize) -> Result<f64, String>| {
+        quiet(&watch_goroutines(&samples, config, count), "goroutine-leak");
+        fired(
+            &watch_goroutines(&samples, lowered, count),
+            "goroutine-leak",
+            Severity::Crit,
+        );
+    };
+    // 20 → 25 (+10/min): below the level gate (min_level 100).
+    let mut lowered = near(200.0);
+    lowered.goroutine_leak.min_level = 0.0;
+    lowered.goroutine_leak.min_rise = 0.0;
+    let mut config = near(200.0);
+    config.goroutine_leak.min_rise = 0.0;
+    check(config, lowered, &|i| Ok(20.0 + (i / 6) as f64));
+    // 500 → 529: significant, but a rise under min_rise (50).
+    let mut lowered = near(2000.0);
+    lowered.goroutine_leak.min_rise = 0.0;
+    check(near(2000.0), lowered, &|i| Ok(500.0 + i as f64));
+    // +0.6/min: under min_rate_per_min (1/min).
+    let mut config = near(520.0);
+    config.goroutine_leak.min_rise = 0.0;
+    let mut lowered = config.clone();
+    lowered.goroutine_leak.min_rate_per_min = 0.5;
+    check(config, lowered, &|i| Ok(500.0 + 0.01 * i as f64));
+    // A busy pool: noise, no significant trend, even with a near ceiling and no gates.
+    let mut open = near(400.0);
+    open.goroutine_leak.min_rise = 0.0;
+    open.goroutine_leak.min_rate_per_min = 0.0;
+    quiet(
+        &watch_goroutines(&samples, open, |i| Ok(300.0 + noise(i, 30.0))),
+        "goroutine-leak",
+    );
+}
+
+#[test]
+fn goroutine_leak_sees_through_gaps_and_says_nothing_without_readings() {
+    let findings = watch_goroutines(&go_series(30), Config::default(), |i| {
+        if i % 5 == 2 {
+            Err("pprof at 127.0.0.1:6060: connect: Connection refused".into())
+        } else {
+            Ok(200.0 + 20.0 * i as f64)
+        }
+    });
+    let f = fired(&findings, "goroutine-leak", Severity::Warn);
+    assert!(
+        f.evidence.iter().any(|e| e.contains("Connection refused")),
+        "{f:#?}"
+    );
+    quiet(
+        &watch_goroutines(&go_series(30), Config::default(), |_| {
+            Err("no pprof endpoint".into())
+        }),
+        "goroutine-leak",
+    );
 }
 
 // memory-growth

@@ -151,3 +151,42 @@ fn d_state_and_pending_clocks_start_when_first_seen() {
     history.push(&samples[8]);
     assert!(history.pending_since().is_empty());
 }
+
+#[test]
+fn goroutines_are_recorded_beside_the_samples_with_gaps_and_reasons() {
+    let mut history = History::default();
+    let samples = series(5, |_, s| s.identity.runtime = Runtime::Go);
+    for (i, sample) in samples.iter().enumerate() {
+        history.push(sample);
+        // Pushing samples alone never feeds the external series.
+        assert_eq!(history.series(Metric::Goroutines).len(), i);
+        let reading = if i == 2 {
+            Err("pprof at 127.0.0.1:6060: no complete answer within 500ms".to_string())
+        } else {
+            Ok(100.0 + i as f64)
+        };
+        assert!(history.record(Metric::Goroutines, sample.taken_at_ms + 3, reading));
+    }
+    let values: Vec<Option<f64>> = history
+        .series(Metric::Goroutines)
+        .points()
+        .map(|p| p.value)
+        .collect();
+    assert_eq!(
+        values,
+        vec![Some(100.0), Some(101.0), None, Some(103.0), Some(104.0)]
+    );
+    let unread = history.unread(Metric::Goroutines).expect("reason kept");
+    assert_eq!(unread.at_ms, samples[2].taken_at_ms + 3);
+    assert!(unread.reason.contains("no complete answer"), "{unread:?}");
+    // Metrics read from samples cannot be recorded from outside, nor can the past be rewritten.
+    assert!(!history.record(Metric::FdsOpen, samples[4].taken_at_ms + 10, Ok(1.0)));
+    assert!(!history.record(Metric::Goroutines, samples[0].taken_at_ms, Ok(1.0)));
+    // A restart clears the series and the reason.
+    let mut restarted = samples[4].clone();
+    restarted.identity.start_time += 1;
+    restarted.taken_at_ms += 1000;
+    assert_eq!(history.push(&restarted), Pushed::Reset);
+    assert!(history.series(Metric::Goroutines).is_empty());
+    assert!(history.unread(Metric::Goroutines).is_none());
+}

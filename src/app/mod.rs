@@ -198,6 +198,16 @@ pub struct AppState {
     pub stacks: stacks::StacksUi,
     /// The dump key's dialog and result.
     pub dump: dump::DumpUi,
+    /// Go targets only: the newest goroutine count from the pprof endpoint, or why not.
+    pub goroutines: Option<Goroutines>,
+}
+
+/// The newest goroutine reading of a Go target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Goroutines {
+    pub count: Result<u64, String>,
+    /// The endpoint read (`http://127.0.0.1:6060/debug/pprof/`), when one was found.
+    pub endpoint: Option<String>,
 }
 
 /// The median time between consecutive samples, to the nearest 10 ms (a 1 s watch samples
@@ -263,6 +273,7 @@ impl AppState {
             message: None,
             stacks: Default::default(),
             dump: Default::default(),
+            goroutines: None,
         }
     }
 

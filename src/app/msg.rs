@@ -27,6 +27,12 @@ pub enum Msg {
     TargetReplaced {
         at_ms: u64,
     },
+    /// A Go target's goroutine count, read from its pprof endpoint (or why not).
+    Goroutines {
+        at_ms: u64,
+        count: Result<u64, String>,
+        endpoint: Option<String>,
+    },
     /// One reading failed without ending the watch.
     CollectFailed {
         at_ms: u64,

@@ -3,8 +3,8 @@
 use super::rows::{self, row_count};
 use super::trail::TrailPoint;
 use super::{dump, stacks};
-use super::{AppState, Effect, Mode, Msg, TargetStatus, View, INTERVALS};
-use crate::history::History;
+use super::{AppState, Effect, Goroutines, Mode, Msg, TargetStatus, View, INTERVALS};
+use crate::history::{History, Metric};
 use crate::keymap::{self, Command};
 use crate::rules::{RuleEngine, Window};
 use crate::sample::Sample;
@@ -27,6 +27,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         | Msg::TargetExited { .. }
         | Msg::TargetReplaced { .. }
         | Msg::CollectFailed { .. }
+        | Msg::Goroutines { .. }
             if state.replay().is_some() =>
         {
             Vec::new()
@@ -62,6 +63,20 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         Msg::TargetReplaced { at_ms } => {
             if state.status.is_live() {
                 state.status = TargetStatus::Replaced { at_ms };
+            }
+            state.now_ms = state.now_ms.max(at_ms);
+            Vec::new()
+        }
+        Msg::Goroutines {
+            at_ms,
+            count,
+            endpoint,
+        } => {
+            if state.status.is_live() && !state.paused {
+                let value = count.clone().map(|c| c as f64);
+                state.history.record(Metric::Goroutines, at_ms, value);
+                state.findings = state.engine.evaluate(&state.history);
+                state.goroutines = Some(Goroutines { count, endpoint });
             }
             state.now_ms = state.now_ms.max(at_ms);
             Vec::new()

@@ -19,8 +19,16 @@ pub fn run(args: &ReportArgs, config_path: Option<&Path>) -> Result<(), CliError
     let mut collector = Collector::new(HostRoot::live(), pid)?;
     let report = match args.watch {
         Some(window) => {
-            let watched = watch::watch(&mut collector, window, args.interval, config)?;
-            Report::new(watched.sample).with_findings(watched.findings)
+            let watched = watch::watch(
+                &mut collector,
+                window,
+                args.interval,
+                config,
+                args.pprof.as_deref(),
+            )?;
+            Report::new(watched.sample)
+                .with_findings(watched.findings)
+                .with_goroutines(watched.goroutines)
         }
         None => {
             let sample = collector.sample(Tiers::ALL)?;
@@ -42,7 +50,9 @@ pub fn print(report: &Report, json: bool) -> Result<(), CliError> {
     } else {
         let color = std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        text::render(&report.sample, color) + &findings::render(&report.findings, color)
+        text::render(&report.sample, color)
+            + &text::goroutines(report.goroutines.as_ref(), color)
+            + &findings::render(&report.findings, color)
     };
     let mut stdout = std::io::stdout().lock();
     match stdout

@@ -43,6 +43,9 @@ pub enum Metric {
     CgroupMemoryMaxEvents,
     /// Memory pressure `some avg10`, percent.
     PressureSomeAvg10,
+    /// Goroutines of a Go target, read from its pprof endpoint (not from /proc, so never from
+    /// a [`Sample`]): fed by [`super::History::record`].
+    Goroutines,
 }
 
 /// Which collection tier a metric comes from: census metrics only get a point when that census
@@ -52,11 +55,13 @@ pub(super) enum Tier {
     EveryTick,
     ThreadCensus,
     FdCensus,
+    /// Read outside the collector (a runtime's own endpoint) and recorded separately.
+    External,
 }
 
 impl Metric {
     /// Every metric, in display order.
-    pub const ALL: [Metric; 17] = [
+    pub const ALL: [Metric; 18] = [
         Metric::FdsOpen,
         Metric::HighestFd,
         Metric::Threads,
@@ -74,6 +79,7 @@ impl Metric {
         Metric::CgroupOomKills,
         Metric::CgroupMemoryMaxEvents,
         Metric::PressureSomeAvg10,
+        Metric::Goroutines,
     ];
 
     /// Short name for labels and JSON (`fds_open`).
@@ -96,6 +102,7 @@ impl Metric {
             Metric::CgroupOomKills => "cgroup_oom_kills",
             Metric::CgroupMemoryMaxEvents => "cgroup_memory_max_events",
             Metric::PressureSomeAvg10 => "pressure_some_avg10",
+            Metric::Goroutines => "goroutines",
         }
     }
 
@@ -108,12 +115,19 @@ impl Metric {
         )
     }
 
+    /// Whether the metric is read outside the /proc collector and fed with
+    /// [`super::History::record`] rather than [`super::History::push`].
+    pub fn is_external(self) -> bool {
+        self.tier() == Tier::External
+    }
+
     pub(super) fn tier(self) -> Tier {
         match self {
             Metric::CpuTicks | Metric::CtxtSwitches => Tier::ThreadCensus,
             Metric::CloseWait | Metric::SocketRxQueuedBytes | Metric::AcceptQueued => {
                 Tier::FdCensus
             }
+            Metric::Goroutines => Tier::External,
             _ => Tier::EveryTick,
         }
     }
@@ -158,6 +172,7 @@ impl Metric {
             Metric::CgroupOomKills => *cgroup?.events.get("oom_kill")?,
             Metric::CgroupMemoryMaxEvents => *cgroup?.events.get("max")?,
             Metric::PressureSomeAvg10 => return memory.pressure.as_ref().map(|p| p.some_avg10),
+            Metric::Goroutines => return None,
         };
         Some(value as f64)
     }
@@ -169,6 +184,7 @@ impl Metric {
             Tier::EveryTick => Some(sample.taken_at_ms),
             Tier::ThreadCensus => sample.threads.census_taken_at_ms,
             Tier::FdCensus => sample.fds.census_taken_at_ms,
+            Tier::External => None,
         }
     }
 }

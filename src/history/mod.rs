@@ -1,7 +1,9 @@
 //! Bounded time series of one target, kept explicit about gaps and restarts, and the trend
 //! estimator the rules forecast with.
 //!
-//! [`History::push`] takes every [`Sample`] the collector produces. It keeps one [`Series`]
+//! [`History::push`] takes every [`Sample`] the collector produces; [`History::record`] takes
+//! readings made outside the /proc collector (a Go target's goroutine count from its pprof
+//! endpoint), which only exist for the targets that have them. It keeps one [`Series`]
 //! per [`Metric`], the latest sample (with the last census of threads, fds and maps carried
 //! forward, since those are read less often), and a few per-entity clocks the rules need
 //! (how long each thread has been in D state, how long each signal has been pending).
@@ -11,7 +13,7 @@
 //!
 //! Memory bound: each series holds at most `horizon / interval` points (capped at
 //! [`MAX_POINTS_PER_SERIES`]) of 24 bytes, so the series of the default history (1 h at 1 s,
-//! 17 metrics) take at most 17 × 3600 × 24 B ≈ 1.5 MB, plus one retained [`Sample`] and one
+//! 18 metrics) take at most 18 × 3600 × 24 B ≈ 1.6 MB, plus one retained [`Sample`] and one
 //! clock per thread in D state and per pending signal.
 //!
 //! May import: `sample`.
@@ -69,6 +71,14 @@ pub struct Gone {
     pub reason: String,
 }
 
+/// A reading of an external metric that failed: the gap it left and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unread {
+    pub at_ms: u64,
+    /// What went wrong (`pprof at 127.0.0.1:6060: no complete answer within 500ms`).
+    pub reason: String,
+}
+
 /// What [`History::push`] did with a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pushed {
@@ -96,6 +106,7 @@ pub struct History {
     d_state_since: BTreeMap<i32, u64>,
     pending_since: BTreeMap<String, u64>,
     gone: Option<Gone>,
+    unread: BTreeMap<Metric, Unread>,
 }
 
 impl Default for History {
@@ -128,6 +139,7 @@ impl History {
             d_state_since: BTreeMap::new(),
             pending_since: BTreeMap::new(),
             gone: None,
+            unread: BTreeMap::new(),
         }
     }
 
@@ -185,6 +197,37 @@ impl History {
         self.samples += 1;
         self.latest = Some(merged);
         outcome
+    }
+
+    /// Adds a reading of an external metric ([`Metric::is_external`]) taken at `at_ms`:
+    /// `Ok(value)` a point, `Err(reason)` a gap whose reason is kept ([`History::unread`]).
+    /// Returns whether it was added: not for a metric read from samples, nor for a reading
+    /// older than the newest point of its series.
+    pub fn record(&mut self, metric: Metric, at_ms: u64, value: Result<f64, String>) -> bool {
+        if !metric.is_external() {
+            return false;
+        }
+        let Some(series) = self.series.get_mut(&metric) else {
+            return false;
+        };
+        if series.last().is_some_and(|last| at_ms < last.at_ms) {
+            return false;
+        }
+        let value = match value {
+            Ok(value) => Some(value),
+            Err(reason) => {
+                self.unread.insert(metric, Unread { at_ms, reason });
+                None
+            }
+        };
+        series.push(Point { at_ms, value }, self.horizon_ms);
+        true
+    }
+
+    /// The newest failed reading of an external metric and its reason (kept after later
+    /// readings succeed, until the target restarts).
+    pub fn unread(&self, metric: Metric) -> Option<&Unread> {
+        self.unread.get(&metric)
     }
 
     /// The series of one metric (always present, possibly empty).
@@ -308,6 +351,7 @@ impl History {
         self.d_state_since.clear();
         self.pending_since.clear();
         self.gone = None;
+        self.unread.clear();
     }
 
     fn track_clocks(&mut self, sample: &Sample) {

@@ -2,13 +2,15 @@
 //!
 //! The JSON form is documented in `docs/report-schema.md` (schema `healthtop.report/1`).
 //!
-//! May import: `sample`, `format`, `decode`, `rules`, `history`, `config`, `collect` (watch).
+//! May import: `sample`, `format`, `decode`, `rules`, `history`, `config`, `collect` (watch),
+//! `runtimes::go::probe` (the goroutine count of Go targets).
 
 pub mod findings;
 pub mod text;
 pub mod watch;
 
 use crate::rules::Finding;
+use crate::runtimes::go::GoroutineCount;
 use crate::sample::Sample;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +27,10 @@ pub struct Report {
     /// What the health rules found (see `docs/rules.md`), worst first.
     #[serde(default)]
     pub findings: Vec<Finding>,
+    /// The newest goroutine count of a Go target read from its pprof endpoint (`report
+    /// --watch`); absent for other runtimes and one-shot reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goroutines: Option<GoroutineCount>,
 }
 
 impl Report {
@@ -34,11 +40,17 @@ impl Report {
             healthtop_version: env!("CARGO_PKG_VERSION").to_string(),
             sample,
             findings: Vec::new(),
+            goroutines: None,
         }
     }
 
     pub fn with_findings(mut self, findings: Vec<Finding>) -> Self {
         self.findings = findings;
+        self
+    }
+
+    pub fn with_goroutines(mut self, goroutines: Option<GoroutineCount>) -> Self {
+        self.goroutines = goroutines;
         self
     }
 

@@ -64,6 +64,31 @@ fn list(items: &[String]) -> String {
     }
 }
 
+/// The `Goroutines` section of a watched Go target: the newest count from its pprof endpoint;
+/// empty for other targets.
+pub fn goroutines(reading: Option<&crate::runtimes::go::GoroutineCount>, color: bool) -> String {
+    let Some(reading) = reading else {
+        return String::new();
+    };
+    let mut out = Out {
+        text: String::new(),
+        color,
+    };
+    out.heading("Goroutines");
+    out.row(
+        "count",
+        reading.count.map_or_else(
+            || "n/a (the reason is under Unavailable: goroutines)".to_string(),
+            |n| n.to_string(),
+        ),
+    );
+    out.row(
+        "pprof endpoint",
+        reading.endpoint.as_deref().unwrap_or("none found"),
+    );
+    format!("\n{}", out.text)
+}
+
 /// Renders the whole report.
 pub fn render(sample: &Sample, color: bool) -> String {
     let mut out = Out {

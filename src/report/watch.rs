@@ -1,18 +1,24 @@
 //! `report --watch`: sample a target for a window the user chose, then judge it with every
-//! rule over exactly that window.
+//! rule over exactly that window. For a Go target the goroutine count is read from its pprof
+//! endpoint on the same schedule ([`GoroutineProbe`]), beside the /proc samples.
 //!
-//! May import: `collect`, `history`, `rules`, `config`, `sample`.
+//! May import: `collect`, `history`, `rules`, `config`, `sample`, `runtimes::go::probe`.
 
 use crate::collect::{CollectError, Collector, Tiers};
 use crate::config::Config;
 use crate::history::History;
 use crate::rules::{self, Finding, RuleEngine, Window};
+use crate::runtimes::go::{GoroutineCount, GoroutineProbe};
 use crate::sample::Sample;
 use std::time::{Duration, Instant};
 
 /// The newest sample and the findings after watching.
 pub struct Watched {
+    /// The newest sample; for a Go target whose goroutines could not be counted, its
+    /// `unavailable` list has an entry `goroutines` with the reason.
     pub sample: Sample,
+    /// The newest goroutine count of a Go target; `None` for other runtimes.
+    pub goroutines: Option<GoroutineCount>,
     pub findings: Vec<Finding>,
     /// Samples taken.
     pub samples: usize,
@@ -22,11 +28,16 @@ pub struct Watched {
 /// each sample so persistence works as it does live; returns the last evaluation. If the
 /// process ends after the first sample, the watch stops there and the findings include
 /// `exited` (the first sample failing is an error, as for a one-shot report).
+///
+/// Go targets (or any target when `pprof` names an endpoint): the endpoint is found once after
+/// the first sample, then the goroutine count is read after every sample, each reading bounded
+/// by half the interval (at most 1 s) so a hanging endpoint leaves gaps, not a slower watch.
 pub fn watch(
     collector: &mut Collector,
     window: Duration,
     interval: Duration,
     config: Config,
+    pprof: Option<&str>,
 ) -> Result<Watched, CollectError> {
     let start = Instant::now();
     let horizon = window.max(Duration::from_secs(3600));
@@ -39,6 +50,11 @@ pub fn watch(
         },
     );
     history.push(&first);
+    let timeout = (interval / 2).clamp(Duration::from_millis(100), Duration::from_secs(1));
+    let mut probe = GoroutineProbe::for_sample(&first, pprof, timeout);
+    if let Some(probe) = &mut probe {
+        let _ = probe.tick(&mut history);
+    }
     let mut findings = engine.evaluate(&history);
     let mut sample = first;
     let mut samples = 1;
@@ -54,6 +70,10 @@ pub fn watch(
             Ok(next) => {
                 sample = next;
                 history.push(&sample);
+                if let Some(probe) = &mut probe {
+                    // A failed reading is a gap in the series, with its reason kept.
+                    let _ = probe.tick(&mut history);
+                }
                 findings = engine.evaluate(&history);
                 samples += 1;
             }
@@ -74,8 +94,12 @@ pub fn watch(
             Err(error) => return Err(error),
         }
     }
+    if let Some(gap) = probe.as_ref().and_then(GoroutineProbe::unavailable) {
+        sample.unavailable.push(gap);
+    }
     Ok(Watched {
         sample,
+        goroutines: probe.as_ref().map(GoroutineProbe::summary),
         findings,
         samples,
     })

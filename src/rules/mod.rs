@@ -20,6 +20,7 @@ mod fault_signals;
 mod fd_headroom;
 mod fd_leak;
 pub mod forecast;
+mod goroutine_leak;
 pub mod limits;
 mod map_count;
 mod memory_growth;
@@ -222,6 +223,7 @@ pub static REGISTRY: &[&dyn Rule] = &[
     &close_wait::CloseWait,
     &thread_headroom::ThreadHeadroom,
     &thread_leak::ThreadLeak,
+    &goroutine_leak::GoroutineLeak,
     &memory_growth::MemoryGrowth,
     &oom_events::OomEvents,
     &memory_pressure::MemoryPressure,
@@ -397,10 +399,5 @@ pub fn catalogue_markdown(config: &Config) -> String {
         }
         out.push('\n');
     }
-    out.push_str(
-        "## Not yet covered\n\n\
-         - Goroutine leak (needs the goroutine dump from the pprof endpoint; comes with the \
-         runtime dumps).\n",
-    );
     out
 }

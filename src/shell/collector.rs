@@ -4,6 +4,7 @@
 use super::{exit_status, now_ms, Cadence};
 use crate::app::Msg;
 use crate::collect::{CollectError, Collector, Tiers};
+use crate::runtimes::go::GoroutineProbe;
 use std::time::Duration;
 use tokio::sync::{mpsc::Sender, watch};
 use tokio::time::Instant;
@@ -24,6 +25,8 @@ pub async fn run(
     let (pid, start_time) = collector.identity();
     let root = collector.root().clone();
     let mut tick: u64 = 0;
+    // Go targets: found on the first sample; `None` inside means "not a Go program".
+    let mut probe: Option<Option<GoroutineProbe>> = None;
     loop {
         let now = *control.borrow_and_update();
         let started = Instant::now();
@@ -43,6 +46,19 @@ pub async fn run(
             };
             collector = back;
             let msg = match result {
+                Ok(sample) if probe.is_none() => {
+                    // Finding the endpoint may take seconds: off the async threads.
+                    let timeout = (now.interval / 2).min(Duration::from_secs(1));
+                    let first = sample.clone();
+                    probe = Some(
+                        tokio::task::spawn_blocking(move || {
+                            GoroutineProbe::for_sample(&first, None, timeout)
+                        })
+                        .await
+                        .unwrap_or(None),
+                    );
+                    Msg::Sample(Box::new(sample))
+                }
                 Ok(sample) => Msg::Sample(Box::new(sample)),
                 Err(CollectError::PidReused { .. }) => {
                     let _ = tx.send(Msg::TargetReplaced { at_ms: now_ms() }).await;
@@ -69,6 +85,26 @@ pub async fn run(
             };
             if tx.send(msg).await.is_err() {
                 return;
+            }
+            if let Some(mut go) = probe.as_mut().and_then(Option::take) {
+                let joined = tokio::task::spawn_blocking(move || {
+                    let count = go.read();
+                    (go, count)
+                })
+                .await;
+                let Ok((go, count)) = joined else {
+                    return;
+                };
+                let endpoint = go.endpoint().ok().map(ToString::to_string);
+                probe = Some(Some(go));
+                let msg = Msg::Goroutines {
+                    at_ms: now_ms(),
+                    count,
+                    endpoint,
+                };
+                if tx.send(msg).await.is_err() {
+                    return;
+                }
             }
         }
         tokio::select! {

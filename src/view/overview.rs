@@ -28,7 +28,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         Constraint::Min(3),
     ])
     .areas(area);
-    render_identity(sample, frame, identity);
+    render_identity(state, sample, frame, identity);
     render_gauges(state, sample, frame, gauges);
     if now_height > 0 {
         render_now(state, sample, frame, now);
@@ -122,7 +122,7 @@ fn render_now(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) 
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn render_identity(sample: &Sample, frame: &mut Frame, area: Rect) {
+fn render_identity(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) {
     let id = &sample.identity;
     let user = id
         .user
@@ -142,12 +142,13 @@ fn render_identity(sample: &Sample, frame: &mut Frame, area: Rect) {
         Line::from(vec![
             Span::styled(" process ", theme::title()),
             Span::raw(format!(
-                "{} (pid {}, ppid {}) state {} · {} · user {user}",
+                "{} (pid {}, ppid {}) state {} · {}{} · user {user}",
                 id.comm,
                 id.pid,
                 id.ppid,
                 id.state,
                 id.runtime.as_str(),
+                goroutines(state),
             )),
         ]),
         Line::from(vec![
@@ -439,4 +440,13 @@ fn render_findings(state: &AppState, frame: &mut Frame, area: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// ` · 1,234 goroutines` for a Go target, or why the count is missing; empty otherwise.
+fn goroutines(state: &AppState) -> String {
+    match state.goroutines.as_ref().map(|g| &g.count) {
+        Some(Ok(count)) => format!(" · {count} goroutines"),
+        Some(Err(reason)) => format!(" · goroutines n/a ({reason})"),
+        None => String::new(),
+    }
 }

@@ -1,18 +1,21 @@
 //! Go goroutine dumps through `net/http/pprof` ([`pprof`]), parsed ([`goroutines`]); and the
-//! cheap goroutine count for a leak rule ([`goroutine_count`]).
+//! cheap goroutine count for a leak rule ([`goroutine_count`]), read tick after tick into a
+//! target's history by [`GoroutineProbe`].
 //!
 //! SIGQUIT is never the way here: Go's default handler prints the goroutines and exits with
 //! status 2 (see `signal::refusal`).
 //!
-//! May import: siblings in `runtimes`, the parent's types.
+//! May import: siblings in `runtimes`, the parent's types; `probe` also `history` and `sample`.
 
 pub mod goroutines;
 pub mod pprof;
+pub mod probe;
 
 pub use goroutines::{
     debug1_total, parse_goroutines, GoFrame, Goroutine, GoroutineGroup, Goroutines,
 };
 pub use pprof::PprofEndpoint;
+pub use probe::{GoroutineCount, GoroutineProbe};
 
 use super::target::Target;
 use super::{Detail, Dump, DumpError, DumpRequest, GoDebug, Runtime};

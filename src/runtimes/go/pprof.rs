@@ -167,6 +167,15 @@ fn http_exchange(
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // A read timeout surfaces as EAGAIN (WouldBlock) on Linux.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(protocol(format!("no complete answer within {timeout:?}")))
+            }
             Err(e) => return Err(protocol(format!("read: {e}"))),
         }
     }

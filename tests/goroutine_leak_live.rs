@@ -1,0 +1,312 @@
+//! The goroutine-leak rule on real Go services (tests/targets/goroutines_svc.go, built here
+//! with `go build`, standard library only): `report --watch` reads the goroutine count from
+//! the service's own pprof endpoint every tick; a steady leak raises goroutine-leak and the
+//! report's count matches the endpoint's own `total`; a constant pool and short-lived request
+//! goroutines stay quiet; a Go service without pprof gets an `unavailable` entry and no
+//! finding; a non-Go target gets no goroutine entry at all.
+
+mod dump_support;
+
+use dump_support::*;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// Builds the service once per test binary (GOCACHE in the temp dir, shared with the other
+/// Go tests so the standard library is compiled once).
+fn service_binary() -> Option<PathBuf> {
+    static BINARY: OnceLock<Option<PathBuf>> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            let go = tool("go")?;
+            let dir = std::env::temp_dir()
+                .join(format!("healthtop-goroutines-svc-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("build dir");
+            std::fs::copy(target_source("goroutines_svc.go"), dir.join("main.go")).expect("copy");
+            std::fs::write(dir.join("go.mod"), "module goroutines\n\ngo 1.19\n").expect("go.mod");
+            let binary = dir.join("goroutines_svc");
+            let mut command = Command::new(go);
+            command
+                .args(["build", "-o"])
+                .arg(&binary)
+                .arg(".")
+                .current_dir(&dir)
+                .env("GOFLAGS", "-mod=mod")
+                .env("GOPROXY", "off")
+                .env(
+                    "GOCACHE",
+                    std::env::temp_dir().join("healthtop-test-gocache"),
+                );
+            build(command);
+            Some(binary)
+        })
+        .clone()
+}
+
+/// The service in `mode`, and its port from the "ready <port>" line.
+fn start(mode: &str) -> Option<(Target, u16)> {
+    let binary = service_binary()?;
+    let mut command = Command::new(binary);
+    command
+        .arg(mode)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut service = Target::spawn(command);
+    let line = service.read_line();
+    let port = line
+        .strip_prefix("ready ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("readiness line {line:?}"));
+    Some((service, port))
+}
+
+fn finding<'a>(report: &'a Value, rule: &str) -> Option<&'a Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == rule)
+}
+
+fn unavailable<'a>(report: &'a Value, field: &str) -> Option<&'a Value> {
+    report["unavailable"]
+        .as_array()
+        .expect("unavailable")
+        .iter()
+        .find(|u| u["field"] == field)
+}
+
+/// The count of the debug=1 group whose stack holds `function`.
+fn group_count(profile: &str, function: &str) -> Option<u64> {
+    profile
+        .split("\n\n")
+        .find(|block| block.contains(&format!("{function}+")))
+        .and_then(|block| block.lines().find(|l| l.contains(" @ ")))
+        .and_then(|line| line.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+#[test]
+fn a_steady_goroutine_leak_is_found_and_its_count_matches_the_endpoint() {
+    let Some((mut service, port)) = start("leak") else {
+        return;
+    };
+    let pid = service.pid().to_string();
+    let watch = Command::new(env!("CARGO_BIN_EXE_healthtop"))
+        .args(["report", "-p", &pid, "--watch", "20s", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("healthtop runs");
+    // The service says "probe n" for every goroutine profile it serves: let healthtop read the
+    // rising count 12 times (discovery included), then stop the leak, so the watch ends on a
+    // settled count that can be compared with the endpoint's own.
+    loop {
+        let line = service.read_line();
+        if line == "probe 12" {
+            break;
+        }
+        assert!(line.starts_with("probe "), "{line}");
+    }
+    let stopped = http_get(port, "/stop");
+    let leaked: u64 = stopped
+        .trim()
+        .strip_prefix("stopped ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stopped:?}"));
+    let output = watch.wait_with_output().expect("healthtop ends");
+    assert!(output.status.success(), "{}", stderr(&output));
+    // Truth right after: the endpoint's own header, read by an independent client.
+    let profile = http_get(port, "/debug/pprof/goroutine?debug=1");
+    let truth = profile_total(&profile);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("report JSON");
+
+    assert_eq!(report["runtime"], "go");
+    let ours = report["goroutines"]["count"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{:#}", report["goroutines"]));
+    // healthtop's last reading counted its own handler goroutine; this one counts ours, plus
+    // healthtop's finished connection if it is still in Go's ~500 ms closeWriteAndWait. The
+    // leak was stopped before that reading, so nothing else differs: at most 2 apart.
+    assert!(
+        truth.abs_diff(ours) <= 2,
+        "healthtop {ours} vs endpoint {truth}"
+    );
+    // The leaked goroutines are parked in the known function, as many as the service says.
+    assert_eq!(group_count(&profile, "main.parkedForever"), Some(leaked));
+    assert!(ours >= leaked, "{ours} < {leaked}");
+    let endpoint = report["goroutines"]["endpoint"].as_str().expect("endpoint");
+    assert!(
+        endpoint.contains(&format!("127.0.0.1:{port}")),
+        "{endpoint}"
+    );
+    assert!(unavailable(&report, "goroutines").is_none());
+
+    let f = finding(&report, "goroutine-leak").unwrap_or_else(|| panic!("{:#}", report));
+    assert!(f["severity"] == "warn" || f["severity"] == "crit", "{f:#}");
+    let eta = f["eta_seconds"].as_f64().expect("eta");
+    assert!(eta > 0.0, "{f:#}");
+    let message = f["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("goroutines ") && message.contains("→ rising"),
+        "{message}"
+    );
+    assert!(service.alive());
+}
+
+/// A quiet service watched for 20 s: the count is read (and plausible), no goroutine-leak.
+fn assert_quiet(mode: &str, explicit_url: bool, at_least: u64) {
+    let Some((mut service, port)) = start(mode) else {
+        return;
+    };
+    let pid = service.pid().to_string();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut args = vec!["report", "-p", &pid, "--watch", "20s", "--json"];
+    if explicit_url {
+        args.extend(["--pprof", &url]);
+    }
+    let report = healthtop_json(&args);
+    let count = report["goroutines"]["count"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{:#}", report["goroutines"]));
+    assert!(count >= at_least, "{mode}: {count}");
+    let endpoint = report["goroutines"]["endpoint"].as_str().expect("endpoint");
+    assert!(endpoint.contains(&format!(":{port}/")), "{endpoint}");
+    assert!(
+        finding(&report, "goroutine-leak").is_none(),
+        "{mode}: {:#}",
+        report["findings"]
+    );
+    assert!(service.alive());
+}
+
+#[test]
+fn a_constant_goroutine_pool_raises_no_leak() {
+    assert_quiet("pool", false, 60);
+}
+
+#[test]
+fn short_lived_request_goroutines_raise_no_leak() {
+    assert_quiet("requests", true, 3);
+}
+
+#[test]
+fn a_go_service_without_pprof_is_unavailable_not_zero() {
+    let Some((service, _port)) = start("nopprof") else {
+        return;
+    };
+    let pid = service.pid().to_string();
+    let report = healthtop_json(&["report", "-p", &pid, "--watch", "3s", "--json"]);
+    assert_eq!(report["runtime"], "go");
+    assert!(report["goroutines"]["count"].is_null(), "{report:#}");
+    assert!(report["goroutines"]["endpoint"].is_null(), "{report:#}");
+    let gap = unavailable(&report, "goroutines").expect("unavailable entry");
+    let reason = gap["reason"].as_str().expect("reason");
+    assert!(reason.contains("no pprof endpoint"), "{reason}");
+    assert!(finding(&report, "goroutine-leak").is_none());
+
+    let text = stdout(&healthtop(&["report", "-p", &pid, "--watch", "2s"]));
+    assert!(text.contains("Goroutines"), "{text}");
+    assert!(text.contains("goroutines: "), "{text}");
+}
+
+#[test]
+fn a_native_target_has_no_goroutine_entry() {
+    let Some(sleep) = tool("sleep") else {
+        return;
+    };
+    let mut command = Command::new(sleep);
+    command.arg("60").stdin(Stdio::null()).stdout(Stdio::null());
+    let target = Target::spawn(command);
+    let pid = target.pid().to_string();
+    let report = healthtop_json(&["report", "-p", &pid, "--watch", "2s", "--json"]);
+    assert_eq!(report["runtime"], "native");
+    assert!(report.get("goroutines").is_none(), "{report:#}");
+    assert!(unavailable(&report, "goroutines").is_none());
+}
+
+#[test]
+fn an_endpoint_that_never_answers_leaves_gaps_with_the_reason() {
+    let Some((service, _port)) = start("pool") else {
+        return;
+    };
+    // A listener nobody accepts on: connections complete in the kernel's backlog, requests
+    // are never answered, so every reading must end at healthtop's own timeout.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", silent.local_addr().expect("addr"));
+    let pid = service.pid().to_string();
+    let report = healthtop_json(&[
+        "report", "-p", &pid, "--watch", "3s", "--json", "--pprof", &url,
+    ]);
+    assert!(report["goroutines"]["count"].is_null(), "{report:#}");
+    assert!(
+        report["goroutines"]["endpoint"]
+            .as_str()
+            .is_some_and(|e| e.starts_with(&url)),
+        "{report:#}"
+    );
+    let gap = unavailable(&report, "goroutines").expect("unavailable entry");
+    let reason = gap["reason"].as_str().expect("reason");
+    // The default 1 s interval bounds each reading to half of it.
+    assert!(
+        reason.contains("no complete answer within 500ms"),
+        "{reason}"
+    );
+    assert!(finding(&report, "goroutine-leak").is_none());
+}
+
+/// The live view shows the goroutine count of a Go target, read from its own endpoint.
+#[test]
+fn the_tui_shows_the_goroutine_count() {
+    let Some(tmux) = tool("tmux") else { return };
+    let Some((service, port)) = start("pool") else {
+        return;
+    };
+    let socket = format!("healthtop-goroutines-{}", std::process::id());
+    let tmux_cmd = || {
+        let mut c = Command::new(&tmux);
+        c.args(["-L", &socket, "-f", "/dev/null"]);
+        c
+    };
+    let command = format!("{} -p {}", env!("CARGO_BIN_EXE_healthtop"), service.pid());
+    let started = tmux_cmd()
+        .args(["new-session", "-d", "-x", "160", "-y", "48", "-s", "g"])
+        .args(["env", "TERM=xterm-256color", "sh", "-c", &command])
+        .status()
+        .expect("tmux runs");
+    assert!(started.success());
+    let screen = || {
+        let out = tmux_cmd()
+            .args(["capture-pane", "-p", "-t", "g"])
+            .output()
+            .expect("capture");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut shown = None;
+    for _ in 0..400 {
+        // "… · go · 64 goroutines · user …": a number, then the word on its own.
+        let text = screen();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        shown = words
+            .windows(2)
+            .find(|w| w[1] == "goroutines")
+            .and_then(|w| w[0].parse::<u64>().ok());
+        if shown.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    let _ = tmux_cmd().arg("kill-server").status();
+    let shown = shown.expect("the overview shows a goroutine count");
+    // The endpoint's own total, read right after; ±2 for healthtop's request handler and the
+    // finished connection Go keeps ~500 ms (see the leak test above).
+    let truth = profile_total(&http_get(port, "/debug/pprof/goroutine?debug=1"));
+    assert!(
+        shown.abs_diff(truth) <= 2,
+        "shown {shown}, endpoint {truth}"
+    );
+    assert!(shown >= 60, "the pool alone is 60 goroutines: {shown}");
+}
