@@ -38,6 +38,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Write a snapshot bundle (one .tar.gz) of a process, to open later or elsewhere.
     Bundle(BundleArgs),
+    /// Open a snapshot bundle in the interactive view, read-only, and step through its samples.
+    View(ViewArgs),
     /// Ask a JVM, Go or Python process (or any program that dumps on a signal) for a dump of
     /// its threads, the safe way for its runtime.
     Dump(DumpArgs),
@@ -102,6 +104,13 @@ pub struct BundleArgs {
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    /// The bundle (.tar.gz) written by `healthtop bundle` or the TUI's `b` key.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -30,8 +30,40 @@ pub enum Command {
     Pause,
     Faster,
     Slower,
+    /// Bundle view: one sample back in time.
+    Earlier,
+    /// Bundle view: one sample forward in time.
+    Later,
+    /// Bundle view: the first sample.
+    Earliest,
+    /// Bundle view: the last sample.
+    Latest,
+    /// Live view: write a snapshot bundle of the target.
+    Bundle,
+    /// Stacks view: the next thread in the filter cycle.
+    ThreadFilter,
+    /// Stacks view: write the flame graph (SVG) and folded stacks.
+    Export,
+    /// Ask the runtime for a thread/goroutine dump (after a confirmation).
+    Dump,
     Help,
     Quit,
+}
+
+impl Command {
+    /// Commands the help overlay lists on one shared line, under this heading.
+    pub fn help_group(self) -> Option<&'static str> {
+        match self {
+            Command::GoView(_) => Some("views"),
+            Command::Earlier | Command::Later | Command::Earliest | Command::Latest => {
+                Some("bundle time")
+            }
+            Command::PageUp | Command::PageDown => Some("page"),
+            Command::Home | Command::End => Some("jump"),
+            Command::ThreadFilter | Command::Export => Some("stacks"),
+            _ => None,
+        }
+    }
 }
 
 /// One key with its modifiers. Shift is ignored when matching (terminals disagree on it).
@@ -96,12 +128,12 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[Key::plain(KeyCode::Up), Key::ch('k')],
         command: Command::Up,
-        doc: "move up",
+        doc: "move up; Stacks: to the caller",
     },
     Binding {
         keys: &[Key::plain(KeyCode::Down), Key::ch('j')],
         command: Command::Down,
-        doc: "move down",
+        doc: "move down; Stacks: to the biggest callee",
     },
     Binding {
         keys: &[Key::plain(KeyCode::PageUp)],
@@ -164,13 +196,18 @@ pub const BINDINGS: &[Binding] = &[
         doc: "Findings",
     },
     Binding {
+        keys: &[Key::ch('7')],
+        command: Command::GoView(6),
+        doc: "Stacks",
+    },
+    Binding {
         keys: &[
             Key::plain(KeyCode::Enter),
             Key::plain(KeyCode::Right),
             Key::ch('l'),
         ],
         command: Command::Open,
-        doc: "drill into the selected row",
+        doc: "drill into the row; Stacks: Enter zooms, → l next frame",
     },
     Binding {
         keys: &[
@@ -180,12 +217,12 @@ pub const BINDINGS: &[Binding] = &[
             Key::ch('h'),
         ],
         command: Command::Back,
-        doc: "back, close help, clear filter",
+        doc: "back, close help, clear filter; Stacks: Esc zooms out",
     },
     Binding {
         keys: &[Key::ch('/')],
         command: Command::Filter,
-        doc: "filter rows (Enter keeps, Esc clears)",
+        doc: "filter rows, search frames (Enter keeps, Esc clears)",
     },
     Binding {
         keys: &[Key::ch('s')],
@@ -211,6 +248,46 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Key::ch('-')],
         command: Command::Faster,
         doc: "shorter interval",
+    },
+    Binding {
+        keys: &[Key::ch('b')],
+        command: Command::Bundle,
+        doc: "write a bundle of the target to ./",
+    },
+    Binding {
+        keys: &[Key::ch('D')],
+        command: Command::Dump,
+        doc: "thread/goroutine dump from the runtime (asks first)",
+    },
+    Binding {
+        keys: &[Key::ch('f')],
+        command: Command::ThreadFilter,
+        doc: "next thread",
+    },
+    Binding {
+        keys: &[Key::ch('e')],
+        command: Command::Export,
+        doc: "export SVG + folded to ./",
+    },
+    Binding {
+        keys: &[Key::ch('[')],
+        command: Command::Earlier,
+        doc: "back",
+    },
+    Binding {
+        keys: &[Key::ch(']')],
+        command: Command::Later,
+        doc: "forward",
+    },
+    Binding {
+        keys: &[Key::ch('{')],
+        command: Command::Earliest,
+        doc: "first",
+    },
+    Binding {
+        keys: &[Key::ch('}')],
+        command: Command::Latest,
+        doc: "last sample",
     },
     Binding {
         keys: &[Key::ch('?'), Key::plain(KeyCode::F(1))],
@@ -274,6 +351,12 @@ mod tests {
             resolve(&KeyEvent::new(KeyCode::Char('+'), KeyModifiers::SHIFT)),
             Some(Command::Slower)
         );
+        assert_eq!(
+            resolve(&KeyEvent::new(KeyCode::Char('{'), KeyModifiers::SHIFT)),
+            Some(Command::Earliest)
+        );
+        assert_eq!(resolve(&press(KeyCode::Char(']'))), Some(Command::Later));
+        assert_eq!(resolve(&press(KeyCode::Char('b'))), Some(Command::Bundle));
         assert_eq!(resolve(&press(KeyCode::Char('x'))), None);
     }
 }

@@ -27,6 +27,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Stacks(args)) => cmd::stacks::run(args),
         Some(Command::Record(args)) => cmd::record::run(args),
         Some(Command::Dump(args)) => cmd::dump::run(args),
+        Some(Command::View(args)) => cmd::view::run(args, cli.config.as_deref()),
         Some(Command::DemoTarget) => healthtop::demo::target::run(),
         None => match &cli.pid {
             Some(pid) => cmd::watch::run(pid, cli.interval, cli.config.as_deref()),

@@ -286,8 +286,10 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
     tmux.keys(&["6"]);
     tmux.wait_for(&["[6 Findings]"]);
     tmux.keys(&["Tab"]);
+    tmux.wait_for(&["[7 Stacks]", "worker-3", "__libc_pause"]);
+    tmux.keys(&["Tab"]);
     tmux.wait_for(&["[1 Overview]"]);
-    tmux.keys(&["BTab"]);
+    tmux.keys(&["BTab", "BTab"]);
     tmux.wait_for(&["[6 Findings]"]);
 
     // Drill into worker-3: the TID shown must be the one /proc names worker-3.
@@ -303,11 +305,7 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
 
     // Help lists the keys; Esc closes it.
     tmux.keys(&["?"]);
-    tmux.wait_for(&[
-        "keys · ? or Esc closes",
-        "drill into the selected row",
-        "quit",
-    ]);
+    tmux.wait_for(&["keys · ? or Esc closes", "drill into the row", "quit"]);
     tmux.keys(&["Escape"]);
 
     // Resized to 80x24 it redraws to fit.
@@ -454,4 +452,242 @@ fn draws_and_restores_under_screen_tmux_and_linux_terms() {
         tmux.wait_healthtop_gone();
         tmux.assert_terminal_restored(marker);
     }
+}
+
+/// The samples `healthtop view` steps through: the bundle's history (its newest sample is the
+/// report itself), read back with the library.
+fn bundle_samples(path: &Path) -> usize {
+    let bundle = healthtop::bundle::read::open_bundle(path).expect("open the bundle");
+    let history = &bundle.report.history;
+    match history.last() {
+        Some(last) if last.taken_at_ms == bundle.report.report.sample.taken_at_ms => history.len(),
+        _ => history.len() + 1,
+    }
+}
+
+#[test]
+fn view_opens_a_bundle_of_a_dead_target_read_only_and_steps_through_time() {
+    if !have_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = build_target(dir.path());
+    let target = Target::start(&exe, 4);
+    let pid = target.pid();
+    let file = dir.path().join("snap.tar.gz");
+    let output = Command::new(HEALTHTOP)
+        .args(["bundle", "-p", &pid.to_string(), "--duration", "3s", "-o"])
+        .arg(&file)
+        .output()
+        .expect("healthtop bundle");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The target is gone before the bundle is opened: everything comes from the file.
+    drop(target);
+    assert!(!Path::new(&format!("/proc/{pid}")).exists());
+    let n = bundle_samples(&file);
+    assert!(
+        n >= 3,
+        "a 3 s watch at 1 s holds at least 3 samples, got {n}"
+    );
+    // At the newest sample the view's replayed rule engine judges as the bundle's report did.
+    let opened = healthtop::bundle::read::open_bundle(&file).expect("open");
+    let stored = opened.report.report.findings.clone();
+    let timeline = healthtop::cmd::view::timeline(opened.report);
+    assert_eq!(timeline.len(), n);
+    let state = healthtop::app::AppState::for_bundle(
+        "snap".into(),
+        timeline,
+        healthtop::config::Config::default(),
+    );
+    assert_eq!(state.findings, stored);
+
+    let tmux = Tmux::start();
+    tmux.line(&format!("{HEALTHTOP} view {}", file.display()));
+    let screen = tmux.wait_for(&[
+        "[1 Overview]",
+        &format!("pid {pid} tui_target"),
+        "read-only",
+        &format!("sample {n}/{n},"),
+    ]);
+    assert!(
+        screen.contains(&format!("bundle: {}, read-only", file.display())),
+        "{screen}"
+    );
+    assert!(!screen.contains("TARGET EXITED"), "{screen}");
+
+    // Back one sample, to the first, to the last.
+    tmux.keys(&["["]);
+    tmux.wait_for(&[&format!("sample {}/{n},", n - 1)]);
+    tmux.keys(&["{"]);
+    tmux.wait_for(&[&format!("sample 1/{n},")]);
+    tmux.keys(&["]"]);
+    tmux.wait_for(&[&format!("sample 2/{n},")]);
+    tmux.keys(&["}"]);
+    tmux.wait_for(&[&format!("sample {n}/{n},")]);
+
+    // Every view, each with content only that view has, all from the bundle.
+    tmux.keys(&["2"]);
+    tmux.wait_for(&["[2 Threads]", "worker-3", "SYSCALL"]);
+    tmux.keys(&["3"]);
+    tmux.wait_for(&["[3 FDs]", "LISTEN", "127.0.0.1:"]);
+    tmux.keys(&["4"]);
+    tmux.wait_for(&["[4 Memory]", "mappings", "tui_target"]);
+    tmux.keys(&["5"]);
+    tmux.wait_for(&["[5 Signals]", "seccomp", "SIGTERM"]);
+    tmux.keys(&["6"]);
+    tmux.wait_for(&["[6 Findings]", "read-only"]);
+    // A live-only key says so instead of acting.
+    tmux.keys(&["p"]);
+    tmux.wait_for(&["read-only: a key of the live view"]);
+
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
+    tmux.assert_terminal_restored(200);
+
+    // A truncated bundle: one line, exit 6, and the terminal never left the main screen.
+    let bytes = std::fs::read(&file).expect("read bundle");
+    let bad = dir.path().join("bad.tar.gz");
+    std::fs::write(&bad, &bytes[..bytes.len() / 2]).expect("write truncated");
+    tmux.line("clear");
+    tmux.line(&format!(
+        "{HEALTHTOP} view {}; echo EXIT=$?-$((7*3))",
+        bad.display()
+    ));
+    // The command line holds `$((7*3))`, not 21: the needle shows only once it ran.
+    let screen = tmux.wait_for(&["-21"]);
+    assert!(screen.contains("EXIT=6-21"), "{screen}");
+    let errors: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.starts_with("healthtop: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{screen}");
+    assert!(errors[0].contains("corrupt or truncated"), "{screen}");
+    tmux.assert_terminal_restored(210);
+}
+
+#[test]
+fn view_of_a_bad_file_is_one_line_and_exit_6() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let foreign = dir.path().join("notes.tar.gz");
+    std::fs::write(&foreign, b"plain text, not a bundle").expect("write");
+    let output = Command::new(HEALTHTOP)
+        .arg("view")
+        .arg(&foreign)
+        .output()
+        .expect("run healthtop");
+    assert_eq!(output.status.code(), Some(6));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("is not a healthtop bundle"), "{stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "nothing drawn: {:?}",
+        output.stdout
+    );
+}
+
+#[test]
+fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
+    if !have_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = build_target(dir.path());
+    let target = Target::start(&exe, 3);
+    let pid = target.pid();
+    let tmux = Tmux::start();
+    tmux.line(&format!("cd {}", dir.path().display()));
+    tmux.run_healthtop(pid);
+
+    let written = |screen: &str| -> PathBuf {
+        let prefix = format!("bundle written to ./healthtop-tui_target-{pid}-");
+        let line = screen
+            .lines()
+            .find(|l| l.contains(&prefix))
+            .expect("status line");
+        let start = line.find("./").expect("path");
+        let name = line[start + 2..].split_whitespace().next().expect("name");
+        assert!(name.ends_with(".tar.gz"), "{line}");
+        dir.path().join(name)
+    };
+    let report_pid = |path: &Path| -> i64 {
+        let output = Command::new(HEALTHTOP)
+            .args(["report", "--json", "--from"])
+            .arg(path)
+            .output()
+            .expect("healthtop report --from");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("report JSON");
+        report["pid"].as_i64().expect("pid")
+    };
+
+    tmux.keys(&["b"]);
+    let first = written(&tmux.wait_for(&["bundle written to ./healthtop-tui_target-"]));
+    assert_eq!(report_pid(&first), i64::from(pid));
+    let opened = healthtop::bundle::read::open_bundle(&first).expect("open");
+    let seen_first: Vec<u64> = opened
+        .report
+        .history
+        .iter()
+        .map(|s| s.taken_at_ms)
+        .collect();
+    assert!(
+        opened.files.contains_key("proc/status"),
+        "live: raw copies are taken"
+    );
+    let mode = std::fs::metadata(&first).expect("stat").permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
+
+    // After the target died the key still works, from the frozen samples.
+    let status = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    tmux.wait_for(&["TARGET EXITED"]);
+    tmux.keys(&["j"]); // clears the status line
+    tmux.wait_until("the first message cleared", |s| {
+        !s.contains("bundle written to")
+    });
+    tmux.keys(&["b"]);
+    let second = written(&tmux.wait_for(&["bundle written to ./healthtop-tui_target-"]));
+    assert_ne!(first, second, "never overwritten");
+    assert_eq!(report_pid(&second), i64::from(pid));
+    let opened = healthtop::bundle::read::open_bundle(&second).expect("open");
+    assert!(!opened.files.contains_key("proc/status"));
+    let missing = opened
+        .manifest
+        .missing
+        .iter()
+        .find(|m| m.path == "proc/status")
+        .expect("proc/status listed as missing");
+    assert!(missing.reason.contains("exited"), "{missing:?}");
+    // The second bundle holds the history seen, the first bundle's samples included.
+    let seen_second: Vec<u64> = opened
+        .report
+        .history
+        .iter()
+        .map(|s| s.taken_at_ms)
+        .collect();
+    assert!(
+        seen_second.starts_with(&seen_first),
+        "{seen_first:?} then {seen_second:?}"
+    );
+
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
+    tmux.assert_terminal_restored(220);
+    drop(target);
 }

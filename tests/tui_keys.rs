@@ -10,14 +10,14 @@ use tui_fixture::{press, state, T0_MS};
 #[test]
 fn number_keys_tab_and_shift_tab_reach_every_view() {
     let mut state = state(3, 80, 24);
-    for (key, view) in ["1", "2", "3", "4", "5", "6"].iter().zip(View::ALL) {
+    for (key, view) in ["1", "2", "3", "4", "5", "6", "7"].iter().zip(View::ALL) {
         press(&mut state, key);
         assert_eq!(state.ui.view, view, "key {key}");
     }
     press(&mut state, "Tab");
     assert_eq!(state.ui.view, View::Overview, "Tab wraps around");
     press(&mut state, "BackTab");
-    assert_eq!(state.ui.view, View::Findings, "Shift-Tab wraps back");
+    assert_eq!(state.ui.view, View::Stacks, "Shift-Tab wraps back");
 }
 
 #[test]
@@ -224,4 +224,225 @@ fn a_selection_past_the_end_is_pulled_back_when_its_view_returns() {
     update(&mut state, Msg::Sample(Box::new(fewer)));
     press(&mut state, "3");
     assert_eq!(state.ui.table().selected, 9);
+}
+
+#[test]
+fn time_keys_step_through_a_bundle_and_every_figure_follows() {
+    let mut state = tui_fixture::bundle_state(20);
+    let index = |s: &healthtop::app::AppState| s.replay().map(|r| r.index);
+    let shown = |s: &healthtop::app::AppState| s.current.as_ref().map(|c| c.taken_at_ms);
+    assert_eq!(index(&state), Some(19), "opens on the newest sample");
+    assert_eq!(shown(&state), Some(T0_MS + 19_000));
+    assert_eq!(state.trail.len(), 20);
+
+    // The findings at the newest sample are those the bundle's report was judged with.
+    let samples: Vec<_> = (0..20).map(tui_fixture::sample).collect();
+    let judged = healthtop::report::watch::judge_series(
+        &samples,
+        Duration::from_secs(1),
+        healthtop::config::Config::default(),
+    );
+    assert_eq!(state.findings, judged);
+
+    press(&mut state, "[");
+    assert_eq!(index(&state), Some(18));
+    assert_eq!(shown(&state), Some(T0_MS + 18_000));
+    assert_eq!(state.trail.len(), 19, "sparklines end at the shown sample");
+    assert_eq!(state.now_ms, T0_MS + 18_000, "ages are measured from it");
+
+    press(&mut state, "{");
+    assert_eq!(index(&state), Some(0));
+    assert_eq!(state.trail.len(), 1);
+    let at_first = healthtop::report::watch::judge_series(
+        &samples[..1],
+        Duration::from_secs(1),
+        healthtop::config::Config::default(),
+    );
+    assert_eq!(
+        state.findings, at_first,
+        "findings as judged at that moment"
+    );
+    assert_ne!(state.findings, judged, "the leaks show only later");
+    press(&mut state, "[");
+    assert_eq!(index(&state), Some(0), "no step before the first sample");
+
+    press(&mut state, "] ]");
+    assert_eq!(index(&state), Some(2));
+    assert_eq!(shown(&state), Some(T0_MS + 2_000));
+    press(&mut state, "}");
+    assert_eq!(index(&state), Some(19));
+    press(&mut state, "]");
+    assert_eq!(index(&state), Some(19), "no step after the last sample");
+
+    // Tables follow too, and a selection past the end is pulled back.
+    press(&mut state, "2 End");
+    assert_eq!(
+        rows::threads(&state).len(),
+        tui_fixture::sample(19).threads.items.len()
+    );
+    press(&mut state, "{");
+    let threads_then = tui_fixture::sample(0).threads.items.len();
+    assert_eq!(rows::threads(&state).len(), threads_then);
+    assert_eq!(state.ui.table().selected, threads_then - 1);
+}
+
+#[test]
+fn a_bundle_is_read_only() {
+    let mut state = tui_fixture::bundle_state(5);
+    for msg in [
+        Msg::Sample(Box::new(tui_fixture::sample(9))),
+        Msg::Tick {
+            now_ms: T0_MS + 99_000,
+        },
+        Msg::TargetExited {
+            at_ms: T0_MS + 99_000,
+            how: "killed by SIGKILL".into(),
+        },
+    ] {
+        update(&mut state, msg);
+    }
+    assert_eq!(
+        state.current.as_ref().map(|c| c.taken_at_ms),
+        Some(T0_MS + 4_000)
+    );
+    assert_eq!(state.now_ms, T0_MS + 4_000);
+    assert_eq!(state.status, TargetStatus::Live);
+    for key in ["p", "+", "-", "b"] {
+        assert_eq!(press(&mut state, key), vec![], "{key} does nothing here");
+        let message = state.message.clone().unwrap_or_default();
+        assert!(message.contains("read-only"), "{key}: {message}");
+    }
+    press(&mut state, "j");
+    assert_eq!(state.message, None, "the next key clears the message");
+    assert_eq!(press(&mut state, "q"), vec![Effect::Quit]);
+}
+
+#[test]
+fn live_the_time_keys_say_why_not_and_b_asks_the_shell_for_a_bundle() {
+    let mut state = state(5, 80, 24);
+    let before = state.current.clone();
+    assert_eq!(press(&mut state, "["), vec![]);
+    assert!(
+        state
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("only in a bundle")),
+        "{:?}",
+        state.message
+    );
+    assert_eq!(state.current, before);
+
+    assert_eq!(press(&mut state, "b"), vec![Effect::WriteBundle]);
+    assert!(state.writing_bundle);
+    assert_eq!(press(&mut state, "b"), vec![], "one bundle at a time");
+    update(
+        &mut state,
+        Msg::BundleWritten(Ok("bundle written to ./x.tar.gz (9 files)".into())),
+    );
+    assert!(!state.writing_bundle);
+    assert_eq!(
+        state.message.as_deref(),
+        Some("bundle written to ./x.tar.gz (9 files)")
+    );
+    assert_eq!(press(&mut state, "b"), vec![Effect::WriteBundle]);
+    update(
+        &mut state,
+        Msg::BundleWritten(Err("cannot write ./x.tar.gz: Permission denied".into())),
+    );
+    assert_eq!(
+        state.message.as_deref(),
+        Some("bundle not written: cannot write ./x.tar.gz: Permission denied")
+    );
+
+    // The bundle gets every sample taken in, the newest with its memory maps.
+    let samples = state
+        .bundle_source()
+        .samples()
+        .expect("kept samples decode");
+    assert_eq!(samples.len(), 5);
+    for (i, sample) in samples.iter().enumerate() {
+        let mut expected = tui_fixture::sample(i as u64);
+        if i < 4 {
+            expected.memory.maps.clear();
+        }
+        assert_eq!(sample, &expected, "sample {i}");
+    }
+    assert!(!samples[4].memory.maps.is_empty());
+    assert_eq!(state.raw_copies_unavailable(), None);
+    update(
+        &mut state,
+        Msg::TargetExited {
+            at_ms: T0_MS + 6000,
+            how: "killed by SIGKILL".into(),
+        },
+    );
+    assert_eq!(
+        state.raw_copies_unavailable().as_deref(),
+        Some("the target had exited (killed by SIGKILL) when the bundle was written")
+    );
+    assert_eq!(
+        press(&mut state, "b"),
+        vec![Effect::WriteBundle],
+        "still works from the frozen data"
+    );
+}
+
+#[test]
+fn samples_kept_for_bundles_are_bounded_lossless_and_compressed() {
+    use healthtop::app::seen::{Seen, SEEN_CAPACITY};
+    // A census every third sample, carried over (same items, same time) in between, as the
+    // collector does.
+    let reading = |i: u64| {
+        let census = tui_fixture::sample(i - i % 3);
+        let mut s = tui_fixture::sample(i);
+        s.threads.items = census.threads.items.clone();
+        s.threads.census_taken_at_ms = census.threads.census_taken_at_ms;
+        s.fds.items = census.fds.items.clone();
+        s.fds.tcp = census.fds.tcp.clone();
+        s.fds.census_taken_at_ms = census.fds.census_taken_at_ms;
+        s
+    };
+    let total = SEEN_CAPACITY as u64 + 10;
+    let mut seen = Seen::default();
+    let mut json_bytes = 0;
+    for i in 0..total {
+        let sample = reading(i);
+        json_bytes = serde_json::to_vec(&sample).expect("json").len();
+        seen.push(&sample);
+    }
+    assert_eq!(seen.unkept(), 0);
+    // At capacity the oldest census goes with the samples that carry it: 300 - 2 kept, the
+    // oldest one a census sample.
+    assert_eq!(seen.len(), SEEN_CAPACITY - 2);
+    let kept = seen.samples().expect("decode");
+    for (sample, i) in kept.iter().zip(total - seen.len() as u64..) {
+        let mut expected = reading(i);
+        expected.memory.maps.clear();
+        assert_eq!(sample, &expected, "sample {i}");
+    }
+    assert_eq!(kept[0].taken_at_ms % 3000, tui_fixture::T0_MS % 3000);
+    assert!(
+        seen.bytes() < SEEN_CAPACITY * json_bytes / 4,
+        "{} compressed bytes for {SEEN_CAPACITY} samples of {json_bytes} JSON bytes",
+        seen.bytes()
+    );
+}
+
+#[test]
+fn a_bundles_interval_is_the_median_gap_between_its_samples() {
+    let samples: Vec<_> = [0, 1002, 2005, 3003, 4001]
+        .iter()
+        .enumerate()
+        .map(|(i, offset)| {
+            let mut s = tui_fixture::sample(i as u64);
+            s.taken_at_ms = T0_MS + offset;
+            s
+        })
+        .collect();
+    let state = healthtop::app::AppState::for_bundle(
+        "b.tar.gz".into(),
+        samples,
+        healthtop::config::Config::default(),
+    );
+    assert_eq!(state.interval, Duration::from_secs(1));
 }

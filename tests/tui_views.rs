@@ -165,3 +165,65 @@ fn tiny_terminals_do_not_panic() {
         draw(&state, width, height);
     }
 }
+
+#[test]
+fn a_bundle_shows_where_in_time_it_stands() {
+    let mut state = tui_fixture::bundle_state(20);
+    press(&mut state, "[ [");
+    let screen = text(&draw(&state, 80, 24));
+    assert!(
+        screen.contains("bundle: snap.tar.gz, read-only · sample 18/20, 14:00:17 UTC"),
+        "{screen}"
+    );
+    assert!(!screen.contains("p:pause"), "{screen}");
+    insta::assert_snapshot!("bundle_overview_80x24", draw(&state, 80, 24).backend());
+    press(&mut state, "2");
+    insta::assert_snapshot!("bundle_threads_80x24", draw(&state, 80, 24).backend());
+    let mut older = tui_fixture::bundle_state(3);
+    for sample in older
+        .replay()
+        .map(|r| r.samples.clone())
+        .unwrap_or_default()
+    {
+        assert!(!sample.memory.maps.is_empty(), "the fixture has maps");
+    }
+    // As a bundle holds them: maps only in the newest sample.
+    if let healthtop::app::Mode::Bundle(replay) = &mut older.mode {
+        for sample in replay.samples.iter_mut().take(2) {
+            sample.memory.maps.clear();
+        }
+    }
+    press(&mut older, "4 [");
+    let screen = text(&draw(&older, 80, 24));
+    assert!(
+        screen.contains("mappings: a bundle keeps them for its newest sample only"),
+        "{screen}"
+    );
+    press(&mut older, "}");
+    let screen = text(&draw(&older, 80, 24));
+    assert!(screen.contains(" mappings 6 · sort size"), "{screen}");
+
+    press(&mut state, "p");
+    let screen = text(&draw(&state, 80, 24));
+    assert!(
+        screen.contains(" read-only: a key of the live view · bundle: snap.tar.gz, read-only"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_status_line_says_where_a_bundle_went() {
+    let mut state = state(5, 80, 24);
+    press(&mut state, "b");
+    update(
+        &mut state,
+        Msg::BundleWritten(Ok(
+            "bundle written to ./healthtop-service-4242-20251129-140005.tar.gz (40 files)".into(),
+        )),
+    );
+    let screen = text(&draw(&state, 80, 24));
+    assert!(
+        screen.contains("bundle written to ./healthtop-service-4242-20251129-140005.tar.gz"),
+        "{screen}"
+    );
+}

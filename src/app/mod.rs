@@ -3,11 +3,16 @@
 //! perform. No I/O and no clock here: time arrives inside messages, so every state is
 //! reproducible in tests.
 //!
-//! May import: `sample`, `history`, `rules`, `config`, `decode`, `format`, `keymap`. Must not
-//! import: `collect`, `shell`, `view`, tokio, the terminal, `std::fs`.
+//! May import: `sample`, `history`, `rules`, `config`, `decode`, `format`, `keymap`, and the
+//! data types of `stacks` and `runtimes`. Must not import: `collect`, `shell`, `view`, tokio,
+//! the terminal, `std::fs`.
 
+pub mod dump;
+pub mod flame;
 mod msg;
 pub mod rows;
+pub mod seen;
+pub mod stacks;
 pub mod trail;
 mod update;
 
@@ -18,10 +23,11 @@ use crate::config::Config;
 use crate::history::History;
 use crate::rules::{Finding, RuleEngine};
 use crate::sample::Sample;
+use seen::Seen;
 use std::time::Duration;
 use trail::{ThreadCpu, Trail};
 
-/// The six views, in tab order (keys 1–6).
+/// The seven views, in tab order (keys 1–7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Overview,
@@ -30,16 +36,18 @@ pub enum View {
     Memory,
     Signals,
     Findings,
+    Stacks,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Overview,
         View::Threads,
         View::Fds,
         View::Memory,
         View::Signals,
         View::Findings,
+        View::Stacks,
     ];
 
     pub fn title(self) -> &'static str {
@@ -50,6 +58,7 @@ impl View {
             View::Memory => "Memory",
             View::Signals => "Signals",
             View::Findings => "Findings",
+            View::Stacks => "Stacks",
         }
     }
 
@@ -63,7 +72,7 @@ impl View {
             View::Threads => &["CPU%", "TID", "name", "state", "switches"],
             View::Fds => &["fd", "kind", "target"],
             View::Memory => &["size", "address", "path"],
-            View::Overview | View::Signals | View::Findings => &[],
+            View::Overview | View::Signals | View::Findings | View::Stacks => &[],
         }
     }
 }
@@ -93,6 +102,26 @@ impl TargetStatus {
     }
 }
 
+/// Where the samples come from.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// A live process, sampled by the shell.
+    Live,
+    /// A bundle opened with `healthtop view`: read-only, stepped through sample by sample.
+    Bundle(Replay),
+}
+
+/// A bundle's samples and the one shown.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    /// The file, as the user named it (for the status line).
+    pub file: String,
+    /// Every sample of the bundle, oldest first.
+    pub samples: Vec<Sample>,
+    /// The sample shown; the views show the data as of this one.
+    pub index: usize,
+}
+
 /// Selection, sort and filter of one view's table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TableUi {
@@ -111,7 +140,7 @@ pub struct Ui {
     /// Keys go into the current view's filter until Enter or Esc.
     pub editing_filter: bool,
     /// One per view, indexed by [`View::index`].
-    pub tables: [TableUi; 6],
+    pub tables: [TableUi; 7],
     /// Threads view drilled into this thread.
     pub thread_detail: Option<i32>,
     /// Threads view shows one row per name prefix.
@@ -157,6 +186,18 @@ pub struct AppState {
     pub now_ms: u64,
     /// The last collection problem that did not end the watch.
     pub notice: Option<String>,
+    pub mode: Mode,
+    /// Live: the samples taken in, for the bundle key.
+    pub seen: Seen,
+    /// A bundle is being written (the key waits for it).
+    pub writing_bundle: bool,
+    /// One line for the status line (where a bundle went, why a key does nothing here);
+    /// cleared by the next key.
+    pub message: Option<String>,
+    /// The Stacks view and each thread's last stack.
+    pub stacks: stacks::StacksUi,
+    /// The dump key's dialog and result.
+    pub dump: dump::DumpUi,
     /// Go targets only: the newest goroutine count from the pprof endpoint, or why not.
     pub goroutines: Option<Goroutines>,
 }
@@ -167,6 +208,21 @@ pub struct Goroutines {
     pub count: Result<u64, String>,
     /// The endpoint read (`http://127.0.0.1:6060/debug/pprof/`), when one was found.
     pub endpoint: Option<String>,
+}
+
+/// The median time between consecutive samples, to the nearest 10 ms (a 1 s watch samples
+/// 1002 ms apart; the header says "every 1s"); 1 s when there are fewer than two.
+fn sample_interval(samples: &[Sample]) -> Duration {
+    let mut gaps: Vec<u64> = samples
+        .windows(2)
+        .map(|w| w[1].taken_at_ms.saturating_sub(w[0].taken_at_ms))
+        .filter(|&gap| gap > 0)
+        .collect();
+    gaps.sort_unstable();
+    gaps.get(gaps.len() / 2)
+        .map_or(Duration::from_secs(1), |&ms| {
+            Duration::from_millis(((ms + 5) / 10 * 10).max(1))
+        })
 }
 
 /// Interval steps for `+` and `-`.
@@ -211,7 +267,60 @@ impl AppState {
             paused: false,
             now_ms,
             notice: None,
+            mode: Mode::Live,
+            seen: Seen::default(),
+            writing_bundle: false,
+            message: None,
+            stacks: Default::default(),
+            dump: Default::default(),
             goroutines: None,
+        }
+    }
+
+    /// A read-only model on a bundle's samples (oldest first), showing the newest. The rules
+    /// judge the whole bundle as the window (as `report --from` did when it was written), at
+    /// the interval the samples were taken.
+    pub fn for_bundle(file: String, samples: Vec<Sample>, config: Config) -> AppState {
+        let pid = samples.first().map_or(0, |s| s.identity.pid);
+        let mut state = AppState::with_config(pid, sample_interval(&samples), 0, config);
+        let index = samples.len().saturating_sub(1);
+        state.mode = Mode::Bundle(Replay {
+            file,
+            samples,
+            index,
+        });
+        update::replay(&mut state);
+        state
+    }
+
+    /// The replay, in bundle mode.
+    pub fn replay(&self) -> Option<&Replay> {
+        match &self.mode {
+            Mode::Bundle(replay) => Some(replay),
+            Mode::Live => None,
+        }
+    }
+
+    /// What a bundle written now holds (cheap: the samples stay compressed until
+    /// [`seen::BundleSource::samples`], which the shell runs off the UI thread).
+    pub fn bundle_source(&self) -> seen::BundleSource {
+        seen::BundleSource {
+            seen: self.seen.clone(),
+            current: self.current.clone(),
+        }
+    }
+
+    /// Why the target's `/proc` files cannot be copied into a bundle now, if they cannot.
+    pub fn raw_copies_unavailable(&self) -> Option<String> {
+        match &self.status {
+            TargetStatus::Exited { how, .. } => Some(format!(
+                "the target had exited ({how}) when the bundle was written"
+            )),
+            TargetStatus::Replaced { .. } => Some(format!(
+                "pid {} belonged to another process when the bundle was written",
+                self.pid
+            )),
+            TargetStatus::Waiting | TargetStatus::Live => None,
         }
     }
 

@@ -38,6 +38,13 @@ pub enum Msg {
         at_ms: u64,
         reason: String,
     },
+    /// The bundle asked for by [`Effect::WriteBundle`] was written (`Ok`: what to tell the
+    /// user, with the path) or not (`Err`: the one-line reason).
+    BundleWritten(Result<String, String>),
+    /// From the stack sampling thread.
+    Stacks(super::stacks::StacksMsg),
+    /// From a dump request.
+    Dump(super::dump::DumpMsg),
 }
 
 /// A request from the model to the shell.
@@ -48,4 +55,9 @@ pub enum Effect {
     SetInterval(Duration),
     /// Stop (true) or resume (false) collecting.
     SetPaused(bool),
+    /// Write a bundle of the target from `AppState::bundle_samples` into the current
+    /// directory, off the UI thread; answer with [`Msg::BundleWritten`].
+    WriteBundle,
+    Stacks(super::stacks::StacksEffect),
+    Dump(super::dump::DumpEffect),
 }

@@ -316,6 +316,7 @@ pub fn row_count(state: &AppState) -> usize {
         View::Memory => maps(state).len(),
         View::Signals => signals(state).len(),
         View::Findings => findings(state).len(),
+        View::Stacks => 0,
     }
 }
 

@@ -2,10 +2,14 @@
 
 use super::rows::{self, row_count};
 use super::trail::TrailPoint;
-use super::{AppState, Effect, Goroutines, Msg, TargetStatus, View, INTERVALS};
-use crate::history::Metric;
+use super::{dump, stacks};
+use super::{AppState, Effect, Goroutines, Mode, Msg, TargetStatus, View, INTERVALS};
+use crate::history::{History, Metric};
 use crate::keymap::{self, Command};
+use crate::rules::{RuleEngine, Window};
+use crate::sample::Sample;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::time::Duration;
 
 /// Applies one message; returns what the shell must do about it.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
@@ -17,12 +21,33 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             clamp_selection(state);
             Vec::new()
         }
+        // A bundle is read-only: nothing from outside changes what it shows.
+        Msg::Sample(_)
+        | Msg::Tick { .. }
+        | Msg::TargetExited { .. }
+        | Msg::TargetReplaced { .. }
+        | Msg::CollectFailed { .. }
+        | Msg::Goroutines { .. }
+            if state.replay().is_some() =>
+        {
+            Vec::new()
+        }
         Msg::Sample(sample) => {
             on_sample(state, *sample);
             Vec::new()
         }
         Msg::Tick { now_ms } => {
             state.now_ms = state.now_ms.max(now_ms);
+            Vec::new()
+        }
+        Msg::Stacks(msg) => stacks::on_msg(state, msg),
+        Msg::Dump(msg) => dump::on_msg(state, msg),
+        Msg::BundleWritten(result) => {
+            state.writing_bundle = false;
+            state.message = Some(match result {
+                Ok(done) => done,
+                Err(reason) => format!("bundle not written: {reason}"),
+            });
             Vec::new()
         }
         Msg::TargetExited { at_ms, how } => {
@@ -81,23 +106,96 @@ fn on_sample(state: &mut AppState, sample: crate::sample::Sample) {
     }
     state.status = TargetStatus::Live;
     state.notice = None;
-    state.trail.push(TrailPoint::of(&sample));
-    state.history.push(&sample);
-    state.findings = state.engine.evaluate(&state.history);
-    state.thread_cpu.observe(&sample);
+    take_in(state, &sample);
+    state.seen.push(&sample);
     state.current = Some(sample);
     clamp_selection(state);
+}
+
+/// Feeds one sample to everything derived from the samples.
+fn take_in(state: &mut AppState, sample: &Sample) {
+    state.trail.push(TrailPoint::of(sample));
+    state.history.push(sample);
+    state.findings = state.engine.evaluate(&state.history);
+    state.thread_cpu.observe(sample);
+}
+
+/// Bundle mode: rebuilds everything derived from the samples as it stood at the selected one,
+/// by feeding the bundle's samples up to it to fresh sparklines, history and rule engine (so
+/// trends, persistence and findings are judged as they were at that moment).
+pub(super) fn replay(state: &mut AppState) {
+    let Mode::Bundle(replay) = std::mem::replace(&mut state.mode, Mode::Live) else {
+        return;
+    };
+    let config = state.engine.config().clone();
+    state.trail = Default::default();
+    state.history = History::new(Duration::from_secs(3600), state.interval);
+    state.engine = match replay.samples.first() {
+        Some(first) => RuleEngine::with_window(
+            config,
+            Window::Explicit {
+                since_ms: first.taken_at_ms,
+            },
+        ),
+        None => RuleEngine::new(config),
+    };
+    state.thread_cpu = Default::default();
+    state.findings = Vec::new();
+    state.current = None;
+    state.now_ms = 0;
+    let shown = replay.samples.get(..=replay.index).unwrap_or_default();
+    for sample in shown {
+        take_in(state, sample);
+        state.now_ms = state.now_ms.max(sample.taken_at_ms);
+    }
+    if let Some(last) = shown.last() {
+        state.start_time = Some(last.identity.start_time);
+        state.status = TargetStatus::Live;
+        state.current = Some(last.clone());
+    }
+    state.mode = Mode::Bundle(replay);
+    clamp_selection(state);
+}
+
+/// Moves the bundle's selected sample (clamped to the bundle) and replays to it.
+fn step(state: &mut AppState, to: impl FnOnce(usize, usize) -> usize) {
+    let Mode::Bundle(shown) = &mut state.mode else {
+        state.message = Some("time keys work only in a bundle (healthtop view FILE)".into());
+        return;
+    };
+    let last = shown.samples.len().saturating_sub(1);
+    let index = to(shown.index, last).min(last);
+    if index != shown.index {
+        shown.index = index;
+        replay(state);
+    }
 }
 
 fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
     if state.ui.editing_filter && !ctrl_c {
         edit_filter(state, key);
+        if key.code == KeyCode::Enter && state.ui.view == View::Stacks {
+            stacks::select_match(state);
+        }
         return Vec::new();
+    }
+    // The dump dialog is modal; the Stacks view gives some keys a meaning of its own.
+    if !ctrl_c {
+        if let Some(effects) = dump::on_key(state, &key) {
+            return effects;
+        }
+        if state.ui.view == View::Stacks && !state.ui.help {
+            if let Some(effects) = stacks::on_key(state, &key) {
+                state.message = None;
+                return effects;
+            }
+        }
     }
     let Some(command) = keymap::resolve(&key) else {
         return Vec::new();
     };
+    state.message = None;
     if state.ui.help && !matches!(command, Command::Quit) {
         if matches!(command, Command::Help | Command::Back) {
             state.ui.help = false;
@@ -164,6 +262,32 @@ fn run(state: &mut AppState, command: Command) -> Vec<Effect> {
                 state.ui.table_mut().selected = 0;
             }
         }
+        Command::ThreadFilter if state.ui.view == View::Stacks => stacks::cycle_thread(state),
+        Command::Export if state.ui.view == View::Stacks => return stacks::export(state),
+        Command::ThreadFilter | Command::Export => {
+            state.message = Some("a key of the Stacks view (7)".into());
+        }
+        Command::Dump => return dump::start(state),
+        Command::Earlier => step(state, |i, _| i.saturating_sub(1)),
+        Command::Later => step(state, |i, _| i + 1),
+        Command::Earliest => step(state, |_, _| 0),
+        Command::Latest => step(state, |_, last| last),
+        Command::Pause | Command::Faster | Command::Slower | Command::Bundle
+            if state.replay().is_some() =>
+        {
+            state.message = Some("read-only: a key of the live view".into());
+        }
+        Command::Bundle => {
+            if state.writing_bundle {
+                state.message = Some("a bundle is being written already".into());
+            } else if state.current.is_none() {
+                state.message = Some("no sample yet: nothing to bundle".into());
+            } else {
+                state.writing_bundle = true;
+                state.message = Some("writing a bundle…".into());
+                return vec![Effect::WriteBundle];
+            }
+        }
         Command::Pause => {
             state.paused = !state.paused;
             return vec![Effect::SetPaused(state.paused)];
@@ -225,6 +349,7 @@ fn open(state: &mut AppState) {
         }
     } else if let Some(row) = rows::threads(state).get(selected) {
         state.ui.thread_detail = Some(row.tid);
+        stacks::on_open_thread(state, row.tid);
     }
 }
 

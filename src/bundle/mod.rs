@@ -5,10 +5,12 @@
 //! anything is written ([`secrets`]); files are written atomically with mode 0600 ([`write`]);
 //! reading checks the schema and every checksum ([`read`]).
 //!
-//! May import: `report`, `sample`, `collect::raw` types (the command does the collecting).
+//! May import: `report`, `sample`, `config`, `parse`, `collect::raw` and `collect::HostRoot`
+//! (only [`snapshot`] reads `/proc`: the raw copies, when the caller says the target is alive).
 
 pub mod read;
 pub mod secrets;
+pub mod snapshot;
 pub mod write;
 
 use crate::report::Report;
@@ -92,6 +94,8 @@ pub enum BundleError {
     Corrupt { path: PathBuf, detail: String },
     #[error("{path} uses bundle schema {found:?}; this healthtop reads {SCHEMA:?}")]
     UnsupportedSchema { path: PathBuf, found: String },
+    #[error("nothing to bundle: no sample of the target was taken")]
+    NoSamples,
 }
 
 /// Hex SHA-256 of `data`, as the manifest lists it.

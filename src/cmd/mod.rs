@@ -10,6 +10,7 @@ pub mod record;
 pub mod report;
 pub mod rules;
 pub mod stacks;
+pub mod view;
 pub mod watch;
 
 use crate::collect::CollectError;
@@ -74,7 +75,7 @@ impl From<crate::bundle::BundleError> for CliError {
         use crate::bundle::BundleError as E;
         let code = match &error {
             E::Exists { .. } | E::IsDirectory { .. } => ExitCode::Refused,
-            E::Write { .. } => ExitCode::Internal,
+            E::Write { .. } | E::NoSamples => ExitCode::Internal,
             E::Read { .. }
             | E::Foreign { .. }
             | E::Corrupt { .. }

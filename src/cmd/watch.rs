@@ -19,13 +19,19 @@ pub fn run(pid: &str, interval: Duration, config_path: Option<&Path>) -> Result<
 
 /// Runs the TUI on an already pinned target (also used by `healthtop demo`).
 pub fn watch(collector: Collector, interval: Duration, config: Config) -> Result<(), CliError> {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return Err(CliError::new(
-            ExitCode::Usage,
-            "the interactive view needs a terminal; for a pipe or a file use `healthtop report -p PID`",
-        ));
-    }
+    require_terminal()?;
     shell::run(collector, Cadence::new(interval), config)
         .map(|_ending| ())
         .map_err(|e| CliError::new(ExitCode::Internal, e.to_string()))
+}
+
+/// The interactive view draws on stdout and reads keys from stdin: both must be a terminal.
+pub fn require_terminal() -> Result<(), CliError> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(CliError::new(
+            ExitCode::Usage,
+            "the interactive view needs a terminal; for a pipe or a file use `healthtop report -p PID` (or `--from FILE`)",
+        ));
+    }
+    Ok(())
 }

@@ -70,6 +70,20 @@ pub fn copy_process_files(root: &HostRoot, pid: i32, include_environ: bool) -> V
     files
 }
 
+/// The bundle paths [`copy_process_files`] would produce for these threads: a bundle of a
+/// target that is gone lists each as missing, with the reason.
+pub fn expected_paths(tids: &[i32], include_environ: bool) -> Vec<String> {
+    let mut paths: Vec<String> = PROCESS_FILES.iter().map(|n| n.to_string()).collect();
+    if include_environ {
+        paths.push("environ".to_string());
+    }
+    for tid in tids {
+        paths.extend(TASK_FILES.iter().map(|n| format!("task/{tid}/{n}")));
+    }
+    paths.push("fd.txt".to_string());
+    paths
+}
+
 /// `fd -> target` lines, as `ls -l /proc/PID/fd` would show them.
 fn fd_listing(root: &HostRoot, pid: i32) -> Result<Vec<u8>, String> {
     let dir = root.proc_path(format!("{pid}/fd"));

@@ -7,16 +7,27 @@
 //! keys or drawing. The terminal is restored on every exit path: quit keys, SIGTERM, SIGHUP,
 //! SIGINT, errors (a guard's `Drop`) and panics (a hook).
 //!
-//! May import: everything below it (`app`, `view`, `collect`, `keymap`).
+//! The bundle key's write runs here too (`spawn_blocking`: it copies `/proc` files), and
+//! `healthtop view` runs the same loop with no collector at all.
+//!
+//! Stack sampling runs on a thread of its own that owns the ptrace session ([`tracer`]), only
+//! while the model wants stacks; dump requests run in `spawn_blocking` ([`dump`]).
+//!
+//! May import: everything below it (`app`, `view`, `collect`, `bundle`, `keymap`, `stacks`,
+//! `runtimes`).
 
 mod collector;
+mod dump;
 mod exit_status;
 mod input;
 mod terminal;
+mod tracer;
 
 use crate::app::{self, AppState, Effect, Msg};
-use crate::collect::Collector;
+use crate::bundle::snapshot::{self, RawCopies, Request};
+use crate::collect::{Collector, HostRoot};
 use crate::config::Config;
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use thiserror::Error;
 use tokio::signal::unix::{signal, SignalKind};
@@ -71,24 +82,35 @@ pub fn now_ms() -> u64 {
 
 /// Runs the TUI on `collector` until the user quits or a signal arrives.
 pub fn run(collector: Collector, cadence: Cadence, config: Config) -> Result<Ending, ShellError> {
+    let (pid, _) = collector.identity();
+    let state = AppState::with_config(pid, cadence.interval, now_ms(), config);
+    block_on(run_async(state, Some((collector, cadence))))
+}
+
+/// Runs the TUI on a model already holding a bundle's samples: no collection, no clock, no
+/// `/proc` reads; only keys, resizes and signals change what is shown.
+pub fn run_bundle(state: AppState) -> Result<Ending, ShellError> {
+    block_on(run_async(state, None))
+}
+
+fn block_on(
+    future: impl std::future::Future<Output = Result<Ending, ShellError>>,
+) -> Result<Ending, ShellError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(ShellError::Runtime)?;
-    runtime.block_on(run_async(collector, cadence, config))
+    runtime.block_on(future)
 }
 
 async fn run_async(
-    collector: Collector,
-    cadence: Cadence,
-    config: Config,
+    mut state: AppState,
+    live: Option<(Collector, Cadence)>,
 ) -> Result<Ending, ShellError> {
     let mut sigterm = signal(SignalKind::terminate()).map_err(ShellError::Signal)?;
     let mut sighup = signal(SignalKind::hangup()).map_err(ShellError::Signal)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(ShellError::Signal)?;
 
-    let (pid, _) = collector.identity();
-    let mut state = AppState::with_config(pid, cadence.interval, now_ms(), config);
     let mut term = terminal::Term::enter().map_err(ShellError::Terminal)?;
     if let Ok(size) = term.size() {
         app::update(
@@ -102,11 +124,19 @@ async fn run_async(
 
     let (tx, mut rx) = mpsc::channel::<Msg>(64);
     let (control_tx, control_rx) = watch::channel(collector::Control {
-        interval: cadence.interval,
+        interval: state.interval,
         paused: false,
     });
     let input = input::spawn(tx.clone());
-    let collecting = tokio::spawn(collector::run(collector, cadence, control_rx, tx));
+    let root = live.as_ref().map(|(collector, _)| collector.root().clone());
+    let mut sampler = live
+        .as_ref()
+        .map(|_| tracer::Sampler::spawn(state.pid, tx.clone()));
+    let collecting = live.map(|(collector, cadence)| {
+        tokio::spawn(collector::run(collector, cadence, control_rx, tx.clone()))
+    });
+    // A bundle's time is its samples': the wall clock only ages live data.
+    let ticking = collecting.is_some();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
@@ -124,7 +154,7 @@ async fn run_async(
                 }
                 None => break Ending::Quit,
             },
-            _ = clock.tick() => {
+            _ = clock.tick(), if ticking => {
                 effects.extend(app::update(&mut state, Msg::Tick { now_ms: now_ms() }));
             }
             _ = sigterm.recv() => break Ending::Signal("SIGTERM"),
@@ -139,15 +169,93 @@ async fn run_async(
                     control_tx.send_modify(|c| c.interval = interval);
                 }
                 Effect::SetPaused(paused) => control_tx.send_modify(|c| c.paused = paused),
+                Effect::WriteBundle => match &root {
+                    Some(root) => write_bundle(&state, root.clone(), tx.clone()),
+                    None => {
+                        let msg = Msg::BundleWritten(Err("nothing to read from".into()));
+                        app::update(&mut state, msg);
+                    }
+                },
+                Effect::Stacks(app::stacks::StacksEffect::Export { folded, title }) => {
+                    tracer::export(state.pid, folded, title, tx.clone());
+                }
+                Effect::Dump(app::dump::DumpEffect::Plan) => dump::plan_for(state.pid, tx.clone()),
+                Effect::Dump(app::dump::DumpEffect::Run) => dump::run(state.pid, tx.clone()),
             }
         }
         if quit {
             break Ending::Quit;
         }
+        if let Some(sampler) = sampler.as_mut() {
+            sampler.set(app::stacks::wanted(&state));
+        }
         term.draw(&state);
     };
-    collecting.abort();
+    if let Some(collecting) = collecting {
+        collecting.abort();
+    }
+    // Nobody reads messages any more: a sampler waiting to send one gives up at once.
+    drop(rx);
+    if let Some(sampler) = sampler {
+        // A capture under way finishes (and detaches) before healthtop exits.
+        sampler.stop(Duration::from_secs(3));
+    }
     input.stop();
     term.leave();
     Ok(ending)
+}
+
+/// Builds and writes a bundle of the watched target off the UI thread (it copies `/proc`
+/// files), into the current directory under a new name; answers with [`Msg::BundleWritten`].
+fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
+    let source = state.bundle_source();
+    let pid = state.pid;
+    let at_ms = now_ms();
+    let interval = state.interval;
+    let config = state.engine.config().clone();
+    let raw = match state.raw_copies_unavailable() {
+        Some(reason) => RawCopies::Skip { reason },
+        None => RawCopies::Copy,
+    };
+    let unkept = state.seen.unkept();
+    tokio::spawn(async move {
+        let written = tokio::task::spawn_blocking(move || {
+            let samples = source.samples()?;
+            let span = match (samples.first(), samples.last()) {
+                (Some(first), Some(last)) => last.taken_at_ms.saturating_sub(first.taken_at_ms),
+                _ => 0,
+            };
+            let comm = samples.last().map_or("", |s| s.identity.comm.as_str());
+            let stem = snapshot::default_stem(comm, pid, at_ms);
+            let built = snapshot::build(Request {
+                root,
+                samples,
+                interval,
+                config,
+                raw,
+                include_env: false,
+                duration: Duration::from_millis(span),
+            })
+            .map_err(|e| e.to_string())?;
+            let path = built
+                .write_new(Path::new("."), &stem)
+                .map_err(|e| e.to_string())?;
+            let unkept = if unkept > 0 {
+                format!("; {unkept} sample(s) could not be kept")
+            } else {
+                String::new()
+            };
+            Ok::<_, String>(format!(
+                "bundle written to {} ({} files{unkept})",
+                path.display(),
+                built.files()
+            ))
+        })
+        .await;
+        let result = match written {
+            Ok(result) => result,
+            Err(error) => Err(format!("the writer stopped: {error}")),
+        };
+        let _ = tx.send(Msg::BundleWritten(result)).await;
+    });
 }

@@ -102,11 +102,43 @@ pub fn banner(state: &AppState, frame: &mut Frame, area: Rect) {
 pub fn footer(state: &AppState, frame: &mut Frame, area: Rect) {
     let table = state.ui.table();
     if state.ui.editing_filter {
-        let line = format!(" filter: {}▏  (Enter keeps, Esc clears)", table.filter);
+        let what = if state.ui.view == View::Stacks {
+            "search frames"
+        } else {
+            "filter"
+        };
+        let line = format!(" {what}: {}▏  (Enter keeps, Esc clears)", table.filter);
         frame.render_widget(Paragraph::new(line).style(theme::notice()), area);
         return;
     }
-    let mut parts = vec!["?:help q:quit".to_string()];
+    // In a bundle the status line starts with where in time the views stand.
+    let position = state.replay().map(|replay| {
+        let at = state
+            .current
+            .as_ref()
+            .map_or_else(|| "no sample".to_string(), |s| clock(s.taken_at_ms));
+        format!(
+            "bundle: {}, read-only · sample {}/{}, {at}",
+            replay.file,
+            (replay.index + 1).min(replay.samples.len()),
+            replay.samples.len()
+        )
+    });
+    if let Some(message) = &state.message {
+        let line = match &position {
+            Some(position) => format!(" {message} · {position}"),
+            None => format!(" {message}"),
+        };
+        let line = fit(&line, usize::from(area.width));
+        frame.render_widget(Paragraph::new(line).style(theme::notice()), area);
+        return;
+    }
+    let mut parts = Vec::new();
+    if let Some(position) = position {
+        parts.push(position);
+        parts.push("[ ]:step { }:first/last".to_string());
+    }
+    parts.push("?:help q:quit".to_string());
     if state.ui.view != View::Overview {
         parts.push("/:filter".to_string());
     }
@@ -116,15 +148,17 @@ pub fn footer(state: &AppState, frame: &mut Frame, area: Rect) {
     if state.ui.view == View::Threads {
         parts.push("t:group Enter:open".to_string());
     }
-    parts.push(format!(
-        "p:{}",
-        if state.paused { "resume" } else { "pause" }
-    ));
-    parts.push("+/-:interval".to_string());
+    if state.replay().is_none() {
+        parts.push(format!(
+            "p:{}",
+            if state.paused { "resume" } else { "pause" }
+        ));
+        parts.push("+/-:interval b:bundle".to_string());
+    }
     if !table.filter.is_empty() {
         parts.push(format!("filter \"{}\"", table.filter));
     }
-    if let Some(sample) = &state.current {
+    if let (Some(sample), None) = (&state.current, state.replay()) {
         parts.push(format!("sample {}", ago(state.now_ms, sample.taken_at_ms)));
     }
     let line = fit(&format!(" {}", parts.join("  ")), usize::from(area.width));

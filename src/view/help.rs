@@ -1,9 +1,9 @@
 //! The help overlay: every binding of the keymap, generated from the same table that
-//! resolves keys, so it cannot go stale. The six view keys share one line so the whole list
-//! fits an 80×24 terminal.
+//! resolves keys, so it cannot go stale. The six view keys share one line, and so do the four
+//! time keys of the bundle view, so the whole list fits an 80×24 terminal.
 
 use super::theme;
-use crate::keymap::{Command, BINDINGS};
+use crate::keymap::BINDINGS;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
@@ -12,7 +12,7 @@ use ratatui::Frame;
 /// `(keys, doc)` per help line.
 pub fn lines() -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
-    let mut views: Option<usize> = None;
+    let mut groups: Vec<(&str, usize)> = Vec::new();
     for binding in BINDINGS {
         let keys = binding
             .keys
@@ -20,17 +20,17 @@ pub fn lines() -> Vec<(String, String)> {
             .map(|k| k.label())
             .collect::<Vec<_>>()
             .join(" ");
-        if let Command::GoView(_) = binding.command {
-            if let Some(at) = views {
+        if let Some(group) = binding.command.help_group() {
+            if let Some(&(_, at)) = groups.iter().find(|(g, _)| *g == group) {
                 let (k, d) = &mut out[at];
                 k.push(' ');
                 k.push_str(&keys);
-                d.push(' ');
+                d.push_str(if group == "views" { " " } else { " / " });
                 d.push_str(binding.doc);
                 continue;
             }
-            views = Some(out.len());
-            out.push((keys, format!("views: {}", binding.doc)));
+            groups.push((group, out.len()));
+            out.push((keys, format!("{group}: {}", binding.doc)));
             continue;
         }
         out.push((keys, binding.doc.to_string()));
@@ -41,7 +41,7 @@ pub fn lines() -> Vec<(String, String)> {
 pub fn render(frame: &mut Frame, area: Rect) {
     let entries = lines();
     let height = (entries.len() as u16 + 2).min(area.height);
-    let width = 76.min(area.width);
+    let width = 80.min(area.width);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,

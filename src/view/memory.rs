@@ -133,13 +133,19 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let table = &state.ui.tables[View::Memory.index()];
     let rows_list = rows::maps(state);
     let sort = View::Memory.sorts().get(table.sort).copied().unwrap_or("");
-    let block = Block::bordered().title(Span::styled(
+    // A bundle's history leaves the maps out of every sample but the newest.
+    let older_bundle_sample = state
+        .replay()
+        .is_some_and(|r| r.index + 1 < r.samples.len());
+    let title = if older_bundle_sample && m.maps.is_empty() {
+        " mappings: a bundle keeps them for its newest sample only (} goes there) ".to_string()
+    } else {
         format!(
             " mappings {} · sort {sort} · RSS per mapping not read (smaps is costly) ",
             rows_list.len()
-        ),
-        theme::title(),
-    ));
+        )
+    };
+    let block = Block::bordered().title(Span::styled(title, theme::title()));
     let inner = block.inner(list);
     frame.render_widget(block, list);
     let body_rows = usize::from(inner.height.saturating_sub(1));

@@ -5,12 +5,14 @@
 //! types. Must not import: `collect`, `shell`, tokio, `std::fs` — a view never reads `/proc`.
 
 mod chrome;
+mod dump;
 mod fds;
 mod findings;
 mod help;
 mod memory;
 mod overview;
 mod signals;
+mod stacks;
 mod text;
 mod theme;
 mod threads;
@@ -47,9 +49,12 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         View::Memory => memory::render(state, frame, body),
         View::Signals => signals::render(state, frame, body),
         View::Findings => findings::render(state, frame, body),
+        View::Stacks => stacks::render(state, frame, body),
     }
     chrome::footer(state, frame, footer);
     if state.ui.help {
         help::render(frame, area);
     }
+    dump::render_panel(state, frame, area);
+    dump::render_dialog(state, frame, area);
 }

@@ -84,7 +84,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         .skip(start)
         .take(body_rows)
         .map(|(i, t)| {
-            let row = thread_row(t);
+            let row = thread_row(t, crate::app::dump::java_thread(state, t.tid));
             if i == table.selected {
                 row.style(theme::selected())
             } else {
@@ -113,7 +113,17 @@ fn opt(value: Option<u64>) -> String {
     value.map_or_else(|| "n/a".to_string(), |v| v.to_string())
 }
 
-fn thread_row(t: &ThreadRow) -> Row<'static> {
+/// A row; with a JVM dump, the WCHAN cell shows the Java thread's name and state too.
+fn thread_row(t: &ThreadRow, java: Option<&crate::runtimes::jvm::JvmThread>) -> Row<'static> {
+    let wchan = t.wchan.clone().unwrap_or_else(|| "-".to_string());
+    let wchan = match java {
+        Some(j) => format!(
+            "java \"{}\" {} · {wchan}",
+            j.name,
+            j.state.as_deref().unwrap_or("-")
+        ),
+        None => wchan,
+    };
     Row::new(vec![
         t.tid.to_string(),
         t.name.clone(),
@@ -121,7 +131,7 @@ fn thread_row(t: &ThreadRow) -> Row<'static> {
         t.cpu_percent
             .map_or_else(|| "-".to_string(), |c| format!("{c:.1}")),
         t.syscall.clone().unwrap_or_else(|| "n/a".to_string()),
-        t.wchan.clone().unwrap_or_else(|| "-".to_string()),
+        wchan,
         opt(t.voluntary),
         opt(t.nonvoluntary),
     ])
@@ -145,6 +155,24 @@ fn render_detail(state: &AppState, tid: i32, frame: &mut Frame, area: Rect) {
         return;
     };
     let history = state.thread_cpu.history(tid);
+    // The thread's last captured stack: beside the details when there is room, else below.
+    let (inner, stack_area) = if inner.width >= 120 {
+        let [left, right] =
+            Layout::horizontal([Constraint::Length(72), Constraint::Min(20)]).areas(inner);
+        (left, right)
+    } else {
+        let [top, bottom] =
+            Layout::vertical([Constraint::Length(15), Constraint::Min(0)]).areas(inner);
+        (top, bottom)
+    };
+    frame.render_widget(
+        Paragraph::new(super::stacks::thread_stack_lines(
+            state,
+            tid,
+            usize::from(stack_area.width),
+        )),
+        stack_area,
+    );
     let [text_area, spark_title, spark_area, _] = Layout::vertical([
         Constraint::Length(10),
         Constraint::Length(1),

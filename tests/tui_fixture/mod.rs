@@ -399,3 +399,21 @@ pub fn press(state: &mut AppState, keys: &str) -> Vec<Effect> {
     }
     effects
 }
+
+/// A bundle of readings `0..n` opened read-only (as `healthtop view` does), at 80×24.
+pub fn bundle_state(n: u64) -> AppState {
+    let samples = (0..n).map(sample).collect();
+    let mut state = AppState::for_bundle(
+        "snap.tar.gz".to_string(),
+        samples,
+        healthtop::config::Config::default(),
+    );
+    update(
+        &mut state,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    state
+}

@@ -1,0 +1,351 @@
+//! Building a bundle from samples already taken: one function for `healthtop bundle` (which
+//! watches first) and the TUI's bundle key (which hands over the history the user saw).
+//!
+//! The only reads of `/proc` here go through `collect::raw` (raw copies, environment, host
+//! name), and only when the caller says the target is still there: a bundle of an exited target
+//! is built from its frozen samples, its raw copies listed as missing with the reason.
+
+use super::secrets::Redactor;
+use super::write::{write_bundle, Entry};
+use super::{BundleError, BundleReport, Manifest, MissingEntry, TargetIdentity, SCHEMA};
+use crate::collect::{raw, HostRoot};
+use crate::config::Config;
+use crate::report::Report;
+use crate::sample::Sample;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const README: &str = include_str!("../../assets/bundle-README.txt");
+
+/// Whether to copy the target's `/proc` files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawCopies {
+    /// The target was alive at the last sample: copy its files (after checking that its PID
+    /// still names the same process).
+    Copy,
+    /// Do not read `/proc`: every raw file is listed as missing with this reason.
+    Skip { reason: String },
+}
+
+/// What to bundle.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub root: HostRoot,
+    /// Oldest first; the last one becomes the report (with its memory maps, if it has them).
+    pub samples: Vec<Sample>,
+    /// Time between samples, for judging the findings over them.
+    pub interval: Duration,
+    pub config: Config,
+    pub raw: RawCopies,
+    /// Include the target's environment (masked). Only with [`RawCopies::Copy`].
+    pub include_env: bool,
+    /// How long the target was watched.
+    pub duration: Duration,
+}
+
+/// A bundle built in memory, ready to be written.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub manifest: Manifest,
+    pub entries: Vec<Entry>,
+}
+
+impl Built {
+    /// Files in the archive, the manifest included.
+    pub fn files(&self) -> usize {
+        self.entries.len() + 1
+    }
+
+    /// Writes to `destination` (see [`write_bundle`] for the safety rules).
+    pub fn write(&self, destination: &Path, force: bool) -> Result<(), BundleError> {
+        write_bundle(destination, self.manifest.clone(), &self.entries, force)
+    }
+
+    /// Writes to `dir/stem.tar.gz`, or `dir/stem-2.tar.gz`, `-3`… if that exists: never
+    /// replaces a file. Returns the path written.
+    pub fn write_new(&self, dir: &Path, stem: &str) -> Result<PathBuf, BundleError> {
+        let mut last = None;
+        for n in 1..=100 {
+            let name = if n == 1 {
+                format!("{stem}.tar.gz")
+            } else {
+                format!("{stem}-{n}.tar.gz")
+            };
+            let path = dir.join(name);
+            match self.write(&path, false) {
+                Ok(()) => return Ok(path),
+                Err(error @ BundleError::Exists { .. }) => last = Some(error),
+                Err(other) => return Err(other),
+            }
+        }
+        Err(last.unwrap_or(BundleError::NoSamples))
+    }
+}
+
+/// `healthtop-<comm>-<pid>-<YYYYmmdd-HHMMSS>` (UTC), with anything but letters, digits, `.`,
+/// `_` and `-` in the command name replaced by `_` so the name is one safe path component.
+pub fn default_stem(comm: &str, pid: i32, at_ms: u64) -> String {
+    let comm: String = comm
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let comm = comm.trim_start_matches('.');
+    let comm = if comm.is_empty() { "process" } else { comm };
+    format!("healthtop-{comm}-{pid}-{}", utc_stamp(at_ms))
+}
+
+/// `YYYYmmdd-HHMMSS` in UTC (civil-from-days, H. Hinnant's algorithm).
+fn utc_stamp(at_ms: u64) -> String {
+    let secs = at_ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let rest = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// Builds every file of the bundle: the report with its history and findings, the raw copies
+/// (or why they are missing) and the README, secrets masked in all of them.
+pub fn build(request: Request) -> Result<Built, BundleError> {
+    let Request {
+        root,
+        samples,
+        interval,
+        config,
+        raw,
+        include_env,
+        duration,
+    } = request;
+    let last = samples.last().ok_or(BundleError::NoSamples)?;
+    let pid = last.identity.pid;
+    let raw = match raw {
+        RawCopies::Copy => match same_process(&root, pid, last.identity.start_time) {
+            Ok(()) => RawCopies::Copy,
+            Err(reason) => RawCopies::Skip { reason },
+        },
+        skip => skip,
+    };
+    let environment = match &raw {
+        RawCopies::Copy => raw::environment(&root, pid).map_err(|e| e.reason()),
+        RawCopies::Skip { reason } => Err(reason.clone()),
+    };
+    let redactor = Redactor::new(
+        &last.identity.cmdline,
+        environment.as_deref().unwrap_or_default(),
+    );
+    let mut entries = Vec::new();
+    let mut missing = Vec::new();
+
+    let mut history: Vec<Sample> = samples.iter().map(|s| mask_sample(s, &redactor)).collect();
+    let report_sample = history.last().cloned().ok_or(BundleError::NoSamples)?;
+    for sample in history.iter_mut() {
+        sample.memory.maps.clear();
+    }
+    let findings = crate::report::watch::judge_series(&samples, interval, config);
+    let report = BundleReport {
+        report: Report::new(report_sample.clone()).with_findings(findings),
+        history,
+    };
+    entries.push(json_entry("report.json", &report)?);
+
+    match &raw {
+        RawCopies::Copy => {
+            let files = raw::copy_process_files(&root, pid, include_env);
+            // A PID reused during the copy would put another process's files in the bundle.
+            if let Err(reason) =
+                same_process(&root, pid, last.identity.start_time).or_else(|reason| {
+                    if gone(&root, pid) {
+                        Ok(())
+                    } else {
+                        Err(reason)
+                    }
+                })
+            {
+                missing.extend(files.into_iter().map(|f| MissingEntry {
+                    path: format!("proc/{}", f.path),
+                    reason: reason.clone(),
+                }));
+            } else {
+                for file in files {
+                    let path = format!("proc/{}", file.path);
+                    match file.contents {
+                        Ok(data) if file.path == "cmdline" || file.path == "environ" => {
+                            entries.push(Entry {
+                                path,
+                                data: redactor.mask_nul_separated(&data),
+                            });
+                        }
+                        Ok(data) => entries.push(Entry { path, data }),
+                        Err(reason) => missing.push(MissingEntry { path, reason }),
+                    }
+                }
+                if include_env {
+                    if let Err(reason) = &environment {
+                        missing.push(MissingEntry {
+                            path: "proc/environ".into(),
+                            reason: reason.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        RawCopies::Skip { reason } => {
+            let tids: Vec<i32> = last.threads.items.iter().map(|t| t.tid).collect();
+            missing.extend(
+                raw::expected_paths(&tids, include_env)
+                    .into_iter()
+                    .map(|path| MissingEntry {
+                        path: format!("proc/{path}"),
+                        reason: reason.clone(),
+                    }),
+            );
+        }
+    }
+    entries.push(Entry {
+        path: "README.txt".into(),
+        data: README.as_bytes().to_vec(),
+    });
+    for entry in &mut entries {
+        entry.data = redactor.mask_bytes(&entry.data);
+    }
+
+    let manifest = Manifest {
+        schema: SCHEMA.to_string(),
+        healthtop_version: env!("CARGO_PKG_VERSION").to_string(),
+        host: raw::hostname(&root),
+        kernel: report_sample.system.kernel.clone(),
+        created_at_ms: report_sample.taken_at_ms,
+        target: TargetIdentity {
+            pid,
+            start_time: report_sample.identity.start_time,
+            comm: report_sample.identity.comm.clone(),
+            runtime: report_sample.identity.runtime.as_str().to_string(),
+        },
+        duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+        samples: samples.len(),
+        includes_environment: include_env && raw == RawCopies::Copy && environment.is_ok(),
+        contents: Vec::new(),
+        missing,
+    };
+    Ok(Built { manifest, entries })
+}
+
+/// `Ok` if `pid` is still the process that started at `start_time`, else why not.
+fn same_process(root: &HostRoot, pid: i32, start_time: u64) -> Result<(), String> {
+    let text = root
+        .read_proc(format!("{pid}/stat"))
+        .map_err(|_| format!("the target (pid {pid}) has exited"))?;
+    match crate::parse::stat::parse_stat(&text) {
+        Ok(stat) if stat.start_time == start_time => Ok(()),
+        Ok(_) => Err(format!(
+            "pid {pid} now belongs to another process (the target exited)"
+        )),
+        Err(e) => Err(format!("cannot read /proc/{pid}/stat: {e}")),
+    }
+}
+
+fn gone(root: &HostRoot, pid: i32) -> bool {
+    root.read_proc(format!("{pid}/stat")).is_err()
+}
+
+fn mask_sample(sample: &Sample, redactor: &Redactor) -> Sample {
+    let mut masked = sample.clone();
+    masked.identity.cmdline = sample
+        .identity
+        .cmdline
+        .iter()
+        .map(|a| redactor.mask_entry(a))
+        .collect();
+    masked
+}
+
+fn json_entry(path: &str, value: &impl serde::Serialize) -> Result<Entry, BundleError> {
+    let data = serde_json::to_vec_pretty(value).map_err(|e| BundleError::Write {
+        path: PathBuf::from(path),
+        source: std::io::Error::other(e),
+    })?;
+    Ok(Entry {
+        path: path.to_string(),
+        data,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_are_one_safe_path_component_in_utc() {
+        // 2025-11-29 14:00:05 UTC
+        assert_eq!(
+            default_stem("my app/1", 42, 1_764_424_805_000),
+            "healthtop-my_app_1-42-20251129-140005"
+        );
+        assert_eq!(
+            default_stem("..", 7, 0),
+            "healthtop-process-7-19700101-000000"
+        );
+        // A leap day.
+        assert_eq!(
+            default_stem("x", 1, 951_782_400_000),
+            "healthtop-x-1-20000229-000000"
+        );
+    }
+
+    #[test]
+    fn a_new_name_is_picked_when_the_file_exists() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let taken = dir.path().join("snap.tar.gz");
+        std::fs::write(&taken, b"someone else's file").expect("write");
+        let built = Built {
+            manifest: Manifest {
+                schema: SCHEMA.to_string(),
+                healthtop_version: "test".into(),
+                host: None,
+                kernel: None,
+                created_at_ms: 0,
+                target: TargetIdentity {
+                    pid: 1,
+                    start_time: 1,
+                    comm: "x".into(),
+                    runtime: "native".into(),
+                },
+                duration_ms: 0,
+                samples: 0,
+                includes_environment: false,
+                contents: Vec::new(),
+                missing: Vec::new(),
+            },
+            entries: vec![Entry {
+                path: "README.txt".into(),
+                data: b"hello".to_vec(),
+            }],
+        };
+        let path = built.write_new(dir.path(), "snap").expect("written");
+        assert_eq!(path, dir.path().join("snap-2.tar.gz"));
+        assert_eq!(
+            std::fs::read(&taken).expect("read"),
+            b"someone else's file".to_vec()
+        );
+        let again = built.write_new(dir.path(), "snap").expect("written");
+        assert_eq!(again, dir.path().join("snap-3.tar.gz"));
+    }
+}

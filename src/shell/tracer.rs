@@ -1,0 +1,154 @@
+//! Stack sampling for the TUI on a dedicated OS thread that owns the [`Stacker`] (and through
+//! it the ptrace tracer thread), so the UI never waits on ptrace. It samples only while the
+//! model wants it (`app::stacks::wanted`): continuously at `SAMPLE_HZ` while the Stacks view
+//! is open, once for a drilled-into thread; otherwise it stops nothing and just waits.
+//!
+//! May import: `stacks`, `app` (messages).
+
+use crate::app::stacks::{Sampling, StacksMsg, SAMPLE_HZ};
+use crate::app::Msg;
+use crate::stacks::{CaptureOptions, Stacker};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::Sender;
+
+/// The running sampler: tell it what is wanted; stop it on the way out.
+pub struct Sampler {
+    want: mpsc::Sender<Sampling>,
+    ended: mpsc::Receiver<()>,
+    current: Sampling,
+}
+
+impl Sampler {
+    pub fn spawn(pid: i32, out: Sender<Msg>) -> Sampler {
+        let (want, wanted) = mpsc::channel();
+        let (end_tx, ended) = mpsc::channel();
+        let report = out.clone();
+        let spawned = std::thread::Builder::new()
+            .name("stack-sampler".into())
+            .spawn(move || {
+                run(pid, &wanted, &out);
+                let _ = end_tx.send(());
+            });
+        if let Err(error) = spawned {
+            // No thread, no sampling: the view says why.
+            let reason = format!("cannot start the sampling thread: {error}");
+            let _ = report.try_send(Msg::Stacks(StacksMsg::Failed(reason)));
+        }
+        Sampler {
+            want,
+            ended,
+            current: Sampling::Off,
+        }
+    }
+
+    /// Passes on a change of what the model wants.
+    pub fn set(&mut self, wanted: Sampling) {
+        if wanted != self.current {
+            self.current = wanted;
+            let _ = self.want.send(wanted);
+        }
+    }
+
+    /// Ends the thread (a capture under way finishes first and detaches every thread) and
+    /// waits for it, at most `bound`.
+    pub fn stop(self, bound: Duration) {
+        drop(self.want);
+        let _ = self.ended.recv_timeout(bound);
+    }
+}
+
+fn run(pid: i32, wanted: &mpsc::Receiver<Sampling>, out: &Sender<Msg>) {
+    let period = Duration::from_millis(1000 / u64::from(SAMPLE_HZ.max(1)));
+    let options = CaptureOptions {
+        skip_idle: true,
+        ..CaptureOptions::default()
+    };
+    let mut stacker: Option<Stacker> = None;
+    let mut want = Sampling::Off;
+    loop {
+        if want == Sampling::Off {
+            match wanted.recv() {
+                Ok(next) => want = next,
+                Err(_) => return,
+            }
+            continue;
+        }
+        loop {
+            match wanted.try_recv() {
+                Ok(next) => want = next,
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return,
+            }
+        }
+        if want == Sampling::Off {
+            continue;
+        }
+        let started = Instant::now();
+        let session = match stacker.take() {
+            Some(session) => Ok(session),
+            None => Stacker::new(pid),
+        };
+        let msg = match session {
+            Ok(mut session) => {
+                let result = session.capture(&options);
+                match result {
+                    Ok(capture) => {
+                        stacker = Some(session);
+                        StacksMsg::Captured {
+                            capture: Box::new(capture),
+                            at_ms: super::now_ms(),
+                        }
+                    }
+                    Err(error) => StacksMsg::Failed(error.to_string()),
+                }
+            }
+            Err(error) => StacksMsg::Failed(error.to_string()),
+        };
+        let failed = matches!(msg, StacksMsg::Failed(_));
+        if out.blocking_send(Msg::Stacks(msg)).is_err() {
+            return;
+        }
+        if failed || matches!(want, Sampling::Once(_)) {
+            want = Sampling::Off;
+            continue;
+        }
+        match wanted.recv_timeout(period.saturating_sub(started.elapsed())) {
+            Ok(next) => want = next,
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// Writes `folded` as `healthtop-stacks-PID-SECS.svg` (inferno) and `.folded` in the current
+/// directory, off the UI thread; answers with where they went.
+pub fn export(
+    pid: i32,
+    folded: crate::stacks::folded::FoldedStacks,
+    title: String,
+    tx: Sender<Msg>,
+) {
+    let stem = format!("healthtop-stacks-{pid}-{}", super::now_ms() / 1000);
+    tokio::spawn(async move {
+        let written = tokio::task::spawn_blocking(move || {
+            let svg = std::path::PathBuf::from(format!("{stem}.svg"));
+            let text = std::path::PathBuf::from(format!("{stem}.folded"));
+            crate::stacks::flamegraph::write_svg(&folded, &title, &svg)
+                .map_err(|e| e.to_string())?;
+            std::fs::write(&text, folded.to_text())
+                .map_err(|e| format!("cannot write {}: {e}", text.display()))?;
+            let cwd = std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|_| ".".to_string());
+            Ok::<_, String>(format!(
+                "flame graph written to {cwd}/{} and {}",
+                svg.display(),
+                text.display()
+            ))
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the writer stopped: {e}")));
+        let _ = tx.send(Msg::Stacks(StacksMsg::Exported(written))).await;
+    });
+}

@@ -1,0 +1,282 @@
+//! End to end, the real binary in tmux: the Stacks view against a real C target with a thread
+//! spinning in `spin_here` (tests/targets/stacks_threads.c), and the dump key against a real
+//! Go service (tests/targets/dump_goleak.go). Keys go in with `send-keys`; the screen comes
+//! back with `capture-pane`, polled until the expected text shows (no sleeps as
+//! synchronisation). After quitting, no thread of the target is left stopped (/proc).
+
+mod stacks_support;
+
+use stacks_support::{assert_not_stopped, build_c, require_tool, thread_state, tids, Target};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const HEALTHTOP: &str = env!("CARGO_BIN_EXE_healthtop");
+
+/// One tmux server on a private socket, one 160×48 session running bash.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("healthtop-stacks-e2e-{}-{name}", std::process::id()),
+        };
+        let status = tmux
+            .cmd()
+            .args(["new-session", "-d", "-x", "160", "-y", "48", "-s", "e2e"])
+            .args([
+                "env",
+                "PS1=$ ",
+                "TERM=xterm-256color",
+                "bash",
+                "--norc",
+                "--noprofile",
+            ])
+            .status()
+            .expect("start tmux");
+        assert!(status.success());
+        tmux
+    }
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::new("tmux");
+        cmd.args(["-L", &self.socket, "-f", "/dev/null"]);
+        cmd
+    }
+    fn keys(&self, keys: &[&str]) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", "e2e"])
+            .args(keys)
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+    fn text(&self, text: &str) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", "e2e", "-l", text])
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+    fn screen(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", "e2e"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    /// Polls the screen until `ready` holds; fails with the screen after 60 s.
+    fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let screen = self.screen();
+            if ready(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited 60 s for {what}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    fn wait_for(&self, needles: &[&str]) -> String {
+        self.wait_until(&format!("{needles:?}"), |screen| {
+            needles.iter().all(|n| screen.contains(n))
+        })
+    }
+    /// Polls until the pane's shell has no healthtop child any more.
+    fn wait_healthtop_gone(&self) {
+        let out = self
+            .cmd()
+            .args(["display-message", "-p", "-t", "e2e", "#{pane_pid}"])
+            .output()
+            .expect("display");
+        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        self.wait_until("healthtop to exit", |_| {
+            let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+                .unwrap_or_default();
+            !children.split_whitespace().any(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|c| c.trim() == "healthtop")
+            })
+        });
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+#[test]
+fn stacks_view_finds_the_spinning_function_zooms_and_leaves_the_target_running() {
+    if !require_tool("tmux") || !require_tool("gcc") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = build_c(
+        dir.path(),
+        "stacks_threads",
+        &["-O0", "-fno-omit-frame-pointer"],
+    );
+    let mut command = Command::new(exe);
+    command.args(["2", "--spin"]);
+    let target = Target::start(command);
+    let pid = target.pid();
+
+    let tmux = Tmux::start("flame");
+    tmux.text(&format!(
+        "cd {} && {HEALTHTOP} -p {pid}",
+        dir.path().display()
+    ));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&["[1 Overview]", "stacks_threads"]);
+    // Before any sampling: the spinner's drill-down captures once and shows its stack.
+    tmux.keys(&["2", "/"]);
+    tmux.text("spinner");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&["[2 Threads]", "spinner", "filter \"spinner\""]);
+    tmux.keys(&["Enter"]);
+    let detail = tmux.wait_for(&["stack, captured", "spinner_main", "stacks_threads.c:"]);
+    assert!(
+        detail.contains("start_thread"),
+        "the stack goes up to the thread's start:\n{detail}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for(&["TID", "NAME"]);
+    tmux.keys(&["7"]);
+    // The spinner's function shows up in the flame graph, under its thread.
+    let screen = tmux.wait_for(&["[7 Stacks]", "spin_here", "spinner", "cost:"]);
+    assert!(screen.contains("threads stopped/capture"), "{screen}");
+    // Search selects the biggest matching frame; Enter zooms into it.
+    tmux.text("/spin_here");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&["search \"spin_here\":", "▶ spin_here"]);
+    tmux.keys(&["Enter"]);
+    let zoomed = tmux.wait_until("the zoom into spin_here", |s| {
+        s.lines()
+            .any(|l| l.contains("zoom: all › spinner") && l.contains("› spin_here"))
+    });
+    assert!(
+        zoomed.contains("spinner_main"),
+        "zoom path names the caller:\n{zoomed}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_until("the zoom back out", |s| {
+        s.lines()
+            .any(|l| l.trim_end_matches([' ', '│']).ends_with("zoom: all"))
+    });
+    // The export key writes the SVG and the folded stacks into the cwd.
+    tmux.keys(&["e"]);
+    let screen = tmux.wait_for(&["flame graph written to"]);
+    let svg = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "svg"))
+        .unwrap_or_else(|| panic!("no SVG in the cwd:\n{screen}"));
+    let svg_text = std::fs::read_to_string(&svg).expect("svg");
+    assert!(
+        svg_text.starts_with("<?xml") && svg_text.contains("spin_here"),
+        "{svg:?}"
+    );
+    let folded = std::fs::read_to_string(svg.with_extension("folded")).expect("folded beside it");
+    assert!(folded
+        .lines()
+        .any(|l| l.contains("spinner;") && l.contains("spin_here")));
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
+    // Nothing of the target is left stopped, and it still runs.
+    assert_not_stopped(pid);
+    for tid in tids(pid) {
+        assert!(
+            !matches!(thread_state(pid, tid), Some('t' | 'T')),
+            "thread {tid} left stopped"
+        );
+    }
+    drop(target);
+}
+
+/// Builds tests/targets/dump_goleak.go with the distribution's Go, offline.
+fn go_service(dir: &std::path::Path) -> PathBuf {
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/targets/dump_goleak.go");
+    std::fs::copy(source, dir.join("main.go")).expect("copy");
+    std::fs::write(dir.join("go.mod"), "module goleak\n\ngo 1.19\n").expect("go.mod");
+    let binary = dir.join("goleak");
+    let status = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&binary)
+        .arg(".")
+        .current_dir(dir)
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env(
+            "GOCACHE",
+            std::env::temp_dir().join("healthtop-test-gocache"),
+        )
+        .status()
+        .expect("go build runs");
+    assert!(status.success(), "go build failed");
+    binary
+}
+
+#[test]
+fn dump_key_on_a_go_service_says_the_get_then_shows_the_goroutines() {
+    if !require_tool("tmux") || !require_tool("go") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let binary = go_service(dir.path());
+    let mut child = Command::new(binary)
+        .args(["-leak", "25"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("service starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("readiness line");
+    let port: u16 = line
+        .trim()
+        .strip_prefix("port ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("readiness line {line:?}"));
+    let service = Target { child };
+    let pid = service.pid();
+
+    let tmux = Tmux::start("dump");
+    tmux.text(&format!("{HEALTHTOP} -p {pid}"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&["[1 Overview]", "· go"]);
+    tmux.keys(&["D"]);
+    let get = format!("GET http://127.0.0.1:{port}/debug/pprof/goroutine?debug=1 — no signal");
+    tmux.wait_for(&[get.as_str(), "y: send"]);
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for(&["goroutines: ", " total · Esc closes", "main.parkedForever"]);
+    let total: u64 = screen
+        .split("goroutines: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no total:\n{screen}"));
+    assert!(
+        total > 25,
+        "25 leaked goroutines and the service's own:\n{screen}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
+    assert!(
+        std::fs::metadata(format!("/proc/{pid}")).is_ok(),
+        "the service is alive after the dump"
+    );
+    drop(service);
+}
