@@ -5,7 +5,7 @@
 //! anything is written ([`secrets`]); files are written atomically with mode 0600 ([`write`]);
 //! reading checks the schema and every checksum ([`read`]).
 //!
-//! May import: `report`, `sample`, `config`, `parse`, `collect::raw` and `collect::HostRoot`
+//! May import: `report`, `sample`, `config`, `collect::raw` and `collect::HostRoot`
 //! (only [`snapshot`] reads `/proc`: the raw copies, when the caller says the target is alive).
 
 pub mod read;

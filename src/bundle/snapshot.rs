@@ -137,7 +137,7 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
     let last = samples.last().ok_or(BundleError::NoSamples)?;
     let pid = last.identity.pid;
     let raw = match raw {
-        RawCopies::Copy => match same_process(&root, pid, last.identity.start_time) {
+        RawCopies::Copy => match raw::same_process(&root, pid, last.identity.start_time) {
             Ok(()) => RawCopies::Copy,
             Err(reason) => RawCopies::Skip { reason },
         },
@@ -171,8 +171,8 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
             let files = raw::copy_process_files(&root, pid, include_env);
             // A PID reused during the copy would put another process's files in the bundle.
             if let Err(reason) =
-                same_process(&root, pid, last.identity.start_time).or_else(|reason| {
-                    if gone(&root, pid) {
+                raw::same_process(&root, pid, last.identity.start_time).or_else(|reason| {
+                    if raw::gone(&root, pid) {
                         Ok(())
                     } else {
                         Err(reason)
@@ -246,24 +246,6 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
         missing,
     };
     Ok(Built { manifest, entries })
-}
-
-/// `Ok` if `pid` is still the process that started at `start_time`, else why not.
-fn same_process(root: &HostRoot, pid: i32, start_time: u64) -> Result<(), String> {
-    let text = root
-        .read_proc(format!("{pid}/stat"))
-        .map_err(|_| format!("the target (pid {pid}) has exited"))?;
-    match crate::parse::stat::parse_stat(&text) {
-        Ok(stat) if stat.start_time == start_time => Ok(()),
-        Ok(_) => Err(format!(
-            "pid {pid} now belongs to another process (the target exited)"
-        )),
-        Err(e) => Err(format!("cannot read /proc/{pid}/stat: {e}")),
-    }
-}
-
-fn gone(root: &HostRoot, pid: i32) -> bool {
-    root.read_proc(format!("{pid}/stat")).is_err()
 }
 
 fn mask_sample(sample: &Sample, redactor: &Redactor) -> Sample {

@@ -120,3 +120,22 @@ pub fn environment(root: &HostRoot, pid: i32) -> Result<Vec<String>, CollectErro
         .map(str::to_string)
         .collect())
 }
+
+/// `Ok` if `pid` is still the process that started at `start_time`, else why not.
+pub fn same_process(root: &HostRoot, pid: i32, start_time: u64) -> Result<(), String> {
+    let text = root
+        .read_proc(format!("{pid}/stat"))
+        .map_err(|_| format!("the target (pid {pid}) has exited"))?;
+    match crate::parse::stat::parse_stat(&text) {
+        Ok(stat) if stat.start_time == start_time => Ok(()),
+        Ok(_) => Err(format!(
+            "pid {pid} now belongs to another process (the target exited)"
+        )),
+        Err(e) => Err(format!("cannot read /proc/{pid}/stat: {e}")),
+    }
+}
+
+/// Whether `pid` has no `/proc` entry any more.
+pub fn gone(root: &HostRoot, pid: i32) -> bool {
+    root.read_proc(format!("{pid}/stat")).is_err()
+}
