@@ -188,8 +188,9 @@ fn jvm_in_a_pid_namespace_attaches_by_namespace_pid_and_maps_tids() {
         );
         return;
     }
-    // Outside /tmp: the JVM gets a private /tmp below.
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    // Outside /tmp, which the JVM's private tmpfs hides: not the target dir either, since a
+    // checkout may itself live under /tmp (CI clones anywhere).
+    let dir = tempfile::tempdir_in("/var/tmp").expect("tempdir in /var/tmp");
     let mut compile = Command::new(javac);
     compile
         .arg("-d")
