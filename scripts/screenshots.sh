@@ -3,8 +3,7 @@
 # in tmux at 160x48, visits each view by its key, captures it with `tmux capture-pane -e -p`
 # and renders PNGs with scripts/ansi_to_png.py (Pillow + DejaVu Sans Mono).
 #
-#   scripts/screenshots.sh [WARMUP_SECONDS]     (default 20: leaks and trends show; the demo
-#                                                target hits its RLIMIT_AS about 30 s in)
+#   scripts/screenshots.sh [WARMUP_SECONDS]     (default 20: leaks and trends show)
 #
 # Installs python3-pil and fonts-dejavu-core with apt-get if they are missing.
 set -euo pipefail
@@ -53,6 +52,16 @@ wait_for "[1 Overview]"
 echo "warming up for ${warmup}s so the leaks and the trends show" >&2
 sleep "$warmup"
 
+# Polls the screen until it no longer shows $1.
+wait_gone() {
+    for _ in $(seq 1 400); do
+        if ! tmux_ capture-pane -p -t shots | grep -qF -- "$1"; then return 0; fi
+        sleep 0.05
+    done
+    echo "timed out waiting for this to go: $1" >&2
+    exit 1
+}
+
 shot() { # name, keys..., text to wait for
     local name=$1 wait=$2
     shift 2
@@ -73,4 +82,8 @@ shot 4-memory "mappings" 4
 shot 5-signals "security" 5
 shot 6-findings "most severe first" 6
 shot 7-help "? or Esc closes" 1 '?'
-tmux_ send-keys -t shots Escape q
+# Escape alone, then 7: sent together, a terminal reads them as Alt-7.
+tmux_ send-keys -t shots Escape
+wait_gone "? or Esc closes"
+shot 8-stacks "captures at" 7
+tmux_ send-keys -t shots q
