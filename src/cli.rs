@@ -104,6 +104,13 @@ pub struct BundleArgs {
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Leave out the thread stacks (they stop each thread for microseconds, via ptrace).
+    #[arg(long)]
+    pub no_stacks: bool,
+    /// Also ask a JVM or Python runtime for its dump, which sends it a signal it catches
+    /// (a Go program's goroutines come from its pprof endpoint without one, and always do).
+    #[arg(long)]
+    pub dump: bool,
 }
 
 #[derive(Debug, Args)]

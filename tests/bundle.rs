@@ -154,6 +154,9 @@ fn a_bundle_holds_every_file_with_the_reports_figures() {
         &format!("proc/task/{tid}/status"),
         &format!("proc/task/{tid}/wchan"),
         &format!("proc/task/{tid}/syscall"),
+        "stacks.txt",
+        "stacks.folded",
+        "flamegraph.svg",
     ] {
         assert!(
             files.contains_key(name),
@@ -187,6 +190,33 @@ fn a_bundle_holds_every_file_with_the_reports_figures() {
     assert_eq!(
         files["proc/limits"],
         proc_text(&format!("{pid}/limits")).into_bytes()
+    );
+
+    // The stacks: sleep is parked in nanosleep; the flame graph is well-formed SVG.
+    let stacks = String::from_utf8_lossy(&files["stacks.txt"]).into_owned();
+    assert!(stacks.contains("nanosleep"), "{stacks}");
+    let folded = String::from_utf8_lossy(&files["stacks.folded"]).into_owned();
+    assert!(folded.lines().all(|l| l
+        .rsplit_once(' ')
+        .is_some_and(|(_, n)| n.parse::<u64>().is_ok())));
+    assert!(folded.starts_with("sleep;"), "{folded}");
+    let svg = dir.path().join("flame.svg");
+    std::fs::write(&svg, &files["flamegraph.svg"]).expect("write svg");
+    let parsed = Command::new("python3")
+        .args(["-c", "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); assert r.tag.endswith('svg'), r.tag"])
+        .arg(&svg)
+        .status()
+        .expect("python3 runs");
+    assert!(
+        parsed.success(),
+        "flamegraph.svg is well-formed XML with an <svg> root"
+    );
+    let manifest_missing = manifest["missing"].as_array().expect("missing");
+    assert!(
+        !manifest_missing.iter().any(|m| m["path"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("stacks") || p.starts_with("flame"))),
+        "{manifest_missing:?}"
     );
 
     // report --from prints the same report.

@@ -310,3 +310,45 @@ fn the_tui_shows_the_goroutine_count() {
     );
     assert!(shown >= 60, "the pool alone is 60 goroutines: {shown}");
 }
+
+/// A bundle of a Go service carries its goroutine dump, read from pprof without a signal.
+#[test]
+fn a_bundle_of_a_go_service_holds_its_goroutine_dump() {
+    let Some((mut service, port)) = start("pool") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("go.tar.gz");
+    let output = healthtop(&[
+        "bundle",
+        "-p",
+        &service.pid().to_string(),
+        "-o",
+        &out.to_string_lossy(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let file = std::fs::File::open(&out).expect("bundle");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut files = std::collections::BTreeMap::new();
+    for entry in archive.entries().expect("tar") {
+        let mut entry = entry.expect("entry");
+        let name = entry.path().expect("path").to_string_lossy().into_owned();
+        let mut data = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut data).expect("text");
+        files.insert(name, data);
+    }
+    let text = files
+        .get("dumps/go.txt")
+        .expect("dumps/go.txt in the bundle");
+    assert!(text.contains("goroutine profile: total"), "{text}");
+    let parsed: Value =
+        serde_json::from_str(files.get("dumps/go.json").expect("dumps/go.json")).expect("JSON");
+    let total = parsed["total"].as_u64().expect("total");
+    // The pool is 60; the endpoint's own count, read now, differs by at most its ±2 handlers.
+    let truth = profile_total(&http_get(port, "/debug/pprof/goroutine?debug=1"));
+    assert!(
+        total >= 60 && total.abs_diff(truth) <= 2,
+        "bundle {total}, endpoint {truth}"
+    );
+    assert!(service.alive(), "asking over pprof sends no signal");
+}

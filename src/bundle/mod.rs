@@ -8,6 +8,7 @@
 //! May import: `report`, `sample`, `config`, `collect::raw` and `collect::HostRoot`
 //! (only [`snapshot`] reads `/proc`: the raw copies, when the caller says the target is alive).
 
+pub mod extras;
 pub mod read;
 pub mod secrets;
 pub mod snapshot;

@@ -41,6 +41,10 @@ pub struct Request {
     pub include_env: bool,
     /// How long the target was watched.
     pub duration: Duration,
+    /// Files the caller produced (stacks, runtime dumps), masked like every other file.
+    pub extras: Vec<Entry>,
+    /// Files the caller could not produce, and why.
+    pub extras_missing: Vec<MissingEntry>,
 }
 
 /// A bundle built in memory, ready to be written.
@@ -133,6 +137,8 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
         raw,
         include_env,
         duration,
+        extras,
+        extras_missing,
     } = request;
     let last = samples.last().ok_or(BundleError::NoSamples)?;
     let pid = last.identity.pid;
@@ -219,6 +225,8 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
             );
         }
     }
+    entries.extend(extras);
+    missing.extend(extras_missing);
     entries.push(Entry {
         path: "README.txt".into(),
         data: README.as_bytes().to_vec(),

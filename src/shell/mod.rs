@@ -24,7 +24,9 @@ mod terminal;
 mod tracer;
 
 use crate::app::{self, AppState, Effect, Msg};
+use crate::bundle::extras::{dump_entries, stack_entries};
 use crate::bundle::snapshot::{self, RawCopies, Request};
+use crate::bundle::MissingEntry;
 use crate::collect::{Collector, HostRoot};
 use crate::config::Config;
 use std::path::Path;
@@ -218,6 +220,17 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
         None => RawCopies::Copy,
     };
     let unkept = state.seen.unkept();
+    // What the user sampled in the Stacks view and the last dump they asked for go along.
+    let title = format!("healthtop: pid {pid}");
+    let (mut extras, mut extras_missing) = stack_entries(&state.stacks.folded, None, &title);
+    if let Some(Ok(dump)) = &state.dump.result {
+        extras.extend(dump_entries(dump));
+    } else {
+        extras_missing.push(MissingEntry {
+            path: "dumps/".into(),
+            reason: "no runtime dump was taken in this session (key D)".into(),
+        });
+    }
     tokio::spawn(async move {
         let written = tokio::task::spawn_blocking(move || {
             let samples = source.samples()?;
@@ -235,6 +248,8 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
                 raw,
                 include_env: false,
                 duration: Duration::from_millis(span),
+                extras,
+                extras_missing,
             })
             .map_err(|e| e.to_string())?;
             let path = built

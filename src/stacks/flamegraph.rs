@@ -15,6 +15,17 @@ pub fn write_svg(folded: &FoldedStacks, title: &str, path: &Path) -> Result<(), 
         source,
     };
     let file = std::fs::File::create(path).map_err(write_error)?;
+    let mut writer = BufWriter::new(file);
+    render_svg(folded, title, &mut writer).map_err(write_error)?;
+    std::io::Write::flush(&mut writer).map_err(write_error)
+}
+
+/// Renders `folded` as an SVG flame graph titled `title` into `out` (a file, a bundle entry).
+pub fn render_svg(
+    folded: &FoldedStacks,
+    title: &str,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     let mut options = Options::default();
     options.title = title.to_string();
     options.count_name = "samples".to_string();
@@ -23,7 +34,5 @@ pub fn write_svg(folded: &FoldedStacks, title: &str, path: &Path) -> Result<(), 
         .iter()
         .map(|(stack, count)| format!("{stack} {count}"))
         .collect();
-    let mut writer = BufWriter::new(file);
-    from_lines(&mut options, lines.iter().map(String::as_str), &mut writer).map_err(write_error)?;
-    std::io::Write::flush(&mut writer).map_err(write_error)
+    from_lines(&mut options, lines.iter().map(String::as_str), out).map_err(std::io::Error::other)
 }
