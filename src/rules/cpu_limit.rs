@@ -1,8 +1,7 @@
 //! `cpu-limit`: CPU time against RLIMIT_CPU (SIGXCPU, then SIGKILL at the hard limit).
 
 use super::forecast::{self, forecast};
-use super::{limits, Context, Finding, Kind, Rule, RuleDoc, Threshold};
-use crate::config::Config;
+use super::{limits, Context, Finding, Kind, Rule, RuleDoc};
 use crate::history::Metric;
 
 pub struct CpuLimit;
@@ -24,10 +23,6 @@ static DOC: RuleDoc = RuleDoc {
 impl Rule for CpuLimit {
     fn doc(&self) -> &'static RuleDoc {
         &DOC
-    }
-
-    fn thresholds(&self, _config: &Config) -> Vec<Threshold> {
-        Vec::new()
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {

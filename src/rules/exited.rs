@@ -1,7 +1,6 @@
 //! `exited`: the watched process ended while it was being watched.
 
-use super::{Context, Finding, Kind, Rule, RuleDoc, Severity, Threshold};
-use crate::config::Config;
+use super::{Context, Finding, Kind, Rule, RuleDoc, Severity};
 use crate::format;
 
 pub struct Exited;
@@ -21,10 +20,6 @@ static DOC: RuleDoc = RuleDoc {
 impl Rule for Exited {
     fn doc(&self) -> &'static RuleDoc {
         &DOC
-    }
-
-    fn thresholds(&self, _config: &Config) -> Vec<Threshold> {
-        Vec::new()
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {

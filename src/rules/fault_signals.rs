@@ -1,7 +1,6 @@
 //! `fault-signals`: SIGSEGV, SIGBUS, SIGILL or SIGFPE blocked on a thread or ignored.
 
-use super::{Context, Finding, Kind, Rule, RuleDoc, Severity, Threshold};
-use crate::config::Config;
+use super::{Context, Finding, Kind, Rule, RuleDoc, Severity};
 
 pub struct FaultSignals;
 
@@ -24,10 +23,6 @@ static DOC: RuleDoc = RuleDoc {
 impl Rule for FaultSignals {
     fn doc(&self) -> &'static RuleDoc {
         &DOC
-    }
-
-    fn thresholds(&self, _config: &Config) -> Vec<Threshold> {
-        Vec::new()
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {

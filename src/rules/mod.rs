@@ -172,8 +172,10 @@ impl Threshold {
 /// A health rule.
 pub trait Rule: Sync {
     fn doc(&self) -> &'static RuleDoc;
-    /// The config values this rule reads, as they are in `config`.
-    fn thresholds(&self, config: &Config) -> Vec<Threshold>;
+    /// The config values this rule reads, as they are in `config` (most static checks read none).
+    fn thresholds(&self, _config: &Config) -> Vec<Threshold> {
+        Vec::new()
+    }
     /// At most one finding about the newest state of `ctx.history`.
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding>;
 }

@@ -1,7 +1,6 @@
 //! `oom-events`: the cgroup's OOM-kill and limit-hit counters going up.
 
-use super::{Context, Finding, Kind, Rule, RuleDoc, Severity, Threshold};
-use crate::config::Config;
+use super::{Context, Finding, Kind, Rule, RuleDoc, Severity};
 use crate::history::Metric;
 
 pub struct OomEvents;
@@ -24,10 +23,6 @@ static DOC: RuleDoc = RuleDoc {
 impl Rule for OomEvents {
     fn doc(&self) -> &'static RuleDoc {
         &DOC
-    }
-
-    fn thresholds(&self, _config: &Config) -> Vec<Threshold> {
-        Vec::new()
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {

@@ -1,7 +1,6 @@
 //! `restart`: the watched PID now names a different process (restart or PID reuse).
 
-use super::{Context, Finding, Kind, Rule, RuleDoc, Severity, Threshold};
-use crate::config::Config;
+use super::{Context, Finding, Kind, Rule, RuleDoc, Severity};
 
 pub struct Restart;
 
@@ -21,10 +20,6 @@ static DOC: RuleDoc = RuleDoc {
 impl Rule for Restart {
     fn doc(&self) -> &'static RuleDoc {
         &DOC
-    }
-
-    fn thresholds(&self, _config: &Config) -> Vec<Threshold> {
-        Vec::new()
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {

@@ -1,7 +1,6 @@
 //! `seccomp`: a seccomp filter or strict mode is in force.
 
-use super::{Context, Finding, Kind, Rule, RuleDoc, Severity, Threshold};
-use crate::config::Config;
+use super::{Context, Finding, Kind, Rule, RuleDoc, Severity};
 
 pub struct Seccomp;
 
@@ -21,10 +20,6 @@ static DOC: RuleDoc = RuleDoc {
 impl Rule for Seccomp {
     fn doc(&self) -> &'static RuleDoc {
         &DOC
-    }
-
-    fn thresholds(&self, _config: &Config) -> Vec<Threshold> {
-        Vec::new()
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {

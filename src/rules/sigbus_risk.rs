@@ -1,7 +1,6 @@
 //! `sigbus-risk`: shared mappings past the end of their file, and deleted code mappings.
 
-use super::{Context, Finding, Kind, Rule, RuleDoc, Severity, Threshold};
-use crate::config::Config;
+use super::{Context, Finding, Kind, Rule, RuleDoc, Severity};
 use crate::sample::Mapping;
 
 pub struct SigbusRisk;
@@ -33,10 +32,6 @@ fn expected_deleted(m: &Mapping) -> bool {
 impl Rule for SigbusRisk {
     fn doc(&self) -> &'static RuleDoc {
         &DOC
-    }
-
-    fn thresholds(&self, _config: &Config) -> Vec<Threshold> {
-        Vec::new()
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {

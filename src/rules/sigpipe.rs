@@ -1,7 +1,6 @@
 //! `sigpipe`: SIGPIPE at its default action in a process that has sockets.
 
-use super::{Context, Finding, Kind, Rule, RuleDoc, Severity, Threshold};
-use crate::config::Config;
+use super::{Context, Finding, Kind, Rule, RuleDoc, Severity};
 
 pub struct Sigpipe;
 
@@ -21,10 +20,6 @@ static DOC: RuleDoc = RuleDoc {
 impl Rule for Sigpipe {
     fn doc(&self) -> &'static RuleDoc {
         &DOC
-    }
-
-    fn thresholds(&self, _config: &Config) -> Vec<Threshold> {
-        Vec::new()
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {

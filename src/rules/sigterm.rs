@@ -1,7 +1,6 @@
 //! `sigterm`: SIGTERM ignored or blocked everywhere, so a graceful stop cannot happen.
 
-use super::{Context, Finding, Kind, Rule, RuleDoc, Severity, Threshold};
-use crate::config::Config;
+use super::{Context, Finding, Kind, Rule, RuleDoc, Severity};
 
 pub struct Sigterm;
 
@@ -21,10 +20,6 @@ static DOC: RuleDoc = RuleDoc {
 impl Rule for Sigterm {
     fn doc(&self) -> &'static RuleDoc {
         &DOC
-    }
-
-    fn thresholds(&self, _config: &Config) -> Vec<Threshold> {
-        Vec::new()
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {
