@@ -11,13 +11,15 @@ cd "$(dirname "$0")/.."
 declare -A PACKAGE=(
   [gcc]=gcc [gdb]=gdb [eu-stack]=elfutils [go]=golang-go [javac]=default-jdk-headless
   [jstack]=default-jdk-headless [tmux]=tmux [htop]=htop [prlimit]=util-linux
-  [setpriv]=util-linux [unshare]=util-linux [ps]=procps [python3]=python3 [xxd]=xxd
+  [setpriv]=util-linux [unshare]=util-linux [ps]=procps [python3]=python3 [readelf]=binutils
   [ip]=iproute2 [script]=bsdutils
 )
 missing=()
 for tool in "${!PACKAGE[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE[$tool]}")
 done
+# Tests that run as another user need Debian's own interpreter, not a per-user one.
+[ -x /usr/bin/python3 ] || missing+=(python3)
 if [ "${#missing[@]}" -gt 0 ]; then
   packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   if [ "$(id -u)" -ne 0 ]; then
