@@ -4,10 +4,13 @@
 //! against /proc, help, quit with a working shell afterwards, the exit banner when the target
 //! is killed, and a restored terminal (cooked mode, main screen) after SIGTERM and SIGHUP.
 
+mod tmux_support;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tmux_support::Tmux;
 
 const HEALTHTOP: &str = env!("CARGO_BIN_EXE_healthtop");
 
@@ -76,156 +79,12 @@ impl Drop for Target {
 }
 
 /// One tmux server on a private socket, one 160×48 session running bash.
-struct Tmux {
-    socket: String,
+fn run_healthtop(tmux: &Tmux, pid: u32) {
+    run_healthtop_with(tmux, "", pid);
 }
-
-impl Tmux {
-    fn start() -> Tmux {
-        // One server per test: tests run in parallel threads of one process.
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmux = Tmux {
-            socket: format!("healthtop-e2e-{}-{n}", std::process::id()),
-        };
-        let status = tmux
-            .cmd()
-            .args(["new-session", "-d", "-x", "160", "-y", "48", "-s", "e2e"])
-            .args([
-                "env",
-                "PS1=$ ",
-                "TERM=xterm-256color",
-                "bash",
-                "--norc",
-                "--noprofile",
-            ])
-            .status()
-            .expect("start tmux");
-        assert!(status.success());
-        tmux
-    }
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::new("tmux");
-        cmd.args(["-L", &self.socket, "-f", "/dev/null"]);
-        cmd
-    }
-    fn keys(&self, keys: &[&str]) {
-        let status = self
-            .cmd()
-            .args(["send-keys", "-t", "e2e"])
-            .args(keys)
-            .status()
-            .expect("send-keys");
-        assert!(status.success());
-    }
-    fn line(&self, text: &str) {
-        let status = self
-            .cmd()
-            .args(["send-keys", "-t", "e2e", "-l", text])
-            .status()
-            .expect("send-keys");
-        assert!(status.success());
-        self.keys(&["Enter"]);
-    }
-    fn screen(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", "e2e"])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-    fn display(&self, format: &str) -> String {
-        let out = self
-            .cmd()
-            .args(["display-message", "-p", "-t", "e2e", format])
-            .output()
-            .expect("display");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-    /// Polls the screen until every needle shows; fails with the screen after 30 s.
-    fn wait_for(&self, needles: &[&str]) -> String {
-        self.wait_until(&format!("{needles:?}"), |screen| {
-            needles.iter().all(|n| screen.contains(n))
-        })
-    }
-    /// Polls the screen until `ready` holds; fails with the screen after 30 s.
-    fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.screen();
-            if ready(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waited 30 s for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    /// Polls until healthtop is no longer a child of the pane's shell.
-    fn wait_healthtop_gone(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.healthtop_pid().is_some() {
-            assert!(
-                Instant::now() < deadline,
-                "healthtop did not exit:\n{}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    fn healthtop_pid(&self) -> Option<i32> {
-        let shell = self.display("#{pane_pid}");
-        let children =
-            std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).ok()?;
-        children
-            .split_whitespace()
-            .filter_map(|p| p.parse().ok())
-            .find(|pid: &i32| {
-                std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                    .is_ok_and(|c| c.trim() == "healthtop")
-            })
-    }
-    /// The shell runs commands again, the terminal is in cooked mode with echo, and tmux shows
-    /// the main screen, not the alternate one.
-    fn assert_terminal_restored(&self, marker: u32) {
-        self.line(&format!(
-            "if stty -a | grep -qw -e -icanon -e -echo; then echo RAW-$(({marker}+1)); else echo COOKED-$(({marker}+1)); fi"
-        ));
-        let screen = self.wait_for(&[&format!("-{}", marker + 1)]);
-        assert!(
-            screen.contains(&format!("COOKED-{}", marker + 1)),
-            "terminal left raw:\n{screen}"
-        );
-        assert_eq!(
-            self.display("#{alternate_on}"),
-            "0",
-            "alternate screen still on"
-        );
-    }
-    fn run_healthtop(&self, pid: u32) {
-        self.run_healthtop_with("", pid);
-    }
-    fn run_healthtop_with(&self, env: &str, pid: u32) {
-        self.line(&format!("{env} {HEALTHTOP} -p {pid}"));
-        self.wait_for(&["[1 Overview]", &format!("pid {pid} tui_target")]);
-    }
-    fn screen_with_escapes(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-e", "-p", "-t", "e2e"])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
+fn run_healthtop_with(tmux: &Tmux, env: &str, pid: u32) {
+    tmux.line(&format!("{env} {HEALTHTOP} -p {pid}"));
+    tmux.wait_for(&["[1 Overview]", &format!("pid {pid} tui_target")]);
 }
 
 /// SGR sequences in `text` that set a foreground or background colour.
@@ -273,7 +132,7 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
     let pid = target.pid();
 
     // Every view by its number key, each with content only that view has.
-    tmux.run_healthtop(pid);
+    run_healthtop(&tmux, pid);
     tmux.wait_for(&["headroom", "RLIMIT_NOFILE"]);
     tmux.keys(&["2"]);
     tmux.wait_for(&["[2 Threads]", "worker-7", "SYSCALL"]);
@@ -334,7 +193,7 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
     tmux.assert_terminal_restored(40);
 
     // NO_COLOR: no colour at all, severity still in words and reverse video.
-    tmux.run_healthtop_with("NO_COLOR=1", pid);
+    run_healthtop_with(&tmux, "NO_COLOR=1", pid);
     tmux.keys(&["6"]);
     tmux.wait_for(&["[6 Findings]", "INFO"]);
     let raw = tmux.screen_with_escapes();
@@ -351,7 +210,7 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
     tmux.wait_healthtop_gone();
 
     // The target killed: the banner says how, healthtop keeps running and browsable.
-    tmux.run_healthtop(pid);
+    run_healthtop(&tmux, pid);
     let status = Command::new("kill")
         .args(["-KILL", &pid.to_string()])
         .status()
@@ -372,7 +231,7 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
     // SIGTERM and SIGHUP to healthtop: it ends and the terminal is restored.
     for (signal, marker) in [("TERM", 60), ("HUP", 70)] {
         let target = Target::start(&exe, 2);
-        tmux.run_healthtop(target.pid());
+        run_healthtop(&tmux, target.pid());
         let healthtop = tmux.healthtop_pid().expect("healthtop running");
         assert_eq!(tmux.display("#{alternate_on}"), "1");
         let status = Command::new("kill")
@@ -445,7 +304,7 @@ fn draws_and_restores_under_screen_tmux_and_linux_terms() {
     let target = Target::start(&exe, 2);
     let tmux = Tmux::start();
     for (term, marker) in [("screen", 100), ("tmux-256color", 110), ("linux", 120)] {
-        tmux.run_healthtop_with(&format!("TERM={term}"), target.pid());
+        run_healthtop_with(&tmux, &format!("TERM={term}"), target.pid());
         tmux.keys(&["3"]);
         tmux.wait_for(&["[3 FDs]", "LISTEN"]);
         tmux.keys(&["q"]);
@@ -601,7 +460,7 @@ fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
     let pid = target.pid();
     let tmux = Tmux::start();
     tmux.line(&format!("cd {}", dir.path().display()));
-    tmux.run_healthtop(pid);
+    run_healthtop(&tmux, pid);
 
     let written = |screen: &str| -> PathBuf {
         let prefix = format!("bundle written to ./healthtop-tui_target-{pid}-");

@@ -5,115 +5,15 @@
 //! synchronisation). After quitting, no thread of the target is left stopped (/proc).
 
 mod stacks_support;
+mod tmux_support;
 
 use stacks_support::{assert_not_stopped, build_c, require_tool, thread_state, tids, Target};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use tmux_support::Tmux;
 
 const HEALTHTOP: &str = env!("CARGO_BIN_EXE_healthtop");
-
-/// One tmux server on a private socket, one 160×48 session running bash.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str) -> Tmux {
-        let tmux = Tmux {
-            socket: format!("healthtop-stacks-e2e-{}-{name}", std::process::id()),
-        };
-        let status = tmux
-            .cmd()
-            .args(["new-session", "-d", "-x", "160", "-y", "48", "-s", "e2e"])
-            .args([
-                "env",
-                "PS1=$ ",
-                "TERM=xterm-256color",
-                "bash",
-                "--norc",
-                "--noprofile",
-            ])
-            .status()
-            .expect("start tmux");
-        assert!(status.success());
-        tmux
-    }
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::new("tmux");
-        cmd.args(["-L", &self.socket, "-f", "/dev/null"]);
-        cmd
-    }
-    fn keys(&self, keys: &[&str]) {
-        let status = self
-            .cmd()
-            .args(["send-keys", "-t", "e2e"])
-            .args(keys)
-            .status()
-            .expect("send-keys");
-        assert!(status.success());
-    }
-    fn text(&self, text: &str) {
-        let status = self
-            .cmd()
-            .args(["send-keys", "-t", "e2e", "-l", text])
-            .status()
-            .expect("send-keys");
-        assert!(status.success());
-    }
-    fn screen(&self) -> String {
-        let out = self
-            .cmd()
-            .args(["capture-pane", "-p", "-t", "e2e"])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-    /// Polls the screen until `ready` holds; fails with the screen after 60 s.
-    fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let screen = self.screen();
-            if ready(&screen) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waited 60 s for {what}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    fn wait_for(&self, needles: &[&str]) -> String {
-        self.wait_until(&format!("{needles:?}"), |screen| {
-            needles.iter().all(|n| screen.contains(n))
-        })
-    }
-    /// Polls until the pane's shell has no healthtop child any more.
-    fn wait_healthtop_gone(&self) {
-        let out = self
-            .cmd()
-            .args(["display-message", "-p", "-t", "e2e", "#{pane_pid}"])
-            .output()
-            .expect("display");
-        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        self.wait_until("healthtop to exit", |_| {
-            let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
-                .unwrap_or_default();
-            !children.split_whitespace().any(|pid| {
-                std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                    .is_ok_and(|c| c.trim() == "healthtop")
-            })
-        });
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").status();
-    }
-}
 
 #[test]
 fn stacks_view_finds_the_spinning_function_zooms_and_leaves_the_target_running() {
@@ -131,7 +31,7 @@ fn stacks_view_finds_the_spinning_function_zooms_and_leaves_the_target_running()
     let target = Target::start(command);
     let pid = target.pid();
 
-    let tmux = Tmux::start("flame");
+    let tmux = Tmux::start();
     tmux.text(&format!(
         "cd {} && {HEALTHTOP} -p {pid}",
         dir.path().display()
@@ -252,7 +152,7 @@ fn dump_key_on_a_go_service_says_the_get_then_shows_the_goroutines() {
     let service = Target { child };
     let pid = service.pid();
 
-    let tmux = Tmux::start("dump");
+    let tmux = Tmux::start();
     tmux.text(&format!("{HEALTHTOP} -p {pid}"));
     tmux.keys(&["Enter"]);
     tmux.wait_for(&["[1 Overview]", "· go"]);
