@@ -19,29 +19,7 @@ const INITIAL_LEAK: u64 = 25;
 fn service_binary() -> Option<PathBuf> {
     static BINARY: OnceLock<Option<PathBuf>> = OnceLock::new();
     BINARY
-        .get_or_init(|| {
-            let go = tool("go")?;
-            let dir =
-                std::env::temp_dir().join(format!("healthtop-dump-go-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).expect("build dir");
-            std::fs::copy(target_source("dump_goleak.go"), dir.join("main.go")).expect("copy");
-            std::fs::write(dir.join("go.mod"), "module goleak\n\ngo 1.19\n").expect("go.mod");
-            let binary = dir.join("goleak");
-            let mut command = Command::new(go);
-            command
-                .args(["build", "-o"])
-                .arg(&binary)
-                .arg(".")
-                .current_dir(&dir)
-                .env("GOFLAGS", "-mod=mod")
-                .env("GOPROXY", "off")
-                .env(
-                    "GOCACHE",
-                    std::env::temp_dir().join("healthtop-test-gocache"),
-                );
-            build(command);
-            Some(binary)
-        })
+        .get_or_init(|| go_build("dump_goleak.go", "goleak"))
         .clone()
 }
 

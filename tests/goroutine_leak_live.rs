@@ -18,29 +18,7 @@ use std::sync::OnceLock;
 fn service_binary() -> Option<PathBuf> {
     static BINARY: OnceLock<Option<PathBuf>> = OnceLock::new();
     BINARY
-        .get_or_init(|| {
-            let go = tool("go")?;
-            let dir = std::env::temp_dir()
-                .join(format!("healthtop-goroutines-svc-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).expect("build dir");
-            std::fs::copy(target_source("goroutines_svc.go"), dir.join("main.go")).expect("copy");
-            std::fs::write(dir.join("go.mod"), "module goroutines\n\ngo 1.19\n").expect("go.mod");
-            let binary = dir.join("goroutines_svc");
-            let mut command = Command::new(go);
-            command
-                .args(["build", "-o"])
-                .arg(&binary)
-                .arg(".")
-                .current_dir(&dir)
-                .env("GOFLAGS", "-mod=mod")
-                .env("GOPROXY", "off")
-                .env(
-                    "GOCACHE",
-                    std::env::temp_dir().join("healthtop-test-gocache"),
-                );
-            build(command);
-            Some(binary)
-        })
+        .get_or_init(|| go_build("goroutines_svc.go", "goroutines_svc"))
         .clone()
 }
 
