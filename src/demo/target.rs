@@ -168,8 +168,36 @@ fn scratch_file(name: &str) -> Result<(std::path::PathBuf, File), String> {
     Ok((path, file))
 }
 
+/// Removes scratch files of earlier demo targets that are gone: when healthtop is SIGKILLed,
+/// its target dies too (PR_SET_PDEATHSIG) but nobody is left to remove the file.
+fn remove_stale_scratch_files() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("healthtop-demo-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // Gone, or a zombie nobody reaps: its file is litter. (A reused PID keeps it a while.)
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let alive = stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.starts_with(" Z"));
+        if !alive {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Four pages mapped, then the file cut to one: touching pages 2-4 would raise SIGBUS.
 fn truncated_shared_mapping() -> Result<Mapping, String> {
+    remove_stale_scratch_files();
     let (path, file) = scratch_file("truncated")?;
     let mapping = map_shared(&file, 4 * PAGE)?;
     file.set_len(PAGE as u64).map_err(|e| e.to_string())?;
