@@ -3,27 +3,15 @@
 //! healthtop, and a tiny HTTP client independent of healthtop's own.
 #![allow(dead_code)]
 
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)]
+pub use common::{tool, wait_until};
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
-
-/// The path of `name` on PATH. Missing: panic when `CI=true`, else `None` after printing why
-/// the test is skipped.
-pub fn tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{name} is required in CI but is not on PATH");
-        }
-        eprintln!("SKIP: {name} not on PATH (set CI=true to make this a failure)");
-    }
-    found
-}
 
 /// The source of a test target under tests/targets/.
 pub fn target_source(name: &str) -> PathBuf {

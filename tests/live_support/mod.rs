@@ -1,6 +1,11 @@
 //! Shared by the live tests: building real C targets, guarding children, requiring tools.
 #![allow(dead_code)]
 
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)]
+pub use common::{require_tool, tool, wait_until};
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -8,24 +13,6 @@ use std::process::{Child, Command, Stdio};
 /// The healthtop binary under test.
 pub fn healthtop() -> Command {
     Command::new(env!("CARGO_BIN_EXE_healthtop"))
-}
-
-/// Whether a tool is on PATH. In CI a missing tool is a failure, never a silent skip.
-pub fn require_tool(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "{tool} is required by this test and missing in CI: scripts/test.sh installs it"
-            );
-        }
-        eprintln!("skipping: {tool} is not installed (run scripts/test.sh to install it)");
-    }
-    found
 }
 
 /// Compiles `tests/targets/<name>.c` into `dir` and returns the binary's path.
@@ -95,18 +82,6 @@ pub fn sh(command: &str) -> String {
         .output()
         .expect("sh runs");
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// Polls until `check` holds; panics with `what` after many tries. The kernel's own state is
-/// the readiness signal (no fixed sleeps).
-pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..2000 {
-        if check() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// Waits until `pid` has `threads` threads, each parked in one of `syscalls` (by name), and two

@@ -1,6 +1,11 @@
 //! Live helpers for the rules tests: build `tests/targets/rules_target.c`, run it in its own
 //! process group (so vfork children and zombies die with it), read its lines, run healthtop.
 
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)]
+pub use common::{require_tool, wait_until};
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -9,19 +14,7 @@ use std::sync::OnceLock;
 
 /// Whether gcc is here. In CI a missing tool is a failure, never a silent skip.
 pub fn have_gcc() -> bool {
-    let found = Command::new("sh")
-        .args(["-c", "command -v gcc"])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "gcc is required by the rules tests and missing in CI"
-        );
-        eprintln!("skipping: gcc is not installed");
-    }
-    found
+    require_tool("gcc")
 }
 
 /// The compiled target, built once per test binary.
@@ -143,17 +136,6 @@ pub fn config_file(text: &str) -> (tempfile::TempDir, String) {
     std::fs::write(&path, text).expect("write config");
     let path = path.to_string_lossy().into_owned();
     (dir, path)
-}
-
-/// Polls until `check` holds (the kernel's state is the readiness signal, not a sleep).
-pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..4000 {
-        if check() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// Field 3 (state) of /proc/PID/stat.

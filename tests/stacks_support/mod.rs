@@ -2,32 +2,18 @@
 //! to park, running healthtop and gdb, and reading the kernel's view of the target.
 #![allow(dead_code)]
 
+#[path = "../common/mod.rs"]
+mod common;
+#[allow(unused_imports)]
+pub use common::{require_tool, tool, wait_until};
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 pub fn healthtop() -> Command {
     Command::new(env!("CARGO_BIN_EXE_healthtop"))
-}
-
-/// Whether a tool is on PATH. With `CI` set a missing tool fails the test; locally the test is
-/// skipped with a printed reason.
-pub fn require_tool(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is required by this test and missing in CI"
-        );
-        eprintln!("skipping: {tool} is not installed");
-    }
-    found
 }
 
 pub fn target_source(name: &str) -> PathBuf {
@@ -150,19 +136,6 @@ pub fn thread_name(pid: i32, tid: i32) -> String {
 pub fn thread_syscall(pid: i32, tid: i32) -> Option<i64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall")).ok()?;
     text.split_whitespace().next()?.parse().ok()
-}
-
-/// Polls the kernel's state until `check` holds (bounded); the readiness signal of a target
-/// whose threads must reach a blocking syscall.
-pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if check() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// Waits until every thread whose name passes `filter` is blocked in one of `syscalls`.
