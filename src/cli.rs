@@ -196,6 +196,9 @@ pub struct RecordArgs {
     /// The SVG to write; the folded stacks go beside it (`.folded`).
     #[arg(short, long, value_name = "FILE", default_value = "flame.svg")]
     pub output: PathBuf,
+    /// Replace existing regular files at FILE and its `.folded` (never a link or a device).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Parses `500ms`, `1s`, `2m`, `1h30m`.

@@ -2,10 +2,11 @@
 //! to someone else and open later (`healthtop report --from`, `healthtop view`).
 //!
 //! Layout and versioning are documented in `docs/bundle-format.md`. Secrets are masked before
-//! anything is written ([`secrets`]); files are written atomically with mode 0600 ([`write`]);
+//! anything is written ([`secrets`]); files are written atomically with mode 0600 through
+//! [`crate::safe_file`] ([`write`]);
 //! reading checks the schema and every checksum ([`read`]).
 //!
-//! May import: `report`, `sample`, `config`, `collect::raw` and `collect::HostRoot`
+//! May import: `report`, `sample`, `config`, `safe_file`, `collect::raw` and `collect::HostRoot`
 //! (only [`snapshot`] reads `/proc`: the raw copies, when the caller says the target is alive).
 
 pub mod extras;
@@ -75,10 +76,9 @@ pub struct BundleReport {
 
 #[derive(Debug, Error)]
 pub enum BundleError {
-    #[error("{path} already exists (use --force to replace it)")]
-    Exists { path: PathBuf },
-    #[error("{path} is a directory")]
-    IsDirectory { path: PathBuf },
+    /// The destination was refused (a link, not a regular file, exists) or could not be made.
+    #[error(transparent)]
+    File(#[from] crate::safe_file::SafeFileError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,

@@ -11,6 +11,7 @@ use super::{BundleError, BundleReport, Manifest, MissingEntry, TargetIdentity, S
 use crate::collect::{raw, HostRoot};
 use crate::config::Config;
 use crate::report::Report;
+use crate::safe_file::{Existing, NewFile, PRIVATE};
 use crate::sample::Sample;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -60,13 +61,14 @@ impl Built {
         self.entries.len() + 1
     }
 
-    /// Writes to `destination` (see [`write_bundle`] for the safety rules).
-    pub fn write(&self, destination: &Path, force: bool) -> Result<(), BundleError> {
-        write_bundle(destination, self.manifest.clone(), &self.entries, force)
+    /// Writes into `destination`, opened beforehand (so a refused name fails before anything
+    /// is watched), and links it under its name.
+    pub fn write(&self, destination: NewFile) -> Result<(), BundleError> {
+        write_bundle(destination, self.manifest.clone(), &self.entries)
     }
 
-    /// Writes to `dir/stem.tar.gz`, or `dir/stem-2.tar.gz`, `-3`… if that exists: never
-    /// replaces a file. Returns the path written.
+    /// Writes to `dir/stem.tar.gz`, or `dir/stem-2.tar.gz`, `-3`… if that name is taken (by
+    /// anything: a file, a link): never replaces or follows one. Returns the path written.
     pub fn write_new(&self, dir: &Path, stem: &str) -> Result<PathBuf, BundleError> {
         let mut last = None;
         for n in 1..=100 {
@@ -76,9 +78,14 @@ impl Built {
                 format!("{stem}-{n}.tar.gz")
             };
             let path = dir.join(name);
-            match self.write(&path, false) {
+            let written = NewFile::create(&path, Existing::Refuse, PRIVATE)
+                .map_err(BundleError::File)
+                .and_then(|file| self.write(file));
+            match written {
                 Ok(()) => return Ok(path),
-                Err(error @ BundleError::Exists { .. }) => last = Some(error),
+                Err(BundleError::File(error)) if error.is_refusal() => {
+                    last = Some(BundleError::File(error));
+                }
                 Err(other) => return Err(other),
             }
         }

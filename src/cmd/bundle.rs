@@ -14,6 +14,7 @@ use crate::collect::{Collector, HostRoot, Tiers};
 use crate::config::Config;
 use crate::exit::CliError;
 use crate::runtimes::{dump, DumpRequest};
+use crate::safe_file::{Existing, NewFile, PRIVATE};
 use crate::sample::{Runtime, Sample};
 use crate::stacks::folded::FoldedStacks;
 use crate::stacks::{Capture, CaptureOptions, Stacker};
@@ -23,6 +24,9 @@ use std::time::{Duration, Instant};
 pub fn run(args: &BundleArgs, config_path: Option<&Path>) -> Result<(), CliError> {
     let pid = parse_pid(&args.pid)?;
     let config = Config::load(config_path)?;
+    // Opened before watching: a refused destination costs no wait, and the unnamed file
+    // cannot outlive healthtop.
+    let destination = NewFile::create(&args.output, Existing::replace_if(args.force), PRIVATE)?;
     let root = HostRoot::live();
     let mut collector = Collector::new(root.clone(), pid)?;
     let started = Instant::now();
@@ -59,7 +63,7 @@ pub fn run(args: &BundleArgs, config_path: Option<&Path>) -> Result<(), CliError
         extras,
         extras_missing,
     })?;
-    built.write(&args.output, args.force)?;
+    built.write(destination)?;
     println!(
         "bundle written to {} ({} files)",
         args.output.display(),

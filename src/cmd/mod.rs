@@ -15,6 +15,7 @@ pub mod watch;
 
 use crate::collect::CollectError;
 use crate::exit::{CliError, ExitCode};
+use crate::safe_file::SafeFileError;
 
 /// Writes a command's whole output to stdout. A closed pipe (`| head`) is the reader's choice,
 /// not an error.
@@ -73,8 +74,8 @@ impl From<CollectError> for CliError {
 impl From<crate::bundle::BundleError> for CliError {
     fn from(error: crate::bundle::BundleError) -> Self {
         use crate::bundle::BundleError as E;
-        let code = match &error {
-            E::Exists { .. } | E::IsDirectory { .. } => ExitCode::Refused,
+        let code = match error {
+            E::File(file) => return file.into(),
             E::Write { .. } | E::NoSamples => ExitCode::Internal,
             E::Read { .. }
             | E::Foreign { .. }
@@ -82,6 +83,23 @@ impl From<crate::bundle::BundleError> for CliError {
             | E::UnsupportedSchema { .. } => ExitCode::BadInput,
         };
         CliError::new(code, error.to_string())
+    }
+}
+
+/// A refused destination exits 7 and says whether `--force` would help (only for an existing
+/// regular file); other write failures are internal errors.
+impl From<SafeFileError> for CliError {
+    fn from(error: SafeFileError) -> Self {
+        match &error {
+            SafeFileError::Exists { .. } => CliError::new(
+                ExitCode::Refused,
+                format!("{error} (use --force to replace it)"),
+            ),
+            refused if refused.is_refusal() => {
+                CliError::new(ExitCode::Refused, format!("{error}, not even with --force"))
+            }
+            _ => CliError::new(ExitCode::Internal, error.to_string()),
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use super::parse_pid;
 use super::stacks::check_left_stopped;
 use crate::cli::RecordArgs;
 use crate::exit::{CliError, ExitCode};
+use crate::safe_file::{self, Existing, NewFile, SHARED};
 use crate::stacks::flamegraph::write_svg;
 use crate::stacks::folded::FoldedStacks;
 use crate::stacks::signals::StopSignals;
@@ -62,6 +63,11 @@ pub fn folded_path(svg: &Path) -> PathBuf {
 
 pub fn run(args: &RecordArgs) -> Result<(), CliError> {
     let pid = parse_pid(&args.pid)?;
+    // Both destinations are checked and opened (unnamed) before any thread is stopped.
+    let folded_file = folded_path(&args.output);
+    let existing = Existing::replace_if(args.force);
+    let svg_out = NewFile::create(&args.output, existing, SHARED)?;
+    let folded_out = NewFile::create(&folded_file, existing, SHARED)?;
     // Before any thread starts: every thread inherits the blocked mask.
     let signals = StopSignals::install()
         .map_err(|e| CliError::new(ExitCode::Internal, format!("cannot block signals: {e}")))?;
@@ -145,14 +151,8 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
         }
     }
     drop(stacker);
-    let folded_file = folded_path(&args.output);
-    std::fs::write(&folded_file, folded.to_text()).map_err(|e| {
-        CliError::new(
-            ExitCode::Internal,
-            format!("cannot write {}: {e}", folded_file.display()),
-        )
-    })?;
-    write_svg(&folded, &format!("healthtop record -p {pid}"), &args.output)?;
+    safe_file::write_into(folded_out, folded.to_text().as_bytes())?;
+    write_svg(&folded, &format!("healthtop record -p {pid}"), svg_out)?;
     let micros = |d: Option<Duration>| d.map_or("-".to_string(), |d| d.as_micros().to_string());
     let hz = interval.map_or(0.0, |i| 1.0 / i.as_secs_f64());
     println!(

@@ -19,8 +19,7 @@ impl From<StacksError> for CliError {
             StacksError::Io { .. }
             | StacksError::Parse { .. }
             | StacksError::Ptrace { .. }
-            | StacksError::Tracer(_)
-            | StacksError::Write { .. } => ExitCode::Internal,
+            | StacksError::Tracer(_) => ExitCode::Internal,
         };
         CliError::new(code, error.to_string())
     }

@@ -2,7 +2,7 @@
 //! newcomer sees every panel alive. It is healthtop's own binary run as `demo-target` (no
 //! compiler needed), and it dies with its parent (PR_SET_PDEATHSIG), even on SIGKILL.
 //!
-//! May import: nothing but std, nix and libc.
+//! May import: `safe_file` (its scratch files), std, nix and libc.
 
 pub mod target;
 

@@ -8,9 +8,10 @@
 
 #![allow(unsafe_code)]
 
+use crate::safe_file;
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
 use nix::sys::signal::{self, SigHandler, SigSet, Signal};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -155,15 +156,13 @@ pub fn scratch_path(pid: u32, name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("healthtop-demo-{pid}-{name}"))
 }
 
+/// A new scratch file in the shared temporary directory: a name left there by an earlier
+/// process with this PID is removed (unlinking never follows a link), then the file is
+/// created exclusively, so a link someone planted is never written through.
 fn scratch_file(name: &str) -> Result<(std::path::PathBuf, File), String> {
     let path = scratch_path(std::process::id(), name);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let _ = std::fs::remove_file(&path);
+    let file = safe_file::create_new(&path, safe_file::PRIVATE).map_err(|e| e.to_string())?;
     file.set_len((4 * PAGE) as u64).map_err(|e| e.to_string())?;
     Ok((path, file))
 }

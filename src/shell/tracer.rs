@@ -7,6 +7,7 @@
 
 use crate::app::stacks::{Sampling, StacksMsg, SAMPLE_HZ};
 use crate::app::Msg;
+use crate::safe_file::{self, Existing, NewFile, SHARED};
 use crate::stacks::{CaptureOptions, Stacker};
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
@@ -134,10 +135,14 @@ pub fn export(
         let written = tokio::task::spawn_blocking(move || {
             let svg = std::path::PathBuf::from(format!("{stem}.svg"));
             let text = std::path::PathBuf::from(format!("{stem}.folded"));
-            crate::stacks::flamegraph::write_svg(&folded, &title, &svg)
+            // Both names are checked before either is written.
+            let create =
+                |path| NewFile::create(path, Existing::Refuse, SHARED).map_err(|e| e.to_string());
+            let (svg_out, text_out) = (create(&svg)?, create(&text)?);
+            crate::stacks::flamegraph::write_svg(&folded, &title, svg_out)
                 .map_err(|e| e.to_string())?;
-            std::fs::write(&text, folded.to_text())
-                .map_err(|e| format!("cannot write {}: {e}", text.display()))?;
+            safe_file::write_into(text_out, folded.to_text().as_bytes())
+                .map_err(|e| e.to_string())?;
             let cwd = std::env::current_dir()
                 .map(|d| d.display().to_string())
                 .unwrap_or_else(|_| ".".to_string());

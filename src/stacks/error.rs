@@ -37,10 +37,4 @@ pub enum StacksError {
     /// The tracer thread could not be started or died.
     #[error("tracer thread: {0}")]
     Tracer(String),
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
 }

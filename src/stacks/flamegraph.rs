@@ -1,23 +1,24 @@
 //! Writes folded stacks as an SVG flame graph with `inferno`.
 //!
-//! May import: `stacks::{folded, error}`.
+//! May import: `stacks::folded`, `safe_file`.
 
-use super::error::StacksError;
 use super::folded::FoldedStacks;
+use crate::safe_file::{NewFile, SafeFileError};
 use inferno::flamegraph::{from_lines, Options};
-use std::io::BufWriter;
-use std::path::Path;
+use std::io::{BufWriter, Write};
 
-/// Writes `folded` to `path` as an SVG flame graph titled `title`.
-pub fn write_svg(folded: &FoldedStacks, title: &str, path: &Path) -> Result<(), StacksError> {
-    let write_error = |source: std::io::Error| StacksError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::create(path).map_err(write_error)?;
-    let mut writer = BufWriter::new(file);
-    render_svg(folded, title, &mut writer).map_err(write_error)?;
-    std::io::Write::flush(&mut writer).map_err(write_error)
+/// Writes `folded` into `destination` as an SVG flame graph titled `title`, and links it
+/// under its name.
+pub fn write_svg(
+    folded: &FoldedStacks,
+    title: &str,
+    mut destination: NewFile,
+) -> Result<(), SafeFileError> {
+    let mut writer = BufWriter::new(destination.file());
+    let written = render_svg(folded, title, &mut writer).and_then(|()| writer.flush());
+    drop(writer);
+    written.map_err(|e| destination.error(e))?;
+    destination.commit()
 }
 
 /// Renders `folded` as an SVG flame graph titled `title` into `out` (a file, a bundle entry).

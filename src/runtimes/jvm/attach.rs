@@ -8,13 +8,19 @@
 //! 3. write protocol v1 `1\0<cmd>\0<arg0>\0<arg1>\0<arg2>\0`, read `<status>\n` and the text
 //!    until EOF.
 //!
-//! Credentials: the listener accepts peers with the JVM's euid/egid, or root. healthtop does
-//! not switch credentials; run it as the JVM's user or as root.
+//! Credentials: the listener accepts peers with the JVM's euid/egid, or root; run healthtop as
+//! the JVM's user or as root. The trigger goes in a directory the JVM's user controls, so it is
+//! created (and removed) as that user, never through a link ([`MarkerFile`]): HotSpot wants it
+//! owned by the JVM's euid anyway.
 //!
-//! May import: siblings in `runtimes` (`target`), the parent's error type.
+//! A JVM started with `-XX:+DisableAttachMechanism` never listens: it is sent nothing.
+//!
+//! May import: siblings in `runtimes` (`target`), the parent's error type, `safe_file`.
 
+use crate::parse::status::Status;
 use crate::runtimes::target::Target;
 use crate::runtimes::DumpError;
+use crate::safe_file::{MarkerFile, Owner, SafeFileError};
 use std::io::{Read, Write};
 use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::UnixStream;
@@ -38,6 +44,14 @@ pub fn execute(
         return Err(DumpError::Protocol {
             what: "attach".into(),
             detail: format!("command or argument too long for protocol v1: {command:?}"),
+        });
+    }
+    if let Some(source) = attach_disabled_by(target) {
+        return Err(DumpError::Unavailable {
+            reason: format!(
+                "attach is disabled in this JVM (-XX:+DisableAttachMechanism {source}): \
+                 nothing was sent; jstack and jcmd cannot attach to it either"
+            ),
         });
     }
     let mut stream = connect(target, timeout)?;
@@ -163,38 +177,175 @@ fn peer_pid(stream: &UnixStream) -> Option<u32> {
     u32::try_from(credentials.pid()).ok()
 }
 
-/// The `.attach_pid<nspid>` trigger file; removed when dropped.
+/// Where `-XX:+DisableAttachMechanism` was given, if it is in force: HotSpot reads
+/// `JAVA_TOOL_OPTIONS`, then the launcher's `JDK_JAVA_OPTIONS`, then the command line, then
+/// `_JAVA_OPTIONS`, and the last `+`/`-` wins. The environment is read only where the kernel
+/// lets healthtop (the JVM's user or root), and only the JVM's own options count (not the
+/// application's arguments after the main class).
+fn attach_disabled_by(target: &Target) -> Option<&'static str> {
+    let environ = std::fs::read(target.path("environ")).unwrap_or_default();
+    let variable = |name: &str| -> Vec<String> {
+        let prefix = format!("{name}=");
+        environ
+            .split(|b| *b == 0)
+            .find_map(|entry| entry.strip_prefix(prefix.as_bytes()))
+            .map(|value| {
+                String::from_utf8_lossy(value)
+                    .split_ascii_whitespace()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let cmdline = std::fs::read(target.path("cmdline")).unwrap_or_default();
+    let arguments: Vec<String> = cmdline
+        .split(|b| *b == 0)
+        .skip(1)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let sources = [
+        ("in JAVA_TOOL_OPTIONS", variable("JAVA_TOOL_OPTIONS")),
+        ("in JDK_JAVA_OPTIONS", variable("JDK_JAVA_OPTIONS")),
+        ("on its command line", jvm_options(&arguments)),
+        ("in _JAVA_OPTIONS", variable("_JAVA_OPTIONS")),
+    ];
+    let mut disabled_by = None;
+    for (source, options) in &sources {
+        for option in options {
+            match option.as_str() {
+                "-XX:+DisableAttachMechanism" => disabled_by = Some(*source),
+                "-XX:-DisableAttachMechanism" => disabled_by = None,
+                _ => {}
+            }
+        }
+    }
+    disabled_by
+}
+
+/// The launcher's own options: the arguments before the main class, `-jar FILE` or
+/// `-m MODULE` (what follows belongs to the application).
+fn jvm_options(arguments: &[String]) -> Vec<String> {
+    const WITH_VALUE: [&str; 7] = [
+        "-cp",
+        "-classpath",
+        "--class-path",
+        "-p",
+        "--module-path",
+        "--upgrade-module-path",
+        "--add-modules",
+    ];
+    let mut options = Vec::new();
+    let mut arguments = arguments.iter();
+    while let Some(argument) = arguments.next() {
+        if !argument.starts_with('-') || matches!(argument.as_str(), "-jar" | "-m" | "--module") {
+            break;
+        }
+        if WITH_VALUE.contains(&argument.as_str()) {
+            arguments.next();
+        }
+        options.push(argument.clone());
+    }
+    options
+}
+
+/// The JVM's effective uid and gid (second fields of `Uid:` and `Gid:`): the owner HotSpot
+/// accepts for the trigger, and the identity it is created as.
+fn jvm_owner(target: &Target) -> Result<Owner, DumpError> {
+    let status = target.status()?;
+    let effective = |key: &str| -> Result<u32, DumpError> {
+        effective_id(&status, key).ok_or_else(|| DumpError::Protocol {
+            what: "attach".into(),
+            detail: format!("no effective {key} in /proc/{}/status", target.pid),
+        })
+    };
+    Ok(Owner {
+        uid: effective("Uid")?,
+        gid: effective("Gid")?,
+    })
+}
+
+fn effective_id(status: &Status, key: &str) -> Option<u32> {
+    status.get(key)?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The `.attach_pid<nspid>` trigger file, created as the JVM's user; removed when dropped.
 struct Trigger {
-    path: PathBuf,
+    _marker: MarkerFile,
 }
 
 impl Trigger {
-    /// In the target's cwd (what HotSpot checks first), else in its /tmp.
+    /// In the target's cwd (what HotSpot checks first), else in its /tmp. A name already taken
+    /// in either (a planted link, a stale file) refuses the attach: HotSpot follows a link
+    /// there, and healthtop uses no trigger it did not create.
     fn create(target: &Target) -> Result<Trigger, DumpError> {
         let name = format!(".attach_pid{}", target.namespace_pid()?);
-        let candidates = [
-            target.path("cwd").join(&name),
-            target.path("root/tmp").join(&name),
-        ];
+        let owner = jvm_owner(target)?;
         let mut last_error = None;
-        for path in candidates {
-            match std::fs::File::create(&path) {
-                Ok(_) => return Ok(Trigger { path }),
-                Err(e) => last_error = Some((path, e)),
+        for dir in [target.path("cwd"), target.path("root/tmp")] {
+            match MarkerFile::create_as(&dir, &name, owner) {
+                Ok(marker) => return Ok(Trigger { _marker: marker }),
+                Err(error) if error.is_refusal() => {
+                    return Err(DumpError::Refused {
+                        reason: format!(
+                            "{error}; the attach trigger must be a new file that healthtop \
+                             creates as the JVM's user (remove the name if it is a stale \
+                             trigger): nothing was sent"
+                        ),
+                    })
+                }
+                Err(error) => last_error = Some(error),
             }
         }
-        let (path, source) = last_error.ok_or_else(|| DumpError::Protocol {
-            what: "attach".into(),
-            detail: "no place for the trigger file".into(),
-        })?;
-        Err(DumpError::from_proc_io(target.pid, path, source))
+        Err(match last_error {
+            Some(SafeFileError::Io { path, source }) => {
+                DumpError::from_proc_io(target.pid, path, source)
+            }
+            Some(SafeFileError::Identity { path, detail, .. }) => DumpError::PermissionDenied {
+                path,
+                source: std::io::Error::other(detail),
+            },
+            other => DumpError::Protocol {
+                what: "attach".into(),
+                detail: other.map_or_else(
+                    || "no place for the trigger file".to_string(),
+                    |e| e.to_string(),
+                ),
+            },
+        })
     }
 }
 
-impl Drop for Trigger {
-    fn drop(&mut self) {
-        // Best effort: a trigger left behind only makes the next SIGQUIT start the listener
-        // again instead of printing a dump.
-        let _ = std::fs::remove_file(&self.path);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn jvm_options_stop_at_the_application() {
+        let arguments = strings(&[
+            "-Xmx1g",
+            "-cp",
+            "-XX:+DisableAttachMechanism",
+            "-XX:-DisableAttachMechanism",
+            "Main",
+            "-XX:+DisableAttachMechanism",
+        ]);
+        assert_eq!(
+            jvm_options(&arguments),
+            strings(&["-Xmx1g", "-cp", "-XX:-DisableAttachMechanism"])
+        );
+        let jar = strings(&["-XX:+DisableAttachMechanism", "-jar", "app.jar", "-x"]);
+        assert_eq!(jvm_options(&jar), strings(&["-XX:+DisableAttachMechanism"]));
+    }
+
+    #[test]
+    fn effective_ids_are_the_second_field() {
+        let status = Status::parse("Uid:\t1000\t65534\t1000\t65534\nGid:\t5\t6\t5\t6\n");
+        assert_eq!(effective_id(&status, "Uid"), Some(65534));
+        assert_eq!(effective_id(&status, "Gid"), Some(6));
+        assert_eq!(effective_id(&status, "Groups"), None);
     }
 }
