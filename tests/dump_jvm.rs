@@ -309,7 +309,7 @@ fn catches_sigquit(pid: u32) -> bool {
 
 /// A JVM started with -Xrs installs no SIGQUIT handler (truth: SigCgt), so SIGQUIT would kill
 /// it. HotSpot then starts the attach listener at startup, and healthtop uses it without a
-/// signal. With attach disabled as well, healthtop must refuse (exit 7) and send nothing.
+/// signal. With attach disabled as well, healthtop says so (exit 8) and sends nothing.
 #[test]
 fn jvm_without_a_sigquit_handler_is_not_signalled() {
     let (Some(javac), Some(java)) = (tool("javac"), tool("java")) else {
@@ -336,8 +336,183 @@ fn jvm_without_a_sigquit_handler_is_not_signalled() {
     let pid = jvm.pid();
     assert!(!catches_sigquit(pid));
     let output = healthtop(&["dump", "-p", &pid.to_string()]);
-    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
-    assert!(stderr(&output).contains("-Xrs"), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(8), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("attach is disabled"),
+        "{}",
+        stderr(&output)
+    );
     assert!(jvm.alive(), "the JVM was signalled");
     assert!(!dir.path().join(format!(".attach_pid{pid}")).exists());
+}
+
+/// What the JVM printed on its stdout after its "ready" line, once it has exited (closing its
+/// stdin ends it): a thread dump there means it was sent SIGQUIT without an attach trigger.
+fn rest_of_stdout(mut jvm: Target) -> String {
+    drop(jvm.child.stdin.take());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(jvm.stdout.as_mut().expect("piped"), &mut rest)
+        .expect("read JVM stdout");
+    rest
+}
+
+/// A JVM started with `-XX:+DisableAttachMechanism`, on its command line or in
+/// JAVA_TOOL_OPTIONS, still catches SIGQUIT (truth: SigCgt) but never listens: healthtop says
+/// attach is disabled, exits 8, creates no trigger and sends nothing (no thread dump printed).
+#[test]
+fn jvm_with_attach_disabled_is_sent_nothing() {
+    let (Some(javac), Some(java)) = (tool("javac"), tool("java")) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut compile = Command::new(javac);
+    compile
+        .arg("-d")
+        .arg(dir.path())
+        .arg(target_source("dump_parker.java"));
+    build(compile);
+
+    let on_command_line = start_parker(&java, dir.path(), &["-XX:+DisableAttachMechanism"]);
+    let in_environment = {
+        let mut command = Command::new(&java);
+        command
+            .env("JAVA_TOOL_OPTIONS", "-Xss1m -XX:+DisableAttachMechanism")
+            .arg("-cp")
+            .arg(dir.path())
+            .args(["Parker", "1"])
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut jvm = Target::spawn(command);
+        assert_eq!(jvm.read_line(), format!("ready {}", jvm.pid()));
+        jvm
+    };
+    for (mut jvm, source) in [
+        (on_command_line, "on its command line"),
+        (in_environment, "in JAVA_TOOL_OPTIONS"),
+    ] {
+        let pid = jvm.pid();
+        assert!(
+            catches_sigquit(pid),
+            "SIGQUIT would reach the JVM's handler"
+        );
+        let output = healthtop(&["dump", "-p", &pid.to_string()]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(8), "{message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+        assert!(
+            message.contains("attach is disabled") && message.contains(source),
+            "{message}"
+        );
+        assert!(!dir.path().join(format!(".attach_pid{pid}")).exists());
+        assert!(jvm.alive());
+        let rest = rest_of_stdout(jvm);
+        assert!(
+            !rest.contains("Full thread dump"),
+            "the JVM was sent SIGQUIT: {rest}"
+        );
+    }
+}
+
+/// The JVM's user (`nobody`) plants `.attach_pid<PID>` in the JVM's working directory as a
+/// symlink to a root-owned file, and root runs `healthtop dump`: the file is unchanged, the
+/// dump is refused with one line and nothing is sent. With the link gone, the dump works: the
+/// trigger is created as the JVM's user (HotSpot accepts it) and removed afterwards.
+#[test]
+fn a_planted_attach_trigger_link_never_redirects_roots_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let (Some(javac), Some(java), Some(setpriv)) = (tool("javac"), tool("java"), tool("setpriv"))
+    else {
+        return;
+    };
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("SKIP: needs root to run the JVM as another user");
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    // Outside /tmp (private per test) and readable by nobody: the classes; the JVM's cwd is
+    // nobody's own directory, where its user can plant anything.
+    let base = tempfile::tempdir_in("/var/tmp").expect("tempdir in /var/tmp");
+    std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let classes = base.path().join("classes");
+    let cwd = base.path().join("cwd");
+    std::fs::create_dir(&classes).expect("classes dir");
+    std::fs::create_dir(&cwd).expect("cwd");
+    std::os::unix::fs::chown(&cwd, Some(NOBODY), Some(NOBODY)).expect("chown cwd");
+    let mut compile = Command::new(javac);
+    compile
+        .arg("-d")
+        .arg(&classes)
+        .arg(target_source("dump_parker.java"));
+    build(compile);
+    let victim = base.path().join("root-owned");
+    std::fs::write(&victim, b"root's file, not to be truncated").expect("victim");
+
+    let mut command = Command::new(setpriv);
+    command
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--reset-env",
+        ])
+        .arg(&java)
+        .arg("-cp")
+        .arg(&classes)
+        .args(["Parker", "2"])
+        .current_dir(&cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut jvm = Target::spawn(command);
+    let pid = jvm.pid();
+    assert_eq!(jvm.read_line(), format!("ready {pid}"));
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.contains("\t65534\t65534")),
+        "the JVM runs as nobody: {status}"
+    );
+
+    let trigger = cwd.join(format!(".attach_pid{pid}"));
+    std::os::unix::fs::symlink(&victim, &trigger).expect("plant the link");
+    std::os::unix::fs::lchown(&trigger, Some(NOBODY), Some(NOBODY)).expect("the user's link");
+    let output = healthtop(&["dump", "-p", &pid.to_string()]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(7), "{message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(
+        message.starts_with("healthtop: ")
+            && message.contains("symbolic link")
+            && message.contains("nothing was sent"),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read(&victim).expect("victim"),
+        b"root's file, not to be truncated"
+    );
+    assert!(std::fs::symlink_metadata(&trigger)
+        .expect("the link")
+        .file_type()
+        .is_symlink());
+    assert!(jvm.alive());
+
+    // Without the link: the trigger is made as nobody, the dump works, nothing is left.
+    std::fs::remove_file(&trigger).expect("remove the link");
+    let output = healthtop(&["dump", "-p", &pid.to_string()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).matches("at Parker.parkHere(").count(), 2);
+    assert!(!trigger.exists(), "attach trigger left behind");
+    assert_eq!(
+        std::fs::read(&victim).expect("victim"),
+        b"root's file, not to be truncated"
+    );
+    assert!(jvm.alive());
+    let rest = rest_of_stdout(jvm);
+    assert!(
+        !rest.contains("Full thread dump"),
+        "SIGQUIT printed a dump instead of starting the listener: {rest}"
+    );
 }
