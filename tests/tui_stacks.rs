@@ -303,6 +303,7 @@ fn facts(runtime: Runtime) -> Facts {
         },
         nspid: 4242,
         attach_socket: None,
+        attach_disabled: None,
         listeners: vec!["127.0.0.1:6060".parse().expect("addr")],
         other_netns: false,
     }

@@ -32,6 +32,9 @@ pub struct Facts {
     pub nspid: u32,
     /// JVM: an attach listener already answers at this socket path.
     pub attach_socket: Option<String>,
+    /// JVM: where `-XX:+DisableAttachMechanism` was given ("on its command line"): it never
+    /// listens, so there is nothing to send.
+    pub attach_disabled: Option<String>,
     /// Go: the target's loopback-reachable listening TCP sockets, in probe order.
     pub listeners: Vec<SocketAddr>,
     /// Go: requests run inside the target's network namespace.
@@ -89,6 +92,13 @@ pub fn plan(facts: &Facts) -> Plan {
     let mut steps = Vec::new();
     let mut refused = None;
     match facts.runtime {
+        Runtime::Jvm if facts.attach_disabled.is_some() => {
+            refused = Some(format!(
+                "attach is disabled in JVM {pid} (-XX:+DisableAttachMechanism {}): it never \
+                 listens, so nothing is sent",
+                facts.attach_disabled.as_deref().unwrap_or_default()
+            ));
+        }
         Runtime::Jvm => {
             let quit_refused = refusal(SIGQUIT, Runtime::Jvm, facts.sigquit);
             let trigger = format!(
@@ -289,6 +299,7 @@ mod tests {
             },
             nspid: 77,
             attach_socket: None,
+            attach_disabled: None,
             listeners: vec!["127.0.0.1:6060".parse().expect("addr")],
             other_netns: false,
         }
@@ -311,6 +322,15 @@ mod tests {
             jvm.steps[0].contains("SigCgt has SIGQUIT"),
             "{:?}",
             jvm.steps
+        );
+        let mut disabled = facts(Runtime::Jvm);
+        disabled.attach_disabled = Some("in JAVA_TOOL_OPTIONS".into());
+        let disabled = plan(&disabled);
+        assert!(disabled.steps.is_empty(), "{:?}", disabled.steps);
+        let refused = disabled.refusal.expect("refused");
+        assert!(
+            refused.contains("-XX:+DisableAttachMechanism in JAVA_TOOL_OPTIONS"),
+            "{refused}"
         );
         let python = plan(&facts(Runtime::Python));
         assert!(python.refusal.expect("refused").contains("would kill it"));

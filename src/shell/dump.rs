@@ -8,7 +8,7 @@ use crate::app::dump::{plan, DumpMsg, Facts, PYTHON_SIGNAL};
 use crate::app::Msg;
 use crate::collect::{detect_runtime, HostRoot};
 use crate::runtimes::go::pprof::listening_loopback;
-use crate::runtimes::jvm::attach::socket_path;
+use crate::runtimes::jvm::attach::{attach_disabled_by, socket_path};
 use crate::runtimes::target::Target;
 use crate::runtimes::{self, DumpError, DumpRequest, Runtime};
 use std::os::unix::fs::FileTypeExt;
@@ -27,11 +27,13 @@ fn facts(pid: i32) -> Result<Facts, DumpError> {
         python_signal: target.disposition(PYTHON_SIGNAL)?,
         nspid: target.namespace_pid().unwrap_or(upid),
         attach_socket: None,
+        attach_disabled: None,
         listeners: Vec::new(),
         other_netns: false,
     };
     match runtime {
         Runtime::Jvm => {
+            facts.attach_disabled = attach_disabled_by(&target).map(str::to_string);
             let socket = socket_path(&target)?;
             let is_socket = std::fs::metadata(&socket).is_ok_and(|m| m.file_type().is_socket());
             if is_socket {

@@ -182,7 +182,7 @@ fn peer_pid(stream: &UnixStream) -> Option<u32> {
 /// `_JAVA_OPTIONS`, and the last `+`/`-` wins. The environment is read only where the kernel
 /// lets healthtop (the JVM's user or root), and only the JVM's own options count (not the
 /// application's arguments after the main class).
-fn attach_disabled_by(target: &Target) -> Option<&'static str> {
+pub fn attach_disabled_by(target: &Target) -> Option<&'static str> {
     let environ = std::fs::read(target.path("environ")).unwrap_or_default();
     let variable = |name: &str| -> Vec<String> {
         let prefix = format!("{name}=");
