@@ -23,10 +23,10 @@ pub enum ExitCode {
     /// A bundle or config file is corrupt, truncated, foreign or invalid.
     BadInput = 6,
     /// Refused to do harm without `--force`: a signal that would kill the target, replacing
-    /// an existing file.
+    /// an existing file; refused even with it: a link or non-regular file at a destination.
     Refused = 7,
-    /// What was asked for does not exist in this target: no pprof endpoint, not a JVM, a
-    /// signal handler that wrote nothing.
+    /// What was asked for does not exist in this target: no pprof endpoint, not a JVM, a JVM
+    /// with attach disabled, a signal handler that wrote nothing.
     Unavailable = 8,
 }
 
@@ -54,11 +54,11 @@ impl ExitCode {
         ),
         (
             ExitCode::Refused,
-            "refused without --force: a signal that would kill the target, an existing file",
+            "refused: a killing signal or an existing file (without --force), a link (always)",
         ),
         (
             ExitCode::Unavailable,
-            "not available from this target (no pprof endpoint, not a JVM, no dump output)",
+            "not available: no pprof endpoint, not a JVM, JVM attach disabled, no dump output",
         ),
     ];
 
