@@ -344,5 +344,11 @@ mod tests {
         );
         let again = built.write_new(dir.path(), "snap").expect("written");
         assert_eq!(again, dir.path().join("snap-3.tar.gz"));
+        // A name taken by a link (dangling here) is skipped, never followed.
+        let nowhere = dir.path().join("nowhere");
+        std::os::unix::fs::symlink(&nowhere, dir.path().join("snap-4.tar.gz")).expect("link");
+        let third = built.write_new(dir.path(), "snap").expect("written");
+        assert_eq!(third, dir.path().join("snap-5.tar.gz"));
+        assert!(!nowhere.exists(), "the link was followed");
     }
 }
