@@ -196,6 +196,19 @@ pub struct RecordArgs {
     /// The SVG to write; the folded stacks go beside it (`.folded`).
     #[arg(short, long, value_name = "FILE", default_value = "flame.svg")]
     pub output: PathBuf,
+    /// cpu: each thread's stack weighs the CPU time it used since the previous capture (idle
+    /// threads add nothing); wall: every thread counts at every capture (where threads wait).
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub mode: FlameModeArg,
+    /// A root frame per thread pool (the thread name with digits as `N`); merged otherwise.
+    #[arg(long)]
+    pub per_thread: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlameModeArg {
+    Cpu,
+    Wall,
 }
 
 /// Parses `500ms`, `1s`, `2m`, `1h30m`.
