@@ -437,6 +437,30 @@ fn thread_picker_lists_threads_by_cpu_and_shows_one() {
     assert_eq!(state.stacks.thread, None);
     press(&mut state, "f Esc");
     assert_eq!(state.stacks.picker, None);
+
+    // The picked thread exits: back to all threads, its samples kept in its pool.
+    press(&mut state, "f j Enter");
+    assert_eq!(state.stacks.thread, Some(PID + 1));
+    let mut capture = captures().remove(1);
+    capture.threads.retain(|t| t.tid != PID + 1);
+    let at_ms = state.now_ms;
+    update(
+        &mut state,
+        Msg::Stacks(StacksMsg::Captured {
+            capture: Box::new(capture),
+            at_ms,
+        }),
+    );
+    assert_eq!(state.stacks.thread, None);
+    assert_eq!(
+        state.message.as_deref(),
+        Some("thread 4243 exited: showing all threads")
+    );
+    assert!(state
+        .stacks
+        .folded
+        .iter()
+        .any(|(s, _)| s.ends_with("checksum")));
 }
 
 #[test]

@@ -271,6 +271,16 @@ pub fn on_msg(state: &mut AppState, msg: StacksMsg) -> Vec<Effect> {
             }
             state.stacks.add(&capture, at_ms);
             state.stacks.pending_once = None;
+            if let Some(tid) = state.stacks.thread {
+                if state.stacks.recording.thread(tid).is_none() {
+                    // Its samples stay in its pool's, under all threads.
+                    state.stacks.thread = None;
+                    state.stacks.zoom.clear();
+                    state.stacks.selected.clear();
+                    state.stacks.rebuild();
+                    state.message = Some(format!("thread {tid} exited: showing all threads"));
+                }
+            }
         }
         StacksMsg::Failed(reason) => {
             state.stacks.error = Some(reason);

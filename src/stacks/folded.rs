@@ -163,10 +163,15 @@ pub struct FoldView {
     pub thread: Option<i32>,
 }
 
-/// Every thread's stacks over a run of captures, weighed both ways.
+/// Every thread's stacks over a run of captures, weighed both ways. Threads that exited are
+/// merged into their pool ([`pool_name`]), so a process that keeps creating short-lived
+/// threads does not grow the recording by one entry per thread.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recording {
+    /// Live threads by tid.
     threads: BTreeMap<i32, ThreadSamples>,
+    /// Exited threads by pool name.
+    exited: BTreeMap<String, ThreadSamples>,
     captures: u64,
 }
 
@@ -193,6 +198,26 @@ impl Recording {
             weights.samples += 1;
             weights.cpu_micros = weights.cpu_micros.saturating_add(micros);
         }
+        let live: std::collections::HashSet<i32> = capture.threads.iter().map(|t| t.tid).collect();
+        let gone: Vec<i32> = self
+            .threads
+            .keys()
+            .filter(|tid| !live.contains(tid))
+            .copied()
+            .collect();
+        for tid in gone {
+            if let Some(thread) = self.threads.remove(&tid) {
+                let pool = self.exited.entry(pool_name(&thread.name)).or_default();
+                pool.name = pool_name(&thread.name);
+                pool.cpu += thread.cpu;
+                pool.samples += thread.samples;
+                for (stack, weights) in thread.stacks {
+                    let merged = pool.stacks.entry(stack).or_default();
+                    merged.samples += weights.samples;
+                    merged.cpu_micros = merged.cpu_micros.saturating_add(weights.cpu_micros);
+                }
+            }
+        }
     }
 
     pub fn captures(&self) -> u64 {
@@ -200,10 +225,10 @@ impl Recording {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.threads.is_empty()
+        self.threads.is_empty() && self.exited.is_empty()
     }
 
-    /// Threads by tid.
+    /// Live threads by tid.
     pub fn threads(&self) -> impl Iterator<Item = (i32, &ThreadSamples)> {
         self.threads.iter().map(|(&tid, samples)| (tid, samples))
     }
@@ -212,13 +237,17 @@ impl Recording {
         self.threads.get(&tid)
     }
 
-    /// The folded stacks of `view`; stacks that weigh nothing in its mode are left out.
+    /// The folded stacks of `view` (exited threads count for all threads, not for one);
+    /// stacks that weigh nothing in its mode are left out.
     pub fn fold(&self, view: &FoldView) -> FoldedStacks {
         let mut folded = FoldedStacks::with_unit(view.mode.unit());
-        for (&tid, thread) in &self.threads {
-            if view.thread.is_some_and(|only| only != tid) {
-                continue;
-            }
+        let live = self
+            .threads
+            .iter()
+            .filter(|(&tid, _)| view.thread.is_none_or(|only| only == tid))
+            .map(|(_, thread)| thread);
+        let exited = self.exited.values().filter(|_| view.thread.is_none());
+        for thread in live.chain(exited) {
             let root = view.per_thread.then(|| pool_name(&thread.name));
             for (stack, weights) in &thread.stacks {
                 let count = match view.mode {
@@ -434,6 +463,24 @@ mod tests {
         assert_eq!(
             recording.thread(1).map(|t| t.cpu),
             Some(Duration::from_millis(300))
+        );
+
+        // The workers exit: their samples stay, merged into their pool.
+        let spinner_only = Capture {
+            threads: vec![stack(1, "spinner", &["spin", "main"], captured.clone())],
+            ..Capture::default()
+        };
+        recording.add(&spinner_only);
+        assert_eq!(recording.threads().count(), 1);
+        assert_eq!(recording.exited.len(), 1);
+        let wall = recording.fold(&FoldView {
+            mode: FlameMode::Wall,
+            per_thread: true,
+            thread: None,
+        });
+        assert_eq!(
+            wall.to_text(),
+            "spinner;main;spin 5\nworker-N;worker;park 40\n"
         );
     }
 }
