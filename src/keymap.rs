@@ -373,7 +373,10 @@ mod tests {
         );
         assert_eq!(resolve(&press(KeyCode::Char(']'))), Some(Command::Later));
         assert_eq!(resolve(&press(KeyCode::Char('b'))), Some(Command::Bundle));
-        assert_eq!(resolve(&press(KeyCode::Char('m'))), Some(Command::FlameMode));
+        assert_eq!(
+            resolve(&press(KeyCode::Char('m'))),
+            Some(Command::FlameMode)
+        );
         assert_eq!(resolve(&press(KeyCode::Char('o'))), Some(Command::Pane));
         assert_eq!(resolve(&press(KeyCode::Char('x'))), None);
     }

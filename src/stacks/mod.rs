@@ -543,6 +543,17 @@ fn end_at_go_top_frame(space: &AddressSpace, unwound: &mut unwind::Unwound) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn cpu_between_prefers_nanoseconds_then_ticks() {
+        assert_eq!(
+            cpu_between((10, Some(1_000)), (12, Some(501_000))),
+            Duration::from_micros(500)
+        );
+        let ticks = cpu_between((10, None), (12, Some(7)));
+        assert!(ticks >= Duration::from_millis(2), "{ticks:?}");
+        assert_eq!(cpu_between((12, Some(9)), (10, Some(5))), Duration::ZERO);
+    }
+
     /// The TUI runs captures on a thread of its own: the session must move there.
     #[test]
     fn stacker_and_capture_are_send() {
