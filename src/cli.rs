@@ -199,6 +199,19 @@ pub struct RecordArgs {
     /// Replace existing regular files at FILE and its `.folded` (never a link or a device).
     #[arg(long)]
     pub force: bool,
+    /// cpu: each thread's stack weighs the CPU time it used since the previous capture (idle
+    /// threads add nothing); wall: every thread counts at every capture (where threads wait).
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub mode: FlameModeArg,
+    /// A root frame per thread pool (the thread name with digits as `N`); merged otherwise.
+    #[arg(long)]
+    pub per_thread: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlameModeArg {
+    Cpu,
+    Wall,
 }
 
 /// Parses `500ms`, `1s`, `2m`, `1h30m`.

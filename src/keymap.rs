@@ -40,8 +40,12 @@ pub enum Command {
     Latest,
     /// Live view: write a snapshot bundle of the target.
     Bundle,
-    /// Stacks view: the next thread in the filter cycle.
+    /// Stacks view: pick a thread from a list sorted by CPU.
     ThreadFilter,
+    /// Stacks view: on-CPU ↔ wall-clock flame graph.
+    FlameMode,
+    /// Stacks view: the cursor keys move in the top table, or in the graph again.
+    Pane,
     /// Stacks view: write the flame graph (SVG) and folded stacks.
     Export,
     /// Ask the runtime for a thread/goroutine dump (after a confirmation).
@@ -60,7 +64,9 @@ impl Command {
             }
             Command::PageUp | Command::PageDown => Some("page"),
             Command::Home | Command::End => Some("jump"),
-            Command::ThreadFilter | Command::Export => Some("stacks"),
+            Command::FlameMode | Command::Pane | Command::ThreadFilter | Command::Export => {
+                Some("stacks")
+            }
             _ => None,
         }
     }
@@ -227,12 +233,12 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[Key::ch('s')],
         command: Command::Sort,
-        doc: "cycle the sort column",
+        doc: "cycle the sort column; Stacks: of the top table",
     },
     Binding {
         keys: &[Key::ch('t')],
         command: Command::Group,
-        doc: "threads: group by name prefix",
+        doc: "threads: group by name prefix; Stacks: a root per pool",
     },
     Binding {
         keys: &[Key::ch('p')],
@@ -260,14 +266,24 @@ pub const BINDINGS: &[Binding] = &[
         doc: "thread/goroutine dump from the runtime (asks first)",
     },
     Binding {
+        keys: &[Key::ch('m')],
+        command: Command::FlameMode,
+        doc: "cpu/wall",
+    },
+    Binding {
+        keys: &[Key::ch('o')],
+        command: Command::Pane,
+        doc: "top table",
+    },
+    Binding {
         keys: &[Key::ch('f')],
         command: Command::ThreadFilter,
-        doc: "next thread",
+        doc: "pick thread",
     },
     Binding {
         keys: &[Key::ch('e')],
         command: Command::Export,
-        doc: "export SVG + folded to ./",
+        doc: "export SVG",
     },
     Binding {
         keys: &[Key::ch('[')],
@@ -357,6 +373,11 @@ mod tests {
         );
         assert_eq!(resolve(&press(KeyCode::Char(']'))), Some(Command::Later));
         assert_eq!(resolve(&press(KeyCode::Char('b'))), Some(Command::Bundle));
+        assert_eq!(
+            resolve(&press(KeyCode::Char('m'))),
+            Some(Command::FlameMode)
+        );
+        assert_eq!(resolve(&press(KeyCode::Char('o'))), Some(Command::Pane));
         assert_eq!(resolve(&press(KeyCode::Char('x'))), None);
     }
 }

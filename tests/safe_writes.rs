@@ -109,7 +109,18 @@ fn record_replaces_an_existing_file_only_with_force() {
     let dir = tempfile::tempdir().expect("tempdir");
     let svg = dir.path().join("flame.svg");
     std::fs::write(&svg, b"an earlier recording").expect("svg");
-    let record = ["record", "-p", &pid, "--duration", "1s", "--hz", "5"];
+    // The target is idle: only wall mode has stacks to draw.
+    let record = [
+        "record",
+        "-p",
+        &pid,
+        "--duration",
+        "1s",
+        "--hz",
+        "5",
+        "--mode",
+        "wall",
+    ];
     let refused = run(&record, &svg, &[]);
     assert_eq!(refused.status.code(), Some(7));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));

@@ -31,6 +31,7 @@ fn threads_exiting_during_capture_are_skipped() {
             "2s",
             "--hz",
             "200",
+            "--per-thread",
             "-o",
         ])
         .arg(dir.path().join("flame.svg"));

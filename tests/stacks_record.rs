@@ -1,5 +1,7 @@
 //! Must-show 2: a thread spinning in a known function dominates the recorded folded stacks,
 //! idle threads are not stopped again, and the SVG is a flame graph naming that function.
+//! Issue 11: the default on-CPU graph of a 20-thread idle pool beside one spinner is the
+//! spinner's, merged under at most 3 root frames; `--mode wall` shows the pool.
 #![cfg(target_arch = "x86_64")]
 
 mod stacks_support;
@@ -40,6 +42,9 @@ fn spinning_function_dominates_and_svg_is_valid() {
             "4s",
             "--hz",
             "50",
+            "--mode",
+            "wall",
+            "--per-thread",
             "-o",
         ])
         .arg(&svg);
@@ -53,6 +58,7 @@ fn spinning_function_dominates_and_svg_is_valid() {
     );
     assert_not_stopped(pid);
     assert!(stdout.contains("per-thread stop time: median"), "{stdout}");
+    assert!(stdout.contains("mode wall: every thread"), "{stdout}");
 
     let folded = parse_folded(
         &std::fs::read_to_string(dir.path().join("flame.folded")).expect("folded file written"),
@@ -86,10 +92,10 @@ fn spinning_function_dominates_and_svg_is_valid() {
             "root-first order broken: {stack}"
         );
     }
-    // Parked threads: root first, the known chain in order.
+    // Parked threads, folded into their pool: root first, the known chain in order.
     let parked: Vec<&(String, u64)> = folded
         .iter()
-        .filter(|(stack, _)| stack.starts_with("parked-1;"))
+        .filter(|(stack, _)| stack.starts_with("parked-N;"))
         .collect();
     assert!(
         parked
@@ -117,6 +123,105 @@ fn spinning_function_dominates_and_svg_is_valid() {
     assert!(svg_text.contains("spin_here"));
 }
 
+/// `healthtop record` of `pid` for 3 s at 20 Hz with `extra` arguments: the folded stacks
+/// and stdout.
+fn record(
+    dir: &std::path::Path,
+    pid: i32,
+    name: &str,
+    extra: &[&str],
+) -> (Vec<(String, u64)>, String) {
+    let svg = dir.join(format!("{name}.svg"));
+    let output = run({
+        let mut c = healthtop();
+        c.args([
+            "record",
+            "-p",
+            &pid.to_string(),
+            "--duration",
+            "3s",
+            "--hz",
+            "20",
+        ])
+        .args(extra)
+        .arg("-o")
+        .arg(&svg);
+        c
+    });
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "record failed: {stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_not_stopped(pid);
+    let svg_text = std::fs::read_to_string(&svg).expect("svg written");
+    assert!(svg_text.trim_end().ends_with("</svg>"));
+    let folded = parse_folded(
+        &std::fs::read_to_string(svg.with_extension("folded")).expect("folded file written"),
+    );
+    (folded, stdout)
+}
+
+/// Share of the counts in stacks whose innermost frame is `leaf`.
+fn leaf_share(folded: &[(String, u64)], leaf: &str) -> (u64, u64) {
+    let total = folded.iter().map(|(_, n)| n).sum();
+    let at_leaf = folded
+        .iter()
+        .filter(|(stack, _)| stack.rsplit(';').next() == Some(leaf))
+        .map(|(_, n)| n)
+        .sum();
+    (at_leaf, total)
+}
+
+#[test]
+fn default_record_is_on_cpu_and_merged_and_wall_mode_shows_the_idle_pool() {
+    if !require_tool("gcc") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let binary = build_c(dir.path(), "pool", &["-O2"]);
+    let mut command = Command::new(&binary);
+    command.args(["20", "--spin"]);
+    let target = Target::start(command);
+    let pid = target.pid();
+    wait_parked(pid, |n| n != "spinner", &[libc::SYS_pause], 21);
+
+    let (cpu, stdout) = record(dir.path(), pid, "cpu", &[]);
+    assert!(stdout.contains("mode cpu: on-CPU time"), "{stdout}");
+    let (spin, total) = leaf_share(&cpu, "spin_here");
+    assert!(
+        total > 0 && spin * 2 >= total,
+        "spin_here holds {spin} of {total} µs on CPU: {cpu:?}"
+    );
+    let roots: std::collections::BTreeSet<&str> = cpu
+        .iter()
+        .filter_map(|(stack, _)| stack.split(';').next())
+        .collect();
+    assert!(roots.len() <= 3, "root frames {roots:?}");
+    assert!(
+        !roots
+            .iter()
+            .any(|r| r.starts_with("parked") || *r == "spinner"),
+        "no thread names at the root: {roots:?}"
+    );
+
+    let (wall, stdout) = record(dir.path(), pid, "wall", &["--mode", "wall"]);
+    assert!(stdout.contains("mode wall"), "{stdout}");
+    // The pool and the main thread park in pause() under level_two.
+    let parked: u64 = wall
+        .iter()
+        .filter(|(stack, _)| stack.contains(";level_two"))
+        .map(|(_, n)| n)
+        .sum();
+    let (_, total) = leaf_share(&wall, "spin_here");
+    assert!(
+        parked * 2 > total,
+        "the parked function holds {parked} of {total} samples: {wall:?}"
+    );
+    drop(target);
+}
+
 #[test]
 fn sigint_ends_recording_cleanly() {
     if !require_tool("gcc") {
@@ -130,7 +235,9 @@ fn sigint_ends_recording_cleanly() {
     let pid = target.pid();
     let svg = dir.path().join("flame.svg");
     let recorder = healthtop()
-        .args(["record", "-p", &pid.to_string(), "--duration", "60s", "-o"])
+        // Wall mode: however early the signal comes, the first capture has stacks to draw.
+        .args(["record", "-p", &pid.to_string(), "--duration", "60s"])
+        .args(["--mode", "wall", "-o"])
         .arg(&svg)
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -145,7 +145,10 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
     tmux.keys(&["6"]);
     tmux.wait_for(&["[6 Findings]"]);
     tmux.keys(&["Tab"]);
-    tmux.wait_for(&["[7 Stacks]", "worker-3", "__libc_pause"]);
+    tmux.wait_for(&["[7 Stacks]", "stacks · cpu: on-CPU time"]);
+    // Wall mode with a root per pool: the parked workers are one pool.
+    tmux.keys(&["m", "t"]);
+    tmux.wait_for(&["stacks · wall", "by pool", "worker-N", "__libc_pause"]);
     tmux.keys(&["Tab"]);
     tmux.wait_for(&["[1 Overview]"]);
     tmux.keys(&["BTab", "BTab"]);

@@ -1,6 +1,7 @@
-//! The Stacks view and the dump key without a terminal: snapshots of the flame graph (from a
-//! FoldedStacks built here) at 80×24 and 160×48, zoomed and searched; the dump dialog for Go,
-//! a JVM and a refusal; and keys in, state out (zoom, search, thread filter, dialog y/n).
+//! The Stacks view and the dump key without a terminal: snapshots of the flame graph (from
+//! captures built here, with the CPU each thread used) at 80×24 and 160×48, zoomed, searched,
+//! in wall mode by pool and with the top table; the dump dialog for Go, a JVM and a refusal;
+//! and keys in, state out (modes, zoom, search, top table, thread picker, dialog y/n).
 
 mod tui_fixture;
 
@@ -9,12 +10,11 @@ use healthtop::app::stacks::{Sampling, StacksMsg};
 use healthtop::app::{stacks, update, AppState, Effect, Msg, View};
 use healthtop::runtimes::target::Disposition;
 use healthtop::runtimes::Runtime;
-use healthtop::stacks::folded::FoldedStacks;
 use healthtop::stacks::{Capture, Frame, ThreadStack, ThreadState};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::time::Duration;
-use tui_fixture::{press, state};
+use tui_fixture::{press, state, PID};
 
 fn draw(state: &AppState, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
@@ -28,40 +28,120 @@ fn text(state: &AppState, width: u16, height: u16) -> String {
     draw(state, width, height).backend().to_string()
 }
 
-/// A service: the worker spends 3/4 of its samples in `compress`, the rest in `checksum`;
-/// the main thread waits in `poll`; a logger thread writes.
-fn folded() -> FoldedStacks {
-    let mut folded = FoldedStacks::new();
-    for (stack, count) in [
-        (
-            "worker;start_thread;worker_main;handle_request;compress;deflate_slow",
-            45,
-        ),
-        (
-            "worker;start_thread;worker_main;handle_request;compress;longest_match",
-            15,
-        ),
-        (
-            "worker;start_thread;worker_main;handle_request;checksum",
-            20,
-        ),
-        ("main;__libc_start_main;main;event_loop;poll", 30),
-        ("logger;start_thread;log_main;write", 10),
-    ] {
-        folded.add_folded(stack, count);
+fn named(function: &str) -> Frame {
+    Frame {
+        address: 0x401000,
+        function: Some(function.into()),
+        module: Some("/usr/bin/svc".into()),
+        file: None,
+        line: None,
+        inlined: false,
     }
-    folded
+}
+
+/// A thread's stack given root first (as folded), stored innermost first.
+fn thread(tid: i32, name: &str, root_first: &str, stopped: bool) -> ThreadStack {
+    ThreadStack {
+        tid,
+        name: name.into(),
+        frames: root_first.split(';').rev().map(named).collect(),
+        truncated: false,
+        state: if stopped {
+            ThreadState::Captured {
+                stop_time: Duration::from_micros(40),
+                group_stopped_by: None,
+            }
+        } else {
+            ThreadState::Reused
+        },
+    }
+}
+
+const WORKER: &str = "start_thread;worker_main;handle_request";
+
+/// A service over 20 captures at 10 Hz: two workers of a numbered pool busy on one core each
+/// (compress most of the time, checksum now and then), a logger using 10% of a core, the
+/// main thread and ten pool threads idle. The first capture has no CPU baseline, as live.
+fn captures() -> Vec<Capture> {
+    (0..20)
+        .map(|i| {
+            let worker_1 = match i % 4 {
+                3 => format!("{WORKER};checksum"),
+                _ => format!("{WORKER};compress;deflate_slow"),
+            };
+            let worker_2 = match i % 2 {
+                1 => format!("{WORKER};compress;longest_match"),
+                _ => format!("{WORKER};compress;deflate_slow"),
+            };
+            let mut threads = vec![
+                thread(
+                    PID,
+                    "service",
+                    "__libc_start_main;main;event_loop;poll",
+                    i == 0,
+                ),
+                thread(PID + 1, "worker-1", &worker_1, true),
+                thread(PID + 2, "worker-2", &worker_2, true),
+                thread(PID + 3, "logger", "start_thread;log_main;write", true),
+            ];
+            for n in 0..10 {
+                threads.push(thread(
+                    PID + 10 + n,
+                    &format!("pool-{n}"),
+                    "start_thread;pool_main;wait_for_work;futex_wait",
+                    i == 0,
+                ));
+            }
+            let mut cpu_used = std::collections::HashMap::new();
+            if i > 0 {
+                for thread in &threads {
+                    let used = match thread.tid - PID {
+                        1 | 2 => Duration::from_millis(100),
+                        3 => Duration::from_millis(10),
+                        _ => Duration::ZERO,
+                    };
+                    cpu_used.insert(thread.tid, used);
+                }
+            }
+            Capture {
+                pid: PID,
+                stop_times: vec![Duration::from_micros(40); 3],
+                threads,
+                cpu_used,
+                ..Capture::default()
+            }
+        })
+        .collect()
 }
 
 fn stacks_state(width: u16, height: u16) -> AppState {
     let mut state = state(3, width, height);
-    state.stacks.load(folded());
     press(&mut state, "7");
+    let at_ms = state.now_ms;
+    for capture in captures() {
+        update(
+            &mut state,
+            Msg::Stacks(StacksMsg::Captured {
+                capture: Box::new(capture),
+                at_ms,
+            }),
+        );
+    }
     state
 }
 
+fn top_share(state: &AppState, function: &str) -> (u64, u64) {
+    let row = state
+        .stacks
+        .top
+        .iter()
+        .find(|f| f.name == function)
+        .unwrap_or_else(|| panic!("{function} not in the top table"));
+    (row.self_count, row.total)
+}
+
 #[test]
-fn stacks_view_snapshots_plain_zoomed_and_searched() {
+fn stacks_view_snapshots_plain_zoomed_searched_wall_and_top() {
     for (width, height) in [(80, 24), (160, 48)] {
         let plain = stacks_state(width, height);
         insta::assert_snapshot!(
@@ -70,8 +150,8 @@ fn stacks_view_snapshots_plain_zoomed_and_searched() {
         );
 
         let mut zoomed = stacks_state(width, height);
-        // all → worker (biggest) → start_thread → worker_main → handle_request → compress
-        press(&mut zoomed, "j j j j j Enter");
+        // all → start_thread → worker_main → handle_request → compress
+        press(&mut zoomed, "j j j j Enter");
         insta::assert_snapshot!(
             format!("stacks_zoomed_{width}x{height}"),
             draw(&zoomed, width, height).backend()
@@ -83,59 +163,162 @@ fn stacks_view_snapshots_plain_zoomed_and_searched() {
             format!("stacks_search_{width}x{height}"),
             draw(&searched, width, height).backend()
         );
+
+        let mut wall = stacks_state(width, height);
+        press(&mut wall, "m t");
+        insta::assert_snapshot!(
+            format!("stacks_wall_per_pool_{width}x{height}"),
+            draw(&wall, width, height).backend()
+        );
+
+        let mut top = stacks_state(width, height);
+        press(&mut top, "o s j");
+        insta::assert_snapshot!(
+            format!("stacks_top_{width}x{height}"),
+            draw(&top, width, height).backend()
+        );
     }
 }
 
 #[test]
-fn flame_widths_follow_samples_and_names_are_cut_to_fit() {
-    let state = stacks_state(80, 24);
+fn cpu_mode_weighs_cpu_time_so_idle_threads_add_nothing() {
+    let mut state = stacks_state(80, 24);
+    let ui = &state.stacks;
+    // 19 intervals with a baseline: 100 + 100 + 10 ms each.
+    assert_eq!(ui.tree.total(), 19 * 210_000, "µs of CPU");
+    assert!(
+        ui.folded
+            .iter()
+            .all(|(stack, _)| !stack.contains("futex_wait")),
+        "idle threads weigh nothing: {:?}",
+        ui.folded
+    );
+    let root_frames: Vec<&str> = ui.tree.nodes[0]
+        .children
+        .iter()
+        .map(|&c| ui.tree.nodes[c].name.as_str())
+        .collect();
+    assert_eq!(root_frames, vec!["start_thread"], "merged: no thread roots");
     let screen = text(&state, 80, 24);
-    // 120 samples: worker 80 (2/3 of 78 columns = 52), main 30, logger 10.
+    assert!(screen.contains("stacks · cpu: on-CPU time"), "{screen}");
+    assert!(screen.contains("3.99 s CPU"), "{screen}");
+
+    press(&mut state, "m");
+    let ui = &state.stacks;
+    assert_eq!(
+        ui.tree.total(),
+        20 * 14,
+        "wall: every thread at every capture"
+    );
+    let (_, futex) = top_share(&state, "futex_wait");
+    assert_eq!(futex, 200, "the idle pool dominates the wall-clock graph");
+    let screen = text(&state, 80, 24);
+    assert!(screen.contains("stacks · wall: every thread"), "{screen}");
+    assert!(screen.contains("280 samples"), "{screen}");
+}
+
+#[test]
+fn per_thread_roots_fold_numbered_pools() {
+    let mut state = stacks_state(80, 24);
+    press(&mut state, "m t");
+    assert!(state.stacks.per_thread);
+    let roots: Vec<String> = state.stacks.tree.nodes[0]
+        .children
+        .iter()
+        .map(|&c| state.stacks.tree.nodes[c].name.clone())
+        .collect();
+    assert_eq!(roots, vec!["pool-N", "worker-N", "logger", "service"]);
+    assert!(
+        state.stacks.top.iter().all(|f| f.name != "pool-N"),
+        "a pool root is not listed as a function"
+    );
+    press(&mut state, "t");
+    assert!(!state.stacks.per_thread);
+}
+
+#[test]
+fn frames_too_narrow_merge_into_a_visible_block() {
+    let mut state = stacks_state(80, 24);
+    press(&mut state, "m");
+    // Wall, merged: under start_thread the pool (200), the workers (40) and the logger (20)
+    // share the row; at 80 columns the logger's 20 of 280 samples still fit, so add a
+    // thread too small to draw.
+    let mut capture = captures().remove(1);
+    capture.threads = vec![thread(
+        PID + 99,
+        "rare",
+        "start_thread;rare_main;rare_leaf",
+        true,
+    )];
+    capture.cpu_used.clear();
+    update(
+        &mut state,
+        Msg::Stacks(StacksMsg::Captured {
+            capture: Box::new(capture),
+            at_ms: 0,
+        }),
+    );
+    let ui = &state.stacks;
+    let rows = ui.tree.layout(0, stacks::graph_width(&state));
+    let block = rows[2]
+        .iter()
+        .find(|c| c.is_more())
+        .unwrap_or_else(|| panic!("no +N more block: {:?}", rows[2]));
+    assert_eq!(ui.tree.nodes[block.node].name, "rare_main");
+    assert_eq!(
+        (block.hidden, block.width),
+        (1, 1),
+        "one column, however small"
+    );
+    let screen = text(&state, 80, 24);
     let row = screen
         .lines()
-        .find(|l| l.contains("worker") && l.contains("main") && !l.contains("zoom"))
-        .expect("thread row");
-    let worker_at = row.find("worker").expect("worker");
-    let main_at = row.find("main").expect("main");
+        .find(|l| l.contains("pool_main"))
+        .expect("the row under start_thread");
+    // The backend's lines are quoted: `"│` comes before the graph.
+    let graph: String = row.chars().skip(2).take(52).collect();
     assert_eq!(
-        row[worker_at..main_at].chars().count(),
-        52,
-        "worker's width:\n{screen}"
+        graph.chars().nth(usize::from(block.x)),
+        Some('+'),
+        "drawn as +:\n{screen}"
     );
-    assert!(
-        screen.contains("cost:") || screen.contains("sampling 10 Hz"),
-        "{screen}"
-    );
+    assert!(!screen.contains("rare_main"), "{screen}");
 }
 
 #[test]
 fn zoom_in_and_out_and_move_along_the_graph() {
     let mut state = stacks_state(80, 24);
     assert_eq!(state.ui.view, View::Stacks);
-    press(&mut state, "j");
-    assert_eq!(state.stacks.selected, vec!["worker"]);
-    press(&mut state, "l");
+    press(&mut state, "j j j j");
     assert_eq!(
         state.stacks.selected,
-        vec!["main"],
+        vec!["start_thread", "worker_main", "handle_request", "compress"]
+    );
+    press(&mut state, "l");
+    assert_eq!(
+        state.stacks.selected.last().map(String::as_str),
+        Some("checksum"),
         "→ next frame on the row"
     );
     press(&mut state, "h");
-    assert_eq!(state.stacks.selected, vec!["worker"], "← back");
+    assert_eq!(
+        state.stacks.selected.last().map(String::as_str),
+        Some("compress"),
+        "← back"
+    );
     press(&mut state, "Enter");
-    assert_eq!(state.stacks.zoom, vec![vec!["worker".to_string()]]);
+    assert_eq!(state.stacks.zoom.len(), 1);
     assert_eq!(state.stacks.top(), state.stacks.selected_node());
-    press(&mut state, "j j j j Enter");
-    assert_eq!(state.stacks.zoom.len(), 2);
     let top = state.stacks.top();
     assert_eq!(state.stacks.tree.nodes[top].name, "compress");
-    assert_eq!(state.stacks.tree.nodes[top].total, 60);
     press(&mut state, "k k k k k k k k");
     assert_eq!(
         state.stacks.selected_node(),
         top,
         "the selection stays inside the zoom"
     );
+    press(&mut state, "j Enter");
+    assert_eq!(state.stacks.zoom.len(), 2);
     press(&mut state, "Esc");
     assert_eq!(state.stacks.zoom.len(), 1);
     press(&mut state, "Backspace");
@@ -148,10 +331,13 @@ fn search_marks_frames_and_reports_the_share() {
     let mut state = stacks_state(80, 24);
     press(&mut state, "/ c o m p r e s s Enter");
     assert!(!state.ui.editing_filter);
-    assert_eq!(state.stacks.matched_share("compress"), Some(50.0));
+    // compress: worker-1 14 of its 19 intervals, worker-2 all 19, 100 ms each, of 3.99 s.
+    let expected = 33.0 * 100_000.0 * 100.0 / 3_990_000.0;
+    let share = state.stacks.matched_share("compress").expect("a share");
+    assert!((share - expected).abs() < 1e-9, "{share} vs {expected}");
     let screen = text(&state, 80, 24);
     assert!(
-        screen.contains("search \"compress\": 50.0% of samples"),
+        screen.contains(&format!("search \"compress\": {expected:.1}% of the graph")),
         "{screen}"
     );
     assert!(
@@ -177,29 +363,119 @@ fn search_marks_frames_and_reports_the_share() {
 }
 
 #[test]
-fn thread_filter_cycles_by_samples_then_back_to_all() {
+fn top_table_sorts_and_enter_zooms_to_every_call_of_the_function() {
+    let mut state = stacks_state(160, 48);
+    let names = |state: &AppState| -> Vec<String> {
+        state.stacks.top.iter().map(|f| f.name.clone()).collect()
+    };
+    assert_eq!(
+        names(&state)[..3],
+        ["deflate_slow", "longest_match", "checksum"],
+        "by self share first"
+    );
+    assert_eq!(top_share(&state, "compress"), (0, 33 * 100_000));
+    press(&mut state, "s");
+    assert_eq!(names(&state)[0], "start_thread", "then by total");
+    press(&mut state, "s");
+    assert_eq!(names(&state)[0], "checksum", "then by name");
+    press(&mut state, "s");
+    // The cursor goes to the table; ↓ to compress (by self: deflate_slow, longest_match,
+    // checksum, write, compress…), Enter zooms the graph to it.
+    press(&mut state, "o");
+    let at = state
+        .stacks
+        .top
+        .iter()
+        .position(|f| f.name == "compress")
+        .expect("compress listed");
+    for _ in 0..at {
+        press(&mut state, "j");
+    }
+    let screen = text(&state, 160, 48);
+    assert!(screen.contains("▶ top by self"), "{screen}");
+    assert!(screen.contains("▶  0.0   82.7  compress"), "{screen}");
+    press(&mut state, "Enter");
+    assert_eq!(state.stacks.function.as_deref(), Some("compress"));
+    assert_eq!(state.stacks.tree.total(), 33 * 100_000);
+    assert_eq!(state.stacks.selected, vec!["compress"]);
+    let screen = text(&state, 160, 48);
+    assert!(screen.contains("zoom: every call of compress"), "{screen}");
+    // Esc leaves the function zoom.
+    press(&mut state, "Esc");
+    assert_eq!(state.stacks.function, None);
+    assert_eq!(state.stacks.tree.total(), 19 * 210_000);
+}
+
+#[test]
+fn thread_picker_lists_threads_by_cpu_and_shows_one() {
     let mut state = stacks_state(80, 24);
     press(&mut state, "f");
-    assert_eq!(state.stacks.thread.as_deref(), Some("worker"));
-    assert_eq!(state.stacks.tree.total(), 80);
-    press(&mut state, "f f");
-    assert_eq!(state.stacks.thread.as_deref(), Some("logger"));
-    press(&mut state, "f");
+    assert_eq!(state.stacks.picker, Some(0), "on all threads");
+    let choices = state.stacks.thread_choices();
+    assert_eq!(
+        choices
+            .iter()
+            .take(3)
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["worker-1", "worker-2", "logger"],
+        "most CPU first"
+    );
+    let screen = text(&state, 80, 24);
+    assert!(screen.contains("pick a thread"), "{screen}");
+    assert!(screen.contains("1.90 s"), "{screen}");
+    assert!(
+        press(&mut state, "q").is_empty(),
+        "other keys do nothing while picking"
+    );
+    press(&mut state, "j j Enter");
+    assert_eq!(state.stacks.picker, None);
+    assert_eq!(state.stacks.thread, Some(PID + 2));
+    assert_eq!(state.stacks.tree.total(), 19 * 100_000);
+    assert!(text(&state, 80, 24).contains("thread 4244 worker-2"));
+    press(&mut state, "f Home Enter");
     assert_eq!(state.stacks.thread, None);
-    assert_eq!(state.stacks.tree.total(), 120);
+    press(&mut state, "f Esc");
+    assert_eq!(state.stacks.picker, None);
+
+    // The picked thread exits: back to all threads, its samples kept in its pool.
+    press(&mut state, "f j Enter");
+    assert_eq!(state.stacks.thread, Some(PID + 1));
+    let mut capture = captures().remove(1);
+    capture.threads.retain(|t| t.tid != PID + 1);
+    let at_ms = state.now_ms;
+    update(
+        &mut state,
+        Msg::Stacks(StacksMsg::Captured {
+            capture: Box::new(capture),
+            at_ms,
+        }),
+    );
+    assert_eq!(state.stacks.thread, None);
+    assert_eq!(
+        state.message.as_deref(),
+        Some("thread 4243 exited: showing all threads")
+    );
+    assert!(state
+        .stacks
+        .folded
+        .iter()
+        .any(|(s, _)| s.ends_with("checksum")));
 }
 
 #[test]
 fn export_asks_the_shell_with_what_the_view_shows() {
     let mut state = stacks_state(80, 24);
-    press(&mut state, "f");
+    press(&mut state, "f j Enter");
     let effects = press(&mut state, "e");
     let [Effect::Stacks(stacks::StacksEffect::Export { folded, title })] = effects.as_slice()
     else {
         panic!("no export effect: {effects:?}");
     };
-    assert_eq!(folded.total(), 80, "only the filtered thread");
-    assert!(title.contains("worker"), "{title}");
+    assert_eq!(folded.total(), 19 * 100_000, "only the picked thread");
+    assert_eq!(folded.unit().name(), "µs on CPU");
+    assert!(title.contains("worker-1"), "{title}");
+    assert!(title.contains("cpu: on-CPU time"), "{title}");
     update(
         &mut state,
         Msg::Stacks(StacksMsg::Exported(Ok(
@@ -388,8 +664,10 @@ fn help_lists_the_new_keys_at_80x24() {
         "7",
         "Stacks",
         "D ",
-        "f e",
-        "next thread",
+        "m o f e",
+        "cpu/wall",
+        "top table",
+        "pick thread",
         "export SVG",
         "zoom",
     ] {

@@ -1,5 +1,7 @@
 //! End to end, the real binary in tmux: the Stacks view against a real C target with a thread
-//! spinning in `spin_here` (tests/targets/stacks_threads.c), and the dump key against a real
+//! spinning in `spin_here` (tests/targets/stacks_threads.c): the on-CPU graph, search and zoom,
+//! the cpu/wall toggle, the top table and its Enter-to-zoom, the thread picker and the export;
+//! and the dump key against a real
 //! Go service (tests/targets/dump_goleak.go). Keys go in with `send-keys`; the screen comes
 //! back with `capture-pane`, polled until the expected text shows (no sleeps as
 //! synchronisation). After quitting, no thread of the target is left stopped (/proc).
@@ -16,7 +18,7 @@ use tmux_support::Tmux;
 const HEALTHTOP: &str = env!("CARGO_BIN_EXE_healthtop");
 
 #[test]
-fn stacks_view_finds_the_spinning_function_zooms_and_leaves_the_target_running() {
+fn stacks_view_modes_top_table_thread_picker_and_the_target_left_running() {
     if !require_tool("tmux") || !require_tool("gcc") {
         return;
     }
@@ -52,9 +54,16 @@ fn stacks_view_finds_the_spinning_function_zooms_and_leaves_the_target_running()
     tmux.keys(&["Escape"]);
     tmux.wait_for(&["TID", "NAME"]);
     tmux.keys(&["7"]);
-    // The spinner's function shows up in the flame graph, under its thread.
-    let screen = tmux.wait_for(&["[7 Stacks]", "spin_here", "spinner", "cost:"]);
+    // The on-CPU graph (the default) is the spinner's: its function shows up, merged (no
+    // thread name as root).
+    let screen = tmux.wait_for(&[
+        "[7 Stacks]",
+        "stacks · cpu: on-CPU time",
+        "spin_here",
+        "cost:",
+    ]);
     assert!(screen.contains("threads stopped/capture"), "{screen}");
+    assert!(screen.contains("all threads merged"), "{screen}");
     // Search selects the biggest matching frame; Enter zooms into it.
     tmux.text("/spin_here");
     tmux.keys(&["Enter"]);
@@ -62,7 +71,7 @@ fn stacks_view_finds_the_spinning_function_zooms_and_leaves_the_target_running()
     tmux.keys(&["Enter"]);
     let zoomed = tmux.wait_until("the zoom into spin_here", |s| {
         s.lines()
-            .any(|l| l.contains("zoom: all › spinner") && l.contains("› spin_here"))
+            .any(|l| l.contains("zoom: all › ") && l.contains("› spin_here"))
     });
     assert!(
         zoomed.contains("spinner_main"),
@@ -73,7 +82,66 @@ fn stacks_view_finds_the_spinning_function_zooms_and_leaves_the_target_running()
         s.lines()
             .any(|l| l.trim_end_matches([' ', '│']).ends_with("zoom: all"))
     });
-    // The export key writes the SVG and the folded stacks into the cwd.
+    tmux.keys(&["Escape"]);
+    tmux.wait_until("the search cleared", |s| {
+        !s.contains("search \"spin_here\"")
+    });
+    // m: the wall-clock graph shows where the parked threads wait; m again: back to CPU.
+    tmux.keys(&["m"]);
+    tmux.wait_for(&[
+        "stacks · wall: every thread",
+        "level_two",
+        " samples · all threads",
+    ]);
+    tmux.keys(&["m"]);
+    tmux.wait_for(&["stacks · cpu: on-CPU time"]);
+    // o: the cursor goes to the top table; ↓ to spin_here, Enter zooms the graph to every
+    // call of it.
+    tmux.keys(&["o"]);
+    tmux.wait_for(&["▶ top by self"]);
+    let mut screen = tmux.screen();
+    for _ in 0..20 {
+        if cursor_row(&screen).is_some_and(|row| row.contains("spin_here")) {
+            break;
+        }
+        let before = cursor_row(&screen).unwrap_or_default();
+        tmux.keys(&["j"]);
+        screen = tmux.wait_until("the cursor moves down the top table", |s| {
+            cursor_row(s).is_some_and(|row| row != before)
+        });
+    }
+    let row = cursor_row(&screen).unwrap_or_default();
+    assert!(
+        row.contains("spin_here"),
+        "spin_here in the top table:\n{screen}"
+    );
+    tmux.keys(&["Enter"]);
+    let zoomed = tmux.wait_for(&["zoom: every call of spin_here", "▶ spin_here"]);
+    assert!(
+        zoomed.lines().any(|l| l.starts_with("│▶spin_here")),
+        "the graph starts at the function, callers merged away:\n{zoomed}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_until("the function zoom left", |s| !s.contains("every call of"));
+    // f: the thread picker lists the spinner first (most CPU); Enter shows it alone.
+    let spinner = tids(pid)
+        .into_iter()
+        .find(|&t| stacks_support::thread_name(pid, t) == "spinner")
+        .expect("the spinner thread");
+    tmux.keys(&["f"]);
+    let picker = tmux.wait_for(&["pick a thread · most CPU first", "all threads ("]);
+    let first = picker
+        .lines()
+        .skip_while(|l| !l.contains("all threads ("))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        first.contains(&spinner.to_string()) && first.contains("spinner"),
+        "the spinner first:\n{picker}"
+    );
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_for(&[&format!("thread {spinner} spinner"), "spin_here"]);
+    // The export key writes the SVG and the folded stacks of what is shown into the cwd.
     tmux.keys(&["e"]);
     let screen = tmux.wait_for(&["flame graph written to"]);
     let svg = std::fs::read_dir(dir.path())
@@ -86,10 +154,16 @@ fn stacks_view_finds_the_spinning_function_zooms_and_leaves_the_target_running()
         svg_text.starts_with("<?xml") && svg_text.contains("spin_here"),
         "{svg:?}"
     );
+    assert!(
+        svg_text.contains("cpu: on-CPU time"),
+        "the title says the mode"
+    );
     let folded = std::fs::read_to_string(svg.with_extension("folded")).expect("folded beside it");
-    assert!(folded
-        .lines()
-        .any(|l| l.contains("spinner;") && l.contains("spin_here")));
+    assert!(
+        folded.lines().all(|l| l.contains("spinner_main")),
+        "only the picked thread:\n{folded}"
+    );
+    assert!(folded.lines().any(|l| l.contains("spinner_main;spin_here")));
     tmux.keys(&["q"]);
     tmux.wait_healthtop_gone();
     // Nothing of the target is left stopped, and it still runs.
@@ -101,6 +175,14 @@ fn stacks_view_finds_the_spinning_function_zooms_and_leaves_the_target_running()
         );
     }
     drop(target);
+}
+
+/// The top table's line under the cursor (marked `▶`), if the table has the cursor.
+fn cursor_row(screen: &str) -> Option<String> {
+    screen
+        .lines()
+        .find_map(|l| l.split_once("│▶").map(|(_, row)| row.to_string()))
+        .filter(|row| !row.starts_with("all"))
 }
 
 /// Builds tests/targets/dump_goleak.go with the distribution's Go, offline.

@@ -1,10 +1,17 @@
-//! The flame graph's model: a tree of frames built from folded stacks (root first), and its
-//! icicle layout on a terminal row of a given width. `update` uses the layout to move the
-//! selection to the frame that is actually drawn next to it; the Stacks view draws it.
+//! The flame graph's model: a tree of frames built from folded stacks (root first), its
+//! icicle layout on a terminal row of a given width (frames too narrow to draw merge into one
+//! `+N more` block), and the "top" table of functions by self and total share. `update` uses
+//! the layout to move the selection to the frame that is actually drawn next to it; the Stacks
+//! view draws it.
 //!
 //! Pure: no I/O, no terminal. May import: `stacks::folded`.
 
 use crate::stacks::folded::FoldedStacks;
+use std::collections::{BTreeMap, HashSet};
+
+/// Frames narrower than this many columns cannot show one character of their name beside the
+/// `…` (the last column of a frame stays blank), so they merge into a `+N more` block.
+pub const MIN_FRAME_COLUMNS: u16 = 3;
 
 /// One frame in the tree: a distinct path from the root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,9 +33,97 @@ pub struct Tree {
 /// A frame drawn on one row: columns `x .. x + width` of the graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cell {
+    /// The frame; for a `+N more` block, the first of the frames it stands for.
     pub node: usize,
     pub x: u16,
     pub width: u16,
+    /// 0 for a frame; else a `+N more` block standing for this many sibling frames too narrow
+    /// to draw (their callees are not drawn either).
+    pub hidden: usize,
+}
+
+impl Cell {
+    pub fn is_more(&self) -> bool {
+        self.hidden > 0
+    }
+}
+
+/// One function of the "top" table, as in `py-spy top`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionShare {
+    pub name: String,
+    /// Counts where it is the innermost frame.
+    pub self_count: u64,
+    /// Counts where it is on the stack (once per stack, however often it recurses).
+    pub total: u64,
+}
+
+/// The order of the top table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TopSort {
+    #[default]
+    SelfShare,
+    Total,
+    Name,
+}
+
+impl TopSort {
+    pub fn next(self) -> TopSort {
+        match self {
+            TopSort::SelfShare => TopSort::Total,
+            TopSort::Total => TopSort::Name,
+            TopSort::Name => TopSort::SelfShare,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TopSort::SelfShare => "self",
+            TopSort::Total => "total",
+            TopSort::Name => "name",
+        }
+    }
+}
+
+/// Functions of `folded` with their self and total counts, in `sort` order. With `skip_root`
+/// the first frame of each stack (a thread pool's name) is not a function.
+pub fn top_functions(folded: &FoldedStacks, skip_root: bool, sort: TopSort) -> Vec<FunctionShare> {
+    let mut shares: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for (stack, count) in folded.iter() {
+        let frames: Vec<&str> = stack.split(';').skip(usize::from(skip_root)).collect();
+        seen.clear();
+        for frame in &frames {
+            if seen.insert(frame) {
+                shares.entry(frame).or_default().1 += count;
+            }
+        }
+        if let Some(leaf) = frames.last() {
+            shares.entry(leaf).or_default().0 += count;
+        }
+    }
+    let mut top: Vec<FunctionShare> = shares
+        .into_iter()
+        .map(|(name, (self_count, total))| FunctionShare {
+            name: name.to_string(),
+            self_count,
+            total,
+        })
+        .collect();
+    match sort {
+        TopSort::SelfShare => top.sort_by(|a, b| {
+            (b.self_count, b.total)
+                .cmp(&(a.self_count, a.total))
+                .then_with(|| a.name.cmp(&b.name))
+        }),
+        TopSort::Total => top.sort_by(|a, b| {
+            (b.total, b.self_count)
+                .cmp(&(a.total, a.self_count))
+                .then_with(|| a.name.cmp(&b.name))
+        }),
+        TopSort::Name => top.sort_by(|a, b| a.name.cmp(&b.name)),
+    }
+    top
 }
 
 impl Default for Tree {
@@ -45,14 +140,16 @@ impl Default for Tree {
 }
 
 impl Tree {
-    /// Builds the tree of `folded`, keeping only stacks whose first frame (the thread name)
-    /// is `thread` when one is given.
-    pub fn build(folded: &FoldedStacks, thread: Option<&str>) -> Tree {
+    /// Builds the tree of `folded`. With a `function`, only the stacks through it, each cut
+    /// to start at its outermost call of it: every call of the function merged, whoever the
+    /// caller.
+    pub fn build(folded: &FoldedStacks, function: Option<&str>) -> Tree {
         let mut tree = Tree::default();
         for (stack, count) in folded.iter() {
-            let mut frames = stack.split(';');
-            if let Some(thread) = thread {
-                if frames.clone().next() != Some(thread) {
+            let mut frames = stack.split(';').peekable();
+            if let Some(function) = function {
+                while frames.next_if(|&f| f != function).is_some() {}
+                if frames.peek().is_none() {
                     continue;
                 }
             }
@@ -148,9 +245,11 @@ impl Tree {
     }
 
     /// Icicle layout of the subtree under `top` in `width` columns: row 0 is `top` across the
-    /// whole width, row `d` its descendants at depth `d`. Widths are proportional to samples,
-    /// with cumulative rounding (siblings do not drift); frames narrower than a column are
-    /// left out.
+    /// whole width, row `d` its descendants at depth `d`. Widths are proportional to counts,
+    /// with cumulative rounding (siblings do not drift). Siblings (smallest last) from the
+    /// first one narrower than [`MIN_FRAME_COLUMNS`] on merge into one `+N more` block over
+    /// their columns, at least one: when they round to none, the previous sibling gives up its
+    /// last column, so that hidden frames are never invisible.
     pub fn layout(&self, top: usize, width: u16) -> Vec<Vec<Cell>> {
         let mut rows: Vec<Vec<Cell>> = Vec::new();
         if width == 0 || self.nodes.get(top).is_none_or(|n| n.total == 0) {
@@ -160,24 +259,55 @@ impl Tree {
             node: top,
             x: 0,
             width,
+            hidden: 0,
         }];
         while !level.is_empty() {
             let mut next = Vec::new();
-            for cell in &level {
+            for cell in level.iter().filter(|c| !c.is_more()) {
                 let parent = &self.nodes[cell.node];
                 let mut before = 0u64;
-                for &child in &parent.children {
-                    let total = self.nodes[child].total;
+                for (index, &child) in parent.children.iter().enumerate() {
                     let start = scale(before, parent.total, cell.width);
-                    before += total;
+                    before += self.nodes[child].total;
                     let end = scale(before, parent.total, cell.width);
-                    if end > start {
+                    if end - start >= MIN_FRAME_COLUMNS {
                         next.push(Cell {
                             node: child,
                             x: cell.x + start,
                             width: end - start,
+                            hidden: 0,
                         });
+                        continue;
                     }
+                    let rest = &parent.children[index..];
+                    let all: u64 = rest.iter().map(|&c| self.nodes[c].total).sum();
+                    let mut start = start;
+                    let end = scale(
+                        before - self.nodes[child].total + all,
+                        parent.total,
+                        cell.width,
+                    )
+                    .max(start + 1);
+                    if end > cell.width {
+                        // No column left: the previous sibling, if wide enough, gives its last
+                        // one, so that the block stays visible.
+                        match next.last_mut() {
+                            Some(previous)
+                                if previous.x >= cell.x && previous.width > MIN_FRAME_COLUMNS =>
+                            {
+                                previous.width -= 1;
+                                start -= 1;
+                            }
+                            _ => break,
+                        }
+                    }
+                    next.push(Cell {
+                        node: child,
+                        x: cell.x + start,
+                        width: end.min(cell.width) - start,
+                        hidden: rest.len(),
+                    });
+                    break;
                 }
             }
             rows.push(level);
@@ -223,8 +353,43 @@ mod tests {
             rows[3].iter().find(|c| c.node == a).map(|c| c.width),
             Some(30)
         );
-        let only_t = Tree::build(&f, Some("t"));
-        assert_eq!(only_t.total(), 4);
+        let main = Tree::build(&f, Some("main"));
+        assert_eq!(main.total(), 8, "every call of main, whoever the caller");
+        assert_eq!(main.nodes[main.find(&["main".into(), "a".into()])].total, 3);
+        assert_eq!(Tree::build(&f, Some("a")).total(), 3);
         assert_eq!(tree.depth_below(0, a), Some(3));
+    }
+
+    #[test]
+    fn frames_too_narrow_to_draw_merge_into_one_block() {
+        let mut lines = vec![("main;big".to_string(), 1000u64)];
+        for i in 0..300 {
+            lines.push((format!("main;worker_{i}"), 1));
+        }
+        let refs: Vec<(&str, u64)> = lines.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+        let tree = Tree::build(&folded(&refs), None);
+        let rows = tree.layout(0, 100);
+        let row = &rows[2];
+        assert_eq!(row.len(), 2, "{row:?}");
+        assert_eq!(tree.nodes[row[0].node].name, "big");
+        assert_eq!(row[0].width, 77);
+        assert!(row[1].is_more());
+        assert_eq!(row[1].hidden, 300);
+        assert_eq!((row[1].x, row[1].width), (77, 23));
+        assert_eq!(rows.len(), 3, "no callees under a merged block");
+    }
+
+    #[test]
+    fn top_functions_count_self_and_total_once_per_stack() {
+        let f = folded(&[("main;a;a;b", 2), ("main;a", 3), ("main;c", 5)]);
+        let top = top_functions(&f, false, TopSort::SelfShare);
+        let names: Vec<&str> = top.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, vec!["c", "a", "b", "main"]);
+        let a = &top[1];
+        assert_eq!((a.self_count, a.total), (3, 5), "recursion counted once");
+        let by_total = top_functions(&f, false, TopSort::Total);
+        assert_eq!(by_total[0].name, "main");
+        let pools = top_functions(&folded(&[("pool-N;main;c", 5)]), true, TopSort::Name);
+        assert_eq!(pools.len(), 2, "the pool root is not a function");
     }
 }

@@ -1,13 +1,15 @@
-//! The Stacks view's model: samples folded from the shell's captures, the flame tree, zoom,
-//! selection, search, per-thread filter, the sampling cost, and each thread's last captured
-//! stack for the thread drill-down. Also when the shell should sample at all ([`wanted`]):
+//! The Stacks view's model: the shell's captures recorded with both weights, folded for the
+//! mode (on-CPU or wall), merged or with a root per thread pool, for all threads or one picked
+//! from a list by CPU; the flame tree, zoom (to a frame, or to every call of a function from
+//! the top table), selection, search, the top table, the sampling cost, and each thread's last
+//! captured stack for the thread drill-down. Also when the shell should sample at all ([`wanted`]):
 //! only while the Stacks view is open, or once for a drilled-into thread with no stack yet.
 //!
 //! Pure. May import: `stacks` (data types only), sibling `flame`.
 
-use super::flame::{Cell, Tree};
+use super::flame::{top_functions, Cell, FunctionShare, TopSort, Tree};
 use super::{AppState, Effect, View};
-use crate::stacks::folded::FoldedStacks;
+use crate::stacks::folded::{FlameMode, FoldView, FoldedStacks, Recording};
 use crate::stacks::{Capture, ThreadStack, ThreadState};
 use crossterm::event::{KeyCode, KeyEvent};
 use std::collections::BTreeMap;
@@ -71,19 +73,55 @@ impl Cost {
     }
 }
 
+/// Where the cursor keys go in the Stacks view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Graph,
+    /// The top table beside the graph.
+    Top,
+}
+
+/// One line of the thread picker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadChoice {
+    pub tid: i32,
+    pub name: String,
+    /// CPU time used while sampled.
+    pub cpu: Duration,
+    /// Captures that saw a stack of it.
+    pub samples: u64,
+}
+
 /// The Stacks view's state.
 #[derive(Debug, Clone, Default)]
 pub struct StacksUi {
-    /// Every sample so far, all threads (root frame = thread name).
+    /// Every thread's stacks so far, weighed both ways.
+    pub recording: Recording,
+    /// What the widths weigh (`m`).
+    pub mode: FlameMode,
+    /// A root frame per thread pool (`t`); merged otherwise.
+    pub per_thread: bool,
+    /// Only this thread (tid), picked with `f`.
+    pub thread: Option<i32>,
+    /// The graph shows every call of this function merged (Enter in the top table).
+    pub function: Option<String>,
+    /// What the view shows before any zoom: `recording` folded by mode, per-thread roots and
+    /// thread. The export and the bundle write this.
     pub folded: FoldedStacks,
-    /// `folded` under the thread filter.
+    /// `folded` as a tree, cut to `function` when one is zoomed to.
     pub tree: Tree,
+    /// Functions of `folded` by self and total share, in `top_sort` order.
+    pub top: Vec<FunctionShare>,
+    pub top_sort: TopSort,
+    pub top_selected: usize,
+    pub pane: Pane,
+    /// The thread picker is open, with this line selected (0 = all threads).
+    pub picker: Option<usize>,
     /// Path (names below the root) of the selected frame.
     pub selected: Vec<String>,
     /// Zoomed frames, innermost last.
     pub zoom: Vec<Vec<String>>,
-    /// Only this thread name's stacks.
-    pub thread: Option<String>,
     pub cost: Cost,
     /// Why sampling is impossible, as the kernel or `/proc` said it.
     pub error: Option<String>,
@@ -94,14 +132,20 @@ pub struct StacksUi {
 }
 
 impl StacksUi {
-    /// Replaces the samples (tests, or a folded file): rebuilds the tree.
-    pub fn load(&mut self, folded: FoldedStacks) {
-        self.folded = folded;
-        self.rebuild();
+    fn view(&self) -> FoldView {
+        FoldView {
+            mode: self.mode,
+            per_thread: self.per_thread,
+            thread: self.thread,
+        }
     }
 
+    /// Folds the recording again for the current mode, roots, thread and function.
     fn rebuild(&mut self) {
-        self.tree = Tree::build(&self.folded, self.thread.as_deref());
+        self.folded = self.recording.fold(&self.view());
+        self.tree = Tree::build(&self.folded, self.function.as_deref());
+        self.top = top_functions(&self.folded, self.per_thread, self.top_sort);
+        self.top_selected = self.top_selected.min(self.top.len().saturating_sub(1));
     }
 
     /// The node the graph is zoomed to (the root when not zoomed).
@@ -125,7 +169,7 @@ impl StacksUi {
         !search.is_empty() && name.to_lowercase().contains(&search.to_lowercase())
     }
 
-    /// Share of the (thread-filtered) samples with a frame matching `search`, in %.
+    /// Share of what the view shows with a frame matching `search`, in %.
     pub fn matched_share(&self, search: &str) -> Option<f64> {
         if search.is_empty() {
             return None;
@@ -133,28 +177,43 @@ impl StacksUi {
         let mut matched = 0;
         let mut total = 0;
         for (stack, count) in self.folded.iter() {
-            let mut frames = stack.split(';');
-            if let Some(thread) = &self.thread {
-                if frames.clone().next() != Some(thread.as_str()) {
-                    continue;
-                }
-            }
             total += count;
-            if frames.any(|f| Self::matches(f, search)) {
+            if stack.split(';').any(|f| Self::matches(f, search)) {
                 matched += count;
             }
         }
         (total > 0).then(|| matched as f64 * 100.0 / total as f64)
     }
 
-    /// Thread names (root frames) by samples, most first.
-    pub fn thread_names(&self) -> Vec<String> {
-        let all = Tree::build(&self.folded, None);
-        all.nodes[0]
-            .children
-            .iter()
-            .map(|&c| all.nodes[c].name.clone())
-            .collect()
+    /// The thread picker's lines: every sampled thread, most CPU first.
+    pub fn thread_choices(&self) -> Vec<ThreadChoice> {
+        let mut choices: Vec<ThreadChoice> = self
+            .recording
+            .threads()
+            .map(|(tid, thread)| ThreadChoice {
+                tid,
+                name: thread.name.clone(),
+                cpu: thread.cpu,
+                samples: thread.samples,
+            })
+            .collect();
+        choices.sort_by(|a, b| {
+            (b.cpu, b.samples)
+                .cmp(&(a.cpu, a.samples))
+                .then(a.tid.cmp(&b.tid))
+        });
+        choices
+    }
+
+    /// `all threads`, or the picked thread as `tid name`.
+    pub fn thread_label(&self) -> String {
+        match self.thread {
+            None => "all threads".to_string(),
+            Some(tid) => {
+                let name = self.recording.thread(tid).map_or("", |t| t.name.as_str());
+                format!("thread {tid} {name}")
+            }
+        }
     }
 
     fn add(&mut self, capture: &Capture, at_ms: u64) {
@@ -174,8 +233,8 @@ impl StacksUi {
                 ThreadState::Reused => self.cost.threads_reused += 1,
                 _ => {}
             }
-            self.folded.add_thread(thread, 1);
         }
+        self.recording.add(capture);
         self.last
             .retain(|tid, _| capture.threads.iter().any(|t| t.tid == *tid));
         self.rebuild();
@@ -212,6 +271,16 @@ pub fn on_msg(state: &mut AppState, msg: StacksMsg) -> Vec<Effect> {
             }
             state.stacks.add(&capture, at_ms);
             state.stacks.pending_once = None;
+            if let Some(tid) = state.stacks.thread {
+                if state.stacks.recording.thread(tid).is_none() {
+                    // Its samples stay in its pool's, under all threads.
+                    state.stacks.thread = None;
+                    state.stacks.zoom.clear();
+                    state.stacks.selected.clear();
+                    state.stacks.rebuild();
+                    state.message = Some(format!("thread {tid} exited: showing all threads"));
+                }
+            }
         }
         StacksMsg::Failed(reason) => {
             state.stacks.error = Some(reason);
@@ -227,10 +296,17 @@ pub fn on_msg(state: &mut AppState, msg: StacksMsg) -> Vec<Effect> {
     Vec::new()
 }
 
-/// Keys the Stacks view gives a meaning of its own (zoom, movement along the graph); `None`
-/// when the key is left to the keymap.
+/// Keys the Stacks view gives a meaning of its own (the thread picker, the top table, zoom,
+/// movement along the graph); `None` when the key is left to the keymap.
 pub fn on_key(state: &mut AppState, key: &KeyEvent) -> Option<Vec<Effect>> {
-    let width = state.ui.width.saturating_sub(2);
+    if state.stacks.picker.is_some() {
+        picker_key(state, key);
+        return Some(Vec::new());
+    }
+    if state.stacks.pane == Pane::Top {
+        return top_key(&mut state.stacks, key).then(Vec::new);
+    }
+    let width = graph_width(state);
     let ui = &mut state.stacks;
     let search_empty = state.ui.tables[View::Stacks.index()].filter.is_empty();
     match key.code {
@@ -242,10 +318,14 @@ pub fn on_key(state: &mut AppState, key: &KeyEvent) -> Option<Vec<Effect>> {
         }
         KeyCode::Esc | KeyCode::Backspace => {
             if ui.zoom.pop().is_none() {
-                if search_empty {
+                if ui.function.take().is_some() {
+                    ui.selected.clear();
+                    ui.rebuild();
+                } else if search_empty {
                     return None;
+                } else {
+                    state.ui.tables[View::Stacks.index()].filter.clear();
                 }
-                state.ui.tables[View::Stacks.index()].filter.clear();
             }
         }
         KeyCode::Up | KeyCode::Char('k') => {
@@ -269,7 +349,85 @@ pub fn on_key(state: &mut AppState, key: &KeyEvent) -> Option<Vec<Effect>> {
     Some(Vec::new())
 }
 
-/// Moves the selection to the frame drawn next to it on the same row.
+/// Columns of the flame graph: the view's inner width less the top table beside it.
+pub fn graph_width(state: &AppState) -> u16 {
+    let inner = state.ui.width.saturating_sub(2);
+    inner.saturating_sub(top_table_width(inner))
+}
+
+/// Columns of the top table beside a graph of `inner` columns (its left border included).
+pub fn top_table_width(inner: u16) -> u16 {
+    (inner / 3).clamp(26, 48).min(inner / 2)
+}
+
+/// The top table has the cursor: ↑↓ choose a function, Enter zooms the graph to it, Esc
+/// gives the cursor back to the graph. Returns whether the key was used.
+fn top_key(ui: &mut StacksUi, key: &KeyEvent) -> bool {
+    let last = ui.top.len().saturating_sub(1);
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => ui.top_selected = ui.top_selected.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => ui.top_selected = (ui.top_selected + 1).min(last),
+        KeyCode::PageUp => ui.top_selected = ui.top_selected.saturating_sub(10),
+        KeyCode::PageDown => ui.top_selected = (ui.top_selected + 10).min(last),
+        KeyCode::Home | KeyCode::Char('g') => ui.top_selected = 0,
+        KeyCode::End | KeyCode::Char('G') => ui.top_selected = last,
+        KeyCode::Enter => {
+            if let Some(function) = ui.top.get(ui.top_selected).map(|f| f.name.clone()) {
+                zoom_to_function(ui, function);
+            }
+        }
+        KeyCode::Esc | KeyCode::Backspace | KeyCode::Left | KeyCode::Char('h') => {
+            ui.pane = Pane::Graph;
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The graph shows every call of `function` merged, with the function selected; the cursor
+/// goes back to the graph.
+fn zoom_to_function(ui: &mut StacksUi, function: String) {
+    ui.zoom.clear();
+    ui.selected = vec![function.clone()];
+    ui.function = Some(function);
+    ui.pane = Pane::Graph;
+    ui.rebuild();
+}
+
+/// The thread picker is modal: ↑↓ choose, Enter shows that thread (or all), Esc or `f` closes.
+fn picker_key(state: &mut AppState, key: &KeyEvent) {
+    let choices = state.stacks.thread_choices();
+    let ui = &mut state.stacks;
+    let Some(at) = ui.picker else {
+        return;
+    };
+    // Line 0 is "all threads".
+    let last = choices.len();
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => ui.picker = Some(at.saturating_sub(1)),
+        KeyCode::Down | KeyCode::Char('j') => ui.picker = Some((at + 1).min(last)),
+        KeyCode::PageUp => ui.picker = Some(at.saturating_sub(10)),
+        KeyCode::PageDown => ui.picker = Some((at + 10).min(last)),
+        KeyCode::Home | KeyCode::Char('g') => ui.picker = Some(0),
+        KeyCode::End | KeyCode::Char('G') => ui.picker = Some(last),
+        KeyCode::Enter => {
+            ui.picker = None;
+            ui.thread = at
+                .checked_sub(1)
+                .and_then(|i| choices.get(i))
+                .map(|c| c.tid);
+            ui.function = None;
+            ui.zoom.clear();
+            ui.selected.clear();
+            ui.rebuild();
+        }
+        KeyCode::Esc | KeyCode::Backspace | KeyCode::Char('f') => ui.picker = None,
+        _ => {}
+    }
+}
+
+/// Moves the selection to the frame drawn next to it on the same row (`+N more` blocks are
+/// not frames and are passed over).
 fn step_sideways(ui: &mut StacksUi, width: u16, delta: isize) {
     let top = ui.top();
     let node = ui.selected_node();
@@ -280,12 +438,13 @@ fn step_sideways(ui: &mut StacksUi, width: u16, delta: isize) {
     let Some(row) = rows.get(depth) else {
         return;
     };
-    let at = row.iter().position(|c: &Cell| c.node == node);
+    let frames: Vec<&Cell> = row.iter().filter(|c| !c.is_more()).collect();
+    let at = frames.iter().position(|c| c.node == node);
     let next = match at {
         Some(at) => at as isize + delta,
         None => 0,
     };
-    if let Some(cell) = usize::try_from(next).ok().and_then(|i| row.get(i)) {
+    if let Some(cell) = usize::try_from(next).ok().and_then(|i| frames.get(i)) {
         ui.selected = ui.tree.path(cell.node);
     }
 }
@@ -309,44 +468,78 @@ pub fn select_match(state: &mut AppState) {
     }
 }
 
-/// `f`: the next thread in the filter cycle (all → busiest → … → all).
-pub fn cycle_thread(state: &mut AppState) {
-    let names = state.stacks.thread_names();
+/// `m`: on-CPU ↔ wall. The zoom and selection stay where they still exist.
+pub fn toggle_mode(state: &mut AppState) {
     let ui = &mut state.stacks;
-    ui.thread = match &ui.thread {
-        None => names.first().cloned(),
-        Some(current) => names
-            .iter()
-            .position(|n| n == current)
-            .and_then(|i| names.get(i + 1))
-            .cloned(),
-    };
+    ui.mode = ui.mode.toggled();
+    ui.rebuild();
+}
+
+/// `t`: a root frame per thread pool, or merged. Paths change, so the zoom starts over.
+pub fn toggle_per_thread(state: &mut AppState) {
+    let ui = &mut state.stacks;
+    ui.per_thread = !ui.per_thread;
     ui.zoom.clear();
     ui.selected.clear();
     ui.rebuild();
 }
 
-/// `e`: export what the view shows (thread filter applied).
+/// `s`: the next order of the top table.
+pub fn cycle_top_sort(state: &mut AppState) {
+    let ui = &mut state.stacks;
+    ui.top_sort = ui.top_sort.next();
+    ui.top_selected = 0;
+    ui.rebuild();
+}
+
+/// `o`: the cursor keys move in the top table, or in the graph again.
+pub fn toggle_pane(state: &mut AppState) {
+    let ui = &mut state.stacks;
+    ui.pane = match ui.pane {
+        Pane::Graph => Pane::Top,
+        Pane::Top => Pane::Graph,
+    };
+}
+
+/// `f`: opens the thread picker on the thread shown now.
+pub fn open_picker(state: &mut AppState) {
+    let ui = &state.stacks;
+    if ui.recording.is_empty() {
+        state.message = Some("no stacks yet: no thread to pick".into());
+        return;
+    }
+    let at = ui.thread.map_or(0, |tid| {
+        ui.thread_choices()
+            .iter()
+            .position(|c| c.tid == tid)
+            .map_or(0, |i| i + 1)
+    });
+    state.stacks.picker = Some(at);
+}
+
+/// `e`: export what the view shows (mode, roots and thread; not the zoom).
 pub fn export(state: &mut AppState) -> Vec<Effect> {
     let ui = &state.stacks;
     if ui.folded.is_empty() {
-        state.message = Some("no samples yet: nothing to export".into());
+        state.message = Some(format!(
+            "nothing to export in {} mode yet",
+            ui.mode.as_str()
+        ));
         return Vec::new();
     }
-    let mut folded = FoldedStacks::new();
-    for (stack, count) in ui.folded.iter() {
-        let keep = match &ui.thread {
-            Some(thread) => stack.split(';').next() == Some(thread.as_str()),
-            None => true,
-        };
-        if keep {
-            folded.add_folded(stack, count);
+    let title = format!(
+        "pid {} · {}: {} · {}{}",
+        state.pid,
+        ui.mode.as_str(),
+        ui.mode.meaning(),
+        ui.thread_label(),
+        if ui.per_thread {
+            " · by thread pool"
+        } else {
+            ""
         }
-    }
-    let title = match &ui.thread {
-        Some(thread) => format!("pid {} thread {thread}", state.pid),
-        None => format!("pid {}", state.pid),
-    };
+    );
+    let folded = ui.folded.clone();
     state.message = Some("writing the flame graph…".into());
     vec![Effect::Stacks(StacksEffect::Export { folded, title })]
 }

@@ -248,6 +248,7 @@ fn run(state: &mut AppState, command: Command) -> Vec<Effect> {
                 state.ui.editing_filter = true;
             }
         }
+        Command::Sort if state.ui.view == View::Stacks => stacks::cycle_top_sort(state),
         Command::Sort => {
             let sorts = state.ui.view.sorts().len();
             if sorts > 0 {
@@ -255,6 +256,7 @@ fn run(state: &mut AppState, command: Command) -> Vec<Effect> {
                 table.sort = (table.sort + 1) % sorts;
             }
         }
+        Command::Group if state.ui.view == View::Stacks => stacks::toggle_per_thread(state),
         Command::Group => {
             if state.ui.view == View::Threads {
                 state.ui.group_threads = !state.ui.group_threads;
@@ -262,9 +264,11 @@ fn run(state: &mut AppState, command: Command) -> Vec<Effect> {
                 state.ui.table_mut().selected = 0;
             }
         }
-        Command::ThreadFilter if state.ui.view == View::Stacks => stacks::cycle_thread(state),
+        Command::ThreadFilter if state.ui.view == View::Stacks => stacks::open_picker(state),
+        Command::FlameMode if state.ui.view == View::Stacks => stacks::toggle_mode(state),
+        Command::Pane if state.ui.view == View::Stacks => stacks::toggle_pane(state),
         Command::Export if state.ui.view == View::Stacks => return stacks::export(state),
-        Command::ThreadFilter | Command::Export => {
+        Command::ThreadFilter | Command::FlameMode | Command::Pane | Command::Export => {
             state.message = Some("a key of the Stacks view (7)".into());
         }
         Command::Dump => return dump::start(state),

@@ -1,13 +1,15 @@
-//! `healthtop record -p PID --duration 10s [--hz N] -o flame.svg`: samples every thread's stack,
-//! writes the flame graph (SVG) and the folded stacks beside it, prints what it cost.
+//! `healthtop record -p PID --duration 10s [--hz N] [--mode cpu|wall] [--per-thread] -o flame.svg`:
+//! samples every thread's stack, writes the flame graph (SVG) and the folded stacks beside it,
+//! prints what it cost. The default on-CPU graph weighs each stack by the CPU time its thread
+//! used since the previous capture; threads are merged unless `--per-thread`.
 
 use super::parse_pid;
 use super::stacks::check_left_stopped;
-use crate::cli::RecordArgs;
+use crate::cli::{FlameModeArg, RecordArgs};
 use crate::exit::{CliError, ExitCode};
 use crate::safe_file::{self, Existing, NewFile, SHARED};
 use crate::stacks::flamegraph::write_svg;
-use crate::stacks::folded::FoldedStacks;
+use crate::stacks::folded::{FlameMode, FoldView, Recording};
 use crate::stacks::signals::StopSignals;
 use crate::stacks::{CaptureOptions, Stacker, StacksError, ThreadState};
 use std::collections::BTreeSet;
@@ -72,11 +74,21 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
     let signals = StopSignals::install()
         .map_err(|e| CliError::new(ExitCode::Internal, format!("cannot block signals: {e}")))?;
     let mut stacker = Stacker::new(pid)?;
+    // The first capture weighs the CPU used from now on.
+    stacker.restart_cpu_accounting();
     let options = CaptureOptions {
         skip_idle: true,
         ..CaptureOptions::default()
     };
-    let mut folded = FoldedStacks::new();
+    let view = FoldView {
+        mode: match args.mode {
+            FlameModeArg::Cpu => FlameMode::Cpu,
+            FlameModeArg::Wall => FlameMode::Wall,
+        },
+        per_thread: args.per_thread,
+        thread: None,
+    };
+    let mut recording = Recording::default();
     let mut stops = StopStats::default();
     let mut threads_seen = BTreeSet::new();
     let mut notes: Vec<String> = Vec::new();
@@ -103,9 +115,9 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
         stops.add(&capture.stop_times);
         reinjected += capture.reinjected.len();
         note_count += capture.notes.len();
-        for note in capture.notes {
-            if notes.len() < 5 && !notes.contains(&note) {
-                notes.push(note);
+        for note in &capture.notes {
+            if notes.len() < 5 && !notes.contains(note) {
+                notes.push(note.clone());
             }
         }
         for thread in &capture.threads {
@@ -115,8 +127,8 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
                 _ => {}
             }
             threads_seen.insert(thread.tid);
-            folded.add_thread(thread, 1);
         }
+        recording.add(&capture);
         // The first round reads modules and symbols; the rate is chosen after the second.
         if interval.is_none() && samples >= 2 {
             let hz = match args.hz {
@@ -138,7 +150,9 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
             interval = Some(Duration::from_secs_f64(1.0 / f64::from(hz)));
         }
         next += interval.unwrap_or(Duration::from_millis(50));
-        if start.elapsed() >= args.duration {
+        // At least two captures: the first (which also reads modules and symbols, and may
+        // outlast a short duration) ends the first interval of CPU time only just begun.
+        if start.elapsed() >= args.duration && samples >= 2 {
             break;
         }
         if let Some(signal) = wait_until(next, &signals) {
@@ -151,13 +165,43 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
         }
     }
     drop(stacker);
+    let folded = recording.fold(&view);
+    if folded.is_empty() {
+        let why = match view.mode {
+            FlameMode::Cpu => {
+                "no thread used CPU while recorded; --mode wall shows where they waited"
+            }
+            FlameMode::Wall => "no thread had a stack to count",
+        };
+        return Err(CliError::new(
+            ExitCode::Unavailable,
+            format!("nothing to draw after {samples} captures: {why}"),
+        ));
+    }
+    let title = format!(
+        "healthtop record -p {pid} · {}: {}{}",
+        view.mode.as_str(),
+        view.mode.meaning(),
+        if view.per_thread {
+            " · by thread pool"
+        } else {
+            ""
+        }
+    );
     safe_file::write_into(folded_out, folded.to_text().as_bytes())?;
-    write_svg(&folded, &format!("healthtop record -p {pid}"), svg_out)?;
+    write_svg(&folded, &title, svg_out)?;
     let micros = |d: Option<Duration>| d.map_or("-".to_string(), |d| d.as_micros().to_string());
     let hz = interval.map_or(0.0, |i| 1.0 / i.as_secs_f64());
     println!(
         "recorded PID {pid} for {:.1} s ({end_reason}): {samples} samples at {hz:.0} Hz ({rate_reason})",
         start.elapsed().as_secs_f64()
+    );
+    println!(
+        "mode {}: {}; graph total {} {}",
+        view.mode.as_str(),
+        view.mode.meaning(),
+        folded.total(),
+        folded.unit().name()
     );
     println!(
         "threads: {} seen; {stopped} thread stops, {reused} reused unchanged stacks of idle threads",

@@ -221,7 +221,7 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
     };
     let unkept = state.seen.unkept();
     // What the user sampled in the Stacks view and the last dump they asked for go along.
-    let title = format!("healthtop: pid {pid}");
+    let title = format!("healthtop: pid {pid} · {}", state.stacks.mode.label());
     let (mut extras, mut extras_missing) = stack_entries(&state.stacks.folded, None, &title);
     if let Some(Ok(dump)) = &state.dump.result {
         extras.extend(dump_entries(dump));

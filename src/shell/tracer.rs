@@ -1,7 +1,9 @@
 //! Stack sampling for the TUI on a dedicated OS thread that owns the [`Stacker`] (and through
 //! it the ptrace tracer thread), so the UI never waits on ptrace. It samples only while the
 //! model wants it (`app::stacks::wanted`): continuously at `SAMPLE_HZ` while the Stacks view
-//! is open, once for a drilled-into thread; otherwise it stops nothing and just waits.
+//! is open, once for a drilled-into thread; otherwise it stops nothing and just waits. After a
+//! pause the CPU baselines start over, so the on-CPU graph never weighs a stack with CPU time
+//! used while sampling was off.
 //!
 //! May import: `stacks`, `app` (messages).
 
@@ -73,6 +75,11 @@ fn run(pid: i32, wanted: &mpsc::Receiver<Sampling>, out: &Sender<Msg>) {
                 Ok(next) => want = next,
                 Err(_) => return,
             }
+            // The CPU used while nobody looked belongs to no stack the next capture sees: the
+            // baseline is taken again now.
+            if let Some(session) = stacker.as_mut() {
+                session.restart_cpu_accounting();
+            }
             continue;
         }
         loop {
@@ -88,7 +95,10 @@ fn run(pid: i32, wanted: &mpsc::Receiver<Sampling>, out: &Sender<Msg>) {
         let started = Instant::now();
         let session = match stacker.take() {
             Some(session) => Ok(session),
-            None => Stacker::new(pid),
+            None => Stacker::new(pid).map(|mut session| {
+                session.restart_cpu_accounting();
+                session
+            }),
         };
         let msg = match session {
             Ok(mut session) => {

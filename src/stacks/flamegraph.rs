@@ -29,7 +29,7 @@ pub fn render_svg(
 ) -> std::io::Result<()> {
     let mut options = Options::default();
     options.title = title.to_string();
-    options.count_name = "samples".to_string();
+    options.count_name = folded.unit().name().to_string();
     options.deterministic = true;
     let lines: Vec<String> = folded
         .iter()

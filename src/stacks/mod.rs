@@ -119,6 +119,10 @@ pub struct Capture {
     /// Threads found in t/T after the capture that were not stopped before it. Always empty
     /// unless something is badly wrong; commands fail loudly when it is not.
     pub left_stopped: Vec<i32>,
+    /// CPU time (user + system) each thread used since the previous capture read it: the
+    /// weight of its stack in an on-CPU flame graph (or since
+    /// [`Stacker::restart_cpu_accounting`]). A thread with no earlier reading has no entry.
+    pub cpu_used: HashMap<i32, Duration>,
 }
 
 /// Captures every thread of `pid` once.
@@ -128,6 +132,24 @@ pub fn capture_all(pid: i32, options: &CaptureOptions) -> Result<Capture, Stacks
 
 /// CPU time of a thread: `utime + stime` in ticks, and run nanoseconds from schedstat.
 type CpuTime = (u64, Option<u64>);
+
+/// CPU time used between two readings: from schedstat's nanoseconds when both have them,
+/// else from the clock ticks of `stat`.
+fn cpu_between(earlier: CpuTime, later: CpuTime) -> Duration {
+    match (earlier.1, later.1) {
+        (Some(before), Some(after)) => Duration::from_nanos(after.saturating_sub(before)),
+        _ => {
+            let ticks_per_sec = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+                .ok()
+                .flatten()
+                .and_then(|t| u64::try_from(t).ok())
+                .filter(|&t| t > 0)
+                .unwrap_or(100);
+            let ticks = later.0.saturating_sub(earlier.0);
+            Duration::from_nanos(ticks.saturating_mul(1_000_000_000 / ticks_per_sec))
+        }
+    }
+}
 
 struct Previous {
     cpu: CpuTime,
@@ -145,6 +167,8 @@ pub struct Stacker {
     space: Option<(AddressSpace, StackUnwinder)>,
     symbolizer: Symbolizer,
     previous: HashMap<i32, Previous>,
+    /// Each thread's CPU time as of the previous capture, the baseline of `cpu_used`.
+    cpu_base: HashMap<i32, CpuTime>,
 }
 
 impl Stacker {
@@ -159,11 +183,32 @@ impl Stacker {
             space: None,
             symbolizer: Symbolizer::new(),
             previous: HashMap::new(),
+            cpu_base: HashMap::new(),
         })
     }
 
     pub fn pid(&self) -> i32 {
         self.pid
+    }
+
+    /// Takes every thread's CPU time now as the baseline of the next capture's `cpu_used`:
+    /// at the start of a recording (so its first capture weighs too), and after a pause in
+    /// sampling (so the CPU used while nobody looked is weighed onto no stack). Reads `/proc`
+    /// only; stops nothing.
+    pub fn restart_cpu_accounting(&mut self) {
+        self.cpu_base.clear();
+        let Ok(tids) = procfs::thread_ids(self.pid) else {
+            return;
+        };
+        for tid in tids {
+            if let Some(stat) = procfs::thread_stat(self.pid, tid) {
+                let cpu = (
+                    stat.utime + stat.stime,
+                    procfs::thread_run_ns(self.pid, tid),
+                );
+                self.cpu_base.insert(tid, cpu);
+            }
+        }
     }
 
     /// Captures every thread once (rolling: one thread stopped at a time).
@@ -276,6 +321,17 @@ impl Stacker {
             }
         }
         capture.left_stopped.sort_unstable();
+        // CPU used since the previous capture. The baseline is the reading after our own stop
+        // when the thread had settled (so the wake-up our stop caused is not counted), else
+        // the reading before it.
+        let mut cpu_base = HashMap::new();
+        for (&tid, &(_, _, cpu)) in &before {
+            if let Some(&base) = self.cpu_base.get(&tid) {
+                capture.cpu_used.insert(tid, cpu_between(base, cpu));
+            }
+            cpu_base.insert(tid, cpu_after.get(&tid).copied().unwrap_or(cpu));
+        }
+        self.cpu_base = cpu_base;
         let mut threads: Vec<ThreadStack> = stacks.into_values().collect();
         threads.sort_by_key(|t| t.tid);
         self.previous.retain(|tid, _| before.contains_key(tid));
@@ -486,6 +542,17 @@ fn end_at_go_top_frame(space: &AddressSpace, unwound: &mut unwind::Unwound) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_between_prefers_nanoseconds_then_ticks() {
+        assert_eq!(
+            cpu_between((10, Some(1_000)), (12, Some(501_000))),
+            Duration::from_micros(500)
+        );
+        let ticks = cpu_between((10, None), (12, Some(7)));
+        assert!(ticks >= Duration::from_millis(2), "{ticks:?}");
+        assert_eq!(cpu_between((12, Some(9)), (10, Some(5))), Duration::ZERO);
+    }
 
     /// The TUI runs captures on a thread of its own: the session must move there.
     #[test]

@@ -1,20 +1,23 @@
-//! The Stacks view: the sampling cost, the scope (thread filter, zoom, search share), the
-//! selected frame, and the flame graph as an icicle (root on top, one row per depth, widths
-//! proportional to samples). Also the stack lines of the thread drill-down.
+//! The Stacks view: the mode, thread and roots in the title, the sampling cost, the scope
+//! (zoom, search share), the selected frame, the flame graph as an icicle (root on top, one
+//! row per depth, widths proportional to CPU time or samples) with the top table beside it,
+//! and the thread picker over it. Also the stack lines of the thread drill-down.
 //!
 //! Colour is a hash of the frame's name (flamegraph.pl's warm palette) and carries no meaning:
-//! the selection is reverse video and marked `▶`, search matches are bold and marked `*`.
+//! the selection is reverse video and marked `▶`, search matches are bold and marked `*`,
+//! frames too narrow to draw are one grey `+N more` block.
 
-use super::text::{ago, fit};
+use super::text::{ago, fit, window_start};
 use super::theme;
 use crate::app::flame::Cell;
-use crate::app::stacks::{StacksUi, SAMPLE_HZ};
+use crate::app::stacks::{top_table_width, Pane, StacksUi, SAMPLE_HZ};
 use crate::app::{AppState, View};
+use crate::stacks::folded::{CountUnit, FlameMode};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use std::time::Duration;
 
@@ -22,14 +25,16 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let ui = &state.stacks;
     let search = &state.ui.tables[View::Stacks.index()].filter;
     let title = format!(
-        " stacks · {} samples · thread {} ",
-        ui.tree.total(),
-        ui.thread.as_deref().unwrap_or("all")
+        " stacks · {} · {} · {}{} ",
+        ui.mode.label(),
+        amount(ui.folded.unit(), ui.tree.total()),
+        ui.thread_label(),
+        if ui.per_thread { " by pool" } else { " merged" }
     );
     let block = Block::bordered().title(Span::styled(title, theme::title()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [cost_area, scope_area, selected_area, graph_area, keys_area] = Layout::vertical([
+    let [cost_area, scope_area, selected_area, body_area, keys_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
@@ -37,17 +42,22 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         Constraint::Length(1),
     ])
     .areas(inner);
+    let [graph_area, top_area] = Layout::horizontal([
+        Constraint::Min(1),
+        Constraint::Length(top_table_width(inner.width)),
+    ])
+    .areas(body_area);
     let width = usize::from(inner.width);
     let line = |text: String| Paragraph::new(fit(&text, width));
     frame.render_widget(line(cost_line(state)), cost_area);
     frame.render_widget(
-        line(format!(" {}", keys_line())).style(theme::dim()),
+        line(format!(" {}", keys_line(ui.pane))).style(theme::dim()),
         keys_area,
     );
     if state.replay().is_some() {
         frame.render_widget(
             Paragraph::new(" stacks need a live process: a bundle holds no stacks"),
-            graph_area,
+            body_area,
         );
         return;
     }
@@ -56,40 +66,194 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             Paragraph::new(format!(" cannot sample stacks: {error}"))
                 .style(theme::notice())
                 .wrap(Wrap { trim: false }),
-            graph_area,
+            body_area,
         );
         return;
     }
-    if ui.tree.total() == 0 {
-        frame.render_widget(
-            Paragraph::new(" waiting for the first capture…"),
-            graph_area,
-        );
+    if ui.recording.is_empty() {
+        frame.render_widget(Paragraph::new(" waiting for the first capture…"), body_area);
         return;
     }
     frame.render_widget(line(scope_line(ui, search)), scope_area);
-    let selected = ui.selected_node();
-    let node = &ui.tree.nodes[selected];
-    let parent_total = node
-        .parent
-        .map_or(node.total, |p| ui.tree.nodes[p].total)
-        .max(1);
-    frame.render_widget(
-        line(format!(
-            " ▶ {} · {} samples · {:.1}% of all · {:.1}% of its caller",
-            node.name,
-            node.total,
-            node.total as f64 * 100.0 / ui.tree.total().max(1) as f64,
-            node.total as f64 * 100.0 / parent_total as f64
-        ))
-        .style(theme::title()),
-        selected_area,
-    );
-    draw_graph(ui, search, selected, frame.buffer_mut(), graph_area);
+    draw_top(ui, frame, top_area);
+    if ui.tree.total() == 0 {
+        frame.render_widget(
+            Paragraph::new(empty_reason(ui)).wrap(Wrap { trim: false }),
+            graph_area,
+        );
+    } else {
+        let selected = ui.selected_node();
+        let node = &ui.tree.nodes[selected];
+        let parent_total = node
+            .parent
+            .map_or(node.total, |p| ui.tree.nodes[p].total)
+            .max(1);
+        frame.render_widget(
+            line(format!(
+                " ▶ {} · {} · {:.1}% of all · {:.1}% of its caller",
+                node.name,
+                amount(ui.folded.unit(), node.total),
+                node.total as f64 * 100.0 / ui.tree.total().max(1) as f64,
+                node.total as f64 * 100.0 / parent_total as f64
+            ))
+            .style(theme::title()),
+            selected_area,
+        );
+        draw_graph(ui, search, selected, frame.buffer_mut(), graph_area);
+    }
+    if let Some(at) = ui.picker {
+        draw_picker(ui, at, frame, body_area);
+    }
 }
 
-fn keys_line() -> &'static str {
-    "Enter:zoom Esc:out ←→/hl:frame ↑↓/kj:depth /:search f:thread e:export D:dump"
+/// Why the graph is empty although captures came.
+fn empty_reason(ui: &StacksUi) -> String {
+    if let Some(function) = &ui.function {
+        return format!(
+            " no {} samples through {function} (Esc: back to all)",
+            ui.mode.as_str()
+        );
+    }
+    match ui.mode {
+        FlameMode::Cpu => format!(
+            " no thread used CPU in {} captures: the process is idle. m shows the wall-clock \
+             graph: where every thread waits.",
+            ui.recording.captures()
+        ),
+        FlameMode::Wall => " no thread had a stack to count".to_string(),
+    }
+}
+
+/// `120 samples`, or CPU time as `850 µs CPU`, `12.3 ms CPU`, `1.23 s CPU`.
+fn amount(unit: CountUnit, count: u64) -> String {
+    match unit {
+        CountUnit::Samples => format!("{count} samples"),
+        CountUnit::CpuMicros => format!("{} CPU", cpu_time(count)),
+    }
+}
+
+fn cpu_time(micros: u64) -> String {
+    if micros < 1000 {
+        format!("{micros} µs")
+    } else if micros < 1_000_000 {
+        format!("{:.1} ms", micros as f64 / 1000.0)
+    } else {
+        format!("{:.2} s", micros as f64 / 1_000_000.0)
+    }
+}
+
+fn keys_line(pane: Pane) -> &'static str {
+    match pane {
+        Pane::Graph => {
+            "Enter:zoom Esc:out m:cpu/wall t:pools f:thread o:top s:sort /:find e:export"
+        }
+        Pane::Top => "↑↓:function Enter:zoom to it Esc/o:graph s:sort m:cpu/wall f:thread",
+    }
+}
+
+/// The top table: functions by self and total share of what the graph shows.
+fn draw_top(ui: &StacksUi, frame: &mut Frame, area: Rect) {
+    let focused = ui.pane == Pane::Top;
+    let title = if focused {
+        format!(" ▶ top by {} ", ui.top_sort.label())
+    } else {
+        format!(" top by {} · o ", ui.top_sort.label())
+    };
+    let block = Block::new()
+        .borders(Borders::LEFT)
+        .title(Span::styled(title, theme::title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height == 0 {
+        return;
+    }
+    let width = usize::from(inner.width);
+    let total = ui.folded.total().max(1) as f64;
+    let share = |count: u64| count as f64 * 100.0 / total;
+    let rows = usize::from(inner.height - 1);
+    let first = window_start(ui.top_selected, rows);
+    let mut lines = vec![Line::from(Span::styled(
+        fit(" self% total%  function", width),
+        theme::header_row(),
+    ))];
+    for (index, function) in ui.top.iter().enumerate().skip(first).take(rows) {
+        let cursor = focused && index == ui.top_selected;
+        let zoomed = ui.function.as_deref() == Some(function.name.as_str());
+        // Marked by a character too: colour carries nothing.
+        let mark = match (cursor, zoomed) {
+            (true, _) => '▶',
+            (false, true) => '»',
+            (false, false) => ' ',
+        };
+        let text = fit(
+            &format!(
+                "{mark}{:>5.1} {:>6.1}  {}",
+                share(function.self_count),
+                share(function.total),
+                function.name
+            ),
+            width,
+        );
+        let style = if cursor {
+            theme::selected()
+        } else if zoomed {
+            theme::title()
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(Span::styled(format!("{text:<width$}"), style)));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The thread picker over the graph: every sampled thread, most CPU first.
+fn draw_picker(ui: &StacksUi, at: usize, frame: &mut Frame, area: Rect) {
+    let choices = ui.thread_choices();
+    let width = 72.min(area.width);
+    let height = (choices.len() as u16 + 4).min(area.height);
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let block = Block::bordered().title(Span::styled(
+        " pick a thread · most CPU first · Enter shows it, Esc closes ",
+        theme::title(),
+    ));
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let line_width = usize::from(inner.width);
+    let mut texts = vec![format!(" all threads ({})", choices.len())];
+    texts.extend(choices.iter().map(|c| {
+        format!(
+            " {:>7}  {:<16}  {:>10}  {} samples",
+            c.tid,
+            c.name,
+            cpu_time(u64::try_from(c.cpu.as_micros()).unwrap_or(u64::MAX)),
+            c.samples
+        )
+    }));
+    let rows = usize::from(inner.height.saturating_sub(1));
+    let first = window_start(at, rows);
+    let mut lines = vec![Line::from(Span::styled(
+        fit("     TID  NAME                     CPU  seen", line_width),
+        theme::header_row(),
+    ))];
+    for (index, text) in texts.iter().enumerate().skip(first).take(rows) {
+        let text = fit(text, line_width);
+        let style = if index == at {
+            theme::selected()
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(Span::styled(
+            format!("{text:<line_width$}"),
+            style,
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn micros(d: Duration) -> String {
@@ -126,11 +290,17 @@ fn cost_line(state: &AppState) -> String {
 
 fn scope_line(ui: &StacksUi, search: &str) -> String {
     let top = ui.top();
-    let mut zoom = vec!["all".to_string()];
-    zoom.extend(ui.tree.path(top));
+    let mut zoom = vec![match &ui.function {
+        Some(function) => format!("every call of {function}"),
+        None => "all".to_string(),
+    }];
+    let path = ui.tree.path(top);
+    // Under a function zoom the tree's first frame is the function itself.
+    let skip = usize::from(ui.function.is_some() && !path.is_empty());
+    zoom.extend(path.into_iter().skip(skip));
     let mut text = format!(" zoom: {}", zoom.join(" › "));
     if let Some(share) = ui.matched_share(search) {
-        text = format!(" search \"{search}\": {share:.1}% of samples (* marks)  ·{text}");
+        text = format!(" search \"{search}\": {share:.1}% of the graph (* marks)  ·{text}");
     }
     text
 }
@@ -174,6 +344,10 @@ fn draw_cell(
     x0: u16,
     y: u16,
 ) {
+    if cell.is_more() {
+        draw_more(cell, buf, x0, y);
+        return;
+    }
     let name = &ui.tree.nodes[cell.node].name;
     let matched = StacksUi::matches(name, search);
     let is_selected = cell.node == selected;
@@ -196,6 +370,22 @@ fn draw_cell(
         style = style.add_modifier(Modifier::REVERSED);
     }
     let padded = format!("{label:<text_width$}");
+    buf.set_stringn(x0 + cell.x, y, &padded, text_width, style);
+}
+
+/// A `+N more` block: frames too narrow to draw, merged so that they stay visible.
+fn draw_more(cell: &Cell, buf: &mut Buffer, x0: u16, y: u16) {
+    // A one-column block uses its column; wider ones keep the last blank like frames.
+    let text_width = usize::from(if cell.width == 1 { 1 } else { cell.width - 1 });
+    let label = [
+        format!("+{} more", cell.hidden),
+        format!("+{}", cell.hidden),
+    ]
+    .into_iter()
+    .find(|l| l.chars().count() <= text_width)
+    .unwrap_or_else(|| "+".to_string());
+    let padded = format!("{label:<text_width$}");
+    let style = Style::new().fg(Color::White).bg(Color::DarkGray);
     buf.set_stringn(x0 + cell.x, y, &padded, text_width, style);
 }
 
