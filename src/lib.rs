@@ -11,6 +11,7 @@
 //! rules/   history/            health rules; bounded series, trends, ETA
 //! collect/ stacks/ runtimes/   the only code that reads /proc, ptraces, or talks to a runtime
 //! sample.rs decode/ format.rs  plain data; pure decoders of kernel encodings; units for humans
+//! safe_text.rs                 the one sanitizer of target-controlled text for display
 //! ```
 //!
 //! `collect` is the only module that reads `/proc`, `/sys` or cgroupfs; everything above it
@@ -32,6 +33,7 @@ pub mod parse;
 pub mod report;
 pub mod rules;
 pub mod runtimes;
+pub mod safe_text;
 pub mod sample;
 pub mod shell;
 pub mod stacks;
