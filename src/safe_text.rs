@@ -20,7 +20,6 @@
 use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::fmt::Write as _;
-use std::os::unix::ffi::OsStrExt;
 
 /// Where non-UTF-8 bytes 0x80..=0xFF are carried: `CARRIED_BASE + byte`.
 const CARRIED_BASE: u32 = 0x10_FF00;
@@ -48,7 +47,8 @@ pub fn from_bytes(bytes: &[u8]) -> String {
 
 /// A path or file name from the kernel (`readlink`, a directory entry), losslessly.
 pub fn from_os(text: &OsStr) -> String {
-    from_bytes(text.as_bytes())
+    // On Unix the encoded bytes are the name's own bytes.
+    from_bytes(text.as_encoded_bytes())
 }
 
 fn carry_bytes(out: &mut String, bytes: &[u8]) {
@@ -69,6 +69,12 @@ pub fn line(text: &str) -> Cow<'_, str> {
 /// Multi-line display text (a runtime's dump): as [`line`], but `\n` and `\t` stay.
 pub fn lines(text: &str) -> Cow<'_, str> {
     escape(text, true)
+}
+
+/// One frame of a folded stack (`root;…;leaf COUNT`): as [`line`], so a newline cannot end the
+/// line, and `;`, which separates frames, written `\x3b`.
+pub fn folded_frame(name: &str) -> String {
+    line(name).replace(';', "\\x3b")
 }
 
 /// Whether [`line`] would leave `text` as it is apart from `\`: no control, bidi control or

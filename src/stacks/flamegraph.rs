@@ -27,7 +27,8 @@ pub fn render_svg(
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
     let mut options = Options::default();
-    options.title = title.to_string();
+    // The stacks are display-safe already (see `folded`); the title may quote a thread name.
+    options.title = crate::safe_text::line(title).into_owned();
     options.count_name = "samples".to_string();
     options.deterministic = true;
     let lines: Vec<String> = folded

@@ -1,9 +1,14 @@
 //! Folded stacks (`root;…;leaf COUNT`, the input of flamegraph.pl and inferno): the shared
 //! aggregate of `record`, the SVG writer and the TUI's flame view.
 //!
-//! May import: `stacks` (the `ThreadStack` type only).
+//! Every stack held here is display-safe (no control, bidi or non-UTF-8 character; see
+//! `safe_text`), so the `.folded` file, the SVG and the TUI can show it as it is: names from the
+//! target are escaped as they come in, and so is any folded text read from elsewhere.
+//!
+//! May import: `stacks` (the `ThreadStack` type only), `safe_text`.
 
 use super::{Frame, ThreadStack};
+use crate::safe_text;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -13,15 +18,14 @@ pub struct FoldedStacks {
     counts: BTreeMap<String, u64>,
 }
 
-/// The name a frame gets in folded output: `;` separates frames and a newline ends a line, so
-/// neither may appear in a name.
+/// The name a frame gets in folded output.
 pub fn frame_label(frame: &Frame) -> String {
     let name = match (&frame.function, &frame.module) {
         (Some(function), _) => function.clone(),
         (None, Some(module)) => format!("{module}+{:#x}", frame.address),
         (None, None) => "[unknown]".to_string(),
     };
-    name.replace(';', ":").replace(['\n', '\r'], " ")
+    safe_text::folded_frame(&name)
 }
 
 impl FoldedStacks {
@@ -36,7 +40,7 @@ impl FoldedStacks {
         if thread.frames.is_empty() || count == 0 {
             return;
         }
-        let mut line = thread.name.replace(';', ":").replace(['\n', '\r'], " ");
+        let mut line = safe_text::folded_frame(&thread.name);
         if thread.truncated {
             line.push_str(";[truncated]");
         }
@@ -47,9 +51,15 @@ impl FoldedStacks {
         *self.counts.entry(line).or_insert(0) += count;
     }
 
-    /// Adds `count` to an already folded stack (`a;b;c`).
+    /// Adds `count` to an already folded stack (`a;b;c`); one read from elsewhere that holds a
+    /// control character is escaped first.
     pub fn add_folded(&mut self, stack: &str, count: u64) {
-        *self.counts.entry(stack.to_string()).or_insert(0) += count;
+        let stack = if safe_text::is_displayable(stack) {
+            stack.to_string()
+        } else {
+            safe_text::line(stack).into_owned()
+        };
+        *self.counts.entry(stack).or_insert(0) += count;
     }
 
     /// Sum of all counts.
@@ -127,8 +137,31 @@ mod tests {
         let mut folded = FoldedStacks::new();
         folded.add_thread(&thread, 2);
         folded.add_thread(&thread, 1);
-        assert_eq!(folded.to_text(), "worker;main;mid:dle;leaf 3\n");
+        assert_eq!(folded.to_text(), "worker;main;mid\\x3bdle;leaf 3\n");
         assert_eq!(folded.samples_containing("leaf"), 3);
         assert_eq!(FoldedStacks::parse(&folded.to_text()), folded);
+    }
+
+    #[test]
+    fn hostile_names_stay_on_one_line_and_one_frame() {
+        let thread = ThreadStack {
+            tid: 7,
+            name: "evil\n;\x1b]52;c;eA==\x07\u{202e}".to_string(),
+            frames: vec![frame("f\r\nfake 99")],
+            truncated: false,
+            state: ThreadState::Reused,
+        };
+        let mut folded = FoldedStacks::new();
+        folded.add_thread(&thread, 1);
+        let text = folded.to_text();
+        assert_eq!(
+            text,
+            "evil\\x0a\\x3b\\x1b]52\\x3bc\\x3beA==\\x07\\u202e;f\\x0d\\x0afake 99 1\n"
+        );
+        assert_eq!(FoldedStacks::parse(&text), folded);
+        // Folded text from elsewhere (a bundle) is escaped too.
+        let mut read = FoldedStacks::new();
+        read.add_folded("a\x1bb;c", 2);
+        assert_eq!(read.to_text(), "a\\x1bb;c 2\n");
     }
 }

@@ -10,6 +10,7 @@ use super::theme;
 use crate::app::flame::Cell;
 use crate::app::stacks::{StacksUi, SAMPLE_HZ};
 use crate::app::{AppState, View};
+use crate::safe_text;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -53,7 +54,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     }
     if let Some(error) = &ui.error {
         frame.render_widget(
-            Paragraph::new(format!(" cannot sample stacks: {error}"))
+            Paragraph::new(format!(" cannot sample stacks: {}", safe_text::line(error)))
                 .style(theme::notice())
                 .wrap(Wrap { trim: false }),
             graph_area,
@@ -204,7 +205,7 @@ pub fn thread_stack_lines(state: &AppState, tid: i32, width: usize) -> Vec<Line<
     let ui = &state.stacks;
     let Some((stack, at_ms)) = ui.last.get(&tid) else {
         let why = match (&ui.error, ui.pending_once) {
-            (Some(error), _) => format!(" no stack: {error}"),
+            (Some(error), _) => format!(" no stack: {}", safe_text::line(error)),
             (None, Some(_)) => " capturing this thread's stack…".to_string(),
             (None, None) => " no stack captured yet".to_string(),
         };
@@ -234,7 +235,7 @@ pub fn thread_stack_lines(state: &AppState, tid: i32, width: usize) -> Vec<Line<
         };
         let inlined = if frame.inlined { " (inlined)" } else { "" };
         lines.push(Line::from(fit(
-            &format!("  {function}{inlined}  {module}{place}"),
+            &safe_text::line(&format!("  {function}{inlined}  {module}{place}")),
             width,
         )));
     }
