@@ -37,10 +37,18 @@ const ARGV: &[&[u8]] = &[
     b"\x9b",
 ];
 
+/// What the target's SIGUSR1 handler writes (`HOSTILE_DUMP` in hostile_names.c), as `dump`
+/// shows it (`safe_text::lines`: newlines and tabs stay) and as its JSON holds it.
+const DUMP_SHOWN: &str =
+    "dump \\x1b]52;c;aGk=\\x07 \\x1b[2J\\x9b1m\\u009b2m\\u202ertl\\xff\\xfe\n\tnext line\n";
+const DUMP_EXACT: &str = "dump \u{1b}]52;c;aGk=\u{7} \u{1b}[2J\u{10ff9b}1m\u{9b}2m\u{202e}rtl\u{10ffff}\u{10fffe}\n\tnext line\n";
+
+/// Starts the target with its stderr in `dir/stderr.log`, where its dump goes.
 fn start_target(dir: &std::path::Path) -> Target {
     let exe = build_c_target(dir, "hostile_names.c", "hostile_names", &["-O0"]);
     let mut command = Command::new(exe);
     command.args(ARGV.iter().map(|a| OsStr::from_bytes(a)));
+    command.stderr(std::fs::File::create(dir.join("stderr.log")).expect("stderr file"));
     Target::start(command)
 }
 
@@ -56,12 +64,17 @@ fn is_forbidden(c: char) -> bool {
 /// The first forbidden thing in `bytes`, with where it is: not UTF-8 at all, or a forbidden
 /// character.
 fn forbidden(bytes: &[u8]) -> Option<String> {
+    forbidden_but(bytes, &[])
+}
+
+/// As [`forbidden`], with the controls in `layout` allowed (a dump keeps its tabs).
+fn forbidden_but(bytes: &[u8], layout: &[char]) -> Option<String> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => return Some(format!("not UTF-8 at byte {}", e.valid_up_to())),
     };
     text.char_indices()
-        .find(|(_, c)| is_forbidden(*c))
+        .find(|(_, c)| is_forbidden(*c) && !layout.contains(c))
         .map(|(at, c)| {
             let from = text[..at]
                 .char_indices()
@@ -174,6 +187,22 @@ fn report_stacks_dump_and_record_escape_every_name_and_list_every_thread() {
     let dump = run(&["dump", "-p", &pid]);
     assert_eq!(dump.status.code(), Some(8), "{dump:?}");
     assert_clean("dump", &dump);
+    // dump --signal USR1: the handler's text, escaped; exact in the JSON.
+    let dump = run(&["dump", "-p", &pid, "--signal", "USR1"]);
+    assert_eq!(dump.status.code(), Some(0), "{dump:?}");
+    // A dump keeps its layout: `\n` and `\t` are the only controls it may hold.
+    for bytes in [&dump.stdout, &dump.stderr] {
+        assert_eq!(
+            forbidden_but(bytes, &['\t']),
+            None,
+            "dump --signal: {dump:?}"
+        );
+    }
+    assert_eq!(String::from_utf8_lossy(&dump.stdout), DUMP_SHOWN);
+    let dump = run(&["dump", "-p", &pid, "--signal", "USR1", "--json"]);
+    assert_eq!(dump.status.code(), Some(0), "{dump:?}");
+    let value: serde_json::Value = serde_json::from_slice(&dump.stdout).expect("valid JSON");
+    assert_eq!(value["text"].as_str(), Some(DUMP_EXACT));
 
     // record: the SVG is well-formed XML; the folded file has one stack per line, one per
     // thread, each rooted at the thread's escaped name.

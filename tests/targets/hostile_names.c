@@ -12,9 +12,12 @@
  *   XML specials        "xml<&>\"'"
  *   main                "\xff\xfemain"
  * Every thread then waits in pause(). The main thread prints "ready" once every name is set.
+ * On SIGUSR1 it writes a "dump" to stderr made of the same kind of bytes (see HOSTILE_DUMP),
+ * for `healthtop dump --signal USR1` to show.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
@@ -33,6 +36,17 @@ static const char *const NAMES[] = {
 
 static pthread_barrier_t named;
 
+static const char HOSTILE_DUMP[] =
+    "dump \x1b]52;c;aGk=\x07 \x1b[2J\x9b" "1m\xc2\x9b" "2m\xe2\x80\xae" "rtl\xff\xfe\n"
+    "\tnext line\n";
+
+static void on_usr1(int sig) {
+    (void)sig;
+    /* write(2) is async-signal-safe. */
+    ssize_t ignored = write(STDERR_FILENO, HOSTILE_DUMP, sizeof HOSTILE_DUMP - 1);
+    (void)ignored;
+}
+
 static void *worker(void *arg) {
     prctl(PR_SET_NAME, (const char *)arg, 0, 0, 0);
     pthread_barrier_wait(&named);
@@ -41,6 +55,11 @@ static void *worker(void *arg) {
 }
 
 int main(void) {
+    struct sigaction action = {0};
+    action.sa_handler = on_usr1;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGUSR1, &action, NULL);
     pthread_barrier_init(&named, NULL, COUNT + 1);
     for (size_t i = 0; i < COUNT; i++) {
         pthread_t thread;
