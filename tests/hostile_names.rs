@@ -344,3 +344,30 @@ fn tui_writes_no_control_from_the_names_and_lists_every_thread() {
         panic!("the TUI wrote a forbidden character: {problem}");
     }
 }
+
+/// Error lines are escaped as they are printed: here a bundle whose file name holds OSC 52, a
+/// C1 control and U+202E (the same path carries tar member names, a tracer's name and the
+/// target's paths into errors).
+#[test]
+fn an_error_line_naming_hostile_bytes_is_escaped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let name = OsStr::from_bytes(b"evil\x1b]52;c;aGk=\x07\xc2\x9b\xe2\x80\xae.tar.gz");
+    let path = dir.path().join(name);
+    std::fs::write(&path, b"not a bundle").expect("write");
+    let output = healthtop()
+        .arg("report")
+        .arg("--from")
+        .arg(&path)
+        .stdin(Stdio::null())
+        .output()
+        .expect("healthtop runs");
+    assert_eq!(output.status.code(), Some(6), "{output:?}");
+    assert_clean("report --from", &output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.starts_with("healthtop: ")
+            && stderr.contains("evil\\x1b]52;c;aGk=\\x07\\u009b\\u202e.tar.gz"),
+        "{stderr}"
+    );
+}
