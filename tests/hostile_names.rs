@@ -182,8 +182,35 @@ fn report_stacks_dump_and_record_escape_every_name_and_list_every_thread() {
         );
     }
 
-    // dump: a native target that catches no signal has nothing to dump: exit 8, one clean
-    // line (it once exited 1, failing to read the main thread's name).
+    // stacks --json: every thread, its name exact.
+    let json = run(&["stacks", "-p", &pid, "--json"]);
+    assert_eq!(json.status.code(), Some(0), "{json:?}");
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    let mut threads: Vec<(i64, &str)> = value["threads"]
+        .as_array()
+        .expect("threads")
+        .iter()
+        .map(|t| {
+            (
+                t["tid"].as_i64().expect("tid"),
+                t["name"].as_str().expect("name"),
+            )
+        })
+        .collect();
+    threads.sort();
+    assert_eq!(
+        threads.iter().map(|(tid, _)| *tid).collect::<Vec<_>>(),
+        tids.iter().map(|&t| i64::from(t)).collect::<Vec<_>>()
+    );
+    for (_, exact) in NAMES {
+        assert!(
+            threads.iter().any(|(_, name)| name == exact),
+            "{exact:?} not exact in stacks --json: {threads:?}"
+        );
+    }
+
+    // dump without --signal: a native program has no runtime to ask: exit 8, one clean line
+    // (it once exited 1, failing to read the main thread's name).
     let dump = run(&["dump", "-p", &pid]);
     assert_eq!(dump.status.code(), Some(8), "{dump:?}");
     assert_clean("dump", &dump);
@@ -327,7 +354,15 @@ fn tui_writes_no_control_from_the_names_and_lists_every_thread() {
     // A thread's drill-down shows its name escaped too.
     tmux.keys(&["Enter"]);
     tmux.wait_for(&["ctx switches", "blocked sigs"]);
-    tmux.keys(&["Escape", "q"]);
+    // The FDs and Memory views show the target's paths; the Stacks view samples every thread
+    // and roots each flame at the thread's escaped name.
+    tmux.keys(&["Escape", "3"]);
+    tmux.wait_for(&["[3 FDs]", "TARGET"]);
+    tmux.keys(&["4"]);
+    tmux.wait_for(&["[4 Memory]", "hostile_names"]);
+    tmux.keys(&["7"]);
+    tmux.wait_for(&["[7 Stacks]", "cost:", "__libc_pause"]);
+    tmux.keys(&["q"]);
     // Printed by the shell once `script` (and so healthtop) has exited.
     tmux.wait_for(&["SCRIPT-DONE-2"]);
 
