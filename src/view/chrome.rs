@@ -121,7 +121,7 @@ pub fn footer(state: &AppState, frame: &mut Frame, area: Rect) {
             .map_or_else(|| "no sample".to_string(), |s| clock(s.taken_at_ms));
         format!(
             "bundle: {}, read-only · sample {}/{}, {at}",
-            replay.file,
+            line(&replay.file),
             (replay.index + 1).min(replay.samples.len()),
             replay.samples.len()
         )
