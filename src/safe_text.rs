@@ -32,13 +32,20 @@ const CARRIED_FIRST: char = '\u{10FF80}';
 pub fn from_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c >= CARRIED_FIRST {
-                let mut buffer = [0; 4];
-                carry_bytes(&mut out, c.encode_utf8(&mut buffer).as_bytes());
-            } else {
-                out.push(c);
+        let valid = chunk.valid();
+        // 0xF4 leads every code point from U+100000 up; without it the run is copied whole
+        // (the common case: /proc text, maps of 50,000 lines).
+        if valid.as_bytes().contains(&0xf4) {
+            for c in valid.chars() {
+                if c >= CARRIED_FIRST {
+                    let mut buffer = [0; 4];
+                    carry_bytes(&mut out, c.encode_utf8(&mut buffer).as_bytes());
+                } else {
+                    out.push(c);
+                }
             }
+        } else {
+            out.push_str(valid);
         }
         carry_bytes(&mut out, chunk.invalid());
     }
