@@ -237,15 +237,15 @@ fn hostile_names_are_drawn_escaped_in_every_view() {
     let hostile = |i: u64| {
         let mut sample = tui_fixture::sample(i);
         sample.identity.comm = format!("\u{10ffff}{OSC52}");
-        sample.identity.cmdline = vec![format!("./x\u{202e}"), format!("\u{9b}2J")];
+        sample.identity.cmdline = vec!["./x\u{202e}".to_string(), "\u{9b}2J".to_string()];
         for thread in &mut sample.threads.items {
             thread.name = format!("{OSC52}\u{202e}");
         }
         for fd in &mut sample.fds.items {
-            fd.target = format!("/tmp/\u{1b}[2J\u{10ff9b}");
+            fd.target = "/tmp/\u{1b}[2J\u{10ff9b}".to_string();
         }
         for mapping in &mut sample.memory.maps {
-            mapping.path = format!("/lib/\u{2066}\u{7}");
+            mapping.path = "/lib/\u{2066}\u{7}".to_string();
         }
         sample
     };
