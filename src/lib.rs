@@ -12,6 +12,7 @@
 //! collect/ stacks/ runtimes/   the only code that reads /proc, ptraces, or talks to a runtime
 //! sample.rs decode/ format.rs  plain data; pure decoders of kernel encodings; units for humans
 //! safe_file.rs                 the one writer of files: no-follow, exclusive, O_TMPFILE + linkat
+//! safe_text.rs                 the one sanitizer of target-controlled text for display
 //! ```
 //!
 //! `collect` is the only module that reads `/proc`, `/sys` or cgroupfs; everything above it
@@ -34,6 +35,7 @@ pub mod report;
 pub mod rules;
 pub mod runtimes;
 pub mod safe_file;
+pub mod safe_text;
 pub mod sample;
 pub mod shell;
 pub mod stacks;

@@ -1,17 +1,19 @@
 //! The binary's edge: parse the command line, run a command, turn errors into one line on
-//! stderr and a documented exit code (see `healthtop --help` and the README).
+//! stderr and a documented exit code (see `healthtop --help` and the README). Messages may quote
+//! what the target or a bundle controls (names, paths, tar members), so they are escaped.
 
 use clap::Parser;
 use healthtop::cli::{Cli, Command};
 use healthtop::cmd;
 use healthtop::exit::{CliError, ExitCode};
+use healthtop::safe_text;
 
 fn main() {
     let cli = Cli::parse();
     let code = match run(cli) {
         Ok(()) => ExitCode::Ok,
         Err(error) => {
-            eprintln!("healthtop: {error}");
+            eprintln!("healthtop: {}", safe_text::line(&error.to_string()));
             error.code
         }
     };

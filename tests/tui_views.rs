@@ -227,3 +227,58 @@ fn the_status_line_says_where_a_bundle_went() {
         "{screen}"
     );
 }
+
+/// Every view draws names the target chose — ESC, OSC 52, C1, U+202E, a byte that is not UTF-8
+/// (carried as U+10FF00 + byte, see `safe_text`) — escaped: no cell of the frame holds a
+/// control or bidi character, and the escaped forms are what shows.
+#[test]
+fn hostile_names_are_drawn_escaped_in_every_view() {
+    const OSC52: &str = "\u{1b}]52;c;aGk=\u{7}";
+    let hostile = |i: u64| {
+        let mut sample = tui_fixture::sample(i);
+        sample.identity.comm = format!("\u{10ffff}{OSC52}");
+        sample.identity.cmdline = vec!["./x\u{202e}".to_string(), "\u{9b}2J".to_string()];
+        for thread in &mut sample.threads.items {
+            thread.name = format!("{OSC52}\u{202e}");
+        }
+        for fd in &mut sample.fds.items {
+            fd.target = "/tmp/\u{1b}[2J\u{10ff9b}".to_string();
+        }
+        for mapping in &mut sample.memory.maps {
+            mapping.path = "/lib/\u{2066}\u{7}".to_string();
+        }
+        sample
+    };
+    let (width, height) = (160, 48);
+    let mut state = AppState::new(tui_fixture::PID, std::time::Duration::from_secs(1), T0_MS);
+    update(&mut state, Msg::Resize { width, height });
+    for i in 0..5 {
+        update(&mut state, Msg::Sample(Box::new(hostile(i))));
+    }
+    let forbidden = |c: char| {
+        matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{10ff80}'..)
+    };
+    let mut shown = String::new();
+    for (_, key) in VIEWS {
+        press(&mut state, key);
+        let terminal = draw(&state, width, height);
+        for cell in terminal.backend().buffer().content() {
+            assert!(
+                !cell.symbol().chars().any(forbidden),
+                "view {key} drew {:?}",
+                cell.symbol()
+            );
+        }
+        shown.push_str(&text(&terminal));
+    }
+    for escaped in [
+        "\\xff\\x1b]52",
+        "\\x1b]52;c;aGk=\\x07\\u202e",
+        "./x\\u202e \\u009b2J",
+        "/tmp/\\x1b[2J\\x9b",
+        "/lib/\\u2066\\x07",
+    ] {
+        assert!(shown.contains(escaped), "{escaped} not shown:\n{shown}");
+    }
+}

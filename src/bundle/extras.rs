@@ -58,12 +58,15 @@ pub fn stack_entries(
     (entries, missing)
 }
 
-/// `dumps/<runtime>.txt` (the dump as the runtime wrote it) and `dumps/<runtime>.json` (parsed).
+/// `dumps/<runtime>.txt` (the dump as the runtime wrote it, its controls escaped as on the
+/// terminal, since it is read with `cat` and `less`) and `dumps/<runtime>.json` (parsed, exact).
 pub fn dump_entries(dump: &Dump) -> Vec<Entry> {
     let name = dump.runtime.as_str();
     let mut entries = vec![Entry {
         path: format!("dumps/{name}.txt"),
-        data: dump.text.clone().into_bytes(),
+        data: crate::safe_text::lines(&dump.text)
+            .into_owned()
+            .into_bytes(),
     }];
     if let Ok(json) = serde_json::to_vec_pretty(dump) {
         entries.push(Entry {

@@ -46,11 +46,13 @@ pub fn open_bundle(path: &Path) -> Result<OpenedBundle, BundleError> {
     let entries = archive.entries().map_err(|e| corrupt(e.to_string()))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| corrupt(e.to_string()))?;
-        let name = entry
-            .path()
-            .map_err(|e| corrupt(e.to_string()))?
-            .to_string_lossy()
-            .into_owned();
+        // Kept losslessly: an error naming the member shows its bytes escaped.
+        let name = crate::safe_text::from_os(
+            entry
+                .path()
+                .map_err(|e| corrupt(e.to_string()))?
+                .as_os_str(),
+        );
         let mut data = Vec::new();
         entry
             .read_to_end(&mut data)

@@ -1,13 +1,15 @@
 //! `healthtop dump`: build a [`DumpRequest`] from the command line, ask for confirmation on a
 //! terminal when the library needs it, print the dump (text, JSON or folded) on stdout and the
-//! notes on stderr, and map [`DumpError`] to the documented exit codes.
+//! notes on stderr, and map [`DumpError`] to the documented exit codes. The text the target's
+//! runtime wrote is shown escaped (`safe_text`); the JSON form stays exact.
 //!
-//! May import: `cli`, `exit`, `runtimes`, `decode::signals`.
+//! May import: `cli`, `exit`, `runtimes`, `decode::signals`, `safe_text`.
 
 use crate::cli::{DumpArgs, DumpMethodArg};
 use crate::decode::signals::signal_number;
 use crate::exit::{CliError, ExitCode};
 use crate::runtimes::{dump, Dump, DumpError, DumpRequest, GoDebug, Method};
+use crate::safe_text::{line, lines};
 use std::io::{BufRead, IsTerminal, Write};
 
 pub fn run(args: &DumpArgs) -> Result<(), CliError> {
@@ -60,7 +62,7 @@ pub fn run(args: &DumpArgs) -> Result<(), CliError> {
 
 /// Asks `question [y/N]` on stderr; true only for an explicit yes.
 fn ask(question: &str) -> bool {
-    eprint!("{question}. Send it? [y/N] ");
+    eprint!("{}. Send it? [y/N] ", line(question));
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     if std::io::stdin().lock().read_line(&mut answer).is_err() {
@@ -71,7 +73,7 @@ fn ask(question: &str) -> bool {
 
 fn print(dump: &Dump, args: &DumpArgs) -> Result<(), CliError> {
     for note in &dump.notes {
-        eprintln!("healthtop: note: {note}");
+        eprintln!("healthtop: note: {}", line(note));
     }
     let mut out = std::io::stdout().lock();
     let written = if args.json {
@@ -81,9 +83,9 @@ fn print(dump: &Dump, args: &DumpArgs) -> Result<(), CliError> {
     } else if args.folded {
         dump.folded()
             .iter()
-            .try_for_each(|line| writeln!(out, "{line}"))
+            .try_for_each(|stack| writeln!(out, "{stack}"))
     } else {
-        out.write_all(dump.text.as_bytes())
+        out.write_all(lines(&dump.text).as_bytes())
     };
     match written.and_then(|()| out.flush()) {
         Ok(()) => Ok(()),

@@ -216,7 +216,7 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
     );
     println!("signals that arrived during a stop and were re-injected: {reinjected}");
     for note in &notes {
-        eprintln!("healthtop: note: {note}");
+        eprintln!("healthtop: note: {}", crate::safe_text::line(note));
     }
     if note_count > notes.len() {
         eprintln!("healthtop: note: … {} more notes", note_count - notes.len());

@@ -3,6 +3,7 @@
 use super::parse_pid;
 use crate::cli::StacksArgs;
 use crate::exit::{CliError, ExitCode};
+use crate::safe_text::line;
 use crate::stacks::{capture_all, Capture, CaptureOptions, StacksError, ThreadState};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -37,7 +38,7 @@ pub fn run(args: &StacksArgs) -> Result<(), CliError> {
         to_text(&capture)
     };
     for note in &capture.notes {
-        eprintln!("healthtop: note: {note}");
+        eprintln!("healthtop: note: {}", line(note));
     }
     super::write_stdout(&output)?;
     check_left_stopped(&capture)
@@ -58,19 +59,20 @@ pub fn check_left_stopped(capture: &Capture) -> Result<(), CliError> {
 }
 
 /// eu-stack's layout: `TID n (name):` then `#i  0xADDRESS function - module` per frame,
-/// innermost first, with the source line under a frame when DWARF knows it.
+/// innermost first, with the source line under a frame when DWARF knows it. Names come from
+/// the target (thread names, its binaries' symbols and paths) and are shown escaped.
 pub fn to_text(capture: &Capture) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "PID {}", capture.pid);
     for thread in &capture.threads {
-        let _ = write!(text, "TID {} ({}):", thread.tid, thread.name);
+        let _ = write!(text, "TID {} ({}):", thread.tid, line(&thread.name));
         match &thread.state {
             ThreadState::Captured { .. } | ThreadState::Reused => text.push('\n'),
             ThreadState::Uninterruptible { wchan } => {
                 let _ = writeln!(
                     text,
                     " not stopped: in uninterruptible sleep (D) in {}",
-                    wchan.as_deref().unwrap_or("the kernel")
+                    line(wchan.as_deref().unwrap_or("the kernel"))
                 );
                 continue;
             }
@@ -83,7 +85,7 @@ pub fn to_text(capture: &Capture) -> String {
                 continue;
             }
             ThreadState::Failed(why) => {
-                let _ = writeln!(text, " {why}");
+                let _ = writeln!(text, " {}", line(why));
                 continue;
             }
         }
@@ -92,17 +94,17 @@ pub fn to_text(capture: &Capture) -> String {
                 text,
                 "#{index:<2} {:#018x} {}",
                 frame.address,
-                frame.function.as_deref().unwrap_or("??")
+                line(frame.function.as_deref().unwrap_or("??"))
             );
             if let Some(module) = &frame.module {
-                let _ = write!(text, " - {module}");
+                let _ = write!(text, " - {}", line(module));
             }
             if frame.inlined {
                 text.push_str(" (inlined)");
             }
             text.push('\n');
             if let (Some(file), Some(line)) = (&frame.file, frame.line) {
-                let _ = writeln!(text, "    {file}:{line}");
+                let _ = writeln!(text, "    {}:{line}", self::line(file));
             }
         }
         if thread.truncated {

@@ -33,10 +33,7 @@ pub(super) fn census(root: &HostRoot, pid: i32, now_ms: u64, gaps: &mut Gaps) ->
             let entry = entry.ok()?;
             let fd: u64 = entry.file_name().to_str()?.parse().ok()?;
             // An fd closed between readdir and readlink is simply not there any more.
-            let target = fs::read_link(entry.path())
-                .ok()?
-                .to_string_lossy()
-                .into_owned();
+            let target = crate::safe_text::from_os(fs::read_link(entry.path()).ok()?.as_os_str());
             let kind = classify(&target, || {
                 fs::metadata(entry.path())
                     .map(|m| m.is_dir())

@@ -29,7 +29,7 @@ pub(super) fn identity(
         .unwrap_or_default();
     let exe_path = root.proc_path(format!("{pid}/exe"));
     let exe = match std::fs::read_link(&exe_path) {
-        Ok(target) => Some(target.to_string_lossy().into_owned()),
+        Ok(target) => Some(crate::safe_text::from_os(target.as_os_str())),
         Err(source) => {
             gaps.note("exe", &CollectError::io(&exe_path, source));
             None

@@ -84,7 +84,9 @@ pub fn expected_paths(tids: &[i32], include_environ: bool) -> Vec<String> {
     paths
 }
 
-/// `fd -> target` lines, as `ls -l /proc/PID/fd` would show them.
+/// `fd -> target` lines, as `ls -l /proc/PID/fd` would show them; a target is escaped
+/// (`safe_text::line`), so a name holding a newline or an ESC cannot forge a line or reach the
+/// terminal of whoever reads the file.
 fn fd_listing(root: &HostRoot, pid: i32) -> Result<Vec<u8>, String> {
     let dir = root.proc_path(format!("{pid}/fd"));
     let entries = fs::read_dir(&dir).map_err(|e| CollectError::io(&dir, e).reason())?;
@@ -93,7 +95,8 @@ fn fd_listing(root: &HostRoot, pid: i32) -> Result<Vec<u8>, String> {
             let entry = entry.ok()?;
             let fd = entry.file_name().to_str()?.parse().ok()?;
             let target = fs::read_link(entry.path()).ok()?;
-            Some((fd, target.to_string_lossy().into_owned()))
+            let target = crate::safe_text::from_os(target.as_os_str());
+            Some((fd, crate::safe_text::line(&target).into_owned()))
         })
         .collect();
     lines.sort();

@@ -58,10 +58,11 @@ impl HostRoot {
     }
 }
 
-/// Reads a whole file as text (the kernel's files are ASCII; anything else is replaced).
+/// Reads a whole file as text. The kernel's own text is ASCII, but names the target sets (comm,
+/// argv, paths) may be any bytes: they are kept losslessly (see `safe_text::from_bytes`).
 pub(crate) fn read_text(path: &Path) -> Result<String, CollectError> {
     let bytes = fs::read(path).map_err(|source| CollectError::io(path, source))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(crate::safe_text::from_bytes(&bytes))
 }
 
 /// Whether an I/O error means "this process or thread is gone".

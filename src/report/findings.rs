@@ -1,8 +1,9 @@
 //! The Findings section of the text report.
 //!
-//! May import: `rules`, `format`.
+//! May import: `rules`, `format`, `safe_text` (messages quote target-controlled names).
 
 use crate::rules::{Finding, Severity};
+use crate::safe_text::line;
 use std::fmt::Write;
 
 /// `Findings` heading and one block per finding, worst first; "none" when healthy.
@@ -28,9 +29,9 @@ pub fn render(findings: &[Finding], color: bool) -> String {
             (true, Severity::Warn) => format!("\x1b[1;33m{label}\x1b[0m"),
             _ => label.to_string(),
         };
-        let _ = writeln!(out, "  {label} {}: {}", f.rule, f.message);
+        let _ = writeln!(out, "  {label} {}: {}", line(&f.rule), line(&f.message));
         for e in &f.evidence {
-            let _ = writeln!(out, "       {e}");
+            let _ = writeln!(out, "       {}", line(e));
         }
     }
     out

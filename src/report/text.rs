@@ -1,7 +1,11 @@
 //! The human report: sections of aligned `label  value` lines. Colour only when asked for
 //! (the caller decides: a TTY and no `NO_COLOR`); meaning never depends on colour.
+//!
+//! Every heading, value and table cell passes through `safe_text::line` as it is written: the
+//! target names its threads, argv and files, and those must never reach the terminal raw.
 
 use crate::format;
+use crate::safe_text::line;
 use crate::sample::{Limit, Sample};
 use std::fmt::Write;
 
@@ -15,6 +19,7 @@ struct Out {
 
 impl Out {
     fn heading(&mut self, title: &str) {
+        let title = line(title);
         if !self.text.is_empty() {
             self.text.push('\n');
         }
@@ -26,12 +31,12 @@ impl Out {
     }
 
     fn row(&mut self, label: &str, value: impl AsRef<str>) {
-        let _ = writeln!(self.text, "  {label:<LABEL_WIDTH$}{}", value.as_ref());
+        let _ = writeln!(self.text, "  {label:<LABEL_WIDTH$}{}", line(value.as_ref()));
     }
 
     /// A row that flags a danger: marked with `!` so it reads without colour too.
     fn alert(&mut self, label: &str, value: impl AsRef<str>) {
-        let value = value.as_ref();
+        let value = line(value.as_ref());
         if self.color {
             let _ = writeln!(self.text, "! {label:<LABEL_WIDTH$}\x1b[1;33m{value}\x1b[0m");
         } else {
@@ -104,7 +109,7 @@ pub fn render(sample: &Sample, color: bool) -> String {
     if !sample.unavailable.is_empty() {
         out.heading("Unavailable");
         for gap in &sample.unavailable {
-            let _ = writeln!(out.text, "  {}: {}", gap.field, gap.reason);
+            let _ = writeln!(out.text, "  {}: {}", line(&gap.field), line(&gap.reason));
         }
     }
     out.text
@@ -176,11 +181,11 @@ fn threads(out: &mut Out, s: &Sample) {
             out.text,
             "  {:>8} {:<16} {:<2} {:>8} {:<18} {}",
             thread.tid,
-            thread.name,
-            thread.state,
+            line(&thread.name),
+            line(&thread.state),
             thread.cpu_ticks,
-            thread.syscall.as_deref().unwrap_or("n/a"),
-            thread.wchan.as_deref().unwrap_or("-"),
+            line(thread.syscall.as_deref().unwrap_or("n/a")),
+            line(thread.wchan.as_deref().unwrap_or("-")),
         );
     }
 }
@@ -210,7 +215,7 @@ fn fds(out: &mut Out, s: &Sample) {
         out.row("by kind", missing(s, "fds.by_kind"));
     }
     for (kind, count) in &f.by_kind {
-        out.row(&format!("  {kind}"), count.to_string());
+        out.row(&format!("  {}", line(kind)), count.to_string());
     }
     for deleted in &f.deleted_files {
         out.alert(
@@ -408,11 +413,11 @@ fn limits(out: &mut Out, s: &Sample) {
         let _ = writeln!(
             out.text,
             "  {:<11}{:>21} {:>21}  {:<10}{}",
-            key.to_ascii_uppercase(),
+            line(&key.to_ascii_uppercase()),
             value(limit.soft),
             value(limit.hard),
-            limit.unit,
-            limit.name
+            line(&limit.unit),
+            line(&limit.name)
         );
     }
 }

@@ -133,7 +133,7 @@ pub enum Detail {
 
 impl Dump {
     /// Folded stacks (`root;…;leaf count`, merged, sorted) for a flame graph; empty for free
-    /// text.
+    /// text. Frame names are escaped (`safe_text::folded_frame`): one stack per line, always.
     pub fn folded(&self) -> Vec<String> {
         let stacks: Vec<(Vec<String>, u64)> = match &self.detail {
             Detail::Jvm(threads) => threads.folded_stacks(),
@@ -154,7 +154,7 @@ fn fold(stacks: Vec<(Vec<String>, u64)>) -> Vec<String> {
         let line = frames
             .iter()
             .rev()
-            .map(|f| f.replace(';', ":"))
+            .map(|f| crate::safe_text::folded_frame(f))
             .collect::<Vec<_>>()
             .join(";");
         *merged.entry(line).or_default() += count;
@@ -259,6 +259,6 @@ mod tests {
             (vec!["x;y".into(), "root".into()], 1),
             (vec![], 7),
         ]);
-        assert_eq!(lines, vec!["root;mid;leaf 5", "root;x:y 1"]);
+        assert_eq!(lines, vec!["root;mid;leaf 5", "root;x\\x3by 1"]);
     }
 }

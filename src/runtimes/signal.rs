@@ -293,7 +293,7 @@ fn wait_for_output(
 }
 
 /// Reads `bytes` bytes at `offset` of the file behind a `/proc/PID/fd/N` link (capped at
-/// 64 MiB); invalid UTF-8 is replaced, not rejected.
+/// 64 MiB); invalid UTF-8 is kept losslessly (`safe_text::from_bytes`), not rejected.
 fn read_range(
     target: &Target,
     proc_path: &PathBuf,
@@ -308,7 +308,7 @@ fn read_range(
     file.take(bytes.min(CAP))
         .read_to_end(&mut buffer)
         .map_err(io)?;
-    Ok(String::from_utf8_lossy(&buffer).into_owned())
+    Ok(crate::safe_text::from_bytes(&buffer))
 }
 
 #[cfg(test)]

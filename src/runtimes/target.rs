@@ -65,9 +65,13 @@ impl Target {
         self.dir.join(relative)
     }
 
+    /// Reads `/proc/PID/<relative>`; bytes that are not UTF-8 (a thread name in `status`) are
+    /// kept losslessly, never an error.
     pub fn read_to_string(&self, relative: &str) -> Result<String, DumpError> {
         let path = self.path(relative);
-        std::fs::read_to_string(&path).map_err(|e| DumpError::from_proc_io(self.pid, path, e))
+        std::fs::read(&path)
+            .map(|bytes| crate::safe_text::from_bytes(&bytes))
+            .map_err(|e| DumpError::from_proc_io(self.pid, path, e))
     }
 
     pub fn status(&self) -> Result<Status, DumpError> {

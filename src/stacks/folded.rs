@@ -3,9 +3,14 @@
 //! thread's stacks with both weights (captures and CPU time), so one recording folds into the
 //! on-CPU or the wall-clock graph, merged or with a root frame per thread pool.
 //!
-//! May import: `stacks` (the `ThreadStack` and `Capture` types only).
+//! Every stack held here is display-safe (no control, bidi or non-UTF-8 character; see
+//! `safe_text`), so the `.folded` file, the SVG and the TUI can show it as it is: names from the
+//! target are escaped as they come in, and so is any folded text read from elsewhere.
+//!
+//! May import: `stacks` (the `ThreadStack` and `Capture` types only), `safe_text`.
 
 use super::{Capture, Frame, ThreadStack};
+use crate::safe_text;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -104,12 +109,7 @@ pub fn pool_name(thread_name: &str) -> String {
             in_digits = false;
         }
     }
-    clean(&pool)
-}
-
-/// `;` separates frames and a newline ends a line, so neither may appear in a name.
-fn clean(name: &str) -> String {
-    name.replace(';', ":").replace(['\n', '\r'], " ")
+    safe_text::folded_frame(&pool)
 }
 
 /// A thread's stack as folded frames without a root: `[truncated]` first when the unwinder
@@ -267,15 +267,14 @@ impl Recording {
     }
 }
 
-/// The name a frame gets in folded output: `;` separates frames and a newline ends a line, so
-/// neither may appear in a name.
+/// The name a frame gets in folded output.
 pub fn frame_label(frame: &Frame) -> String {
     let name = match (&frame.function, &frame.module) {
         (Some(function), _) => function.clone(),
         (None, Some(module)) => format!("{module}+{:#x}", frame.address),
         (None, None) => "[unknown]".to_string(),
     };
-    clean(&name)
+    safe_text::folded_frame(&name)
 }
 
 impl FoldedStacks {
@@ -303,14 +302,20 @@ impl FoldedStacks {
             return;
         }
         if let Some(stack) = stack_line(thread) {
-            let line = format!("{};{stack}", clean(&thread.name));
+            let line = format!("{};{stack}", safe_text::folded_frame(&thread.name));
             *self.counts.entry(line).or_insert(0) += count;
         }
     }
 
-    /// Adds `count` to an already folded stack (`a;b;c`).
+    /// Adds `count` to an already folded stack (`a;b;c`); one read from elsewhere that holds a
+    /// control character is escaped first.
     pub fn add_folded(&mut self, stack: &str, count: u64) {
-        *self.counts.entry(stack.to_string()).or_insert(0) += count;
+        let stack = if safe_text::is_displayable(stack) {
+            stack.to_string()
+        } else {
+            safe_text::line(stack).into_owned()
+        };
+        *self.counts.entry(stack).or_insert(0) += count;
     }
 
     /// Sum of all counts.
@@ -388,7 +393,7 @@ mod tests {
         let mut folded = FoldedStacks::new();
         folded.add_thread(&thread, 2);
         folded.add_thread(&thread, 1);
-        assert_eq!(folded.to_text(), "worker;main;mid:dle;leaf 3\n");
+        assert_eq!(folded.to_text(), "worker;main;mid\\x3bdle;leaf 3\n");
         assert_eq!(folded.samples_containing("leaf"), 3);
         assert_eq!(FoldedStacks::parse(&folded.to_text()), folded);
     }
@@ -409,7 +414,7 @@ mod tests {
         assert_eq!(pool_name("C2 CompilerThre"), "CN CompilerThre");
         assert_eq!(pool_name("pool-3-thread-120"), "pool-N-thread-N");
         assert_eq!(pool_name("main"), "main");
-        assert_eq!(pool_name("a;b\n"), "a:b ");
+        assert_eq!(pool_name("a;b\n"), "a\\x3bb\\x0a");
     }
 
     #[test]
@@ -482,5 +487,28 @@ mod tests {
             wall.to_text(),
             "spinner;main;spin 5\nworker-N;worker;park 40\n"
         );
+    }
+
+    #[test]
+    fn hostile_names_stay_on_one_line_and_one_frame() {
+        let thread = ThreadStack {
+            tid: 7,
+            name: "evil\n;\x1b]52;c;eA==\x07\u{202e}".to_string(),
+            frames: vec![frame("f\r\nfake 99")],
+            truncated: false,
+            state: ThreadState::Reused,
+        };
+        let mut folded = FoldedStacks::new();
+        folded.add_thread(&thread, 1);
+        let text = folded.to_text();
+        assert_eq!(
+            text,
+            "evil\\x0a\\x3b\\x1b]52\\x3bc\\x3beA==\\x07\\u202e;f\\x0d\\x0afake 99 1\n"
+        );
+        assert_eq!(FoldedStacks::parse(&text), folded);
+        // Folded text from elsewhere (a bundle) is escaped too.
+        let mut read = FoldedStacks::new();
+        read.add_folded("a\x1bb;c", 2);
+        assert_eq!(read.to_text(), "a\\x1bb;c 2\n");
     }
 }

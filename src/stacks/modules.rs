@@ -108,7 +108,9 @@ impl AddressSpace {
     /// Reads `/proc/PID/maps` and loads (or reuses) every executable module.
     pub fn load(pid: i32, cache: &mut ModuleCache) -> Result<AddressSpace, StacksError> {
         let path = PathBuf::from(format!("/proc/{pid}/maps"));
-        let text = std::fs::read_to_string(&path)
+        // A mapped file's name may be any bytes; one that is not UTF-8 must not fail the capture.
+        let text = std::fs::read(&path)
+            .map(|bytes| crate::safe_text::from_bytes(&bytes))
             .map_err(|source| super::procfs::io_error(pid, path.clone(), source))?;
         let maps = parse_maps(&text).map_err(|e| StacksError::Parse {
             path,

@@ -1,16 +1,26 @@
 //! What capture needs from `/proc`: the thread list, each thread's state, name and CPU time,
 //! the tracer of a process, and the reasons the kernel may refuse ptrace.
 //!
-//! May import: `parse` (stat/status parsers), `stacks::error`.
+//! May import: `parse` (stat/status parsers), `safe_text`, `stacks::error`.
 
 use super::error::StacksError;
 use crate::parse::stat::{parse_stat, Stat};
 use crate::parse::status::Status;
+use crate::safe_text::from_bytes;
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
+/// Reads a `/proc` file as text. A thread's name may be any bytes: they are kept losslessly
+/// (`safe_text::from_bytes`), so no thread is lost to a name that is not UTF-8.
 fn read(pid: i32, path: PathBuf) -> Result<String, StacksError> {
-    std::fs::read_to_string(&path).map_err(|source| io_error(pid, path, source))
+    std::fs::read(&path)
+        .map(|bytes| from_bytes(&bytes))
+        .map_err(|source| io_error(pid, path, source))
+}
+
+/// Reads a `/proc` file as text, `None` when it cannot be read (the thread is gone).
+fn read_optional(path: String) -> Option<String> {
+    std::fs::read(path).ok().map(|bytes| from_bytes(&bytes))
 }
 
 /// Maps an error reading a `/proc/PID` file: gone, refused (with the reason), or other.
@@ -81,20 +91,20 @@ pub fn thread_ids(pid: i32) -> Result<Vec<i32>, StacksError> {
 
 /// `/proc/PID/task/TID/stat`, or `None` when the thread is gone.
 pub fn thread_stat(pid: i32, tid: i32) -> Option<Stat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+    let text = read_optional(format!("/proc/{pid}/task/{tid}/stat"))?;
     parse_stat(&text).ok()
 }
 
 /// Nanoseconds the thread has run on a CPU (`/proc/PID/task/TID/schedstat`, first field):
 /// finer than `utime + stime`, which moves in clock ticks.
 pub fn thread_run_ns(pid: i32, tid: i32) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/schedstat")).ok()?;
+    let text = read_optional(format!("/proc/{pid}/task/{tid}/schedstat"))?;
     text.split_whitespace().next()?.parse().ok()
 }
 
 /// The kernel function a sleeping thread waits in (`/proc/PID/task/TID/wchan`).
 pub fn thread_wchan(pid: i32, tid: i32) -> Option<String> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/wchan")).ok()?;
+    let text = read_optional(format!("/proc/{pid}/task/{tid}/wchan"))?;
     let text = text.trim();
     (!text.is_empty() && text != "0").then(|| text.to_string())
 }
@@ -110,7 +120,7 @@ pub fn tracer_pid(pid: i32) -> Result<i32, StacksError> {
 
 /// `TracerPid` of one thread (`/proc/PID/task/TID/status`), or `None` when it is gone.
 pub fn thread_tracer_pid(pid: i32, tid: i32) -> Option<i32> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).ok()?;
+    let text = read_optional(format!("/proc/{pid}/task/{tid}/status"))?;
     Status::parse(&text)
         .signed("TracerPid")
         .and_then(|v| i32::try_from(v).ok())
@@ -128,9 +138,8 @@ pub fn explain_eperm(pid: i32) -> String {
         .ok()
         .and_then(|t| t.trim().parse::<u8>().ok());
     let euid = nix::unistd::geteuid().as_raw();
-    let owner = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|t| Status::parse(&t).ids("Uid"));
+    let owner =
+        read_optional(format!("/proc/{pid}/status")).and_then(|t| Status::parse(&t).ids("Uid"));
     match (scope, owner) {
         (Some(3), _) => "kernel.yama.ptrace_scope=3 forbids ptrace on this machine".to_string(),
         (_, Some(ids)) if euid != 0 && ids[0] != euid => format!(

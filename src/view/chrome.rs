@@ -4,6 +4,7 @@
 use super::text::{ago, clock, fit};
 use super::theme;
 use crate::app::{AppState, TargetStatus, View};
+use crate::safe_text::line;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -22,7 +23,7 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect) {
             spans.push(Span::raw(format!(
                 "pid {} {} · {}",
                 id.pid,
-                id.comm,
+                line(&id.comm),
                 id.runtime.as_str()
             )));
             if let Some(started) = id.started_at_unix {
@@ -95,7 +96,8 @@ pub fn banner(state: &AppState, frame: &mut Frame, area: Rect) {
             theme::notice(),
         ),
     };
-    let text = fit(&text, usize::from(area.width));
+    // The notice may quote an error that names the target's files.
+    let text = fit(&line(&text), usize::from(area.width));
     frame.render_widget(Paragraph::new(text).style(style), area);
 }
 
@@ -119,18 +121,18 @@ pub fn footer(state: &AppState, frame: &mut Frame, area: Rect) {
             .map_or_else(|| "no sample".to_string(), |s| clock(s.taken_at_ms));
         format!(
             "bundle: {}, read-only · sample {}/{}, {at}",
-            replay.file,
+            line(&replay.file),
             (replay.index + 1).min(replay.samples.len()),
             replay.samples.len()
         )
     });
     if let Some(message) = &state.message {
-        let line = match &position {
-            Some(position) => format!(" {message} · {position}"),
-            None => format!(" {message}"),
+        let text = match &position {
+            Some(position) => format!(" {} · {position}", line(message)),
+            None => format!(" {}", line(message)),
         };
-        let line = fit(&line, usize::from(area.width));
-        frame.render_widget(Paragraph::new(line).style(theme::notice()), area);
+        let text = fit(&text, usize::from(area.width));
+        frame.render_widget(Paragraph::new(text).style(theme::notice()), area);
         return;
     }
     let mut parts = Vec::new();

@@ -1,12 +1,14 @@
 //! The dump key's overlays: the confirmation dialog (exactly what `y` sends, or why nothing
 //! will be sent) and the result panel (Go goroutines grouped with counts and top frames, JVM
-//! threads with their kernel tid and state).
+//! threads with their kernel tid and state). Everything the target's runtime wrote is shown
+//! escaped (`safe_text`).
 
 use super::text::fit;
 use super::theme;
 use crate::app::dump::{Dialog, Plan};
 use crate::app::AppState;
 use crate::runtimes::{Detail, Dump};
+use crate::safe_text::line;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Padding, Paragraph, Wrap};
@@ -38,7 +40,7 @@ pub fn render_dialog(state: &AppState, frame: &mut Frame, area: Rect) {
         Dialog::Failed(reason) => (
             " dump · cannot ask ".into(),
             vec![
-                Line::from(reason.clone()),
+                Line::from(line(reason).into_owned()),
                 Line::from(""),
                 Line::from(Span::styled("n/Esc: close", theme::title())),
             ],
@@ -73,7 +75,7 @@ fn plan_lines(plan: &Plan, asking: bool) -> Vec<Line<'static>> {
                 "✗ REFUSED: nothing will be sent",
                 theme::banner(),
             )));
-            lines.push(Line::from(reason.clone()));
+            lines.push(Line::from(line(reason).into_owned()));
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
                 "n/Esc: close (the TUI cannot force this)",
@@ -87,7 +89,7 @@ fn plan_lines(plan: &Plan, asking: bool) -> Vec<Line<'static>> {
                 "asked; waiting for the answer:"
             }));
             for step in &plan.steps {
-                lines.push(Line::from(format!("→ {step}")));
+                lines.push(Line::from(format!("→ {}", line(step))));
             }
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
@@ -121,7 +123,7 @@ pub fn render_panel(state: &AppState, frame: &mut Frame, area: Rect) {
     let (title, lines) = match result {
         Err(reason) => (
             " dump failed · Esc closes ".to_string(),
-            vec![Line::from(fit(&format!(" {reason}"), width))],
+            vec![Line::from(fit(&format!(" {}", line(reason)), width))],
         ),
         Ok(dump) => dump_lines(dump, width),
     };
@@ -166,12 +168,12 @@ fn dump_lines(dump: &Dump, width: usize) -> (String, Vec<Line<'static>>) {
                     .map(|f| f.function.as_str())
                     .collect();
                 lines.push(Line::from(fit(
-                    &format!(
+                    &line(&format!(
                         " {:>6}  {}{}",
                         group.count,
                         state_of(group.state.as_deref()),
                         frames.join(" ← ")
-                    ),
+                    )),
                     width,
                 )));
             }
@@ -191,9 +193,9 @@ fn dump_lines(dump: &Dump, width: usize) -> (String, Vec<Line<'static>>) {
                         thread
                             .tid
                             .map_or_else(|| "-".to_string(), |t| t.to_string()),
-                        fit(&thread.name, 28),
-                        thread.state.as_deref().unwrap_or("-"),
-                        thread.frames.first().map_or("", |f| f.method.as_str())
+                        fit(&line(&thread.name), 28),
+                        line(thread.state.as_deref().unwrap_or("-")),
+                        line(thread.frames.first().map_or("", |f| f.method.as_str()))
                     ),
                     width,
                 )));
@@ -201,13 +203,14 @@ fn dump_lines(dump: &Dump, width: usize) -> (String, Vec<Line<'static>>) {
         }
         Detail::Captured(_) => {
             for text in dump.text.lines() {
-                lines.push(Line::from(fit(&format!(" {text}"), width)));
+                let text = text.replace('\t', "    ");
+                lines.push(Line::from(fit(&format!(" {}", line(&text)), width)));
             }
         }
     }
     for note in &dump.notes {
         lines.push(Line::from(Span::styled(
-            fit(&format!(" note: {note}"), width),
+            fit(&format!(" note: {}", line(note)), width),
             theme::dim(),
         )));
     }

@@ -6,6 +6,7 @@ use super::theme;
 use crate::app::rows;
 use crate::app::{AppState, View};
 use crate::format;
+use crate::safe_text::line;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph, Row, Table};
@@ -116,8 +117,8 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         .take(body_rows)
         .map(|(i, r)| {
             let target = match &r.tcp {
-                Some(tcp) => format!("{} {tcp}", r.target),
-                None => r.target.clone(),
+                Some(tcp) => format!("{} {tcp}", line(&r.target)),
+                None => line(&r.target).into_owned(),
             };
             let row = Row::new(vec![r.fd.to_string(), r.kind.clone(), target]);
             if i == table.selected {

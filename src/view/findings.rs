@@ -7,6 +7,7 @@ use crate::app::rows;
 use crate::app::{AppState, View};
 use crate::format;
 use crate::rules::{Finding, REGISTRY};
+use crate::safe_text::line;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
@@ -39,7 +40,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                 let row = Row::new(vec![
                     theme::severity_tag(f.severity).to_string(),
                     f.rule.clone(),
-                    f.message.clone(),
+                    line(&f.message).into_owned(),
                 ])
                 .style(theme::severity(f.severity));
                 if i == table.selected {
@@ -81,7 +82,7 @@ fn detail_lines(finding: &Finding) -> Vec<Line<'static>> {
             format!("{} ", theme::severity_tag(finding.severity).trim()),
             theme::severity(finding.severity),
         ),
-        Span::raw(finding.message.clone()),
+        Span::raw(line(&finding.message).into_owned()),
     ])];
     if let Some(eta) = finding.eta_seconds {
         lines.push(Line::from(vec![
@@ -92,7 +93,7 @@ fn detail_lines(finding: &Finding) -> Vec<Line<'static>> {
         ]));
     }
     for evidence in &finding.evidence {
-        lines.push(Line::from(format!("· {evidence}")));
+        lines.push(Line::from(format!("· {}", line(evidence))));
     }
     if let Some(rule) = REGISTRY.iter().find(|r| r.doc().id == finding.rule) {
         let doc = rule.doc();

@@ -6,6 +6,7 @@ use super::theme;
 use crate::app::rows::{self, map_flags};
 use crate::app::{AppState, View};
 use crate::format;
+use crate::safe_text::line;
 use crate::sample::Sample;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -37,7 +38,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             format!(
                 "{} {} · current {} · max {} · high {} · events {}",
                 c.version,
-                c.path,
+                line(&c.path),
                 c.current_bytes
                     .map_or_else(|| "n/a".to_string(), format::bytes),
                 limit_bytes(c.max_bytes),
@@ -160,7 +161,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             let path = if r.mapping.path.is_empty() {
                 "[anon]".to_string()
             } else {
-                r.mapping.path.clone()
+                line(&r.mapping.path).into_owned()
             };
             let row = Row::new(vec![
                 format!("{:012x}", r.mapping.start),

@@ -7,6 +7,7 @@ use crate::app::trail::TrailPoint;
 use crate::app::AppState;
 use crate::format;
 use crate::history::{Metric, TrendGate};
+use crate::safe_text::line;
 use crate::sample::Sample;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -58,7 +59,7 @@ fn render_now(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) 
             .filter_map(|t| state.thread_cpu.percent(t.tid).map(|c| (c, t)))
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map_or_else(String::new, |(c, t)| {
-                format!(" · busiest {} ({}) {c:.1}%", t.name, t.tid)
+                format!(" · busiest {} ({}) {c:.1}%", line(&t.name), t.tid)
             });
         format!(
             "{} in states {}{busiest}",
@@ -143,17 +144,17 @@ fn render_identity(state: &AppState, sample: &Sample, frame: &mut Frame, area: R
             Span::styled(" process ", theme::title()),
             Span::raw(format!(
                 "{} (pid {}, ppid {}) state {} · {}{} · user {user}",
-                id.comm,
+                line(&id.comm),
                 id.pid,
                 id.ppid,
-                id.state,
+                line(&id.state),
                 id.runtime.as_str(),
                 goroutines(state),
             )),
         ]),
         Line::from(vec![
             Span::styled(" command ", theme::title()),
-            Span::raw(fit(&cmd, width.saturating_sub(9))),
+            Span::raw(fit(&line(&cmd), width.saturating_sub(9))),
         ]),
         Line::from(vec![
             Span::styled(" started ", theme::title()),
@@ -435,7 +436,7 @@ fn render_findings(state: &AppState, frame: &mut Frame, area: Rect) {
                     theme::severity(f.severity),
                 ),
                 Span::styled(format!("{:<20} ", f.rule), theme::title()),
-                Span::raw(fit(&f.message, width.saturating_sub(30))),
+                Span::raw(fit(&line(&f.message), width.saturating_sub(30))),
             ])
         })
         .collect();

@@ -6,6 +6,7 @@ use super::theme;
 use crate::app::rows;
 use crate::app::{AppState, View};
 use crate::format;
+use crate::safe_text::line;
 use crate::sample::Sample;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -24,8 +25,8 @@ fn core_verdict(sample: &Sample) -> String {
     }
     let limit = format::limit(core.rlimit_bytes.map(|b| b / 1024), "unlimited");
     match (&core.pattern, piped) {
-        (Some(p), true) => format!("piped to a helper: {p} (RLIMIT_CORE {limit} KiB)"),
-        (Some(p), false) => format!("written as {p} (up to {limit} KiB)"),
+        (Some(p), true) => format!("piped to a helper: {} (RLIMIT_CORE {limit} KiB)", line(p)),
+        (Some(p), false) => format!("written as {} (up to {limit} KiB)", line(p)),
         (None, _) => format!("{} (RLIMIT_CORE {limit} KiB)", na(sample, "core.pattern")),
     }
 }

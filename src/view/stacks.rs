@@ -12,6 +12,7 @@ use super::theme;
 use crate::app::flame::Cell;
 use crate::app::stacks::{top_table_width, Pane, StacksUi, SAMPLE_HZ};
 use crate::app::{AppState, View};
+use crate::safe_text;
 use crate::stacks::folded::{CountUnit, FlameMode};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -28,7 +29,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         " stacks · {} · {} · {}{} ",
         ui.mode.label(),
         amount(ui.folded.unit(), ui.tree.total()),
-        ui.thread_label(),
+        safe_text::line(&ui.thread_label()),
         if ui.per_thread { " by pool" } else { " merged" }
     );
     let block = Block::bordered().title(Span::styled(title, theme::title()));
@@ -63,7 +64,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     }
     if let Some(error) = &ui.error {
         frame.render_widget(
-            Paragraph::new(format!(" cannot sample stacks: {error}"))
+            Paragraph::new(format!(" cannot sample stacks: {}", safe_text::line(error)))
                 .style(theme::notice())
                 .wrap(Wrap { trim: false }),
             body_area,
@@ -230,7 +231,7 @@ fn draw_picker(ui: &StacksUi, at: usize, frame: &mut Frame, area: Rect) {
         format!(
             " {:>7}  {:<16}  {:>10}  {} samples",
             c.tid,
-            c.name,
+            safe_text::line(&c.name),
             cpu_time(u64::try_from(c.cpu.as_micros()).unwrap_or(u64::MAX)),
             c.samples
         )
@@ -394,7 +395,7 @@ pub fn thread_stack_lines(state: &AppState, tid: i32, width: usize) -> Vec<Line<
     let ui = &state.stacks;
     let Some((stack, at_ms)) = ui.last.get(&tid) else {
         let why = match (&ui.error, ui.pending_once) {
-            (Some(error), _) => format!(" no stack: {error}"),
+            (Some(error), _) => format!(" no stack: {}", safe_text::line(error)),
             (None, Some(_)) => " capturing this thread's stack…".to_string(),
             (None, None) => " no stack captured yet".to_string(),
         };
@@ -424,7 +425,7 @@ pub fn thread_stack_lines(state: &AppState, tid: i32, width: usize) -> Vec<Line<
         };
         let inlined = if frame.inlined { " (inlined)" } else { "" };
         lines.push(Line::from(fit(
-            &format!("  {function}{inlined}  {module}{place}"),
+            &safe_text::line(&format!("  {function}{inlined}  {module}{place}")),
             width,
         )));
     }

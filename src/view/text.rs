@@ -17,7 +17,7 @@ pub fn na(sample: &Sample, field: &str) -> String {
             })
         });
     match found {
-        Some(u) => format!("n/a ({})", u.reason),
+        Some(u) => format!("n/a ({})", crate::safe_text::line(&u.reason)),
         None => "n/a (not reported)".to_string(),
     }
 }

@@ -6,6 +6,7 @@ use super::theme;
 use crate::app::rows::{self, ThreadRow};
 use crate::app::{AppState, View};
 use crate::decode::wchan::classify;
+use crate::safe_text::line;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Sparkline, Table};
@@ -55,7 +56,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                     .collect::<Vec<_>>()
                     .join(" ");
                 let row = Row::new(vec![
-                    g.prefix.clone(),
+                    line(&g.prefix).into_owned(),
                     g.count.to_string(),
                     format!("{:.1}", g.cpu_percent),
                     states,
@@ -126,12 +127,12 @@ fn thread_row(t: &ThreadRow, java: Option<&crate::runtimes::jvm::JvmThread>) -> 
     };
     Row::new(vec![
         t.tid.to_string(),
-        t.name.clone(),
-        t.state.clone(),
+        line(&t.name).into_owned(),
+        line(&t.state).into_owned(),
         t.cpu_percent
             .map_or_else(|| "-".to_string(), |c| format!("{c:.1}")),
-        t.syscall.clone().unwrap_or_else(|| "n/a".to_string()),
-        wchan,
+        line(t.syscall.as_deref().unwrap_or("n/a")).into_owned(),
+        line(&wchan).into_owned(),
         opt(t.voluntary),
         opt(t.nonvoluntary),
     ])
@@ -191,7 +192,7 @@ fn render_detail(state: &AppState, tid: i32, frame: &mut Frame, area: Rect) {
     let field = |name: &str, value: String| {
         Line::from(vec![
             Span::styled(format!(" {name:<14}"), theme::title()),
-            Span::raw(value),
+            Span::raw(line(&value).into_owned()),
         ])
     };
     let wchan = match &thread.wchan {

@@ -24,6 +24,11 @@ pub fn target_source(name: &str) -> PathBuf {
 
 /// Compiles `tests/targets/stacks_threads.c` with `flags`.
 pub fn build_c(dir: &Path, output: &str, flags: &[&str]) -> PathBuf {
+    build_c_target(dir, "stacks_threads.c", output, flags)
+}
+
+/// Compiles the C target `tests/targets/<source>` with `flags`.
+pub fn build_c_target(dir: &Path, source: &str, output: &str, flags: &[&str]) -> PathBuf {
     let out = dir.join(output);
     let status = Command::new("gcc")
         .args(flags)
@@ -31,7 +36,7 @@ pub fn build_c(dir: &Path, output: &str, flags: &[&str]) -> PathBuf {
         .arg("-pthread")
         .arg("-o")
         .arg(&out)
-        .arg(target_source("stacks_threads.c"))
+        .arg(target_source(source))
         .status()
         .expect("gcc runs");
     assert!(status.success(), "gcc failed");

@@ -179,7 +179,7 @@ fn http_exchange(
             Err(e) => return Err(protocol(format!("read: {e}"))),
         }
     }
-    let text = String::from_utf8_lossy(&raw);
+    let text = crate::safe_text::from_bytes(&raw);
     let (head, body) = text
         .split_once("\r\n\r\n")
         .ok_or_else(|| protocol("not an HTTP answer".into()))?;

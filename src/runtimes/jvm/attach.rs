@@ -86,7 +86,7 @@ pub fn execute(
     stream.write_all(&request).map_err(io)?;
     let mut reply = Vec::new();
     stream.read_to_end(&mut reply).map_err(io)?;
-    let reply = String::from_utf8_lossy(&reply).into_owned();
+    let reply = crate::safe_text::from_bytes(&reply);
     let (status, text) = reply.split_once('\n').unwrap_or((reply.as_str(), ""));
     match status.trim().parse::<i32>() {
         Ok(0) => Ok(text.to_string()),

@@ -64,7 +64,9 @@ pub fn join_tasks(target: &Target, threads: &mut JvmThreads) {
                 .and_then(|v| v.split_whitespace().last())
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(tid);
-            let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+            let comm = std::fs::read(entry.path().join("comm"))
+                .map(|bytes| crate::safe_text::from_bytes(&bytes))
+                .unwrap_or_default();
             by_nid.insert(nid, (tid, comm.trim_end_matches('\n').to_string()));
         }
     }
