@@ -120,6 +120,10 @@ pub struct Threads {
     pub cgroup_pids_current: Option<u64>,
     /// cgroup pids controller limit; `None` = unlimited or no controller (see `unavailable`).
     pub cgroup_pids_max: Option<u64>,
+    /// Tasks (threads) of every process whose real uid is the target's, host-wide: what
+    /// RLIMIT_NPROC counts. Read with the census (one `/proc/*/status` scan).
+    #[serde(default)]
+    pub user_tasks: Option<u64>,
 }
 
 /// One thread, as read from `/proc/PID/task/TID/*`.
@@ -352,6 +356,10 @@ pub struct System {
     pub kernel: Option<String>,
     pub threads_max: Option<u64>,
     pub pid_max: Option<u64>,
+    /// Tasks (threads) on the host now, `/proc/loadavg` field 4: what kernel.threads-max and
+    /// kernel.pid_max bound.
+    #[serde(default)]
+    pub tasks_total: Option<u64>,
     /// Allocated file handles on the host (`fs.file-nr`, first field).
     pub file_nr: Option<u64>,
     pub file_max: Option<u64>,

@@ -15,6 +15,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("keymap", &["config"]),
     ("collect", &["sample", "parse", "decode"]),
     ("history", &["sample", "decode", "format"]),
+    ("headroom", &["sample", "format", "config", "history"]),
     ("stacks", &["sample", "parse", "decode", "exit"]),
     (
         "runtimes",
@@ -22,40 +23,44 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "rules",
-        &["sample", "decode", "format", "config", "history"],
+        &[
+            "sample", "decode", "format", "config", "history", "headroom",
+        ],
     ),
     (
         "app",
         &[
-            "sample", "decode", "format", "config", "history", "rules", "keymap", "stacks",
-            "runtimes", "bundle",
+            "sample", "decode", "format", "config", "history", "headroom", "rules", "keymap",
+            "stacks", "runtimes", "bundle",
         ],
     ),
     (
         "view",
         &[
-            "sample", "decode", "format", "history", "rules", "keymap", "app", "stacks", "runtimes",
+            "sample", "decode", "format", "history", "headroom", "rules", "keymap", "app",
+            "stacks", "runtimes",
         ],
     ),
     (
         "report",
         &[
-            "sample", "decode", "format", "config", "collect", "history", "rules", "runtimes",
+            "sample", "decode", "format", "config", "collect", "history", "headroom", "rules",
+            "runtimes",
         ],
     ),
     (
         "bundle",
         &[
-            "sample", "format", "report", "collect", "history", "rules", "config", "stacks",
-            "runtimes",
+            "sample", "format", "report", "collect", "history", "headroom", "rules", "config",
+            "stacks", "runtimes",
         ],
     ),
     ("demo", &[]),
     (
         "shell",
         &[
-            "sample", "decode", "format", "config", "collect", "history", "rules", "keymap", "app",
-            "view", "stacks", "runtimes", "bundle", "report",
+            "sample", "decode", "format", "config", "collect", "history", "headroom", "rules",
+            "keymap", "app", "view", "stacks", "runtimes", "bundle", "report",
         ],
     ),
 ];
@@ -74,7 +79,7 @@ const IO_TOKENS: &[&str] = &[
     "File::open",
 ];
 const PURE: &[&str] = &[
-    "sample", "format", "decode", "parse", "history", "rules", "app", "view", "keymap",
+    "sample", "format", "decode", "parse", "history", "headroom", "rules", "app", "view", "keymap",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

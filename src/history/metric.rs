@@ -115,6 +115,18 @@ impl Metric {
         )
     }
 
+    /// The smallest change the metric can show: a page for byte sizes, else one unit.
+    pub fn resolution(self) -> f64 {
+        match self {
+            Metric::RssBytes
+            | Metric::VmSizeBytes
+            | Metric::CgroupMemoryBytes
+            | Metric::HostAvailableBytes
+            | Metric::SocketRxQueuedBytes => 4096.0,
+            _ => 1.0,
+        }
+    }
+
     /// Whether the metric is read outside the /proc collector and fed with
     /// [`super::History::record`] rather than [`super::History::push`].
     pub fn is_external(self) -> bool {

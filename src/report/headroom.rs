@@ -1,0 +1,68 @@
+//! The Headroom section of the text report: one line per resource of the headroom model, with
+//! the binding limit, the usage and the outlook (the same figures the TUI's gauges show).
+//!
+//! May import: `headroom`, `format`.
+
+use crate::format;
+use crate::headroom::{Confidence, Headroom, Outlook};
+use std::fmt::Write;
+
+/// `Headroom` heading and one line per resource; nothing when the model is empty.
+pub fn render(headroom: &Headroom, color: bool) -> String {
+    if headroom.resources.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\n");
+    if color {
+        out.push_str("\x1b[1;36mHeadroom\x1b[0m\n");
+    } else {
+        out.push_str("Headroom\n");
+    }
+    for r in &headroom.resources {
+        let show = |v: f64| {
+            if r.kind.is_bytes() {
+                format::bytes(v.max(0.0) as u64)
+            } else {
+                format!("{v:.0}")
+            }
+        };
+        let usage = r.usage.map_or_else(|| "n/a".to_string(), show);
+        let limit = r.binding.as_ref().map_or_else(
+            || "unlimited".to_string(),
+            |l| format!("{} {}", show(l.value), l.name),
+        );
+        let outlook = match &r.outlook {
+            Outlook::WarmingUp => "trend: too few samples".to_string(),
+            Outlook::Steady => "steady".to_string(),
+            Outlook::Stopped(stop) => {
+                crate::headroom::describe_stop(stop, headroom.at_ms, r.kind.is_bytes())
+            }
+            Outlook::Rising(rise) => {
+                let rate = if r.kind.is_bytes() {
+                    format::bytes(rise.trend.slope_per_sec.max(0.0) as u64)
+                } else {
+                    format!("{:.2}", rise.trend.slope_per_sec)
+                };
+                let eta = rise.eta_secs.map_or_else(String::new, |secs| {
+                    format!(
+                        ", limit in {}",
+                        format::duration(std::time::Duration::from_secs_f64(secs.clamp(0.0, 1e9)))
+                    )
+                });
+                let provisional = match rise.confidence {
+                    Confidence::Provisional => " (provisional)",
+                    Confidence::Confirmed => "",
+                };
+                format!("rising +{rate}/s{eta}{provisional}")
+            }
+        };
+        let _ = writeln!(
+            out,
+            "  {:<9} {:>12} / {:<28} {outlook}",
+            r.kind.label(),
+            usage,
+            limit
+        );
+    }
+    out
+}
