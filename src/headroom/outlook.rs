@@ -200,22 +200,22 @@ impl Judge<'_> {
             (cfg.recent_window_secs as f64).max(trend.span_secs / 2.0),
         );
         let recent_since = now.saturating_sub((recent_secs * 1000.0) as u64);
-        let recent = (series
-            .since(recent_since)
-            .filter(|p| p.value.is_some())
-            .count()
-            >= 5)
+        let recent_points = series.values_since(recent_since, now);
+        let recent = (recent_points.len() >= 5)
             .then(|| {
                 self.history
                     .trend(metric, recent_since, TrendGate::default())
             })
             .flatten();
-        if recent.is_some_and(|r| r.slope_per_sec <= 0.25 * trend.slope_per_sec) {
+        if let Some(recent) = recent.filter(|r| r.slope_per_sec <= 0.25 * trend.slope_per_sec) {
+            // "Flat" is judged with the recent window's own noise, not the long fit's (whose
+            // residuals include the bend where growth stopped).
+            let flat = noise_threshold(&recent_points, &recent, metric);
             let flat_since_ms = series
                 .points()
                 .rev()
                 .filter_map(|p| p.value.map(|v| (p.at_ms, v)))
-                .take_while(|&(_, v)| (v - last).abs() <= threshold)
+                .take_while(|&(_, v)| (v - last).abs() <= flat)
                 .last()
                 .map_or(now, |(at, _)| at);
             let (start_ms, start) = series
@@ -331,5 +331,50 @@ fn median(values: &mut [f64]) -> f64 {
         values[mid]
     } else {
         (values[mid - 1] + values[mid]) / 2.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trend(level_now: f64, slope_per_sec: f64) -> Trend {
+        Trend {
+            slope_per_sec,
+            significant: true,
+            level_now,
+            tau: 1.0,
+            z: 5.0,
+            samples: 30,
+            span_secs: 29.0,
+        }
+    }
+
+    #[test]
+    fn the_eta_is_zero_only_when_the_reading_is_at_the_limit() {
+        assert_eq!(eta_to(&trend(90.0, 1.0), 90.0, 100.0), 10.0);
+        // The fitted line passed the limit, the reading did not: count from the reading.
+        assert_eq!(eta_to(&trend(104.0, 2.0), 96.0, 100.0), 2.0);
+        assert_eq!(eta_to(&trend(104.0, 2.0), 100.0, 100.0), 0.0);
+    }
+
+    #[test]
+    fn few_points_that_all_rise_are_strong_evidence() {
+        let mut floor = trend(0.0, 1.0);
+        floor.samples = 6;
+        floor.z = 2.6;
+        assert!(strong(&floor, 3.0));
+        floor.tau = 0.87;
+        assert!(!strong(&floor, 3.0));
+    }
+
+    #[test]
+    fn the_noise_threshold_is_at_least_one_unit() {
+        let points: Vec<(f64, f64)> = (0..10)
+            .map(|i| (f64::from(i) - 9.0, f64::from(i)))
+            .collect();
+        let fit = trend(9.0, 1.0);
+        assert_eq!(noise_threshold(&points, &fit, Metric::FdsOpen), 1.0);
+        assert_eq!(noise_threshold(&points, &fit, Metric::RssBytes), 4096.0);
     }
 }
