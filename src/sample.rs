@@ -94,6 +94,21 @@ pub struct Identity {
     pub dumpable: Option<bool>,
     /// `TracerPid` from status: a debugger or tracer attached right now (0 = none).
     pub tracer_pid: i32,
+    /// The parent process (who supervises this one, if anyone); `None` for PID 1's parent, or
+    /// when the parent could not be read.
+    #[serde(default)]
+    pub parent: Option<Parent>,
+}
+
+/// The parent of the target: enough to tell a supervising master from anything else (its
+/// command line is not kept: it may hold secrets, and a bundle would carry them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parent {
+    pub pid: i32,
+    /// `comm` from `/proc/PPID/stat`.
+    pub comm: String,
+    /// Target of `/proc/PPID/exe`; `None` when not permitted.
+    pub exe: Option<String>,
 }
 
 /// Real, effective, saved and filesystem ids, as `/proc/PID/status` lists them.

@@ -648,6 +648,71 @@ fn sigterm_ignored_or_blocked_everywhere() {
 }
 
 #[test]
+fn sigterm_is_judged_by_who_stops_the_process() {
+    use healthtop::sample::Parent;
+    let ignoring = |parent: Parent, cgroup: &str| {
+        series(1, |_, s| {
+            s.signals.ignored.push("SIGTERM".into());
+            s.identity.exe = Some("/usr/lib/postgresql/16/bin/postgres".into());
+            s.identity.comm = "postgres".into();
+            s.identity.parent = Some(parent.clone());
+            s.memory.cgroup.as_mut().expect("cgroup").path = cgroup.into();
+        })
+    };
+    let postmaster = Parent {
+        pid: 900,
+        comm: "postgres".into(),
+        exe: Some("/usr/lib/postgresql/16/bin/postgres".into()),
+    };
+    // A checkpointer under its postmaster: said, not warned.
+    let f = fired(
+        &watch(&ignoring(
+            postmaster,
+            "/system.slice/postgresql@16-main.service",
+        )),
+        "sigterm",
+        Severity::Info,
+    );
+    assert!(
+        f.message.contains("supervising parent postgres (pid 900)"),
+        "{}",
+        f.message
+    );
+    // The same program under systemd: systemctl stop will SIGKILL it, with the unit named.
+    let systemd = Parent {
+        pid: 1,
+        comm: "systemd".into(),
+        exe: Some("/usr/lib/systemd/systemd".into()),
+    };
+    let f = fired(
+        &watch(&ignoring(
+            systemd,
+            "/system.slice/postgresql@16-main.service",
+        )),
+        "sigterm",
+        Severity::Warn,
+    );
+    assert!(
+        f.message
+            .contains("`systemctl stop postgresql@16-main.service`"),
+        "{}",
+        f.message
+    );
+    // Under a shell (another program): the plain warning.
+    let shell = Parent {
+        pid: 700,
+        comm: "bash".into(),
+        exe: Some("/usr/bin/bash".into()),
+    };
+    let f = fired(
+        &watch(&ignoring(shell, "/user.slice")),
+        "sigterm",
+        Severity::Warn,
+    );
+    assert!(f.message.contains("will be SIGKILLed"), "{}", f.message);
+}
+
+#[test]
 fn sigpipe_default_matters_only_with_sockets() {
     let default = series(1, |_, s| s.signals.ignored.retain(|x| x != "SIGPIPE"));
     fired(&watch(&default), "sigpipe", Severity::Warn);

@@ -227,8 +227,24 @@ fn signal_rules_fire_on_their_children() {
     );
     for mode in ["ignoreterm", "blockterm"] {
         let t = Target::start(&[mode]);
-        expect(&report(t.pid(), &[]), "sigterm", "warn");
+        let f = expect(&report(t.pid(), &[]), "sigterm", "warn");
+        // Its parent is this test, another program: nobody else will stop it.
+        assert!(!f["message"].to_string().contains("supervis"), "{f:#}");
     }
+    // A worker whose master runs the same program ignores SIGTERM by design: said, not warned.
+    let master = Target::start(&["worker"]);
+    let worker: i32 = master.ready_arg.parse().expect("worker pid");
+    let r = report(worker, &[]);
+    assert_eq!(r["parent"]["pid"], master.pid(), "{:#}", r["parent"]);
+    let f = expect(&r, "sigterm", "info");
+    assert!(
+        f["message"].to_string().contains(&format!(
+            "supervising parent {} (pid {})",
+            r["parent"]["comm"].as_str().expect("comm"),
+            master.pid()
+        )),
+        "{f:#}"
+    );
     let socket = Target::start(&["socket"]);
     expect(&report(socket.pid(), &[]), "sigpipe", "warn");
     let seccomp = Target::start(&["seccomp"]);

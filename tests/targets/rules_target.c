@@ -276,6 +276,17 @@ int main(int argc, char **argv) {
         while (!started) usleep(1000);
         say("ready");
         forever();
+    } else if (!strcmp(mode, "worker")) {
+        /* A master and its worker, one program: the worker ignores SIGTERM (as a postgres
+         * checkpointer does) and says "ready PID"; the master waits for it. */
+        pid_t worker = fork();
+        if (worker == 0) {
+            signal(SIGTERM, SIG_IGN);
+            printf("ready %d\n", getpid());
+            fflush(stdout);
+            forever();
+        }
+        for (;;) waitpid(worker, NULL, 0);
     } else if (!strcmp(mode, "ignoreterm")) {
         signal(SIGTERM, SIG_IGN);
         say("ready");
