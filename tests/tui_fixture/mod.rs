@@ -221,6 +221,7 @@ pub fn sample(i: u64) -> Sample {
             runtime: Runtime::Native,
             dumpable: Some(true),
             tracer_pid: 0,
+            parent: None,
         },
         threads: Threads {
             count: items.len() as u64,
