@@ -16,7 +16,7 @@ static DOC: RuleDoc = RuleDoc {
               Kafka crash.",
     threshold: "mappings reach warn_percent / crit_percent of vm.max_map_count (clears \
                 clear_margin_percent lower), or rise significantly from min_level toward it \
-                (ETA as for every forecast).",
+                (graded as every forecast; info once the recent window stops growing).",
     action: "Raise vm.max_map_count (Elasticsearch asks for 262144), or find what maps so much: \
              many small mmaps, a thread leak (stacks), mprotect-heavy allocators.",
     kind: Kind::Forecast,

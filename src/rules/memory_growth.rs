@@ -14,13 +14,13 @@ static DOC: RuleDoc = RuleDoc {
     title: "Memory growing toward a limit",
     meaning: "Memory keeps rising toward the first limit it will hit: the cgroup memory.max (the \
               OOM killer kills inside the cgroup, exit 137), RLIMIT_AS via the virtual size \
-              (malloc/mmap fail with ENOMEM: 'cannot allocate memory', Go 'out of memory'), or \
-              the host's available memory (global OOM killer). For Go and JVM targets the floor \
+              (malloc/mmap fail with ENOMEM: 'cannot allocate memory', Go 'out of memory'), or, \
+              without a cgroup limit, the host's available memory (global OOM killer). For Go and JVM targets the floor \
               after each GC is fitted, not the sawtooth.",
     threshold: "usage at warn_percent / crit_percent of the cgroup limit or RLIMIT_AS (clears \
                 clear_margin_percent lower), or a significant rise from min_level_bytes toward \
-                any of the three limits with an ETA under trend.eta_warn_secs (crit under \
-                trend.eta_crit_secs).",
+                one of them, graded as every forecast (provisional, confirmed; see above); \
+                info once the recent window stops growing.",
     action: "Compare heap and RSS (runtime dump), take two heap profiles a few minutes apart, \
              check caches without a bound; meanwhile raise the limit or plan a restart before \
              the ETA.",
