@@ -1085,6 +1085,13 @@ fn a_leak_that_stops_loses_its_eta_within_30_samples_and_says_so() {
     )
     .expect("withdrawn");
     assert!(at - 15 <= 30, "withdrawn {} s after the stop", at - 15);
+    // A flat stretch before the rise is not part of "grew in".
+    let late = series(60, |i, s| {
+        s.fds.open = Some(100 + 10 * i.clamp(20, 35) as u64 - 200);
+        s.fds.soft_limit = Some(1024);
+    });
+    let f = fired(&watch(&late), "fd-leak", Severity::Info);
+    assert!(f.message.contains("grew by 150 in 15s"), "{}", f.message);
     // Live, the same: withdrawn within 30 samples of the stop, and info afterwards.
     let live = leak_then_flat(70, 30);
     let at = eta_withdrawn_at(RuleEngine::new(Config::default()), &live, 30).expect("withdrawn");

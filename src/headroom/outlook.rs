@@ -218,10 +218,19 @@ impl Judge<'_> {
                 .take_while(|&(_, v)| (v - last).abs() <= flat)
                 .last()
                 .map_or(now, |(at, _)| at);
-            let (start_ms, start) = series
+            let (_, start) = series
                 .since(since)
                 .find_map(|p| p.value.map(|v| (p.at_ms, v)))
                 .unwrap_or((now, last));
+            // The growth began where the readings last stood at the window's first level (a
+            // flat stretch before the rise is not part of "grew in").
+            let start_ms = series
+                .since(since)
+                .filter_map(|p| p.value.map(|v| (p.at_ms, v)))
+                .take_while(|&(at, _)| at < flat_since_ms)
+                .filter(|&(_, v)| (v - start).abs() <= flat)
+                .last()
+                .map_or(flat_since_ms, |(at, _)| at);
             return Outlook::Stopped(Stop {
                 trend,
                 grew_by: last - start,
