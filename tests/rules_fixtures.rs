@@ -698,6 +698,21 @@ fn sigterm_is_judged_by_who_stops_the_process() {
         "{}",
         f.message
     );
+    // A helper of the service under another program of it: what each KillMode does.
+    let helper = Parent {
+        pid: 950,
+        comm: "pg_ctl".into(),
+        exe: Some("/usr/lib/postgresql/16/bin/pg_ctl".into()),
+    };
+    let f = fired(
+        &watch(&ignoring(
+            helper,
+            "/system.slice/postgresql@16-main.service",
+        )),
+        "sigterm",
+        Severity::Warn,
+    );
+    assert!(f.message.contains("KillMode=mixed"), "{}", f.message);
     // Under a shell (another program): the plain warning.
     let shell = Parent {
         pid: 700,

@@ -18,9 +18,9 @@ static DOC: RuleDoc = RuleDoc {
               postmaster, an nginx worker under its master) often ignores SIGTERM by design: \
               the parent stops it with its own signal, so that is said, not warned.",
     threshold: "SIGTERM in SigIgn, or in SigBlk of every thread of the newest census (of the main \
-                thread when there is no census): warn, naming the systemd unit and what \
-                `systemctl stop` will do when the process is one; info when the parent runs \
-                the same executable.",
+                thread when there is no census): warn, saying what `systemctl stop` will do \
+                (by KillMode) in a systemd service; info when the parent runs the same \
+                executable.",
     action: "Handle SIGTERM (drain, flush, exit), or unblock it in at least one thread that waits \
              for it (sigwait/signalfd). For a supervised worker, stop its parent instead.",
     kind: Kind::Static,
@@ -78,12 +78,24 @@ impl Rule for Sigterm {
                 .with_evidence(evidence),
             );
         }
-        let message = match systemd_unit(sample) {
-            Some(unit) => {
+        let main = parent.is_some_and(|p| p.comm == "systemd");
+        let message = match service_unit(sample) {
+            Some(unit) if main => {
                 evidence.push(format!("started by systemd as {unit}"));
                 format!(
                     "SIGTERM is {posture}: `systemctl stop {unit}` sends SIGTERM, nothing \
                      happens, and after TimeoutStopSec (90 s by default) systemd SIGKILLs it"
+                )
+            }
+            Some(unit) => {
+                evidence.push(format!(
+                    "a process of systemd unit {unit}, not its main one"
+                ));
+                format!(
+                    "SIGTERM is {posture}: `systemctl stop {unit}` SIGTERMs it with \
+                     KillMode=control-group (the default) to no effect, then SIGKILLs it after \
+                     TimeoutStopSec; with KillMode=mixed it is SIGKILLed once the main process \
+                     is gone"
                 )
             }
             None if posture == "ignored" => "SIGTERM is ignored: `systemctl stop`/`docker stop` \
@@ -114,13 +126,8 @@ fn supervised(sample: &Sample) -> bool {
     }
 }
 
-/// The systemd unit of a service's main process: its parent is systemd and its cgroup is a
-/// `.service`.
-fn systemd_unit(sample: &Sample) -> Option<&str> {
-    let parent = sample.identity.parent.as_ref()?;
-    if parent.comm != "systemd" {
-        return None;
-    }
+/// The systemd service whose cgroup holds the process (`…/name.service`).
+fn service_unit(sample: &Sample) -> Option<&str> {
     let path = &sample.memory.cgroup.as_ref()?.path;
     path.rsplit('/').find(|part| part.ends_with(".service"))
 }
