@@ -66,3 +66,79 @@ pub fn render(headroom: &Headroom, color: bool) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::headroom::{NamedLimit, Resource, ResourceKind, Rise, Stop};
+    use crate::history::{Metric, Trend};
+
+    fn trend(slope_per_sec: f64) -> Trend {
+        Trend {
+            slope_per_sec,
+            significant: true,
+            level_now: 100.0,
+            tau: 1.0,
+            z: 5.0,
+            samples: 20,
+            span_secs: 19.0,
+        }
+    }
+
+    fn resource(kind: ResourceKind, outlook: Outlook) -> Resource {
+        let limit = NamedLimit {
+            name: "RLIMIT_NOFILE".into(),
+            value: 1024.0,
+            detail: "soft RLIMIT_NOFILE 1024".into(),
+        };
+        Resource {
+            kind,
+            metric: Metric::FdsOpen,
+            usage: Some(100.0),
+            binding: Some(limit.clone()),
+            limits: vec![limit],
+            outlook,
+        }
+    }
+
+    #[test]
+    fn each_resource_has_a_line_with_its_limit_and_outlook() {
+        let headroom = Headroom {
+            at_ms: 60_000,
+            resources: vec![
+                resource(
+                    ResourceKind::Fds,
+                    Outlook::Rising(Rise {
+                        trend: trend(2.0),
+                        eta_secs: Some(462.0),
+                        confidence: Confidence::Provisional,
+                        recent_slope_per_sec: Some(2.0),
+                        recent_window_secs: 15.0,
+                    }),
+                ),
+                resource(
+                    ResourceKind::Threads,
+                    Outlook::Stopped(Stop {
+                        trend: trend(1.0),
+                        grew_by: 30.0,
+                        grew_over_secs: 30.0,
+                        flat_since_ms: 40_000,
+                    }),
+                ),
+            ],
+        };
+        let text = render(&headroom, false);
+        assert!(text.starts_with("\nHeadroom\n"), "{text}");
+        assert!(
+            text.contains("fds")
+                && text.contains("100 / 1024 RLIMIT_NOFILE")
+                && text.contains("rising +2.00/s, limit in 7m 42s (provisional)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("grew by 30 in 30s, flat since 00:00:40 UTC (20s)"),
+            "{text}"
+        );
+        assert_eq!(render(&Headroom::default(), false), "");
+    }
+}
