@@ -55,6 +55,8 @@ pub(super) enum Tier {
     EveryTick,
     ThreadCensus,
     FdCensus,
+    /// The memory maps, read every few ticks: the count repeated in between is not a reading.
+    Maps,
     /// Read outside the collector (a runtime's own endpoint) and recorded separately.
     External,
 }
@@ -140,6 +142,7 @@ impl Metric {
                 Tier::FdCensus
             }
             Metric::Goroutines => Tier::External,
+            Metric::MapCount => Tier::Maps,
             _ => Tier::EveryTick,
         }
     }
@@ -196,6 +199,7 @@ impl Metric {
             Tier::EveryTick => Some(sample.taken_at_ms),
             Tier::ThreadCensus => sample.threads.census_taken_at_ms,
             Tier::FdCensus => sample.fds.census_taken_at_ms,
+            Tier::Maps => sample.memory.maps_taken_at_ms,
             Tier::External => None,
         }
     }

@@ -78,10 +78,11 @@ impl Rule for Sigterm {
                 .with_evidence(evidence),
             );
         }
-        let main = parent.is_some_and(|p| p.comm == "systemd");
+        // A known parent other than systemd: a process of the unit, not its main one.
+        let helper = parent.is_some_and(|p| p.comm != "systemd");
         let message = match service_unit(sample) {
-            Some(unit) if main => {
-                evidence.push(format!("started by systemd as {unit}"));
+            Some(unit) if !helper => {
+                evidence.push(format!("in systemd unit {unit}"));
                 format!(
                     "SIGTERM is {posture}: `systemctl stop {unit}` sends SIGTERM, nothing \
                      happens, and after TimeoutStopSec (90 s by default) systemd SIGKILLs it"
