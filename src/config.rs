@@ -495,5 +495,12 @@ mod tests {
         assert!(error.to_string().contains("trend.min_tau"), "{error}");
         let error = parse("[trend]\npersistence = 0\n").expect_err("zero");
         assert!(error.to_string().contains("trend.persistence"), "{error}");
+        let error = parse("[trend]\nconfirm_z = 1.0\n").expect_err("below min_z");
+        assert!(error.to_string().contains("trend.confirm_z"), "{error}");
+        let error = parse("[trend]\nrecent_window_secs = 0\n").expect_err("zero");
+        assert!(
+            error.to_string().contains("trend.recent_window_secs"),
+            "{error}"
+        );
     }
 }
