@@ -55,7 +55,9 @@ pub struct Config {
 pub struct TrendConfig {
     pub min_tau: f64,
     pub min_z: f64,
+    pub confirm_z: f64,
     pub clear_tau: f64,
+    pub recent_window_secs: u64,
     pub warmup_samples: usize,
     pub warmup_secs: u64,
     pub young_process_secs: u64,
@@ -254,6 +256,18 @@ impl Config {
         }
         if t.min_z.is_nan() || t.min_z < 0.0 {
             return Err(invalid("trend.min_z", "must be 0 or more".into()));
+        }
+        if t.confirm_z < t.min_z {
+            return Err(invalid(
+                "trend.confirm_z",
+                format!("must be at least trend.min_z ({})", t.min_z),
+            ));
+        }
+        if t.recent_window_secs == 0 {
+            return Err(invalid(
+                "trend.recent_window_secs",
+                "must be positive".into(),
+            ));
         }
         if t.watch_min_samples < 3 || t.warmup_samples < 3 {
             return Err(invalid(
@@ -481,5 +495,12 @@ mod tests {
         assert!(error.to_string().contains("trend.min_tau"), "{error}");
         let error = parse("[trend]\npersistence = 0\n").expect_err("zero");
         assert!(error.to_string().contains("trend.persistence"), "{error}");
+        let error = parse("[trend]\nconfirm_z = 1.0\n").expect_err("below min_z");
+        assert!(error.to_string().contains("trend.confirm_z"), "{error}");
+        let error = parse("[trend]\nrecent_window_secs = 0\n").expect_err("zero");
+        assert!(
+            error.to_string().contains("trend.recent_window_secs"),
+            "{error}"
+        );
     }
 }

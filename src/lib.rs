@@ -8,7 +8,9 @@
 //! view/                        pure render(&AppState)           (TUI issue)
 //! bundle/  report/             write/read bundles; one-shot report text and JSON
 //! app/                         AppState + update(), no I/O       (TUI issue)
-//! rules/   history/            health rules; bounded series, trends, ETA
+//! rules/                       health rules, reading the headroom model
+//! headroom/                    per resource: binding limit, usage, trend, ETA (one source)
+//! history/                     bounded series, Theil–Sen trends
 //! collect/ stacks/ runtimes/   the only code that reads /proc, ptraces, or talks to a runtime
 //! sample.rs decode/ format.rs  plain data; pure decoders of kernel encodings; units for humans
 //! safe_file.rs                 the one writer of files: no-follow, exclusive, O_TMPFILE + linkat
@@ -28,6 +30,7 @@ pub mod decode;
 pub mod demo;
 pub mod exit;
 pub mod format;
+pub mod headroom;
 pub mod history;
 pub mod keymap;
 pub mod parse;

@@ -94,6 +94,21 @@ pub struct Identity {
     pub dumpable: Option<bool>,
     /// `TracerPid` from status: a debugger or tracer attached right now (0 = none).
     pub tracer_pid: i32,
+    /// The parent process (who supervises this one, if anyone); `None` for PID 1's parent, or
+    /// when the parent could not be read.
+    #[serde(default)]
+    pub parent: Option<Parent>,
+}
+
+/// The parent of the target: enough to tell a supervising master from anything else (its
+/// command line is not kept: it may hold secrets, and a bundle would carry them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parent {
+    pub pid: i32,
+    /// `comm` from `/proc/PPID/stat`.
+    pub comm: String,
+    /// Target of `/proc/PPID/exe`; `None` when not permitted.
+    pub exe: Option<String>,
 }
 
 /// Real, effective, saved and filesystem ids, as `/proc/PID/status` lists them.
@@ -120,6 +135,10 @@ pub struct Threads {
     pub cgroup_pids_current: Option<u64>,
     /// cgroup pids controller limit; `None` = unlimited or no controller (see `unavailable`).
     pub cgroup_pids_max: Option<u64>,
+    /// Tasks (threads) of every process whose real uid is the target's, host-wide: what
+    /// RLIMIT_NPROC counts. Read with the census (one `/proc/*/status` scan).
+    #[serde(default)]
+    pub user_tasks: Option<u64>,
 }
 
 /// One thread, as read from `/proc/PID/task/TID/*`.
@@ -352,6 +371,10 @@ pub struct System {
     pub kernel: Option<String>,
     pub threads_max: Option<u64>,
     pub pid_max: Option<u64>,
+    /// Tasks (threads) on the host now, `/proc/loadavg` field 4: what kernel.threads-max and
+    /// kernel.pid_max bound.
+    #[serde(default)]
+    pub tasks_total: Option<u64>,
     /// Allocated file handles on the host (`fs.file-nr`, first field).
     pub file_nr: Option<u64>,
     pub file_max: Option<u64>,

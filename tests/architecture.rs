@@ -18,6 +18,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("keymap", &["config"]),
     ("collect", &["sample", "parse", "decode"]),
     ("history", &["sample", "decode", "format"]),
+    ("headroom", &["sample", "format", "config", "history"]),
     (
         "stacks",
         &["sample", "parse", "decode", "exit", "safe_file"],
@@ -35,25 +36,29 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "rules",
-        &["sample", "decode", "format", "config", "history"],
+        &[
+            "sample", "decode", "format", "config", "history", "headroom",
+        ],
     ),
     (
         "app",
         &[
-            "sample", "decode", "format", "config", "history", "rules", "keymap", "stacks",
-            "runtimes", "bundle",
+            "sample", "decode", "format", "config", "history", "headroom", "rules", "keymap",
+            "stacks", "runtimes", "bundle",
         ],
     ),
     (
         "view",
         &[
-            "sample", "decode", "format", "history", "rules", "keymap", "app", "stacks", "runtimes",
+            "sample", "decode", "format", "history", "headroom", "rules", "keymap", "app",
+            "stacks", "runtimes",
         ],
     ),
     (
         "report",
         &[
-            "sample", "decode", "format", "config", "collect", "history", "rules", "runtimes",
+            "sample", "decode", "format", "config", "collect", "history", "headroom", "rules",
+            "runtimes",
         ],
     ),
     (
@@ -64,6 +69,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "report",
             "collect",
             "history",
+            "headroom",
             "rules",
             "config",
             "stacks",
@@ -81,6 +87,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "config",
             "collect",
             "history",
+            "headroom",
             "rules",
             "keymap",
             "app",
@@ -118,6 +125,7 @@ const PURE: &[&str] = &[
     "decode",
     "parse",
     "history",
+    "headroom",
     "rules",
     "app",
     "view",

@@ -211,7 +211,9 @@ fn fd_leak_is_quiet_on_noise_and_on_a_leak_too_slow_to_matter() {
 }
 
 #[test]
-fn live_watching_waits_for_the_warm_up_before_forecasting() {
+fn live_watching_confirms_only_after_the_warm_up() {
+    // +1/s toward 4096: after a minute the limit is over an hour away, so the provisional
+    // forecast is not shown; after the warm-up it is confirmed, and crit within the hour.
     let leak = |n| {
         series(n, |i, s| {
             s.fds.open = Some(100 + i as u64);
@@ -646,6 +648,86 @@ fn sigterm_ignored_or_blocked_everywhere() {
 }
 
 #[test]
+fn sigterm_is_judged_by_who_stops_the_process() {
+    use healthtop::sample::Parent;
+    let ignoring = |parent: Parent, cgroup: &str| {
+        series(1, |_, s| {
+            s.signals.ignored.push("SIGTERM".into());
+            s.identity.exe = Some("/usr/lib/postgresql/16/bin/postgres".into());
+            s.identity.comm = "postgres".into();
+            s.identity.parent = Some(parent.clone());
+            s.memory.cgroup.as_mut().expect("cgroup").path = cgroup.into();
+        })
+    };
+    let postmaster = Parent {
+        pid: 900,
+        comm: "postgres".into(),
+        exe: Some("/usr/lib/postgresql/16/bin/postgres".into()),
+    };
+    // A checkpointer under its postmaster: said, not warned.
+    let f = fired(
+        &watch(&ignoring(
+            postmaster,
+            "/system.slice/postgresql@16-main.service",
+        )),
+        "sigterm",
+        Severity::Info,
+    );
+    assert!(
+        f.message.contains("supervising parent postgres (pid 900)"),
+        "{}",
+        f.message
+    );
+    // The same program under systemd: systemctl stop will SIGKILL it, with the unit named.
+    let systemd = Parent {
+        pid: 1,
+        comm: "systemd".into(),
+        exe: Some("/usr/lib/systemd/systemd".into()),
+    };
+    let f = fired(
+        &watch(&ignoring(
+            systemd,
+            "/system.slice/postgresql@16-main.service",
+        )),
+        "sigterm",
+        Severity::Warn,
+    );
+    assert!(
+        f.message
+            .contains("`systemctl stop postgresql@16-main.service`"),
+        "{}",
+        f.message
+    );
+    // A helper of the service under another program of it: what each KillMode does.
+    let helper = Parent {
+        pid: 950,
+        comm: "pg_ctl".into(),
+        exe: Some("/usr/lib/postgresql/16/bin/pg_ctl".into()),
+    };
+    let f = fired(
+        &watch(&ignoring(
+            helper,
+            "/system.slice/postgresql@16-main.service",
+        )),
+        "sigterm",
+        Severity::Warn,
+    );
+    assert!(f.message.contains("KillMode=mixed"), "{}", f.message);
+    // Under a shell (another program): the plain warning.
+    let shell = Parent {
+        pid: 700,
+        comm: "bash".into(),
+        exe: Some("/usr/bin/bash".into()),
+    };
+    let f = fired(
+        &watch(&ignoring(shell, "/user.slice")),
+        "sigterm",
+        Severity::Warn,
+    );
+    assert!(f.message.contains("will be SIGKILLed"), "{}", f.message);
+}
+
+#[test]
 fn sigpipe_default_matters_only_with_sockets() {
     let default = series(1, |_, s| s.signals.ignored.retain(|x| x != "SIGPIPE"));
     fired(&watch(&default), "sigpipe", Severity::Warn);
@@ -908,4 +990,167 @@ fn live_watching_forecasts_a_go_leak_through_its_gc_drops() {
         cg.current_bytes = Some((floor + saw) as u64);
     });
     fired(&rolling(&samples), "memory-growth", Severity::Crit);
+}
+
+// The headroom model: early, graded, honest when growth stops.
+
+/// A fresh process (started just before the first sample) leaking `rate` fds a second toward
+/// `limit`, watched live for `n` samples.
+fn young_fd_leak(n: usize, rate: u64, limit: u64) -> Vec<Sample> {
+    series(n, |i, s| {
+        s.fds.open = Some(40 + rate * i as u64);
+        s.fds.soft_limit = Some(limit);
+        s.identity.started_at_unix = Some(s.taken_at_ms as f64 / 1000.0 - i as f64 - 1.0);
+    })
+}
+
+#[test]
+fn a_fast_leak_is_reported_provisionally_within_about_ten_samples_live() {
+    // 4 fds/s toward 300: EMFILE about 65 s after start. Live, on a process seconds old.
+    let first_shown = (1..=30)
+        .find(|&n| get(&rolling(&young_fd_leak(n, 4, 300)), "fd-leak").is_some())
+        .expect("fd-leak shown within 30 samples");
+    // watch_min_samples (10) plus persistence (3 evaluations in a row).
+    assert!(first_shown <= 12, "first shown after {first_shown} samples");
+    let f = fired(
+        &rolling(&young_fd_leak(first_shown, 4, 300)),
+        "fd-leak",
+        Severity::Warn,
+    );
+    assert!(f.message.contains("(provisional)"), "{}", f.message);
+    let eta = f.eta_seconds.expect("eta");
+    let truth = (300.0 - (40.0 + 4.0 * (first_shown - 1) as f64)) / 4.0;
+    assert!((eta - truth).abs() <= 0.1 * truth, "ETA {eta} vs {truth}");
+}
+
+#[test]
+fn a_provisional_forecast_is_never_crit_and_stays_quiet_when_far() {
+    // Young and failing in a minute: warn, not crit (not confirmed on a young process).
+    fired(
+        &rolling(&young_fd_leak(20, 4, 300)),
+        "fd-leak",
+        Severity::Warn,
+    );
+    // Too few samples: nothing yet.
+    quiet(&rolling(&young_fd_leak(8, 4, 300)), "fd-leak");
+    // Provisional and the limit beyond trend.eta_crit_secs (+1/s toward 100 000): nothing.
+    quiet(&rolling(&young_fd_leak(20, 1, 100_000)), "fd-leak");
+}
+
+#[test]
+fn a_confirmed_forecast_becomes_crit_once_warmed_up() {
+    // An old process leaking +1/s toward 2048, watched live for 6 minutes: confirmed, crit.
+    let samples = series(360, |i, s| {
+        s.fds.open = Some(100 + i as u64);
+        s.fds.soft_limit = Some(2048);
+        s.identity.started_at_unix = Some(s.taken_at_ms as f64 / 1000.0 - 3600.0);
+    });
+    let f = fired(&rolling(&samples), "fd-leak", Severity::Crit);
+    assert!(!f.message.contains("provisional"), "{}", f.message);
+}
+
+/// 10 fds/s for `rising` samples, then flat for the rest of `n`.
+fn leak_then_flat(n: usize, rising: usize) -> Vec<Sample> {
+    series(n, |i, s| {
+        s.fds.open = Some(100 + 10 * i.min(rising) as u64);
+        s.fds.soft_limit = Some(1024);
+        s.identity.started_at_unix = Some(s.taken_at_ms as f64 / 1000.0 - 3600.0);
+    })
+}
+
+/// Index of the first evaluation from `from` on at which `fd-leak` no longer carries an ETA,
+/// for an engine fed `samples` one by one; the gauge's ETA must go at the same evaluation.
+fn eta_withdrawn_at(mut engine: RuleEngine, samples: &[Sample], from: usize) -> Option<usize> {
+    let mut history = History::default();
+    let mut withdrawn = None;
+    for (i, sample) in samples.iter().enumerate() {
+        history.push(sample);
+        let findings = engine.evaluate(&history);
+        let eta = get(&findings, "fd-leak").and_then(|f| f.eta_seconds);
+        let gauge = engine
+            .headroom()
+            .get(healthtop::headroom::ResourceKind::Fds)
+            .and_then(|r| r.eta_secs());
+        if i >= from && withdrawn.is_none() && eta.is_none() {
+            assert_eq!(gauge, None, "the gauge kept an ETA at sample {i}");
+            withdrawn = Some(i);
+        }
+    }
+    withdrawn
+}
+
+#[test]
+fn a_leak_that_stops_loses_its_eta_within_30_samples_and_says_so() {
+    // report --watch 40s: 10 fds/s for 15 s, then flat for 25 s.
+    let samples = leak_then_flat(40, 15);
+    let window = Window::Explicit {
+        since_ms: samples[0].taken_at_ms,
+    };
+    let f = fired(&watch(&samples), "fd-leak", Severity::Info);
+    assert_eq!(f.eta_seconds, None, "{f:#?}");
+    assert!(
+        f.message.contains("grew by 150 in 15s, flat since"),
+        "{}",
+        f.message
+    );
+    let at = eta_withdrawn_at(
+        RuleEngine::with_window(Config::default(), window),
+        &samples,
+        15,
+    )
+    .expect("withdrawn");
+    assert!(at - 15 <= 30, "withdrawn {} s after the stop", at - 15);
+    // A flat stretch before the rise is not part of "grew in".
+    let late = series(60, |i, s| {
+        s.fds.open = Some(100 + 10 * i.clamp(20, 35) as u64 - 200);
+        s.fds.soft_limit = Some(1024);
+    });
+    let f = fired(&watch(&late), "fd-leak", Severity::Info);
+    assert!(f.message.contains("grew by 150 in 15s"), "{}", f.message);
+    // Live, the same: withdrawn within 30 samples of the stop, and info afterwards.
+    let live = leak_then_flat(70, 30);
+    let at = eta_withdrawn_at(RuleEngine::new(Config::default()), &live, 30).expect("withdrawn");
+    assert!(at - 30 <= 30, "withdrawn {} s after the stop", at - 30);
+    fired(&rolling(&live), "fd-leak", Severity::Info);
+}
+
+#[test]
+fn a_leak_that_goes_on_keeps_its_eta_and_a_rise_never_shown_stays_quiet_when_it_stops() {
+    // Still leaking at the end: the recent window agrees, the ETA stays.
+    let f = fired(&watch(&leak_then_flat(40, 40)), "fd-leak", Severity::Crit);
+    assert!(f.eta_seconds.is_some());
+    // A slow step-wise leak (+1 fd every 5 s) is not mistaken for a stop.
+    let steps = series(60, |i, s| {
+        s.fds.open = Some(100 + i as u64 / 5);
+        s.fds.soft_limit = Some(160);
+    });
+    let judged = watch(&steps);
+    let f = get(&judged, "fd-leak").unwrap_or_else(|| panic!("no fd-leak: {judged:#?}"));
+    assert!(f.eta_seconds.is_some(), "{f:#?}");
+    // A pool that warmed up far from its limit and stopped: no finding was shown, none now.
+    let pool = series(40, |i, s| {
+        s.fds.open = Some(100 + 10 * i.min(10) as u64);
+        s.fds.soft_limit = Some(1_048_576);
+    });
+    quiet(&watch(&pool), "fd-leak");
+}
+
+#[test]
+fn now_only_when_the_reading_is_at_the_limit() {
+    // Address space rising toward RLIMIT_AS; the last readings hover just under the limit
+    // (mmap fails, the process runs on): never "now" while the reading is below it.
+    let limit: u64 = 1 << 30;
+    let samples = series(30, |i, s| {
+        let vm = if i < 25 {
+            (limit as f64 * (0.5 + 0.02 * i as f64)) as u64
+        } else {
+            limit - 4096 * (30 - i as u64)
+        };
+        s.memory.vm_size_bytes = Some(vm);
+        s.limits.get_mut("as").expect("as row").soft = Some(limit);
+    });
+    let findings = watch(&samples);
+    let f = get(&findings, "memory-growth").unwrap_or_else(|| panic!("{findings:#?}"));
+    assert!(!f.message.contains(" now"), "{}", f.message);
+    assert_ne!(f.eta_seconds, Some(0.0), "{f:#?}");
 }

@@ -45,8 +45,9 @@ fn thread_leak_raises_a_finding() {
     assert!(severity_is_warn_or_crit(f), "{f}");
     let eta = f["eta_seconds"].as_f64().expect("thread-leak has an ETA");
     // Truth: the child adds exactly 5 threads a second, each costing 2 mappings (stack and
-    // guard page); the limits are the kernel's own files. The ETA is the time until the first
-    // of them runs out.
+    // guard page); the limits are the kernel's own files, each counted the kernel's way
+    // (threads-max and pid_max over every task on the host, RLIMIT_NPROC over every task of
+    // the real user and not for root). The ETA is the time until the first of them runs out.
     let sysctl = |name: &str| -> f64 {
         std::fs::read_to_string(format!("/proc/sys/{name}"))
             .expect("sysctl readable")
@@ -54,10 +55,17 @@ fn thread_leak_raises_a_finding() {
             .parse()
             .expect("number")
     };
-    let threads = r["threads"]["count"].as_f64().expect("count");
+    let host_tasks: f64 = std::fs::read_to_string("/proc/loadavg")
+        .expect("loadavg")
+        .split_whitespace()
+        .nth(3)
+        .and_then(|f| f.split('/').nth(1))
+        .and_then(|t| t.parse().ok())
+        .expect("task total");
     let maps = r["memory"]["map_count"].as_f64().expect("map_count");
     let mut headroom = vec![
-        sysctl("kernel/threads-max") - threads,
+        sysctl("kernel/threads-max") - host_tasks,
+        sysctl("kernel/pid_max") - host_tasks,
         (sysctl("vm/max_map_count") - maps) / 2.0,
     ];
     if let (Some(max), Some(current)) = (
@@ -66,9 +74,12 @@ fn thread_leak_raises_a_finding() {
     ) {
         headroom.push(max - current);
     }
-    if r["uid"]["effective"].as_u64() != Some(0) {
-        if let Some(nproc) = r["limits"]["nproc"]["soft"].as_f64() {
-            headroom.push(nproc - threads);
+    if r["uid"]["real"].as_u64() != Some(0) {
+        if let (Some(nproc), Some(tasks)) = (
+            r["limits"]["nproc"]["soft"].as_f64(),
+            r["threads"]["user_tasks"].as_f64(),
+        ) {
+            headroom.push(nproc - tasks);
         }
     }
     let expected = headroom.into_iter().fold(f64::INFINITY, f64::min) / 5.0;

@@ -241,7 +241,8 @@ fn time_keys_step_through_a_bundle_and_every_figure_follows() {
         &samples,
         Duration::from_secs(1),
         healthtop::config::Config::default(),
-    );
+    )
+    .findings;
     assert_eq!(state.findings, judged);
 
     press(&mut state, "[");
@@ -257,7 +258,8 @@ fn time_keys_step_through_a_bundle_and_every_figure_follows() {
         &samples[..1],
         Duration::from_secs(1),
         healthtop::config::Config::default(),
-    );
+    )
+    .findings;
     assert_eq!(
         state.findings, at_first,
         "findings as judged at that moment"

@@ -282,3 +282,59 @@ fn hostile_names_are_drawn_escaped_in_every_view() {
         assert!(shown.contains(escaped), "{escaped} not shown:\n{shown}");
     }
 }
+
+/// The text after `marker` on `line`, up to the next run of two spaces or a border.
+fn after<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
+    let rest = &line[line.find(marker)? + marker.len()..];
+    let end = rest
+        .find("  ")
+        .or_else(|| rest.find('│'))
+        .unwrap_or(rest.len());
+    Some(rest[..end].trim_end_matches('?').trim())
+}
+
+#[test]
+fn as_root_the_gauge_and_the_finding_name_the_same_limit_and_eta() {
+    // Root with a tiny RLIMIT_NPROC (not enforced for root) and a cgroup pids.max of 100:
+    // the binding limit is pids.max, in the gauge and in the finding, at every reading.
+    let mut state = AppState::new(tui_fixture::PID, std::time::Duration::from_secs(1), T0_MS);
+    update(
+        &mut state,
+        Msg::Resize {
+            width: 160,
+            height: 48,
+        },
+    );
+    let mut compared = 0;
+    for i in 0..25 {
+        let mut sample = tui_fixture::sample(i);
+        let uid = &mut sample.identity.uid;
+        (uid.real, uid.effective, uid.saved, uid.fs) = (0, 0, 0, 0);
+        sample.limits.get_mut("nproc").expect("nproc row").soft = Some(40);
+        update(&mut state, Msg::Sample(Box::new(sample)));
+        let screen = text(&draw(&state, 160, 48));
+        let gauge = screen
+            .lines()
+            .find(|l| l.contains("│ threads "))
+            .unwrap_or_else(|| panic!("no threads gauge:\n{screen}"));
+        assert!(gauge.contains("pids.max"), "{gauge}");
+        assert!(!gauge.contains("RLIMIT_NPROC"), "{gauge}");
+        let Some(finding) = screen.lines().find(|l| l.contains("thread-leak ")) else {
+            continue;
+        };
+        assert!(finding.contains("(pids.max)"), "{finding}");
+        let gauge_eta = after(gauge, "ETA ").unwrap_or_else(|| panic!("no ETA: {gauge}"));
+        let finding_eta = after(finding, "fails in ~").expect("finding ETA");
+        let finding_eta = finding_eta.trim_end_matches(" (provisional)");
+        assert_eq!(gauge_eta, finding_eta, "\n{gauge}\n{finding}");
+        // Both show the same usage over the same limit.
+        let limit = after(finding, "threads ").and_then(|t| t.split(' ').next());
+        let limit = limit.expect("threads N/M").trim_end_matches(',');
+        assert!(gauge.contains(limit), "{limit} not in {gauge}");
+        compared += 1;
+    }
+    assert!(
+        compared >= 10,
+        "the finding showed at only {compared} readings"
+    );
+}

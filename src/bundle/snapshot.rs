@@ -172,9 +172,11 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
     for sample in history.iter_mut() {
         sample.memory.maps.clear();
     }
-    let findings = crate::report::watch::judge_series(&samples, interval, config);
+    let judged = crate::report::watch::judge_series(&samples, interval, config);
     let report = BundleReport {
-        report: Report::new(report_sample.clone()).with_findings(findings),
+        report: Report::new(report_sample.clone())
+            .with_findings(judged.findings)
+            .with_headroom(judged.headroom),
         history,
     };
     entries.push(json_entry("report.json", &report)?);

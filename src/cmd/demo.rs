@@ -28,6 +28,11 @@ pub fn run(
         return super::watch::watch(collector, interval, config);
     }
     let sample = collector.sample(Tiers::ALL)?;
-    let findings = crate::report::watch::judge_once(&sample, &config);
-    super::report::print(&Report::new(sample).with_findings(findings), false)
+    let judged = crate::report::watch::judge_once(&sample, &config);
+    super::report::print(
+        &Report::new(sample)
+            .with_findings(judged.findings)
+            .with_headroom(judged.headroom),
+        false,
+    )
 }

@@ -5,7 +5,7 @@ use crate::cli::ReportArgs;
 use crate::collect::{Collector, HostRoot, Tiers};
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
-use crate::report::{findings, text, watch, Report};
+use crate::report::{findings, headroom, text, watch, Report};
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -29,11 +29,14 @@ pub fn run(args: &ReportArgs, config_path: Option<&Path>) -> Result<(), CliError
             Report::new(watched.sample)
                 .with_findings(watched.findings)
                 .with_goroutines(watched.goroutines)
+                .with_headroom(watched.headroom)
         }
         None => {
             let sample = collector.sample(Tiers::ALL)?;
-            let findings = watch::judge_once(&sample, &config);
-            Report::new(sample).with_findings(findings)
+            let judged = watch::judge_once(&sample, &config);
+            Report::new(sample)
+                .with_findings(judged.findings)
+                .with_headroom(judged.headroom)
         }
     };
     print(&report, args.json)
@@ -52,6 +55,10 @@ pub fn print(report: &Report, json: bool) -> Result<(), CliError> {
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         text::render(&report.sample, color)
             + &text::goroutines(report.goroutines.as_ref(), color)
+            + &report
+                .headroom
+                .as_ref()
+                .map_or_else(String::new, |h| headroom::render(h, color))
             + &findings::render(&report.findings, color)
     };
     super::write_stdout(&output)

@@ -258,8 +258,9 @@ impl Collector {
         let arch = Arch::native();
 
         if tiers.census || self.last_census.is_none() {
+            let real_uid = status.ids("Uid").map(|ids| ids[0]);
             self.last_census = Some(threads::census(
-                &self.root, self.pid, arch, now_ms, &mut gaps,
+                &self.root, self.pid, arch, real_uid, now_ms, &mut gaps,
             ));
         }
         if tiers.census || self.last_fds.is_none() {

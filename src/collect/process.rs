@@ -5,7 +5,7 @@ use crate::decode::{capabilities::capability_names, signals::mask_names};
 use crate::parse::limits::parse_limits;
 use crate::parse::stat::Stat;
 use crate::parse::status::Status;
-use crate::sample::{CoreDump, Identity, Ids, Limit, Runtime, Seccomp, Signals};
+use crate::sample::{CoreDump, Identity, Ids, Limit, Parent, Runtime, Seccomp, Signals};
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 
@@ -75,7 +75,35 @@ pub(super) fn identity(
         runtime,
         dumpable: dumpable(root, pid, uid.effective, gaps),
         tracer_pid: status.signed("TracerPid").map_or(0, |t| t as i32),
+        parent: parent(root, stat.ppid, gaps),
     }
+}
+
+/// The parent's comm and executable. A parent that is gone (or absent from a fixture tree) is
+/// simply not known; a denied read is said.
+fn parent(root: &HostRoot, ppid: i32, gaps: &mut Gaps) -> Option<Parent> {
+    if ppid <= 0 {
+        return None;
+    }
+    let stat = match root.read_proc(format!("{ppid}/stat")) {
+        Ok(text) => crate::parse::stat::parse_stat(&text).ok()?,
+        Err(CollectError::PermissionDenied { .. }) => {
+            gaps.add(
+                "parent",
+                format!("permission denied reading /proc/{ppid}/stat"),
+            );
+            return None;
+        }
+        Err(_) => return None,
+    };
+    let exe = std::fs::read_link(root.proc_path(format!("{ppid}/exe")))
+        .ok()
+        .map(|target| target.to_string_lossy().into_owned());
+    Some(Parent {
+        pid: ppid,
+        comm: stat.comm,
+        exe,
+    })
 }
 
 /// A non-dumpable process has its `/proc/PID` files owned by root. When the process itself

@@ -43,6 +43,15 @@ pub(super) fn read(root: &HostRoot, host: &HostConstants, gaps: &mut Gaps) -> Sy
     let file_nr = number("fs/file-nr", "system.file_nr");
     let file_max = number("fs/file-max", "system.file_max");
     let nr_open = number("fs/nr_open", "system.nr_open");
+    // `/proc/loadavg` field 4 is `running/total`; total counts every task (thread) on the host.
+    let tasks_total = gaps
+        .keep("system.tasks_total", root.read_proc("loadavg"))
+        .and_then(|text| {
+            text.split_whitespace()
+                .nth(3)
+                .and_then(|f| f.split('/').nth(1))
+                .and_then(|t| t.parse().ok())
+        });
     let kernel = gaps
         .keep("system.kernel", root.read_proc("sys/kernel/osrelease"))
         .map(|k| k.trim().to_string());
@@ -50,6 +59,7 @@ pub(super) fn read(root: &HostRoot, host: &HostConstants, gaps: &mut Gaps) -> Sy
         kernel,
         threads_max,
         pid_max,
+        tasks_total,
         file_nr,
         file_max,
         nr_open,

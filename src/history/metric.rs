@@ -55,6 +55,8 @@ pub(super) enum Tier {
     EveryTick,
     ThreadCensus,
     FdCensus,
+    /// The memory maps, read every few ticks: the count repeated in between is not a reading.
+    Maps,
     /// Read outside the collector (a runtime's own endpoint) and recorded separately.
     External,
 }
@@ -115,6 +117,18 @@ impl Metric {
         )
     }
 
+    /// The smallest change the metric can show: a page for byte sizes, else one unit.
+    pub fn resolution(self) -> f64 {
+        match self {
+            Metric::RssBytes
+            | Metric::VmSizeBytes
+            | Metric::CgroupMemoryBytes
+            | Metric::HostAvailableBytes
+            | Metric::SocketRxQueuedBytes => 4096.0,
+            _ => 1.0,
+        }
+    }
+
     /// Whether the metric is read outside the /proc collector and fed with
     /// [`super::History::record`] rather than [`super::History::push`].
     pub fn is_external(self) -> bool {
@@ -128,6 +142,7 @@ impl Metric {
                 Tier::FdCensus
             }
             Metric::Goroutines => Tier::External,
+            Metric::MapCount => Tier::Maps,
             _ => Tier::EveryTick,
         }
     }
@@ -184,6 +199,7 @@ impl Metric {
             Tier::EveryTick => Some(sample.taken_at_ms),
             Tier::ThreadCensus => sample.threads.census_taken_at_ms,
             Tier::FdCensus => sample.fds.census_taken_at_ms,
+            Tier::Maps => sample.memory.maps_taken_at_ms,
             Tier::External => None,
         }
     }

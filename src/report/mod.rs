@@ -2,13 +2,15 @@
 //!
 //! The JSON form is documented in `docs/report-schema.md` (schema `healthtop.report/1`).
 //!
-//! May import: `sample`, `format`, `decode`, `rules`, `history`, `config`, `collect` (watch),
+//! May import: `sample`, `format`, `decode`, `headroom`, `rules`, `history`, `config`, `collect` (watch),
 //! `runtimes::go::probe` (the goroutine count of Go targets).
 
 pub mod findings;
+pub mod headroom;
 pub mod text;
 pub mod watch;
 
+use crate::headroom::Headroom;
 use crate::rules::Finding;
 use crate::runtimes::go::GoroutineCount;
 use crate::sample::Sample;
@@ -31,6 +33,10 @@ pub struct Report {
     /// --watch`); absent for other runtimes and one-shot reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goroutines: Option<GoroutineCount>,
+    /// The headroom model the findings were judged with: per resource the binding limit,
+    /// usage, trend and ETA (absent in reports written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headroom: Option<Headroom>,
 }
 
 impl Report {
@@ -41,7 +47,13 @@ impl Report {
             sample,
             findings: Vec::new(),
             goroutines: None,
+            headroom: None,
         }
+    }
+
+    pub fn with_headroom(mut self, headroom: Headroom) -> Self {
+        self.headroom = Some(headroom);
+        self
     }
 
     pub fn with_findings(mut self, findings: Vec<Finding>) -> Self {

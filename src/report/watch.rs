@@ -6,6 +6,7 @@
 
 use crate::collect::{CollectError, Collector, Tiers};
 use crate::config::Config;
+use crate::headroom::Headroom;
 use crate::history::History;
 use crate::rules::{self, Finding, RuleEngine, Window};
 use crate::runtimes::go::{GoroutineCount, GoroutineProbe};
@@ -20,8 +21,16 @@ pub struct Watched {
     /// The newest goroutine count of a Go target; `None` for other runtimes.
     pub goroutines: Option<GoroutineCount>,
     pub findings: Vec<Finding>,
+    /// The headroom model of the last evaluation.
+    pub headroom: Headroom,
     /// Samples taken.
     pub samples: usize,
+}
+
+/// Findings and the headroom model they were judged with.
+pub struct Judged {
+    pub findings: Vec<Finding>,
+    pub headroom: Headroom,
 }
 
 /// Samples every `interval` (every tier, every time) for `window`, evaluating the rules after
@@ -101,15 +110,19 @@ pub fn watch(
         sample,
         goroutines: probe.as_ref().map(GoroutineProbe::summary),
         findings,
+        headroom: engine.headroom().clone(),
         samples,
     })
 }
 
 /// Findings over samples already taken (a bundle's watch), judged as `report --watch` would:
 /// the rules run after each sample over the window from the first one.
-pub fn judge_series(samples: &[Sample], interval: Duration, config: Config) -> Vec<Finding> {
+pub fn judge_series(samples: &[Sample], interval: Duration, config: Config) -> Judged {
     let Some(first) = samples.first() else {
-        return Vec::new();
+        return Judged {
+            findings: Vec::new(),
+            headroom: Headroom::default(),
+        };
     };
     let mut history = History::new(Duration::from_secs(3600), interval);
     let mut engine = RuleEngine::with_window(
@@ -123,19 +136,22 @@ pub fn judge_series(samples: &[Sample], interval: Duration, config: Config) -> V
         history.push(sample);
         findings = engine.evaluate(&history);
     }
-    findings
+    Judged {
+        findings,
+        headroom: engine.headroom().clone(),
+    }
 }
 
 /// Findings on one sample (a one-shot report): static checks and facts; no forecast can be
-/// made from one reading.
-pub fn judge_once(sample: &Sample, config: &Config) -> Vec<Finding> {
+/// made from one reading, but the headroom model resolves every limit.
+pub fn judge_once(sample: &Sample, config: &Config) -> Judged {
     let mut history = History::default();
     history.push(sample);
-    rules::evaluate(
-        &history,
-        config,
-        Window::Explicit {
-            since_ms: sample.taken_at_ms,
-        },
-    )
+    let window = Window::Explicit {
+        since_ms: sample.taken_at_ms,
+    };
+    Judged {
+        findings: rules::evaluate(&history, config, window),
+        headroom: Headroom::assess(&history, config, window, None),
+    }
 }

@@ -65,9 +65,9 @@ impl Rule for CloseWait {
                         &DOC,
                         f.severity,
                         format!(
-                            "{count} connections in CLOSE_WAIT, {}: the fds run out in {}",
+                            "{count} connections in CLOSE_WAIT, {}: the fds run out {}",
                             forecast::rate(f.trend.slope_per_sec),
-                            forecast::eta(f.eta_secs)
+                            forecast::when(&f)
                         ),
                     )
                     .with_eta(Some(f.eta_secs))

@@ -1,7 +1,8 @@
 //! `cpu-limit`: CPU time against RLIMIT_CPU (SIGXCPU, then SIGKILL at the hard limit).
 
-use super::forecast::{self, forecast};
-use super::{limits, Context, Finding, Kind, Rule, RuleDoc};
+use super::forecast::{self, Verdict};
+use super::{limits, Context, Finding, Kind, Rule, RuleDoc, Severity};
+use crate::headroom::ResourceKind;
 use crate::history::Metric;
 
 pub struct CpuLimit;
@@ -29,21 +30,31 @@ impl Rule for CpuLimit {
         let sample = ctx.history.latest()?;
         let soft_secs = limits::rlimit_soft(sample, "cpu")?;
         let ticks = sample.system.clock_ticks_per_sec.max(1) as f64;
-        let limit_ticks = soft_secs as f64 * ticks;
-        let f = forecast(ctx, Metric::CpuTicks, limit_ticks, 0.0)?;
-        let used = f.trend.level_now / ticks;
-        Some(
-            Finding::new(
+        let resource = ctx.resource(ResourceKind::CpuTime)?;
+        let limit = resource.binding.as_ref()?;
+        let used = resource.usage.unwrap_or(0.0) / ticks;
+        let finding = match forecast::verdict(ctx, &resource.outlook, limit.value)? {
+            Verdict::Rising(f) => Finding::new(
                 &DOC,
                 f.severity,
                 format!(
-                    "CPU time {used:.0}s of RLIMIT_CPU {soft_secs}s, using {:.0}% of a CPU: SIGXCPU in {}",
+                    "CPU time {used:.0}s of RLIMIT_CPU {soft_secs}s, using {:.0}% of a CPU: SIGXCPU {}",
                     f.trend.slope_per_sec / ticks * 100.0,
-                    forecast::eta(f.eta_secs)
+                    forecast::when(&f)
                 ),
             )
             .with_eta(Some(f.eta_secs))
             .with_evidence(vec![forecast::evidence(Metric::CpuTicks, &f)]),
-        )
+            Verdict::Stopped(stop) => Finding::new(
+                &DOC,
+                Severity::Info,
+                format!(
+                    "CPU time {used:.0}s of RLIMIT_CPU {soft_secs}s: it stopped using CPU ({})",
+                    forecast::stopped(ctx, &stop, false)
+                ),
+            )
+            .with_evidence(vec![forecast::stopped_evidence(Metric::CpuTicks, &stop)]),
+        };
+        Some(finding)
     }
 }

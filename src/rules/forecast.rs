@@ -1,145 +1,92 @@
-//! The forecast every trend rule shares: warm-up, window choice, significance gate with
-//! hysteresis, level gate, and ETA-to-severity, so all forecasts behave alike.
+//! How every trend rule turns an [`Outlook`] of the headroom model into a finding's severity
+//! and words, so all forecasts behave alike:
+//! - a **confirmed** rise is crit when the limit is nearer than `trend.eta_crit_secs`, warn when
+//!   nearer than `trend.eta_warn_secs`;
+//! - a **provisional** rise is warn when the limit is nearer than `trend.eta_crit_secs`, else
+//!   not shown: early, but never crit;
+//! - a rise that **stopped** after a finding was shown becomes info, "grew by X in Y, flat
+//!   since Z", with no ETA;
+//! - the ETA is "now" only when the newest reading is at the limit.
 //!
-//! May import: `history`, `config`, `format`, `sample`, the rules' own types.
+//! May import: `headroom`, `history`, `config`, `format`, `sample`, the rules' own types.
 
-use super::{Context, Severity, Window};
-use crate::history::{Metric, Trend, TrendGate};
-use crate::sample::Runtime;
+use super::{Context, Severity};
+use crate::headroom::{self, Confidence, Judge, Outlook, Previous, Stop};
+use crate::history::{Metric, Trend};
 
-/// A significant rise toward a limit, near enough to report.
+/// A rise toward a limit, near enough to report.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Forecast {
     pub trend: Trend,
     /// Seconds until `limit` at the fitted rate.
     pub eta_secs: f64,
     pub severity: Severity,
+    pub confidence: Confidence,
     /// The window the trend was fitted on, seconds.
     pub window_secs: f64,
     pub limit: f64,
 }
 
-/// Whether there is enough history to forecast `metric`: the warm-up when watching live, the
-/// minimum sample count in an explicit window.
-pub fn warmed_up(ctx: &Context<'_>, metric: Metric) -> bool {
-    let trend = &ctx.config.trend;
-    match ctx.window {
-        Window::Explicit { since_ms } => {
-            ctx.history
-                .series(metric)
-                .since(since_ms)
-                .filter(|p| p.value.is_some())
-                .count()
-                >= trend.watch_min_samples
+/// What a trend rule says about an outlook.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Verdict {
+    Rising(Forecast),
+    /// Growth stopped after this rule's finding was shown: info, no ETA.
+    Stopped(Stop),
+}
+
+/// The verdict on `outlook` toward `limit`: `None` when there is nothing to report (steady,
+/// too far, too early, or stopped without a finding shown before).
+pub fn verdict(ctx: &Context<'_>, outlook: &Outlook, limit: f64) -> Option<Verdict> {
+    match outlook {
+        Outlook::Rising(rise) => {
+            let eta = rise.eta_secs?;
+            let severity = severity(ctx, eta, rise.confidence)?;
+            Some(Verdict::Rising(Forecast {
+                trend: rise.trend,
+                eta_secs: eta,
+                severity,
+                confidence: rise.confidence,
+                window_secs: rise.trend.span_secs,
+                limit,
+            }))
         }
-        Window::Rolling => {
-            let Some(latest) = ctx.history.latest() else {
-                return false;
-            };
-            let age_ok = latest.identity.started_at_unix.is_none_or(|started| {
-                ctx.now_ms() as f64 / 1000.0 - started >= trend.young_process_secs as f64
-            });
-            ctx.history.samples() >= trend.warmup_samples
-                && ctx.history.span_secs() >= trend.warmup_secs as f64
-                && age_ok
-        }
+        Outlook::Stopped(stop) if ctx.active().is_some() => Some(Verdict::Stopped(*stop)),
+        _ => None,
     }
 }
 
-/// A forecast of `metric` reaching `limit`, or `None` when there is no significant rise, the
-/// limit is beyond `trend.eta_warn_secs`, the level is below `min_level`, or it is too early.
+/// A rise of a series the headroom model does not hold (CLOSE_WAIT sockets, goroutines)
+/// toward `limit`, judged the same way; `None` unless it is rising and near enough.
 pub fn forecast(ctx: &Context<'_>, metric: Metric, limit: f64, min_level: f64) -> Option<Forecast> {
-    if !warmed_up(ctx, metric) || !limit.is_finite() {
-        return None;
-    }
-    let cfg = &ctx.config.trend;
-    let gate = if ctx.active().is_some() {
-        TrendGate {
-            min_tau: cfg.clear_tau,
-            min_z: cfg.min_z / 2.0,
-        }
-    } else {
-        TrendGate {
-            min_tau: cfg.min_tau,
-            min_z: cfg.min_z,
-        }
-    };
-    if ctx.active().is_none() && falling_fast(ctx, metric) {
-        return None;
-    }
-    let now = ctx.now_ms();
-    let fit = |since_ms: u64| -> Option<(Trend, f64)> {
-        let trend = ctx.history.trend(metric, since_ms, gate)?;
-        let last = ctx
-            .history
-            .series(metric)
-            .last_value()
-            .map_or(0.0, |(_, v)| v);
-        if trend.level_now.max(last) < min_level {
-            return None;
-        }
-        // A flat series already at its limit is a level finding, not a forecast.
-        if !trend.significant {
-            return None;
-        }
-        Some((trend, trend.eta_to(limit)?))
-    };
-    let make = |trend: Trend, eta: f64, severity| Forecast {
-        trend,
-        eta_secs: eta,
-        severity,
-        window_secs: trend.span_secs,
-        limit,
-    };
-    let crit = cfg.eta_crit_secs as f64;
-    let warn = cfg.eta_warn_secs as f64;
-    match ctx.window {
-        Window::Explicit { since_ms } => {
-            let (trend, eta) = fit(since_ms)?;
-            severity_for(eta, crit, warn).map(|s| make(trend, eta, s))
-        }
-        Window::Rolling => {
-            let short = fit(now.saturating_sub(cfg.short_window_secs * 1000));
-            if let Some((trend, eta)) = short.filter(|&(_, eta)| eta <= crit) {
-                return Some(make(trend, eta, Severity::Crit));
-            }
-            let long = fit(now.saturating_sub(cfg.long_window_secs * 1000));
-            [long, short]
-                .into_iter()
-                .flatten()
-                .find(|&(_, eta)| eta <= warn)
-                .map(|(trend, eta)| make(trend, eta, Severity::Warn))
-        }
+    match verdict(ctx, &outlook(ctx, metric, limit, min_level), limit)? {
+        Verdict::Rising(f) => Some(f),
+        Verdict::Stopped(_) => None,
     }
 }
 
-/// Whether the newest value dropped more than 15 % below the one before (a GC, a pool
-/// shrinking, a restart): no new forecast is raised on that sample (oomd's fast-fall rule).
-/// Not for a Go or JVM heap, whose every collection is such a drop: its floor is fitted instead.
-fn falling_fast(ctx: &Context<'_>, metric: Metric) -> bool {
-    let gc = matches!(ctx.history.runtime(), Some(Runtime::Go | Runtime::Jvm));
-    if gc && metric.is_gc_memory() {
-        return false;
-    }
-    let mut values = ctx
-        .history
-        .series(metric)
-        .points()
-        .rev()
-        .filter_map(|p| p.value);
-    match (values.next(), values.next()) {
-        (Some(last), Some(previous)) => previous > 0.0 && last < 0.85 * previous,
-        _ => false,
-    }
+/// The outlook of a series the headroom model does not hold, with this rule's hysteresis.
+pub fn outlook(ctx: &Context<'_>, metric: Metric, limit: f64, min_level: f64) -> Outlook {
+    let judge = Judge {
+        history: ctx.history,
+        config: &ctx.config.trend,
+        window: ctx.window,
+    };
+    let previous = Previous {
+        active: ctx.active().is_some(),
+        confirmed: ctx.active() == Some(Severity::Crit),
+    };
+    judge.outlook(metric, Some(limit), min_level, previous)
 }
 
-fn severity_for(eta: f64, crit: f64, warn: f64) -> Option<Severity> {
-    if eta <= crit {
-        Some(Severity::Crit)
-    } else if eta <= warn {
-        Some(Severity::Warn)
-    } else {
-        None
+fn severity(ctx: &Context<'_>, eta: f64, confidence: Confidence) -> Option<Severity> {
+    let crit = ctx.config.trend.eta_crit_secs as f64;
+    let warn = ctx.config.trend.eta_warn_secs as f64;
+    match confidence {
+        Confidence::Confirmed if eta <= crit => Some(Severity::Crit),
+        Confidence::Confirmed if eta <= warn => Some(Severity::Warn),
+        Confidence::Provisional if eta <= crit => Some(Severity::Warn),
+        _ => None,
     }
 }
 
@@ -178,17 +125,47 @@ pub fn eta(secs: f64) -> String {
     )
 }
 
+/// `in ~1m 5s`, `in ~1m 5s (provisional)`, or `now`.
+pub fn when(f: &Forecast) -> String {
+    let at = if f.eta_secs <= 0.0 {
+        "now".to_string()
+    } else {
+        format!("in {}", eta(f.eta_secs))
+    };
+    match f.confidence {
+        Confidence::Provisional => format!("{at} (provisional)"),
+        Confidence::Confirmed => at,
+    }
+}
+
 /// The evidence line that shows how a trend was fitted.
 pub fn evidence(metric: Metric, f: &Forecast) -> String {
     format!(
-        "{}: slope {:.4}/s over {:.0}s ({} points, Kendall tau {:.2}, z {:.1}), fitted level now {:.0}, limit {:.0}",
+        "{}: slope {:.4}/s over {:.0}s ({} points, Kendall tau {:.2}, z {:.1}, {}), fitted level now {:.0}, limit {:.0}",
         metric.name(),
         f.trend.slope_per_sec,
         f.window_secs,
         f.trend.samples,
         f.trend.tau,
         f.trend.z,
+        f.confidence.as_str(),
         f.trend.level_now,
         f.limit
+    )
+}
+
+/// The info finding's words for a stopped rise, in the metric's unit.
+pub fn stopped(ctx: &Context<'_>, stop: &Stop, bytes: bool) -> String {
+    headroom::describe_stop(stop, ctx.now_ms(), bytes)
+}
+
+/// The evidence line of a stopped rise.
+pub fn stopped_evidence(metric: Metric, stop: &Stop) -> String {
+    format!(
+        "{}: rose {:.4}/s over {:.0}s (Kendall tau {:.2}), no growth in the recent window: ETA withdrawn",
+        metric.name(),
+        stop.trend.slope_per_sec,
+        stop.trend.span_secs,
+        stop.trend.tau
     )
 }

@@ -55,12 +55,14 @@ impl Rule for GoroutineLeak {
         let (_, count) = ctx.history.series(Metric::Goroutines).last_value()?;
         let c = &ctx.config.goroutine_leak;
         let (bytes_each, measured) = bytes_per_goroutine(ctx, c.stack_bytes as f64);
+        let name = format!(
+            "{} goroutines (goroutine_leak.max_goroutines)",
+            thousands(c.max_goroutines)
+        );
         let configured = NamedLimit {
-            name: format!(
-                "{} goroutines (goroutine_leak.max_goroutines)",
-                thousands(c.max_goroutines)
-            ),
+            name: name.clone(),
             value: c.max_goroutines,
+            detail: name,
         };
         let memory = memory_ceiling(sample, count, bytes_each, measured);
         let mut ceilings = vec![configured];
@@ -69,7 +71,7 @@ impl Rule for GoroutineLeak {
             .iter()
             .map(|l| format!("ceiling: {}", l.name))
             .collect();
-        let ceiling = limits::tightest(ceilings)?;
+        let ceiling = limits::tightest(&ceilings)?;
         let f = forecast(ctx, Metric::Goroutines, ceiling.value, c.min_level)?;
         let rate = f.trend.slope_per_sec;
         if rate * f.window_secs < c.min_rise || rate * 60.0 < c.min_rate_per_min {
@@ -88,11 +90,11 @@ impl Rule for GoroutineLeak {
                 &DOC,
                 f.severity,
                 format!(
-                    "goroutines {} → rising {}: {} reached in {}",
+                    "goroutines {} → rising {}: {} reached {}",
                     thousands(count),
                     forecast::rate(rate).trim_start_matches('+'),
                     ceiling.name,
-                    forecast::eta(f.eta_secs)
+                    forecast::when(&f)
                 ),
             )
             .with_eta(Some(f.eta_secs))
@@ -166,13 +168,15 @@ fn memory_ceiling(
         )
     };
     let value = count + free as f64 / bytes_each;
+    let name = format!(
+        "~{} goroutines, whose stacks fill {what} ({} free, {each})",
+        thousands(value),
+        format::bytes(free)
+    );
     Some(NamedLimit {
-        name: format!(
-            "~{} goroutines, whose stacks fill {what} ({} free, {each})",
-            thousands(value),
-            format::bytes(free)
-        ),
+        name: name.clone(),
         value,
+        detail: name,
     })
 }
 

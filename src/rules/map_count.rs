@@ -1,8 +1,9 @@
 //! `map-count`: memory mappings against vm.max_map_count, level and trend.
 
-use super::forecast::{self, forecast};
-use super::{limits, Context, Finding, Kind, Rule, RuleDoc, Threshold};
+use super::forecast::{self, Verdict};
+use super::{limits, Context, Finding, Kind, Rule, RuleDoc, Severity, Threshold};
 use crate::config::Config;
+use crate::headroom::ResourceKind;
 use crate::history::Metric;
 
 pub struct MapCount;
@@ -15,7 +16,7 @@ static DOC: RuleDoc = RuleDoc {
               Kafka crash.",
     threshold: "mappings reach warn_percent / crit_percent of vm.max_map_count (clears \
                 clear_margin_percent lower), or rise significantly from min_level toward it \
-                (ETA as for every forecast).",
+                (graded as every forecast; info once the recent window stops growing).",
     action: "Raise vm.max_map_count (Elasticsearch asks for 262144), or find what maps so much: \
              many small mmaps, a thread leak (stacks), mprotect-heavy allocators.",
     kind: Kind::Forecast,
@@ -49,33 +50,43 @@ impl Rule for MapCount {
             c.clear_margin_percent,
             ctx.active(),
         );
-        let growth = forecast(ctx, Metric::MapCount, max as f64, c.min_level);
+        let resource = ctx.resource(ResourceKind::Maps)?;
+        let verdict = forecast::verdict(ctx, &resource.outlook, max as f64);
         let mut evidence = vec![format!("{count} mappings, vm.max_map_count {max}")];
-        let (severity, eta) = match (level, growth) {
+        let at_limit = format!(
+            "{count} of {max} memory mappings ({pct:.0}%): mmap and thread creation fail with ENOMEM at the limit"
+        );
+        let finding = match (level, verdict) {
             (None, None) => return None,
-            (Some(l), None) => (l, None),
-            (l, Some(f)) => {
+            (Some(l), None) => Finding::new(&DOC, l, at_limit),
+            (l, Some(Verdict::Rising(f))) => {
                 evidence.push(forecast::evidence(Metric::MapCount, &f));
-                (
+                Finding::new(
+                    &DOC,
                     l.map_or(f.severity, |l| l.max(f.severity)),
-                    Some(f.eta_secs),
+                    format!(
+                        "{count} of {max} memory mappings ({pct:.0}%), {}: mmap fails with ENOMEM {}",
+                        forecast::rate(f.trend.slope_per_sec),
+                        forecast::when(&f)
+                    ),
                 )
+                .with_eta(Some(f.eta_secs))
+            }
+            (l, Some(Verdict::Stopped(stop))) => {
+                evidence.push(forecast::stopped_evidence(Metric::MapCount, &stop));
+                match l {
+                    Some(l) => Finding::new(&DOC, l, at_limit),
+                    None => Finding::new(
+                        &DOC,
+                        Severity::Info,
+                        format!(
+                            "{count} of {max} memory mappings ({pct:.0}%): {}",
+                            forecast::stopped(ctx, &stop, false)
+                        ),
+                    ),
+                }
             }
         };
-        let message = match (eta, growth) {
-            (Some(eta), Some(f)) => format!(
-                "{count} of {max} memory mappings ({pct:.0}%), {}: mmap fails with ENOMEM in {}",
-                forecast::rate(f.trend.slope_per_sec),
-                forecast::eta(eta)
-            ),
-            _ => format!(
-                "{count} of {max} memory mappings ({pct:.0}%): mmap and thread creation fail with ENOMEM at the limit"
-            ),
-        };
-        Some(
-            Finding::new(&DOC, severity, message)
-                .with_eta(eta)
-                .with_evidence(evidence),
-        )
+        Some(finding.with_evidence(evidence))
     }
 }

@@ -1,9 +1,10 @@
 //! `memory-growth`: memory rising toward the cgroup limit, RLIMIT_AS or the host's free memory.
 
-use super::forecast::{self, forecast, Forecast};
+use super::forecast::{self, Verdict};
 use super::{limits, Context, Finding, Kind, Rule, RuleDoc, Severity, Threshold};
 use crate::config::Config;
 use crate::format;
+use crate::headroom::ResourceKind;
 use crate::history::Metric;
 
 pub struct MemoryGrowth;
@@ -13,13 +14,13 @@ static DOC: RuleDoc = RuleDoc {
     title: "Memory growing toward a limit",
     meaning: "Memory keeps rising toward the first limit it will hit: the cgroup memory.max (the \
               OOM killer kills inside the cgroup, exit 137), RLIMIT_AS via the virtual size \
-              (malloc/mmap fail with ENOMEM: 'cannot allocate memory', Go 'out of memory'), or \
-              the host's available memory (global OOM killer). For Go and JVM targets the floor \
+              (malloc/mmap fail with ENOMEM: 'cannot allocate memory', Go 'out of memory'), or, \
+              without a cgroup limit, the host's available memory (global OOM killer). For Go and JVM targets the floor \
               after each GC is fitted, not the sawtooth.",
     threshold: "usage at warn_percent / crit_percent of the cgroup limit or RLIMIT_AS (clears \
                 clear_margin_percent lower), or a significant rise from min_level_bytes toward \
-                any of the three limits with an ETA under trend.eta_warn_secs (crit under \
-                trend.eta_crit_secs).",
+                one of them, graded as every forecast (provisional, confirmed; see above); \
+                info once the recent window stops growing.",
     action: "Compare heap and RSS (runtime dump), take two heap profiles a few minutes apart, \
              check caches without a bound; meanwhile raise the limit or plan a restart before \
              the ETA.",
@@ -34,7 +35,25 @@ struct Candidate {
     used: u64,
     limit: u64,
     level: Option<Severity>,
-    forecast: Option<Forecast>,
+    verdict: Option<Verdict>,
+}
+
+impl Candidate {
+    fn severity(&self) -> Option<Severity> {
+        let trend = match self.verdict {
+            Some(Verdict::Rising(f)) => Some(f.severity),
+            Some(Verdict::Stopped(_)) => Some(Severity::Info),
+            None => None,
+        };
+        self.level.max(trend)
+    }
+
+    fn eta(&self) -> f64 {
+        match self.verdict {
+            Some(Verdict::Rising(f)) => f.eta_secs,
+            _ => f64::INFINITY,
+        }
+    }
 }
 
 impl Rule for MemoryGrowth {
@@ -53,67 +72,60 @@ impl Rule for MemoryGrowth {
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {
-        let sample = ctx.history.latest()?;
         let c = &ctx.config.memory_growth;
-        let min = c.min_level_bytes as f64;
-        let level = |used: u64, limit: u64| {
-            limits::level(
-                limits::percent(used as f64, limit as f64),
-                c.warn_percent,
-                c.crit_percent,
-                c.clear_margin_percent,
-                ctx.active(),
-            )
-        };
         let mut candidates = Vec::new();
-        if let Some(cg) = &sample.memory.cgroup {
-            if let (Some(used), Some(limit)) = (cg.current_bytes, cg.max_bytes) {
-                candidates.push(Candidate {
-                    what: "the cgroup memory limit",
-                    outcome: "the OOM killer strikes in the cgroup",
-                    metric: Metric::CgroupMemoryBytes,
-                    used,
-                    limit,
-                    level: level(used, limit),
-                    forecast: forecast(ctx, Metric::CgroupMemoryBytes, limit as f64, min),
-                });
-            }
-        }
-        if let (Some(used), Some(limit)) = (
-            sample.memory.vm_size_bytes,
-            limits::rlimit_soft(sample, "as"),
-        ) {
+        for kind in [ResourceKind::Memory, ResourceKind::AddressSpace] {
+            let Some(resource) = ctx.resource(kind) else {
+                continue;
+            };
+            let (Some(used), Some(limit)) = (resource.usage, resource.binding.as_ref()) else {
+                continue;
+            };
+            let (what, outcome, judged_by_level) = match (kind, resource.metric) {
+                (ResourceKind::AddressSpace, _) => (
+                    "RLIMIT_AS (address space)",
+                    "allocations fail with ENOMEM",
+                    true,
+                ),
+                (_, Metric::CgroupMemoryBytes) => (
+                    "the cgroup memory limit",
+                    "the OOM killer strikes in the cgroup",
+                    true,
+                ),
+                _ => (
+                    "the host's available memory",
+                    "the host runs out of memory",
+                    false,
+                ),
+            };
+            let level = judged_by_level
+                .then(|| {
+                    limits::level(
+                        limits::percent(used, limit.value),
+                        c.warn_percent,
+                        c.crit_percent,
+                        c.clear_margin_percent,
+                        ctx.active(),
+                    )
+                })
+                .flatten();
             candidates.push(Candidate {
-                what: "RLIMIT_AS (address space)",
-                outcome: "allocations fail with ENOMEM",
-                metric: Metric::VmSizeBytes,
-                used,
-                limit,
-                level: level(used, limit),
-                forecast: forecast(ctx, Metric::VmSizeBytes, limit as f64, min),
+                what,
+                outcome,
+                metric: resource.metric,
+                used: used as u64,
+                limit: limit.value as u64,
+                level,
+                verdict: forecast::verdict(ctx, &resource.outlook, limit.value),
             });
         }
-        if let (Some(rss), Some(host)) = (sample.memory.rss_bytes, sample.memory.host) {
-            let limit = rss + host.available_bytes;
-            candidates.push(Candidate {
-                what: "the host's available memory",
-                outcome: "the host runs out of memory",
-                metric: Metric::RssBytes,
-                used: rss,
-                limit,
-                level: None,
-                forecast: forecast(ctx, Metric::RssBytes, limit as f64, min),
-            });
-        }
-        let severity = |c: &Candidate| c.level.max(c.forecast.map(|f| f.severity));
         let worst = candidates
             .iter()
-            .filter(|c| severity(c).is_some())
+            .filter(|c| c.severity().is_some())
             .max_by(|a, b| {
-                severity(a).cmp(&severity(b)).then_with(|| {
-                    let eta = |c: &Candidate| c.forecast.map_or(f64::INFINITY, |f| f.eta_secs);
-                    eta(b).total_cmp(&eta(a))
-                })
+                a.severity()
+                    .cmp(&b.severity())
+                    .then_with(|| b.eta().total_cmp(&a.eta()))
             })?;
         let mut evidence: Vec<String> = candidates
             .iter()
@@ -127,30 +139,53 @@ impl Rule for MemoryGrowth {
                 )
             })
             .collect();
-        let message = match worst.forecast {
-            Some(f) => {
-                evidence.push(forecast::evidence(worst.metric, &f));
-                format!(
-                    "memory {} of {} ({}), {}: {} in {}",
-                    format::bytes(worst.used),
-                    format::bytes(worst.limit),
-                    worst.what,
-                    forecast::byte_rate(f.trend.slope_per_sec),
-                    worst.outcome,
-                    forecast::eta(f.eta_secs)
-                )
-            }
-            None => format!(
+        let level_message = || {
+            format!(
                 "memory {} is {:.0}% of {} ({})",
                 format::bytes(worst.used),
                 limits::percent(worst.used as f64, worst.limit as f64),
                 worst.what,
                 format::bytes(worst.limit)
-            ),
+            )
+        };
+        let (message, eta) = match worst.verdict {
+            Some(Verdict::Rising(f)) => {
+                evidence.push(forecast::evidence(worst.metric, &f));
+                (
+                    format!(
+                        "memory {} of {} ({}), {}: {} {}",
+                        format::bytes(worst.used),
+                        format::bytes(worst.limit),
+                        worst.what,
+                        forecast::byte_rate(f.trend.slope_per_sec),
+                        worst.outcome,
+                        forecast::when(&f)
+                    ),
+                    Some(f.eta_secs),
+                )
+            }
+            Some(Verdict::Stopped(stop)) => {
+                evidence.push(forecast::stopped_evidence(worst.metric, &stop));
+                if worst.level.is_some() {
+                    (level_message(), None)
+                } else {
+                    (
+                        format!(
+                            "memory {} of {} ({}): {}",
+                            format::bytes(worst.used),
+                            format::bytes(worst.limit),
+                            worst.what,
+                            forecast::stopped(ctx, &stop, true)
+                        ),
+                        None,
+                    )
+                }
+            }
+            None => (level_message(), None),
         };
         Some(
-            Finding::new(&DOC, severity(worst)?, message)
-                .with_eta(worst.forecast.map(|f| f.eta_secs))
+            Finding::new(&DOC, worst.severity()?, message)
+                .with_eta(eta)
                 .with_evidence(evidence),
         )
     }

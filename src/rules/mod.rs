@@ -4,12 +4,17 @@
 //! what it means, threshold, what to do) next to its code, so `healthtop rules` and
 //! `docs/rules.md` are generated from [`REGISTRY`] and cannot drift from what runs.
 //!
-//! Anti-false-alarm devices (see `docs/rules.md`): forecasts need a warm-up, a level gate and a
-//! significant trend ([`forecast`]); forecasts and levels must persist for
+//! Forecasts read the headroom model ([`crate::headroom`]: binding limits, trends, ETAs,
+//! provisional or confirmed, stopped), which [`RuleEngine`] assesses once per evaluation and
+//! keeps for the views, so a finding and a gauge never disagree.
+//!
+//! Anti-false-alarm devices (see `docs/rules.md`): forecasts need a level gate and a
+//! significant trend, are provisional (never crit) until confirmed, and are withdrawn when the
+//! recent window stops growing ([`forecast`]); forecasts and levels must persist for
 //! `trend.persistence` evaluations ([`RuleEngine`]); levels and trends clear with hysteresis.
 //! Facts (event counters going up) and static checks are shown at once.
 //!
-//! May import: `history`, `config`, `sample`, `format`.
+//! May import: `headroom`, `history`, `config`, `sample`, `format`.
 
 mod close_wait;
 mod core_dumps;
@@ -38,6 +43,7 @@ mod thread_leak;
 mod zombie_children;
 
 use crate::config::Config;
+use crate::headroom::{Headroom, Resource, ResourceKind};
 use crate::history::History;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -180,25 +186,24 @@ pub trait Rule: Sync {
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding>;
 }
 
-/// Which stretch of history forecasts look at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window {
-    /// Live watching: short and long rolling windows, after a warm-up.
-    Rolling,
-    /// `report --watch`: the user chose the window; use all of it from `since_ms`, with at
-    /// least `trend.watch_min_samples` points.
-    Explicit { since_ms: u64 },
-}
+pub use crate::headroom::Window;
 
 /// What a rule sees while it evaluates.
 pub struct Context<'a> {
     pub history: &'a History,
     pub config: &'a Config,
     pub window: Window,
+    /// The headroom model of the newest state: limits, usage, outlooks.
+    pub headroom: &'a Headroom,
     active: Option<Severity>,
 }
 
 impl Context<'_> {
+    /// One resource of the headroom model.
+    pub fn resource(&self, kind: ResourceKind) -> Option<&Resource> {
+        self.headroom.get(kind)
+    }
+
     /// The severity this rule showed at the previous evaluation (for hysteresis).
     pub fn active(&self) -> Option<Severity> {
         self.active
@@ -253,6 +258,7 @@ pub struct RuleEngine {
     window: Window,
     streak: BTreeMap<&'static str, u32>,
     active: BTreeMap<&'static str, Severity>,
+    headroom: Headroom,
 }
 
 impl RuleEngine {
@@ -268,7 +274,13 @@ impl RuleEngine {
             window,
             streak: BTreeMap::new(),
             active: BTreeMap::new(),
+            headroom: Headroom::default(),
         }
+    }
+
+    /// The headroom model of the last evaluation (what the gauges draw).
+    pub fn headroom(&self) -> &Headroom {
+        &self.headroom
     }
 
     pub fn config(&self) -> &Config {
@@ -278,6 +290,7 @@ impl RuleEngine {
     /// Findings about the newest state of `history`, worst first. A forecast or level finding
     /// is shown once it held for `trend.persistence` consecutive evaluations.
     pub fn evaluate(&mut self, history: &History) -> Vec<Finding> {
+        self.headroom = Headroom::assess(history, &self.config, self.window, Some(&self.headroom));
         let mut findings = Vec::new();
         for rule in REGISTRY {
             let doc = rule.doc();
@@ -285,6 +298,7 @@ impl RuleEngine {
                 history,
                 config: &self.config,
                 window: self.window,
+                headroom: &self.headroom,
                 active: self.active.get(doc.id).copied(),
             };
             match rule.evaluate(&ctx) {
@@ -311,6 +325,7 @@ impl RuleEngine {
 
 /// One evaluation without persistence (a one-shot report has no previous evaluations).
 pub fn evaluate(history: &History, config: &Config, window: Window) -> Vec<Finding> {
+    let headroom = Headroom::assess(history, config, window, None);
     let mut findings: Vec<Finding> = REGISTRY
         .iter()
         .filter_map(|rule| {
@@ -318,6 +333,7 @@ pub fn evaluate(history: &History, config: &Config, window: Window) -> Vec<Findi
                 history,
                 config,
                 window,
+                headroom: &headroom,
                 active: None,
             })
         })
@@ -361,21 +377,52 @@ pub fn catalogue_markdown(config: &Config) -> String {
          **static** (a setting of the process; shown at once).\n\n\
          Severities: `info` worth knowing, `warn` will break if nothing changes, `crit` breaks \
          soon or now.\n\n\
-         ## How forecasts avoid false alarms\n\n\
+         ## The headroom model: one limit, one trend, one ETA per resource\n\n\
+         Gauges, findings, `report` (text and JSON `headroom`) and bundles all read one \
+         model (src/headroom/), assessed once per evaluation. For each resource (fds, threads, \
+         memory, address space, mappings, CPU time) it holds every limit that really applies, \
+         the binding one (reached first), the usage, and the outlook (warming up, steady, \
+         rising with rate and ETA, or stopped).\n\n\
+         Limit resolution, with the kernel's rules, each limit turned into \"units of this \
+         process\" (the room left in a shared budget added to what the process has now):\n\n\
+         - **fds:** the soft RLIMIT_NOFILE, plus descriptors numbered above a limit lowered \
+         after they were opened.\n\
+         - **threads:** cgroup `pids.max` (every task of the cgroup counts); RLIMIT_NPROC \
+         (every task of the target's *real* uid, host-wide, counted by one scan of \
+         `/proc/*/status` with the thread census; it does not bind the root user nor a process \
+         with CAP_SYS_RESOURCE or CAP_SYS_ADMIN in CapEff, and without the count it is left \
+         out rather than guessed); kernel.threads-max and kernel.pid_max (every task on the \
+         host, `/proc/loadavg`); vm.max_map_count (a thread maps a stack and a guard page); \
+         Go's 10,000 threads (Go targets only).\n\
+         - **memory:** the cgroup's `memory.max` against `memory.current`, else the host's \
+         memory against RSS (RSS plus what is available). **address space:** RLIMIT_AS \
+         against VmSize. **maps:** vm.max_map_count. **CPU time:** RLIMIT_CPU.\n\n\
+         ## How forecasts are made and avoid false alarms\n\n\
          - **Robust slope:** Theil–Sen (median of pairwise slopes) ignores spikes and follows \
          step-wise leaks; for Go and JVM targets memory is fitted on its floor (lowest point \
          per bucket), not the GC sawtooth.\n\
          - **Significance:** no forecast unless Kendall's tau reaches `trend.min_tau` and the \
-         Mann–Kendall z score `trend.min_z`; once shown, it clears only below `trend.clear_tau` \
+         Mann–Kendall z score `trend.min_z`; once seen, it clears only below `trend.clear_tau` \
          (hysteresis).\n\
-         - **Warm-up (live):** no forecast before `trend.warmup_samples` samples spanning \
-         `trend.warmup_secs`, nor on a process younger than `trend.young_process_secs`. Live \
-         watching fits a short window (`trend.short_window_secs`, crit when the ETA is under \
-         `trend.eta_crit_secs`) and a long one (`trend.long_window_secs`, warn under \
-         `trend.eta_warn_secs`).\n\
-         - **Explicit window (`report --watch`):** the user chose the window, so the whole of it \
-         is fitted as soon as it holds `trend.watch_min_samples` samples: a 20 s watch catches a \
-         fast leak.\n\
+         - **Two windows.** The *long* window gives the rate and the ETA: live, the nearer \
+         failure of a short (`trend.short_window_secs`) and a long (`trend.long_window_secs`) \
+         rolling window; in `report --watch`, the whole window the user chose. The *recent* \
+         window is the last `trend.recent_window_secs` seconds, longer for a slow rise (long \
+         enough for the long rate to add three times the series' noise, or one unit). When its \
+         slope is under a quarter of the long one, growth has stopped: the ETA is withdrawn, \
+         and a finding that was shown becomes info, \"grew by X in Y, flat since Z\" \
+         (about 10 to 15 s after a fast leak stops, at 1 Hz), in the gauges as well.\n\
+         - **Provisional, then confirmed.** A rise is *provisional* from \
+         `trend.watch_min_samples` samples passing the gate: it is shown as warn (marked \
+         `(provisional)`, a `?` after the gauge's ETA) only when the limit is nearer than \
+         `trend.eta_crit_secs`, so a fast leak is reported within about 10 samples. It is \
+         *confirmed* once its z score reaches `trend.confirm_z` (or 6 points or more all rise), \
+         and live also after `trend.warmup_samples` samples spanning `trend.warmup_secs` on a \
+         process older than `trend.young_process_secs`. Only a confirmed rise is crit (limit \
+         nearer than `trend.eta_crit_secs`); it is warn nearer than `trend.eta_warn_secs`.\n\
+         - **\"now\" means now:** the ETA is 0 only when the newest reading is at the limit; \
+         a fitted line that passed the limit while the reading has not counts from the \
+         reading.\n\
          - **Falling fast:** no new forecast on a sample that dropped more than 15 % below \
          the one before (a pool shrinking, a restart; GC drops of Go and JVM heaps excepted, \
          their floor is fitted).\n\

@@ -2,15 +2,18 @@
 
 use super::{limits, Context, Finding, Kind, Rule, RuleDoc, Threshold};
 use crate::config::Config;
+use crate::headroom::ResourceKind;
 
 pub struct ThreadHeadroom;
 
 static DOC: RuleDoc = RuleDoc {
     id: "thread-headroom",
     title: "Threads close to a limit",
-    meaning: "The process is near the tightest limit on new threads: cgroup pids.max, \
-              RLIMIT_NPROC (all threads of the user), kernel.threads-max, vm.max_map_count (each \
-              thread stack costs mappings) or the Go runtime's 10000. Past it pthread_create and \
+    meaning: "The process is near the binding limit on new threads: cgroup pids.max, \
+              RLIMIT_NPROC (every task of the real user, host-wide; not for root nor with \
+              CAP_SYS_RESOURCE/CAP_SYS_ADMIN), kernel.threads-max and pid_max (every task on the \
+              host), vm.max_map_count (each thread stack costs mappings) or the Go runtime's \
+              10000. Past it pthread_create and \
               fork fail with EAGAIN: JVM 'unable to create native thread', Go 'thread exhaustion'.",
     threshold: "threads reach warn_percent / crit_percent of the tightest limit (clears \
                 clear_margin_percent lower).",
@@ -40,7 +43,7 @@ impl Rule for ThreadHeadroom {
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {
         let sample = ctx.history.latest()?;
         let threads = sample.threads.count;
-        let limit = limits::tightest(limits::thread_limits(sample))?;
+        let limit = ctx.resource(ResourceKind::Threads)?.binding.clone()?;
         let c = &ctx.config.thread_headroom;
         let pct = limits::percent(threads as f64, limit.value);
         let severity = limits::level(
@@ -55,13 +58,14 @@ impl Rule for ThreadHeadroom {
                 &DOC,
                 severity,
                 format!(
-                    "{threads} threads, {pct:.0}% of the tightest limit ({:.0}): new threads fail with EAGAIN past it",
+                    "{threads} threads, {pct:.0}% of the binding limit ({}, {:.0}): new threads fail with EAGAIN past it",
+                    limit.name,
                     limit.value
                 ),
             )
             .with_evidence(vec![
                 format!("threads {threads}"),
-                format!("tightest limit: {}", limit.name),
+                format!("binding limit: {}", limit.detail),
             ]),
         )
     }

@@ -1,8 +1,9 @@
 //! `thread-leak`: a significant rise of threads, forecast to the tightest thread limit.
 
-use super::forecast::{self, forecast};
-use super::{limits, Context, Finding, Kind, Rule, RuleDoc, Threshold};
+use super::forecast::{self, Verdict};
+use super::{Context, Finding, Kind, Rule, RuleDoc, Severity, Threshold};
 use crate::config::Config;
+use crate::headroom::ResourceKind;
 use crate::history::Metric;
 
 pub struct ThreadLeak;
@@ -13,10 +14,9 @@ static DOC: RuleDoc = RuleDoc {
     meaning: "The thread count keeps rising toward the tightest limit (see thread-headroom). \
               At the ETA new threads fail: the JVM throws 'unable to create native thread', Go \
               aborts with 'thread exhaustion', C servers fail pthread_create.",
-    threshold:
-        "a significant rise (Theil–Sen, Kendall gate) from at least min_level threads; crit \
-                when the limit is nearer than trend.eta_crit_secs, warn when nearer than \
-                trend.eta_warn_secs.",
+    threshold: "a significant rise (Theil–Sen, Kendall gate) from at least min_level threads \
+                toward the binding limit (see the limit resolution above), graded as every \
+                forecast; info once the recent window stops growing.",
     action: "Take stacks (`healthtop stacks`) and look for many threads in the same place: \
              blocked syscalls or cgo calls (Go), unbounded executors (JVM), threads never joined.",
     kind: Kind::Forecast,
@@ -36,30 +36,41 @@ impl Rule for ThreadLeak {
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {
         let sample = ctx.history.latest()?;
-        let limit = limits::tightest(limits::thread_limits(sample))?;
-        let f = forecast(
-            ctx,
-            Metric::Threads,
-            limit.value,
-            ctx.config.thread_leak.min_level,
-        )?;
-        Some(
-            Finding::new(
+        let resource = ctx.resource(ResourceKind::Threads)?;
+        let limit = resource.binding.as_ref()?;
+        let threads = sample.threads.count;
+        let finding = match forecast::verdict(ctx, &resource.outlook, limit.value)? {
+            Verdict::Rising(f) => Finding::new(
                 &DOC,
                 f.severity,
                 format!(
-                    "threads {}/{:.0}, {}: thread creation fails in {}",
-                    sample.threads.count,
+                    "threads {threads}/{:.0} ({}), {}: thread creation fails {}",
                     limit.value,
+                    limit.name,
                     forecast::rate(f.trend.slope_per_sec),
-                    forecast::eta(f.eta_secs)
+                    forecast::when(&f)
                 ),
             )
             .with_eta(Some(f.eta_secs))
             .with_evidence(vec![
                 forecast::evidence(Metric::Threads, &f),
-                format!("tightest limit: {}", limit.name),
+                format!("binding limit: {}", limit.detail),
             ]),
-        )
+            Verdict::Stopped(stop) => Finding::new(
+                &DOC,
+                Severity::Info,
+                format!(
+                    "threads {threads}/{:.0} ({}): {}",
+                    limit.value,
+                    limit.name,
+                    forecast::stopped(ctx, &stop, false)
+                ),
+            )
+            .with_evidence(vec![
+                forecast::stopped_evidence(Metric::Threads, &stop),
+                format!("binding limit: {}", limit.detail),
+            ]),
+        };
+        Some(finding)
     }
 }

@@ -3,10 +3,10 @@
 
 use super::text::{clock, fit, na, rate};
 use super::theme;
-use crate::app::trail::TrailPoint;
 use crate::app::AppState;
 use crate::format;
-use crate::history::{Metric, TrendGate};
+use crate::headroom::{Confidence, Outlook, Resource, ResourceKind};
+use crate::history::Metric;
 use crate::safe_text::line;
 use crate::sample::Sample;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -171,111 +171,39 @@ fn render_identity(state: &AppState, sample: &Sample, frame: &mut Frame, area: R
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-/// One headroom gauge: a figure, its tightest known limit and where it is read from.
-struct Gauge {
-    name: &'static str,
-    field: &'static str,
-    value: Option<u64>,
-    limit: Option<(u64, String)>,
-    /// What to call the limit when there is none (`RLIMIT_AS` → `RLIMIT_AS … unlimited`).
-    unlimited: &'static str,
-    pick: fn(&TrailPoint) -> Option<u64>,
-    metric: Metric,
-    bytes: bool,
+/// Where a gauge's usage is read from, for the `n/a (reason)` of an unread value.
+fn field(resource: &Resource) -> &'static str {
+    match resource.metric {
+        Metric::FdsOpen => "fds.open",
+        Metric::Threads => "threads.count",
+        Metric::CgroupMemoryBytes => "memory.cgroup.current_bytes",
+        Metric::RssBytes => "memory.rss_bytes",
+        Metric::VmSizeBytes => "memory.vm_size_bytes",
+        Metric::MapCount => "memory.map_count",
+        _ => "threads.items",
+    }
 }
 
-fn gauges(sample: &Sample) -> Vec<Gauge> {
-    let threads_limit = [
-        sample.threads.cgroup_pids_max.map(|l| (l, "pids.max")),
-        sample
-            .limits
-            .get("nproc")
-            .and_then(|l| l.soft)
-            .map(|l| (l, "RLIMIT_NPROC")),
-        sample.system.threads_max.map(|l| (l, "threads-max")),
-    ]
-    .into_iter()
-    .flatten()
-    .min_by_key(|(l, _)| *l)
-    .map(|(l, n)| (l, n.to_string()));
-    let memory_limit = sample
-        .memory
-        .cgroup
-        .as_ref()
-        .and_then(|c| {
-            [
-                c.max_bytes.map(|m| (m, "memory.max")),
-                c.high_bytes.map(|m| (m, "memory.high")),
-            ]
-            .into_iter()
-            .flatten()
-            .min_by_key(|(l, _)| *l)
-        })
-        .or_else(|| sample.memory.host.map(|h| (h.total_bytes, "host RAM")))
-        .map(|(l, n)| (l, n.to_string()));
-    vec![
-        Gauge {
-            name: "fds",
-            unlimited: "RLIMIT_NOFILE",
-            field: "fds.open",
-            value: sample.fds.open,
-            limit: sample
-                .fds
-                .soft_limit
-                .map(|l| (l, "RLIMIT_NOFILE".to_string())),
-            pick: |p| p.fds,
-            metric: Metric::FdsOpen,
-            bytes: false,
-        },
-        Gauge {
-            name: "threads",
-            unlimited: "no limit",
-            field: "threads.count",
-            value: Some(sample.threads.count),
-            limit: threads_limit,
-            pick: |p| Some(p.threads),
-            metric: Metric::Threads,
-            bytes: false,
-        },
-        Gauge {
-            name: "memory",
-            unlimited: "no limit",
-            field: "memory.rss_bytes",
-            value: sample.memory.rss_bytes,
-            limit: memory_limit,
-            pick: |p| p.rss_bytes,
-            metric: Metric::RssBytes,
-            bytes: true,
-        },
-        Gauge {
-            name: "address",
-            unlimited: "RLIMIT_AS",
-            field: "memory.vm_size_bytes",
-            value: sample.memory.vm_size_bytes,
-            limit: sample
-                .limits
-                .get("as")
-                .and_then(|l| l.soft)
-                .map(|l| (l, "RLIMIT_AS".to_string())),
-            pick: |p| p.vm_size_bytes,
-            metric: Metric::VmSizeBytes,
-            bytes: true,
-        },
-        Gauge {
-            name: "maps",
-            unlimited: "max_map_count",
-            field: "memory.map_count",
-            value: sample.memory.map_count,
-            limit: sample
-                .memory
-                .max_map_count
-                .map(|l| (l, "max_map_count".to_string())),
-            pick: |p| p.maps,
-            metric: Metric::MapCount,
-            bytes: false,
-        },
-    ]
+/// What to call a resource's limit when none applies.
+fn unlimited(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Fds => "RLIMIT_NOFILE",
+        ResourceKind::AddressSpace => "RLIMIT_AS",
+        ResourceKind::Maps => "max_map_count",
+        ResourceKind::CpuTime => "RLIMIT_CPU",
+        ResourceKind::Threads | ResourceKind::Memory => "no limit",
+    }
 }
+
+/// The gauges: one row per resource of the rules' headroom model, so a gauge names the same
+/// binding limit and the same ETA as the finding about it.
+const GAUGES: [ResourceKind; 5] = [
+    ResourceKind::Fds,
+    ResourceKind::Threads,
+    ResourceKind::Memory,
+    ResourceKind::AddressSpace,
+    ResourceKind::Maps,
+];
 
 fn render_gauges(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) {
     let block = Block::bordered().title(Span::styled(" headroom ", theme::title()));
@@ -283,52 +211,54 @@ fn render_gauges(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rec
     frame.render_widget(block, area);
     let wide = inner.width >= 120;
     let rows = Layout::vertical([Constraint::Length(1); 5]).split(inner);
-    for (gauge, row) in gauges(sample).iter().zip(rows.iter()) {
-        render_gauge(state, sample, gauge, wide, frame, *row);
+    let headroom = state.engine.headroom();
+    for (kind, row) in GAUGES.iter().zip(rows.iter()) {
+        if let Some(resource) = headroom.get(*kind) {
+            render_gauge(state, sample, resource, wide, frame, *row);
+        }
     }
 }
 
 fn render_gauge(
     state: &AppState,
     sample: &Sample,
-    gauge: &Gauge,
+    resource: &Resource,
     wide: bool,
     frame: &mut Frame,
     area: Rect,
 ) {
-    let show = |v: u64| {
-        if gauge.bytes {
+    let bytes = resource.kind.is_bytes();
+    let show = |v: f64| {
+        let v = v.max(0.0) as u64;
+        if bytes {
             format::bytes(v)
         } else {
             v.to_string()
         }
     };
-    let limit_name = gauge
-        .limit
+    let limit_name = resource
+        .binding
         .as_ref()
-        .map_or_else(|| gauge.unlimited.to_string(), |(_, n)| n.clone());
-    let Some(value) = gauge.value else {
+        .map_or_else(|| unlimited(resource.kind).to_string(), |l| l.name.clone());
+    let name = resource.kind.label();
+    let Some(value) = resource.usage else {
         let line = Line::from(vec![
-            Span::styled(format!(" {:<8}", gauge.name), theme::title()),
-            Span::raw(format!("{:<14} ", limit_name)),
-            Span::styled(na(sample, gauge.field), theme::notice()),
+            Span::styled(format!(" {name:<8}"), theme::title()),
+            Span::raw(format!("{limit_name:<14} ")),
+            Span::styled(na(sample, field(resource)), theme::notice()),
         ]);
         frame.render_widget(Paragraph::new(line), area);
         return;
     };
-    let percent = gauge
-        .limit
-        .as_ref()
-        .and_then(|(l, _)| format::percent(value, Some(*l)));
-    let value_text = match &gauge.limit {
-        Some((l, _)) => format!("{}/{}", show(value), show(*l)),
+    let percent = resource.percent();
+    let value_text = match &resource.binding {
+        Some(l) => format!("{}/{}", show(value), show(l.value)),
         None => format!("{}/unlimited", show(value)),
     };
     let percent_text = percent.map_or_else(|| "    -  ".to_string(), |p| format!("{p:5.1}%"));
-    let series = state.trail.series(gauge.pick);
-    let trend = trend_text(state, sample, gauge, value);
+    let trend = trend_text(state, resource);
     let bar_width = if wide { 20 } else { 0 };
-    let [name, limit, value_area, pct, bar, spark, trend_area] = Layout::horizontal([
+    let [name_area, limit, value_area, pct, bar, spark, trend_area] = Layout::horizontal([
         Constraint::Length(9),
         Constraint::Length(14),
         Constraint::Length(20),
@@ -340,8 +270,8 @@ fn render_gauge(
     .areas(area);
     let style = theme::level(percent);
     frame.render_widget(
-        Paragraph::new(Span::styled(format!(" {}", gauge.name), theme::title())),
-        name,
+        Paragraph::new(Span::styled(format!(" {name}"), theme::title())),
+        name_area,
     );
     frame.render_widget(Paragraph::new(limit_name), limit);
     frame.render_widget(Paragraph::new(value_text).right_aligned(), value_area);
@@ -359,11 +289,20 @@ fn render_gauge(
         let text = format!("▕{}{}▏", "█".repeat(filled), "░".repeat(18 - filled));
         frame.render_widget(Paragraph::new(Span::styled(text, style)), bar);
     }
-    let points: Vec<u64> = series.iter().map(|&(_, v)| v).collect();
-    let shown = &points[points.len().saturating_sub(usize::from(spark.width))..];
-    let low = shown.iter().copied().min().unwrap_or(0);
+    let series = state.history.series(resource.metric);
+    let points: Vec<u64> = series
+        .points()
+        .rev()
+        .filter_map(|p| p.value)
+        .take(usize::from(spark.width))
+        .map(|v| v.max(0.0) as u64)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let low = points.iter().copied().min().unwrap_or(0);
     // Relative to the window's minimum, so small growth on a large base is visible.
-    let relative: Vec<u64> = shown.iter().map(|v| v - low + 1).collect();
+    let relative: Vec<u64> = points.iter().map(|v| v - low + 1).collect();
     // Newest reading at the right edge, like a strip chart.
     let used = u16::try_from(relative.len())
         .unwrap_or(spark.width)
@@ -383,35 +322,42 @@ fn render_gauge(
     frame.render_widget(Paragraph::new(format!(" {trend}")), trend_area);
 }
 
-/// Slope and time to the limit from the rules' robust trend over their short window, so the
-/// gauge and the findings never disagree.
-fn trend_text(state: &AppState, sample: &Sample, gauge: &Gauge, value: u64) -> String {
-    let config = &state.engine.config().trend;
-    let since_ms = sample
-        .taken_at_ms
-        .saturating_sub(config.short_window_secs * 1000);
-    let gate = TrendGate {
-        min_tau: config.min_tau,
-        min_z: config.min_z,
-    };
-    let Some(trend) = state.history.trend(gauge.metric, since_ms, gate) else {
-        return "trend: warming up".to_string();
-    };
-    if !trend.significant {
-        return "steady".to_string();
-    }
-    let eta = gauge
-        .limit
-        .as_ref()
-        .filter(|(limit, _)| *limit > value)
-        .and_then(|(limit, _)| trend.eta_to(*limit as f64));
-    match eta {
-        Some(secs) => format!(
-            "{} ETA {}",
-            rate(trend.slope_per_sec, gauge.bytes),
-            format::duration(Duration::from_secs_f64(secs.clamp(0.0, 1e9)))
+/// The outlook of the headroom model in a few words: rate and ETA (`?` while provisional),
+/// `flat Ns` once growth stopped, `steady`, or `warming up`.
+fn trend_text(state: &AppState, resource: &Resource) -> String {
+    let bytes = resource.kind.is_bytes();
+    match &resource.outlook {
+        Outlook::WarmingUp => "trend: warming up".to_string(),
+        Outlook::Steady => "steady".to_string(),
+        Outlook::Stopped(stop) => format!(
+            "flat {} (+{})",
+            format::duration(Duration::from_millis(
+                state
+                    .engine
+                    .headroom()
+                    .at_ms
+                    .saturating_sub(stop.flat_since_ms)
+            )),
+            if bytes {
+                format::bytes(stop.grew_by.max(0.0) as u64)
+            } else {
+                format!("{:.0}", stop.grew_by)
+            }
         ),
-        None => rate(trend.slope_per_sec, gauge.bytes),
+        Outlook::Rising(rise) => {
+            let mark = match rise.confidence {
+                Confidence::Provisional => "?",
+                Confidence::Confirmed => "",
+            };
+            match rise.eta_secs {
+                Some(secs) => format!(
+                    "{} ETA {}{mark}",
+                    rate(rise.trend.slope_per_sec, bytes),
+                    format::duration(Duration::from_secs_f64(secs.clamp(0.0, 1e9)))
+                ),
+                None => rate(rise.trend.slope_per_sec, bytes),
+            }
+        }
     }
 }
 

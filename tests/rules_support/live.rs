@@ -48,8 +48,22 @@ pub struct Target {
 impl Target {
     /// Starts `rules_target MODE ARGS…` and waits for its `ready` line.
     pub fn start(args: &[&str]) -> Target {
+        Target::start_under(&[], args)
+    }
+
+    /// Starts `rules_target MODE ARGS…` through `wrapper` (a command that execs the rest of
+    /// its arguments, such as `setpriv --reuid=65534 …`), and waits for its `ready` line.
+    pub fn start_under(wrapper: &[&str], args: &[&str]) -> Target {
         use std::os::unix::process::CommandExt;
-        let mut child = Command::new(target_binary())
+        let mut command = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut command = Command::new(program);
+                command.args(rest).arg(target_binary());
+                command
+            }
+            None => Command::new(target_binary()),
+        };
+        let mut child = command
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

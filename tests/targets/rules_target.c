@@ -1,7 +1,8 @@
 /* Real misbehaving (and well-behaved) processes for the rules tests.
  * Usage: rules_target MODE [ARGS]; prints "ready" (or "ready PORT") on stdout when set up,
  * and for leaks one more line "emfile MS" / "enomem MS" (ms since the epoch) when the limit
- * is hit, then waits forever (`fdleak LIMIT RATE exit` exits instead). */
+ * is hit, then waits forever (`fdleak LIMIT RATE exit` exits instead; `fdburst` waits for its
+ * stdin to close, then says "start MS" and "stopped MS" around its burst). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -71,6 +72,12 @@ static int open_one(void) {
     }
     perror("open");
     exit(2);
+}
+
+static long burst_left = 0;
+static int burst_one(void) {
+    if (burst_left-- <= 0) return 1;
+    return open_one();
 }
 
 static void *blocked_thread(void *arg) {
@@ -168,6 +175,28 @@ int main(int argc, char **argv) {
         every(atof(argv[3]), open_one);
         if (argc > 4 && !strcmp(argv[4], "exit")) exit(1); /* crash at EMFILE */
         forever();
+    } else if (!strcmp(mode, "fdburst")) {
+        /* fdburst LIMIT RATE COUNT: after stdin closes, open COUNT fds at RATE a second (or
+         * until EMFILE), then hold them: a leak that starts on cue and stops. */
+        rlim_t limit = strtoul(argv[2], NULL, 10);
+        set_limit(RLIMIT_NOFILE, limit, limit);
+        burst_left = atol(argv[4]);
+        say("ready");
+        char c;
+        while (read(0, &c, 1) > 0) {
+        }
+        printf("start %lld\n", now_ms());
+        fflush(stdout);
+        every(atof(argv[3]), burst_one);
+        printf("stopped %lld\n", now_ms());
+        fflush(stdout);
+        forever();
+    } else if (!strcmp(mode, "threads")) {
+        /* threads N: N blocked threads besides main, then ready (tasks of one user). */
+        int n = atoi(argv[2]);
+        for (int i = 0; i < n; i++) spawn_one();
+        say("ready");
+        forever();
     } else if (!strcmp(mode, "threadleak")) {
         say("ready");
         every(atof(argv[2]), spawn_one);
@@ -247,6 +276,17 @@ int main(int argc, char **argv) {
         while (!started) usleep(1000);
         say("ready");
         forever();
+    } else if (!strcmp(mode, "worker")) {
+        /* A master and its worker, one program: the worker ignores SIGTERM (as a postgres
+         * checkpointer does) and says "ready PID"; the master waits for it. */
+        pid_t worker = fork();
+        if (worker == 0) {
+            signal(SIGTERM, SIG_IGN);
+            printf("ready %d\n", getpid());
+            fflush(stdout);
+            forever();
+        }
+        for (;;) waitpid(worker, NULL, 0);
     } else if (!strcmp(mode, "ignoreterm")) {
         signal(SIGTERM, SIG_IGN);
         say("ready");

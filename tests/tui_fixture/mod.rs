@@ -221,6 +221,7 @@ pub fn sample(i: u64) -> Sample {
             runtime: Runtime::Native,
             dumpable: Some(true),
             tracer_pid: 0,
+            parent: None,
         },
         threads: Threads {
             count: items.len() as u64,
@@ -229,6 +230,7 @@ pub fn sample(i: u64) -> Sample {
             zombie_children: Some(0),
             cgroup_pids_current: Some(30),
             cgroup_pids_max: Some(100),
+            user_tasks: Some(140),
         },
         fds: Fds {
             open: Some(open_files),
@@ -341,6 +343,7 @@ pub fn sample(i: u64) -> Sample {
             kernel: Some("6.8.0-test".into()),
             threads_max: Some(126_000),
             pid_max: Some(4_194_304),
+            tasks_total: Some(410),
             file_nr: Some(12_000),
             file_max: Some(9_223_372_036_854_775_807),
             nr_open: Some(1_048_576),
