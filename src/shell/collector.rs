@@ -88,7 +88,7 @@ pub async fn run(
             }
             if let Some(mut go) = probe.as_mut().and_then(Option::take) {
                 let joined = tokio::task::spawn_blocking(move || {
-                    let count = go.read();
+                    let count = go.poll();
                     (go, count)
                 })
                 .await;
@@ -96,14 +96,19 @@ pub async fn run(
                     return;
                 };
                 let endpoint = go.endpoint().ok().map(ToString::to_string);
+                let pace = go.pace();
                 probe = Some(Some(go));
-                let msg = Msg::Goroutines {
-                    at_ms: now_ms(),
-                    count,
-                    endpoint,
-                };
-                if tx.send(msg).await.is_err() {
-                    return;
+                // A skipped tick (backing off) sends nothing: the view keeps the last count.
+                if let Some(count) = count {
+                    let msg = Msg::Goroutines {
+                        at_ms: now_ms(),
+                        count,
+                        endpoint,
+                        pace,
+                    };
+                    if tx.send(msg).await.is_err() {
+                        return;
+                    }
                 }
             }
         }

@@ -1,5 +1,6 @@
 //! Parsers for the goroutine profile's two text formats (`runtime/pprof` `?debug=1` and
-//! `?debug=2`), grouping by stack identity and folding for flame graphs. Pure; tolerant of a
+//! `?debug=2`), grouping by stack identity and folding for flame graphs, and for the goroutine
+//! count on pprof's index page. Pure; tolerant of a
 //! dump cut anywhere (pprof truncates debug=2 at 64 MiB).
 //!
 //! May import: nothing outside this module but serde.
@@ -98,6 +99,32 @@ pub fn debug1_total(text: &str) -> Option<u64> {
         .trim()
         .parse()
         .ok()
+}
+
+/// The `goroutine` row's count on pprof's index page (`/debug/pprof/`): `Profile.Count()`,
+/// which for goroutines is `runtime.NumGoroutine()`, read without rendering any stack.
+/// net/http/pprof has printed the row three ways, all accepted:
+/// - Go 1.16 and later (`indexTmplExecute`, fmt):
+///   `<tr><td>42</td><td><a href='goroutine?debug=1'>goroutine</a></td></tr>`
+/// - Go 1.11 to 1.15 (html/template): `<tr><td>42</td><td><a href=goroutine?debug=1>goroutine</a>…`
+/// - Go 1.10 and earlier: `<tr><td align=right>42<td><a href="goroutine?debug=1">goroutine</a>`
+///
+/// `None` when no row's link text is `goroutine` or its first cell is not a number.
+pub fn index_goroutine_count(html: &str) -> Option<u64> {
+    html.split("<tr").skip(1).find_map(|row| {
+        let row = row.split("</table").next().unwrap_or(row);
+        let link = row.split("<a").nth(1)?;
+        let text = link.split_once('>')?.1.split("</a>").next()?;
+        if text.trim() != "goroutine" {
+            return None;
+        }
+        let cell = row.split("<td").nth(1)?.split_once('>')?.1;
+        let digits = cell.trim_start();
+        let end = digits
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(digits.len());
+        digits.get(..end)?.parse().ok()
+    })
 }
 
 /// debug=1: `count @ pcs`, optional `# labels:`, then `#\tpc\tfunc+0xoff\tfile:line` lines.
@@ -352,6 +379,25 @@ mod tests {
         assert_eq!(dump.groups[0].labels.as_deref(), Some("{\"k\":\"v\"}"));
         assert_eq!(dump.groups[0].frames.len(), 1, "pc-only line skipped");
         assert_eq!(dump.groups[1].frames[0].file, "/x/main.go");
+    }
+
+    #[test]
+    fn index_rows_of_every_go_version() {
+        let go116 = "<table>\n<thead><td>Count</td><td>Profile</td></thead>\n<tr><td>14</td><td><a href='allocs?debug=1'>allocs</a></td></tr>\n<tr><td>100007</td><td><a href='goroutine?debug=1'>goroutine</a></td></tr>\n</table>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a>";
+        assert_eq!(index_goroutine_count(go116), Some(100_007));
+        let go111 = "<table>\n<thead><td>Count</td><td>Profile</td></thead>\n<tr><td>7</td><td><a href=goroutine?debug=1>goroutine</a></td></tr>\n</table>";
+        assert_eq!(index_goroutine_count(go111), Some(7));
+        let go110 = "<table>\n\n<tr><td align=right>3<td><a href=\"block?debug=1\">block</a>\n\n<tr><td align=right>12<td><a href=\"goroutine?debug=1\">goroutine</a>\n\n</table>\n<br>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a><br>";
+        assert_eq!(index_goroutine_count(go110), Some(12));
+        for not in [
+            "",
+            "<tr><td>x</td><td><a href='goroutine?debug=1'>goroutine</a></td></tr>",
+            "<tr><td>5</td><td><a href='goroutines'>goroutines</a></td></tr>",
+            "<table></table><a href=\"goroutine?debug=2\">goroutine</a>",
+            "<tr><td>99999999999999999999999</td><td><a>goroutine</a>",
+        ] {
+            assert_eq!(index_goroutine_count(not), None, "{not}");
+        }
     }
 
     #[test]
