@@ -9,6 +9,7 @@
 //! say so instead of losing the count.
 
 mod dump_support;
+mod tmux_support;
 
 use dump_support::*;
 use serde_json::Value;
@@ -441,4 +442,34 @@ fn a_slow_endpoint_is_read_less_often_and_the_report_says_so() {
     let text = stdout(&healthtop(&["report", "-p", &pid, "--watch", "3s"]));
     assert!(text.contains("backed off"), "{text}");
     assert!(text.contains("a reading takes"), "{text}");
+}
+
+/// The live view of a service whose index page answers 150 ms late: the count stays on screen
+/// with the pace and its reason, instead of `n/a`.
+#[test]
+fn the_tui_says_when_it_reads_a_slow_endpoint_less_often() {
+    if tool("tmux").is_none() {
+        return;
+    }
+    let Some((service, port)) = start("slow") else {
+        return;
+    };
+    let tmux = tmux_support::Tmux::start();
+    tmux.line(&format!(
+        "{} -p {}",
+        env!("CARGO_BIN_EXE_healthtop"),
+        service.pid()
+    ));
+    let screen = tmux.wait_for(&["goroutines (read every ", "a reading takes "]);
+    let words: Vec<&str> = screen.split_whitespace().collect();
+    let shown = words
+        .windows(3)
+        .find(|w| w[1] == "goroutines" && w[2] == "(read")
+        .and_then(|w| w[0].parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(shown >= 60, "the pool alone is 60: {shown}");
+    // Discovery and the first reading only: the next is due after 200 × ≥150 ms.
+    assert_eq!(http_get(port, "/probes").trim(), "2");
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
 }

@@ -35,6 +35,10 @@ pub enum Msg {
         /// Set while readings are spaced wider than the tick because they are slow.
         pace: Option<crate::runtimes::go::Pace>,
     },
+    /// The goroutine readings' pace changed on a tick that was skipped to stay light.
+    GoroutinePace {
+        pace: Option<crate::runtimes::go::Pace>,
+    },
     /// One reading failed without ending the watch.
     CollectFailed {
         at_ms: u64,

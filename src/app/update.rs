@@ -28,6 +28,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         | Msg::TargetReplaced { .. }
         | Msg::CollectFailed { .. }
         | Msg::Goroutines { .. }
+        | Msg::GoroutinePace { .. }
             if state.replay().is_some() =>
         {
             Vec::new()
@@ -90,6 +91,12 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 });
             }
             state.now_ms = state.now_ms.max(at_ms);
+            Vec::new()
+        }
+        Msg::GoroutinePace { pace } => {
+            if let Some(g) = state.goroutines.as_mut() {
+                g.pace = pace;
+            }
             Vec::new()
         }
         Msg::CollectFailed { at_ms, reason } => {

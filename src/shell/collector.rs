@@ -27,6 +27,7 @@ pub async fn run(
     let mut tick: u64 = 0;
     // Go targets: found on the first sample; `None` inside means "not a Go program".
     let mut probe: Option<Option<GoroutineProbe>> = None;
+    let mut sent_pace = None;
     loop {
         let now = *control.borrow_and_update();
         let started = Instant::now();
@@ -98,14 +99,20 @@ pub async fn run(
                 let endpoint = go.endpoint().ok().map(ToString::to_string);
                 let pace = go.pace();
                 probe = Some(Some(go));
-                // A skipped tick (backing off) sends nothing: the view keeps the last count.
-                if let Some(count) = count {
-                    let msg = Msg::Goroutines {
+                // A skipped tick (backing off) sends only a change of pace: the view keeps the
+                // last count and says why it is not read every tick.
+                let msg = match count {
+                    Some(count) => Some(Msg::Goroutines {
                         at_ms: now_ms(),
                         count,
                         endpoint,
                         pace,
-                    };
+                    }),
+                    None if pace != sent_pace => Some(Msg::GoroutinePace { pace }),
+                    None => None,
+                };
+                sent_pace = pace;
+                if let Some(msg) = msg {
                     if tx.send(msg).await.is_err() {
                         return;
                     }
