@@ -8,9 +8,17 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Entries kept from one dump (groups for debug=1, goroutines for debug=2): a real service's
+/// dump fits (Go cuts a debug=2 rendering at 64 MiB, ~100,000 goroutines), and a hostile one
+/// cannot make the parsed form many times its text.
+pub const MAX_PARSED: usize = 200_000;
+
 /// The goroutines of one dump.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Goroutines {
+    /// Parsing stopped at [`MAX_PARSED`] entries; the text has more.
+    #[serde(default)]
+    pub cut: bool,
     /// The `debug=` level the text came from.
     pub debug: u8,
     /// Every goroutine with id, state and wait (debug=2); empty for debug=1, which only has
@@ -131,10 +139,15 @@ pub fn index_goroutine_count(html: &str) -> Option<u64> {
 pub fn parse_debug1(text: &str) -> Goroutines {
     let mut groups = Vec::new();
     let mut current: Option<GoroutineGroup> = None;
+    let mut cut = false;
     for line in text.lines() {
         let trimmed = line.trim();
         if let Some((count, _pcs)) = trimmed.split_once(" @ ") {
             if let Ok(count) = count.trim().parse::<u64>() {
+                if groups.len() + usize::from(current.is_some()) >= MAX_PARSED {
+                    cut = true;
+                    break;
+                }
                 groups.extend(current.replace(GoroutineGroup {
                     count,
                     state: None,
@@ -161,6 +174,7 @@ pub fn parse_debug1(text: &str) -> Goroutines {
     groups.extend(current);
     groups.sort_by_key(|g| std::cmp::Reverse(g.count));
     Goroutines {
+        cut,
         debug: 1,
         goroutines: Vec::new(),
         groups,
@@ -202,8 +216,13 @@ pub fn parse_debug2(text: &str) -> Goroutines {
     let mut current: Option<Goroutine> = None;
     let mut pending_function: Option<String> = None;
     let mut pending_created_by = false;
+    let mut cut = false;
     for line in text.lines() {
         if let Some(g) = parse_goroutine_header(line) {
+            if goroutines.len() + usize::from(current.is_some()) >= MAX_PARSED {
+                cut = true;
+                break;
+            }
             goroutines.extend(current.replace(g));
             pending_function = None;
             continue;
@@ -261,6 +280,7 @@ pub fn parse_debug2(text: &str) -> Goroutines {
     goroutines.extend(current);
     let groups = group(&goroutines);
     Goroutines {
+        cut,
         debug: 2,
         goroutines,
         groups,
@@ -398,6 +418,23 @@ mod tests {
         ] {
             assert_eq!(index_goroutine_count(not), None, "{not}");
         }
+    }
+
+    #[test]
+    fn parsing_stops_at_max_parsed_entries() {
+        let group = "1 @ 0x1\n#\t0x1\tmain.f+0x1\t/x.go:1\n\n";
+        let text = format!(
+            "goroutine profile: total 9\n{}",
+            group.repeat(MAX_PARSED + 5)
+        );
+        let dump = parse_goroutines(&text);
+        assert!(dump.cut);
+        assert_eq!(dump.groups.len(), MAX_PARSED);
+        let one = "goroutine 1 [select]:\nmain.f()\n\t/x.go:1\n\n";
+        let dump = parse_goroutines(&one.repeat(MAX_PARSED + 5));
+        assert!(dump.cut);
+        assert_eq!(dump.goroutines.len(), MAX_PARSED);
+        assert!(!parse_goroutines(group).cut);
     }
 
     #[test]

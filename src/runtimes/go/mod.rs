@@ -17,7 +17,7 @@ pub use goroutines::{
     debug1_total, index_goroutine_count, parse_goroutines, GoFrame, Goroutine, GoroutineGroup,
     Goroutines,
 };
-pub use pprof::{IndexCount, PprofEndpoint, DUMP_CAP};
+pub use pprof::{dump_cap, IndexCount, PprofEndpoint, DEBUG1_CAP, DEBUG2_CAP};
 pub use probe::{GoroutineCount, GoroutineProbe, Pace};
 
 use super::target::Target;
@@ -90,11 +90,18 @@ pub fn dump(target: &Target, runtime: Runtime, request: &DumpRequest) -> Result<
     if profile.truncated {
         notes.push(format!(
             "healthtop kept the first {} MiB of the reply and stopped reading: the dump is cut",
-            DUMP_CAP >> 20
+            dump_cap(request.go_debug.level()) >> 20
         ));
     }
     let text = profile.text;
     let parsed = parse_goroutines(&text);
+    if parsed.cut {
+        notes.push(format!(
+            "only the first {} entries of the dump were parsed (grouped, counted); the text \
+             holds more",
+            goroutines::MAX_PARSED
+        ));
+    }
     let total = match request.go_debug {
         GoDebug::One => debug1_total(&text).unwrap_or_else(|| parsed.total()),
         GoDebug::Two => parsed.goroutines.len() as u64,

@@ -8,7 +8,7 @@
 //! network namespace, the requests run on a short-lived thread that `setns`es into it.
 //!
 //! Requests go through [`super::http`]: HTTP/1.0, every part of the reply capped — the index
-//! page at [`INDEX_CAP`], dumps at [`DUMP_CAP`] (cut there, and said so).
+//! page at [`INDEX_CAP`], dumps at [`DEBUG1_CAP`] / [`DEBUG2_CAP`] (cut there, and said so).
 //!
 //! May import: `parse::tcp`, siblings in `runtimes`, the parent's error type.
 
@@ -23,9 +23,21 @@ use std::time::Duration;
 
 /// The index page is about 3 KiB (one row per profile); a bigger page is not pprof's.
 pub const INDEX_CAP: usize = 256 << 10;
-/// A dump's text is kept up to this size and cut there: Go itself stops a debug=2 rendering
-/// at 64 MiB (the buffer `runtime.Stack` writes into), and debug=1 is far smaller.
-pub const DUMP_CAP: usize = 64 << 20;
+/// A debug=2 dump's text is kept up to this size and cut there: Go itself stops a debug=2
+/// rendering at 64 MiB (the buffer `runtime.Stack` writes into).
+pub const DEBUG2_CAP: usize = 64 << 20;
+/// debug=1 aggregates goroutines by stack, so it is far smaller: 16 MiB holds tens of
+/// thousands of distinct stacks.
+pub const DEBUG1_CAP: usize = 16 << 20;
+
+/// The cap on a `goroutine?debug=<debug>` reply.
+pub fn dump_cap(debug: u8) -> usize {
+    if debug >= 2 {
+        DEBUG2_CAP
+    } else {
+        DEBUG1_CAP
+    }
+}
 /// A probe of a port that is not HTTP should not hold the user up long.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const TCP_LISTEN: u8 = 0x0A;
@@ -46,7 +58,7 @@ pub struct PprofEndpoint {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileText {
     pub text: String,
-    /// Cut at [`DUMP_CAP`]: the rest was not read.
+    /// Cut at [`dump_cap`]: the rest was not read.
     pub truncated: bool,
 }
 
@@ -122,10 +134,10 @@ impl PprofEndpoint {
         Ok(index_goroutine_count(&page).map_or(IndexCount::NoRow, IndexCount::Count))
     }
 
-    /// `goroutine?debug=N` as text, cut at [`DUMP_CAP`].
+    /// `goroutine?debug=N` as text, cut at [`dump_cap`].
     pub fn goroutines(&self, debug: u8, timeout: Duration) -> Result<ProfileText, DumpError> {
         let limits = Limits {
-            body_bytes: DUMP_CAP,
+            body_bytes: dump_cap(debug),
             overflow: Overflow::Truncate,
         };
         let path = format!("{}goroutine?debug={debug}", self.base);
