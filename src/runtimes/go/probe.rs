@@ -17,7 +17,7 @@
 //!
 //! May import: `history`, `sample`, siblings in `runtimes`.
 
-use super::{endpoint, goroutine_count_debug1, pprof, IndexCount, PprofEndpoint};
+use super::{goroutine_count_debug1, pprof, IndexCount, PprofEndpoint, PROBE_BOUND};
 use crate::history::{History, Metric};
 use crate::runtimes::target::Target;
 use crate::runtimes::DumpError;
@@ -127,16 +127,22 @@ impl GoroutineProbe {
             return None;
         }
         let pid = u32::try_from(sample.identity.pid).ok()?;
+        // An explicit URL starts with the index page and falls back on its first reading.
         let found = match url {
-            Some(_) => endpoint(pid, url).map(|e| (e, IndexCount::Count(0))),
-            None => Target::open(pid).and_then(|t| pprof::discover(&t, Duration::from_secs(2))),
+            Some(url) => PprofEndpoint::from_url(url).map(|e| (e, Source::Index)),
+            None => Target::open(pid)
+                .and_then(|t| pprof::discover(&t, PROBE_BOUND))
+                .map(|(e, count)| match count {
+                    IndexCount::Count(_) => (e, Source::Index),
+                    IndexCount::NoRow => (e, Source::Debug1),
+                }),
         };
-        let source = match found {
-            Ok((_, IndexCount::NoRow)) => Source::Debug1,
-            _ => Source::Index,
+        let (endpoint, source) = match found {
+            Ok((e, source)) => (Ok(e), source),
+            Err(e) => (Err(e.to_string()), Source::Index),
         };
         Some(GoroutineProbe {
-            endpoint: found.map(|(e, _)| e).map_err(|e| e.to_string()),
+            endpoint,
             source,
             timeout,
             last: None,
