@@ -94,7 +94,7 @@ fn seeds() -> Vec<Vec<u8>> {
 }
 
 /// Rounds per seed; the total is printed so CI logs say how many inputs ran.
-const ROUNDS: usize = 4000;
+const ROUNDS: usize = 8000;
 
 #[test]
 fn the_reply_decoder_never_panics_stays_in_its_caps_and_ignores_read_boundaries() {
