@@ -1,11 +1,15 @@
 //! The goroutine-leak rule on real Go services (tests/targets/goroutines_svc.go, built here
 //! with `go build`, standard library only): `report --watch` reads the goroutine count from
-//! the service's own pprof endpoint every tick; a steady leak raises goroutine-leak and the
-//! report's count matches the endpoint's own `total`; a constant pool and short-lived request
-//! goroutines stay quiet; a Go service without pprof gets an `unavailable` entry and no
-//! finding; a non-Go target gets no goroutine entry at all.
+//! the service's own pprof index page every tick; a steady leak raises goroutine-leak and the
+//! report's count matches the endpoint's own `total`; so does a rise from 130 to 230 in a
+//! 20 s watch; a constant pool and short-lived request goroutines stay quiet; a Go service
+//! without pprof gets an `unavailable` entry and no finding; a non-Go target gets no goroutine
+//! entry at all. At 100,000 goroutines the count is still read and matches the service's own
+//! `runtime.NumGoroutine()`; a slow endpoint is read less often, and the report and the view
+//! say so instead of losing the count.
 
 mod dump_support;
+mod tmux_support;
 
 use dump_support::*;
 use serde_json::Value;
@@ -24,10 +28,14 @@ fn service_binary() -> Option<PathBuf> {
 
 /// The service in `mode`, and its port from the "ready <port>" line.
 fn start(mode: &str) -> Option<(Target, u16)> {
+    start_with(&[mode])
+}
+
+fn start_with(args: &[&str]) -> Option<(Target, u16)> {
     let binary = service_binary()?;
     let mut command = Command::new(binary);
     command
-        .arg(mode)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -329,4 +337,139 @@ fn a_bundle_of_a_go_service_holds_its_goroutine_dump() {
         "bundle {total}, endpoint {truth}"
     );
     assert!(service.alive(), "asking over pprof sends no signal");
+}
+
+/// A service's own `runtime.NumGoroutine()` (its `/count`): the truth for the index page.
+fn own_count(port: u16) -> u64 {
+    http_get(port, "/count")
+        .trim()
+        .parse()
+        .expect("/count is a number")
+}
+
+/// `report --watch 3s` of a service parked at 100,000 goroutines: the count is there, read
+/// from the index page, and equals the service's own runtime.NumGoroutine() read before and
+/// after it (each reading counts its own connection: ±2).
+#[test]
+fn a_service_at_100000_goroutines_keeps_its_count() {
+    const PARKED: u64 = 100_000;
+    let Some((service, port)) = start_with(&["many", &PARKED.to_string()]) else {
+        return;
+    };
+    let pid = service.pid().to_string();
+    let before = own_count(port);
+    let report = healthtop_json(&["report", "-p", &pid, "--watch", "3s", "--json"]);
+    let after = own_count(port);
+    let ours = report["goroutines"]["count"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{:#}", report["goroutines"]));
+    assert!(before >= PARKED && after >= PARKED, "{before} {after}");
+    assert!(
+        ours + 2 >= before.min(after) && ours <= before.max(after) + 2,
+        "healthtop {ours}, the service's own count {before} before and {after} after"
+    );
+    assert_eq!(report["goroutines"]["source"], "index", "{report:#}");
+    assert!(unavailable(&report, "goroutines").is_none(), "{report:#}");
+}
+
+/// The watch the issue describes: goroutines rising from about 130 to 230 in 20 s raise
+/// goroutine-leak, and the count at the end matches the service's own.
+#[test]
+fn a_rise_from_130_to_230_in_a_20s_watch_raises_goroutine_leak() {
+    let Some((mut service, port)) = start("ramp") else {
+        return;
+    };
+    let pid = service.pid().to_string();
+    let first = own_count(port);
+    let output = healthtop(&["report", "-p", &pid, "--watch", "20s", "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("report JSON");
+    let last = report["goroutines"]["count"].as_u64().expect("count");
+    let rise = last.saturating_sub(first);
+    // The service adds 5 a second: whatever the machine's speed, the watch saw a rise of
+    // about 100 from about 130 (the 125 parked at start, the runtime's own, the listener).
+    assert!(first >= 125, "{first}");
+    assert!(rise >= 50, "the watch saw {first} -> {last}");
+    let f = finding(&report, "goroutine-leak").unwrap_or_else(|| panic!("{:#}", report));
+    let message = f["message"].as_str().expect("message");
+    assert!(message.contains("→ rising"), "{message}");
+    assert!(
+        f["eta_seconds"].as_f64().is_some_and(|eta| eta > 0.0),
+        "{f:#}"
+    );
+    assert!(service.alive());
+}
+
+/// A service that serves the goroutine profile but not the index page is counted with
+/// `?debug=1`, and the report says that is what it read.
+#[test]
+fn without_the_index_page_the_count_comes_from_debug1() {
+    let Some((service, port)) = start("noindex") else {
+        return;
+    };
+    let pid = service.pid().to_string();
+    let report = healthtop_json(&["report", "-p", &pid, "--watch", "2s", "--json"]);
+    assert_eq!(report["goroutines"]["source"], "debug=1", "{report:#}");
+    let ours = report["goroutines"]["count"].as_u64().expect("count");
+    let truth = profile_total(&http_get(port, "/debug/pprof/goroutine?debug=1"));
+    assert!(
+        ours.abs_diff(truth) <= 2,
+        "healthtop {ours}, endpoint {truth}"
+    );
+}
+
+/// The index page answers 150 ms late: one reading costs the target at least that much wall
+/// time, so healthtop spaces readings at least 200 times that (0.5 % of a core) apart instead
+/// of reading every tick, keeps the count, and says so in JSON and in text.
+#[test]
+fn a_slow_endpoint_is_read_less_often_and_the_report_says_so() {
+    let Some((service, port)) = start("slow") else {
+        return;
+    };
+    let pid = service.pid().to_string();
+    let report = healthtop_json(&["report", "-p", &pid, "--watch", "5s", "--json"]);
+    let g = &report["goroutines"];
+    let count = g["count"].as_u64().unwrap_or_else(|| panic!("{g:#}"));
+    assert!(count >= 60, "the pool alone is 60: {count}");
+    assert!(unavailable(&report, "goroutines").is_none(), "{report:#}");
+    let took = g["took_ms"].as_u64().unwrap_or_else(|| panic!("{g:#}"));
+    let every = g["every_ms"].as_u64().unwrap_or_else(|| panic!("{g:#}"));
+    assert!(took >= 150, "{g:#}");
+    assert!(every >= (took * 200).min(60_000), "{g:#}");
+    // Discovery's reading and the watch's first; the next was due after `every` (≥ 30 s),
+    // long after the 5 s watch ended: the service served exactly two index pages.
+    assert_eq!(http_get(port, "/probes").trim(), "2");
+    let text = stdout(&healthtop(&["report", "-p", &pid, "--watch", "3s"]));
+    assert!(text.contains("backed off"), "{text}");
+    assert!(text.contains("a reading takes"), "{text}");
+}
+
+/// The live view of a service whose index page answers 150 ms late: the count stays on screen
+/// with the pace and its reason, instead of `n/a`.
+#[test]
+fn the_tui_says_when_it_reads_a_slow_endpoint_less_often() {
+    if tool("tmux").is_none() {
+        return;
+    }
+    let Some((service, port)) = start("slow") else {
+        return;
+    };
+    let tmux = tmux_support::Tmux::start();
+    tmux.line(&format!(
+        "{} -p {}",
+        env!("CARGO_BIN_EXE_healthtop"),
+        service.pid()
+    ));
+    let screen = tmux.wait_for(&["goroutines (read every ", "a reading takes "]);
+    let words: Vec<&str> = screen.split_whitespace().collect();
+    let shown = words
+        .windows(3)
+        .find(|w| w[1] == "goroutines" && w[2] == "(read")
+        .and_then(|w| w[0].parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(shown >= 60, "the pool alone is 60: {shown}");
+    // Discovery and the first reading only: the next is due after 200 × ≥150 ms.
+    assert_eq!(http_get(port, "/probes").trim(), "2");
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
 }

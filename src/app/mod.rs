@@ -208,6 +208,10 @@ pub struct Goroutines {
     pub count: Result<u64, String>,
     /// The endpoint read (`http://127.0.0.1:6060/debug/pprof/`), when one was found.
     pub endpoint: Option<String>,
+    /// Set while readings are spaced wider than the tick because they are slow.
+    pub pace: Option<crate::runtimes::go::Pace>,
+    /// The newest count that was read, kept when a later reading fails.
+    pub last_count: Option<u64>,
 }
 
 /// The median time between consecutive samples, to the nearest 10 ms (a 1 s watch samples

@@ -32,6 +32,12 @@ pub enum Msg {
         at_ms: u64,
         count: Result<u64, String>,
         endpoint: Option<String>,
+        /// Set while readings are spaced wider than the tick because they are slow.
+        pace: Option<crate::runtimes::go::Pace>,
+    },
+    /// The goroutine readings' pace changed on a tick that was skipped to stay light.
+    GoroutinePace {
+        pace: Option<crate::runtimes::go::Pace>,
     },
     /// One reading failed without ending the watch.
     CollectFailed {

@@ -28,6 +28,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         | Msg::TargetReplaced { .. }
         | Msg::CollectFailed { .. }
         | Msg::Goroutines { .. }
+        | Msg::GoroutinePace { .. }
             if state.replay().is_some() =>
         {
             Vec::new()
@@ -71,14 +72,31 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             at_ms,
             count,
             endpoint,
+            pace,
         } => {
             if state.status.is_live() && !state.paused {
                 let value = count.clone().map(|c| c as f64);
                 state.history.record(Metric::Goroutines, at_ms, value);
                 state.findings = state.engine.evaluate(&state.history);
-                state.goroutines = Some(Goroutines { count, endpoint });
+                let last_count = count
+                    .as_ref()
+                    .ok()
+                    .copied()
+                    .or_else(|| state.goroutines.as_ref().and_then(|g| g.last_count));
+                state.goroutines = Some(Goroutines {
+                    count,
+                    endpoint,
+                    pace,
+                    last_count,
+                });
             }
             state.now_ms = state.now_ms.max(at_ms);
+            Vec::new()
+        }
+        Msg::GoroutinePace { pace } => {
+            if let Some(g) = state.goroutines.as_mut() {
+                g.pace = pace;
+            }
             Vec::new()
         }
         Msg::CollectFailed { at_ms, reason } => {

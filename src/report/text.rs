@@ -91,6 +91,23 @@ pub fn goroutines(reading: Option<&crate::runtimes::go::GoroutineCount>, color: 
         "pprof endpoint",
         reading.endpoint.as_deref().unwrap_or("none found"),
     );
+    if let Some(source) = &reading.source {
+        let how = if source == "index" {
+            "the index page (runtime.NumGoroutine(), no stack rendered)"
+        } else {
+            "goroutine?debug=1 (no index page: every stack is rendered)"
+        };
+        out.row("read from", how);
+    }
+    if let (Some(every), Some(took)) = (reading.every_ms, reading.took_ms) {
+        out.row(
+            "backed off",
+            format!(
+                "read every {:.0}s, not every tick: a reading takes {took} ms (budget 0.5% of a core)",
+                every as f64 / 1000.0
+            ),
+        );
+    }
     format!("\n{}", out.text)
 }
 

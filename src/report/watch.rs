@@ -40,7 +40,8 @@ pub struct Judged {
 ///
 /// Go targets (or any target when `pprof` names an endpoint): the endpoint is found once after
 /// the first sample, then the goroutine count is read after every sample, each reading bounded
-/// by half the interval (at most 1 s) so a hanging endpoint leaves gaps, not a slower watch.
+/// by half the interval (at most 1 s) so a hanging endpoint leaves gaps, not a slower watch;
+/// readings that are slow are spaced out to stay within the probe's cost budget.
 pub fn watch(
     collector: &mut Collector,
     window: Duration,

@@ -27,6 +27,7 @@ pub async fn run(
     let mut tick: u64 = 0;
     // Go targets: found on the first sample; `None` inside means "not a Go program".
     let mut probe: Option<Option<GoroutineProbe>> = None;
+    let mut sent_pace = None;
     loop {
         let now = *control.borrow_and_update();
         let started = Instant::now();
@@ -88,7 +89,7 @@ pub async fn run(
             }
             if let Some(mut go) = probe.as_mut().and_then(Option::take) {
                 let joined = tokio::task::spawn_blocking(move || {
-                    let count = go.read();
+                    let count = go.poll();
                     (go, count)
                 })
                 .await;
@@ -96,14 +97,25 @@ pub async fn run(
                     return;
                 };
                 let endpoint = go.endpoint().ok().map(ToString::to_string);
+                let pace = go.pace();
                 probe = Some(Some(go));
-                let msg = Msg::Goroutines {
-                    at_ms: now_ms(),
-                    count,
-                    endpoint,
+                // A skipped tick (backing off) sends only a change of pace: the view keeps the
+                // last count and says why it is not read every tick.
+                let msg = match count {
+                    Some(count) => Some(Msg::Goroutines {
+                        at_ms: now_ms(),
+                        count,
+                        endpoint,
+                        pace,
+                    }),
+                    None if pace != sent_pace => Some(Msg::GoroutinePace { pace }),
+                    None => None,
                 };
-                if tx.send(msg).await.is_err() {
-                    return;
+                sent_pace = pace;
+                if let Some(msg) = msg {
+                    if tx.send(msg).await.is_err() {
+                        return;
+                    }
                 }
             }
         }

@@ -389,11 +389,18 @@ fn render_findings(state: &AppState, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-/// ` · 1,234 goroutines` for a Go target, or why the count is missing; empty otherwise.
+/// ` · 1234 goroutines` for a Go target (with the pace when slow readings are spaced out), or
+/// why the count is missing and the last count read; empty otherwise.
 fn goroutines(state: &AppState) -> String {
-    match state.goroutines.as_ref().map(|g| &g.count) {
-        Some(Ok(count)) => format!(" · {count} goroutines"),
-        Some(Err(reason)) => format!(" · goroutines n/a ({reason})"),
-        None => String::new(),
+    let Some(g) = state.goroutines.as_ref() else {
+        return String::new();
+    };
+    match (&g.count, g.pace, g.last_count) {
+        (Ok(count), None, _) => format!(" · {count} goroutines"),
+        (Ok(count), Some(pace), _) => format!(" · {count} goroutines ({pace})"),
+        (Err(reason), _, Some(last)) => {
+            format!(" · goroutines n/a ({reason}; {last} at the last reading)")
+        }
+        (Err(reason), _, None) => format!(" · goroutines n/a ({reason})"),
     }
 }

@@ -8,10 +8,17 @@
 //	goroutines_svc requests   short-lived goroutines (40 every 100 ms, each living 30 ms);
 //	                          pprof served
 //	goroutines_svc nopprof    the pool, and an HTTP service without net/http/pprof
+//	goroutines_svc ramp       125 goroutines parked at start, then 5 more every second
+//	                          (about 130 -> 230 over 20 s); pprof served
+//	goroutines_svc many N     N goroutines parked at start; GET /count answers
+//	                          runtime.NumGoroutine() as the service's own truth; pprof served
+//	goroutines_svc noindex    the pool; only the goroutine profile is served, not the index
+//	goroutines_svc slow       the pool; the index page answers 150 ms late (a busy service)
 //
 // Prints "ready <port>" on stdout when its shape is in place. In leak mode it also prints
-// "probe <n>" on stdout for every goroutine profile it serves, so a test can act after the
-// n-th reading without sleeping.
+// "probe <n>" on stdout for every index page it serves (healthtop's count), so a test can act
+// after the n-th reading without sleeping; in every mode GET /probes answers how many index
+// pages it served.
 package main
 
 import (
@@ -21,6 +28,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -59,6 +68,32 @@ func leaker(stop <-chan struct{}, done chan<- int) {
 			leaked++
 		}
 	}
+}
+
+// parkMany parks n goroutines in parkedForever and returns once all of them are parked.
+func parkMany(n int) {
+	var started sync.WaitGroup
+	started.Add(n)
+	for i := 0; i < n; i++ {
+		go func() {
+			started.Done()
+			parkedForever()
+		}()
+	}
+	started.Wait()
+}
+
+// ramp parks `every` more goroutines each second, forever.
+func ramp(every int) {
+	go func() {
+		tick := time.NewTicker(time.Second)
+		for {
+			<-tick.C
+			for i := 0; i < every; i++ {
+				go parkedForever()
+			}
+		}
+	}()
 }
 
 func pool(workers int) {
@@ -104,18 +139,33 @@ func main() {
 	if mode != "nopprof" {
 		probes := 0
 		var probesMu sync.Mutex
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/goroutine", func(w http.ResponseWriter, r *http.Request) {
-			pprof.Handler("goroutine").ServeHTTP(w, r)
-			if mode == "leak" {
-				probesMu.Lock()
-				probes++
-				n := probes
-				probesMu.Unlock()
-				say("probe %d", n)
-			}
+		if mode != "noindex" {
+			mux.HandleFunc("/debug/pprof/", func(w http.ResponseWriter, r *http.Request) {
+				if mode == "slow" {
+					time.Sleep(150 * time.Millisecond)
+				}
+				pprof.Index(w, r)
+				if r.URL.Path == "/debug/pprof/" {
+					probesMu.Lock()
+					probes++
+					n := probes
+					probesMu.Unlock()
+					if mode == "leak" {
+						say("probe %d", n)
+					}
+				}
+			})
+		}
+		mux.HandleFunc("/probes", func(w http.ResponseWriter, r *http.Request) {
+			probesMu.Lock()
+			defer probesMu.Unlock()
+			fmt.Fprintln(w, probes)
 		})
+		mux.Handle("/debug/pprof/goroutine", pprof.Handler("goroutine"))
 	}
+	mux.HandleFunc("/count", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, runtime.NumGoroutine())
+	})
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "hello")
 	})
@@ -133,12 +183,21 @@ func main() {
 			})
 			fmt.Fprintf(w, "stopped %d\n", leaked)
 		})
-	case "pool", "nopprof":
+	case "pool", "nopprof", "noindex", "slow":
 		pool(60)
 	case "requests":
 		requests()
+	case "ramp":
+		parkMany(125)
+		ramp(5)
+	case "many":
+		n := 0
+		if len(os.Args) > 2 {
+			n, _ = strconv.Atoi(os.Args[2])
+		}
+		parkMany(n)
 	default:
-		fmt.Fprintln(os.Stderr, "mode: leak|pool|requests|nopprof")
+		fmt.Fprintln(os.Stderr, "mode: leak|pool|requests|nopprof|ramp|many N|noindex|slow")
 		os.Exit(2)
 	}
 	listener, err := net.Listen("tcp", "127.0.0.1:0")

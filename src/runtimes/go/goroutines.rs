@@ -1,5 +1,6 @@
 //! Parsers for the goroutine profile's two text formats (`runtime/pprof` `?debug=1` and
-//! `?debug=2`), grouping by stack identity and folding for flame graphs. Pure; tolerant of a
+//! `?debug=2`), grouping by stack identity and folding for flame graphs, and for the goroutine
+//! count on pprof's index page. Pure; tolerant of a
 //! dump cut anywhere (pprof truncates debug=2 at 64 MiB).
 //!
 //! May import: nothing outside this module but serde.
@@ -7,9 +8,17 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Entries kept from one dump (groups for debug=1, goroutines for debug=2): a real service's
+/// dump fits (Go cuts a debug=2 rendering at 64 MiB, ~100,000 goroutines), and a hostile one
+/// cannot make the parsed form many times its text.
+pub const MAX_PARSED: usize = 200_000;
+
 /// The goroutines of one dump.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Goroutines {
+    /// Parsing stopped at [`MAX_PARSED`] entries; the text has more.
+    #[serde(default)]
+    pub cut: bool,
     /// The `debug=` level the text came from.
     pub debug: u8,
     /// Every goroutine with id, state and wait (debug=2); empty for debug=1, which only has
@@ -100,14 +109,45 @@ pub fn debug1_total(text: &str) -> Option<u64> {
         .ok()
 }
 
+/// The `goroutine` row's count on pprof's index page (`/debug/pprof/`): `Profile.Count()`,
+/// which for goroutines is `runtime.NumGoroutine()`, read without rendering any stack.
+/// net/http/pprof has printed the row three ways, all accepted:
+/// - Go 1.16 and later (`indexTmplExecute`, fmt):
+///   `<tr><td>42</td><td><a href='goroutine?debug=1'>goroutine</a></td></tr>`
+/// - Go 1.11 to 1.15 (html/template): `<tr><td>42</td><td><a href=goroutine?debug=1>goroutine</a>…`
+/// - Go 1.10 and earlier: `<tr><td align=right>42<td><a href="goroutine?debug=1">goroutine</a>`
+///
+/// `None` when no row's link text is `goroutine` or its first cell is not a number.
+pub fn index_goroutine_count(html: &str) -> Option<u64> {
+    html.split("<tr").skip(1).find_map(|row| {
+        let row = row.split("</table").next().unwrap_or(row);
+        let link = row.split("<a").nth(1)?;
+        let text = link.split_once('>')?.1.split("</a>").next()?;
+        if text.trim() != "goroutine" {
+            return None;
+        }
+        let cell = row.split("<td").nth(1)?.split_once('>')?.1;
+        let digits = cell.trim_start();
+        let end = digits
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(digits.len());
+        digits.get(..end)?.parse().ok()
+    })
+}
+
 /// debug=1: `count @ pcs`, optional `# labels:`, then `#\tpc\tfunc+0xoff\tfile:line` lines.
 pub fn parse_debug1(text: &str) -> Goroutines {
     let mut groups = Vec::new();
     let mut current: Option<GoroutineGroup> = None;
+    let mut cut = false;
     for line in text.lines() {
         let trimmed = line.trim();
         if let Some((count, _pcs)) = trimmed.split_once(" @ ") {
             if let Ok(count) = count.trim().parse::<u64>() {
+                if groups.len() + usize::from(current.is_some()) >= MAX_PARSED {
+                    cut = true;
+                    break;
+                }
                 groups.extend(current.replace(GoroutineGroup {
                     count,
                     state: None,
@@ -134,6 +174,7 @@ pub fn parse_debug1(text: &str) -> Goroutines {
     groups.extend(current);
     groups.sort_by_key(|g| std::cmp::Reverse(g.count));
     Goroutines {
+        cut,
         debug: 1,
         goroutines: Vec::new(),
         groups,
@@ -175,8 +216,13 @@ pub fn parse_debug2(text: &str) -> Goroutines {
     let mut current: Option<Goroutine> = None;
     let mut pending_function: Option<String> = None;
     let mut pending_created_by = false;
+    let mut cut = false;
     for line in text.lines() {
         if let Some(g) = parse_goroutine_header(line) {
+            if goroutines.len() + usize::from(current.is_some()) >= MAX_PARSED {
+                cut = true;
+                break;
+            }
             goroutines.extend(current.replace(g));
             pending_function = None;
             continue;
@@ -234,6 +280,7 @@ pub fn parse_debug2(text: &str) -> Goroutines {
     goroutines.extend(current);
     let groups = group(&goroutines);
     Goroutines {
+        cut,
         debug: 2,
         goroutines,
         groups,
@@ -352,6 +399,42 @@ mod tests {
         assert_eq!(dump.groups[0].labels.as_deref(), Some("{\"k\":\"v\"}"));
         assert_eq!(dump.groups[0].frames.len(), 1, "pc-only line skipped");
         assert_eq!(dump.groups[1].frames[0].file, "/x/main.go");
+    }
+
+    #[test]
+    fn index_rows_of_every_go_version() {
+        let go116 = "<table>\n<thead><td>Count</td><td>Profile</td></thead>\n<tr><td>14</td><td><a href='allocs?debug=1'>allocs</a></td></tr>\n<tr><td>100007</td><td><a href='goroutine?debug=1'>goroutine</a></td></tr>\n</table>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a>";
+        assert_eq!(index_goroutine_count(go116), Some(100_007));
+        let go111 = "<table>\n<thead><td>Count</td><td>Profile</td></thead>\n<tr><td>7</td><td><a href=goroutine?debug=1>goroutine</a></td></tr>\n</table>";
+        assert_eq!(index_goroutine_count(go111), Some(7));
+        let go110 = "<table>\n\n<tr><td align=right>3<td><a href=\"block?debug=1\">block</a>\n\n<tr><td align=right>12<td><a href=\"goroutine?debug=1\">goroutine</a>\n\n</table>\n<br>\n<a href=\"goroutine?debug=2\">full goroutine stack dump</a><br>";
+        assert_eq!(index_goroutine_count(go110), Some(12));
+        for not in [
+            "",
+            "<tr><td>x</td><td><a href='goroutine?debug=1'>goroutine</a></td></tr>",
+            "<tr><td>5</td><td><a href='goroutines'>goroutines</a></td></tr>",
+            "<table></table><a href=\"goroutine?debug=2\">goroutine</a>",
+            "<tr><td>99999999999999999999999</td><td><a>goroutine</a>",
+        ] {
+            assert_eq!(index_goroutine_count(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn parsing_stops_at_max_parsed_entries() {
+        let group = "1 @ 0x1\n#\t0x1\tmain.f+0x1\t/x.go:1\n\n";
+        let text = format!(
+            "goroutine profile: total 9\n{}",
+            group.repeat(MAX_PARSED + 5)
+        );
+        let dump = parse_goroutines(&text);
+        assert!(dump.cut);
+        assert_eq!(dump.groups.len(), MAX_PARSED);
+        let one = "goroutine 1 [select]:\nmain.f()\n\t/x.go:1\n\n";
+        let dump = parse_goroutines(&one.repeat(MAX_PARSED + 5));
+        assert!(dump.cut);
+        assert_eq!(dump.goroutines.len(), MAX_PARSED);
+        assert!(!parse_goroutines(group).cut);
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Go goroutine dumps through `net/http/pprof` ([`pprof`]), parsed ([`goroutines`]); and the
-//! cheap goroutine count for a leak rule ([`goroutine_count`]), read tick after tick into a
-//! target's history by [`GoroutineProbe`].
+//! Go goroutine dumps through `net/http/pprof` ([`pprof`], over the bounded client in
+//! [`http`]), parsed ([`goroutines`]); and the cheap goroutine count for a leak rule
+//! ([`goroutine_count`], from the index page), read tick after tick into a target's history by
+//! [`GoroutineProbe`], which backs off when readings are slow.
 //!
 //! SIGQUIT is never the way here: Go's default handler prints the goroutines and exits with
 //! status 2 (see `signal::refusal`).
@@ -8,14 +9,16 @@
 //! May import: siblings in `runtimes`, the parent's types; `probe` also `history` and `sample`.
 
 pub mod goroutines;
+pub mod http;
 pub mod pprof;
 pub mod probe;
 
 pub use goroutines::{
-    debug1_total, parse_goroutines, GoFrame, Goroutine, GoroutineGroup, Goroutines,
+    debug1_total, index_goroutine_count, parse_goroutines, GoFrame, Goroutine, GoroutineGroup,
+    Goroutines,
 };
-pub use pprof::PprofEndpoint;
-pub use probe::{GoroutineCount, GoroutineProbe};
+pub use pprof::{dump_cap, IndexCount, PprofEndpoint, DEBUG1_CAP, DEBUG2_CAP};
+pub use probe::{GoroutineCount, GoroutineProbe, Pace};
 
 use super::target::Target;
 use super::{Detail, Dump, DumpError, DumpRequest, GoDebug, Runtime};
@@ -36,12 +39,28 @@ pub fn endpoint(pid: u32, url: Option<&str>) -> Result<PprofEndpoint, DumpError>
     }
 }
 
-/// The goroutine count from the `goroutine profile: total N` header of `?debug=1` (a brief
-/// stop-the-world to count, stacks captured concurrently). For a leak rule: find the endpoint
-/// once with [`endpoint`], then call this every tick.
+/// The goroutine count from the index page's `goroutine` row: `runtime.NumGoroutine()`, which
+/// the target computes without rendering a stack or stopping the world. For a leak rule: find
+/// the endpoint once with [`endpoint`], then call this every tick.
 pub fn goroutine_count(endpoint: &PprofEndpoint, timeout: Duration) -> Result<u64, DumpError> {
-    let text = endpoint.goroutines(1, timeout)?;
-    debug1_total(&text).ok_or_else(|| DumpError::Protocol {
+    match endpoint.index_count(timeout)? {
+        IndexCount::Count(n) => Ok(n),
+        IndexCount::NoRow => Err(DumpError::Protocol {
+            what: format!("pprof at {endpoint}"),
+            detail: "the index page has no goroutine row".into(),
+        }),
+    }
+}
+
+/// The goroutine count from the `goroutine profile: total N` header of `?debug=1`: for an
+/// endpoint without the index page. Costly: the target stops the world to count, then renders
+/// every goroutine's stack.
+pub fn goroutine_count_debug1(
+    endpoint: &PprofEndpoint,
+    timeout: Duration,
+) -> Result<u64, DumpError> {
+    let profile = endpoint.goroutines(1, timeout)?;
+    debug1_total(&profile.text).ok_or_else(|| DumpError::Protocol {
         what: format!("pprof at {endpoint}"),
         detail: "no `goroutine profile: total N` header".into(),
     })
@@ -59,22 +78,30 @@ pub fn dump(target: &Target, runtime: Runtime, request: &DumpRequest) -> Result<
             ),
         });
     }
-    let (endpoint, probe) = match &request.pprof_url {
-        Some(url) => (PprofEndpoint::from_url(url)?, None),
-        None => {
-            let (endpoint, probe) = pprof::discover(target, request.timeout)?;
-            (endpoint, Some(probe))
-        }
+    let endpoint = match &request.pprof_url {
+        Some(url) => PprofEndpoint::from_url(url)?,
+        None => pprof::discover(target, request.timeout)?.0,
     };
     let mut notes = vec![format!("goroutines from {endpoint}")];
     if request.go_debug == GoDebug::Two {
         notes.push(DEBUG2_COST.to_string());
     }
-    let text = match (request.go_debug, probe) {
-        (GoDebug::One, Some(probe)) => probe,
-        (level, _) => endpoint.goroutines(level.level(), request.timeout)?,
-    };
+    let profile = endpoint.goroutines(request.go_debug.level(), request.timeout)?;
+    if profile.truncated {
+        notes.push(format!(
+            "healthtop kept the first {} MiB of the reply and stopped reading: the dump is cut",
+            dump_cap(request.go_debug.level()) >> 20
+        ));
+    }
+    let text = profile.text;
     let parsed = parse_goroutines(&text);
+    if parsed.cut {
+        notes.push(format!(
+            "only the first {} entries of the dump were parsed (grouped, counted); the text \
+             holds more",
+            goroutines::MAX_PARSED
+        ));
+    }
     let total = match request.go_debug {
         GoDebug::One => debug1_total(&text).unwrap_or_else(|| parsed.total()),
         GoDebug::Two => parsed.goroutines.len() as u64,

@@ -2,25 +2,42 @@
 //!
 //! Discovery: the target's own LISTEN TCP sockets (inodes of `/proc/PID/fd/* -> socket:[N]`
 //! joined with `/proc/PID/net/tcp{,6}`, which is the target's network namespace), loopback
-//! first, then wildcard binds reached through loopback; each probed with
-//! `GET /debug/pprof/goroutine?debug=1`. When the target lives in another network namespace,
-//! the requests run on a short-lived thread that `setns`es into it.
+//! first, then wildcard binds reached through loopback; each probed with the index page
+//! `GET /debug/pprof/` (cheap: no stack is rendered), then `goroutine?debug=1` for a service
+//! that serves the goroutine profile without the index. When the target lives in another
+//! network namespace, the requests run on a short-lived thread that `setns`es into it.
 //!
-//! The client is a plain HTTP/1.0 GET over `std::net::TcpStream` with timeouts: enough for
-//! pprof, no HTTP crate.
+//! Requests go through [`super::http`]: HTTP/1.0, every part of the reply capped — the index
+//! page at [`INDEX_CAP`], dumps at [`DEBUG1_CAP`] / [`DEBUG2_CAP`] (cut there, and said so).
 //!
 //! May import: `parse::tcp`, siblings in `runtimes`, the parent's error type.
 
+use super::goroutines::index_goroutine_count;
+use super::http::{self, GetError, Limits, Overflow, Reply};
 use crate::parse::tcp::parse_tcp_table;
 use crate::runtimes::target::Target;
 use crate::runtimes::DumpError;
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// pprof writes at most 64 MiB of debug=2; leave room for headers.
-const MAX_RESPONSE: u64 = 65 << 20;
+/// The index page is about 3 KiB (one row per profile); a bigger page is not pprof's.
+pub const INDEX_CAP: usize = 256 << 10;
+/// A debug=2 dump's text is kept up to this size and cut there: Go itself stops a debug=2
+/// rendering at 64 MiB (the buffer `runtime.Stack` writes into).
+pub const DEBUG2_CAP: usize = 64 << 20;
+/// debug=1 aggregates goroutines by stack, so it is far smaller: 16 MiB holds tens of
+/// thousands of distinct stacks.
+pub const DEBUG1_CAP: usize = 16 << 20;
+
+/// The cap on a `goroutine?debug=<debug>` reply.
+pub fn dump_cap(debug: u8) -> usize {
+    if debug >= 2 {
+        DEBUG2_CAP
+    } else {
+        DEBUG1_CAP
+    }
+}
 /// A probe of a port that is not HTTP should not hold the user up long.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const TCP_LISTEN: u8 = 0x0A;
@@ -35,6 +52,24 @@ pub struct PprofEndpoint {
     pub base: String,
     /// The target's `/proc/PID/ns/net` when it differs from healthtop's.
     pub netns: Option<PathBuf>,
+}
+
+/// The goroutine profile as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileText {
+    pub text: String,
+    /// Cut at [`dump_cap`]: the rest was not read.
+    pub truncated: bool,
+}
+
+/// What the index page says about goroutines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexCount {
+    /// The `goroutine` row's count: `runtime.NumGoroutine()`.
+    Count(u64),
+    /// The endpoint answered, but not with an index that has a goroutine row (a mux that
+    /// serves only some of pprof's handlers; 404).
+    NoRow,
 }
 
 impl std::fmt::Display for PprofEndpoint {
@@ -84,25 +119,56 @@ impl PprofEndpoint {
         })
     }
 
-    /// `goroutine?debug=N` as text.
-    pub fn goroutines(&self, debug: u8, timeout: Duration) -> Result<String, DumpError> {
-        self.get(&format!("{}goroutine?debug={debug}", self.base), timeout)
+    /// The goroutine count from the index page (`runtime.NumGoroutine()`, O(1) in the
+    /// target: no stack is rendered and the world is not stopped).
+    pub fn index_count(&self, timeout: Duration) -> Result<IndexCount, DumpError> {
+        let limits = Limits {
+            body_bytes: INDEX_CAP,
+            overflow: Overflow::Refuse,
+        };
+        let reply = self.fetch(&self.base, timeout, limits)?;
+        if reply.status != 200 {
+            return Ok(IndexCount::NoRow);
+        }
+        let page = String::from_utf8_lossy(&reply.body);
+        Ok(index_goroutine_count(&page).map_or(IndexCount::NoRow, IndexCount::Count))
     }
 
-    /// GET `path` and return the body of a 200 answer.
-    pub fn get(&self, path: &str, timeout: Duration) -> Result<String, DumpError> {
-        let address = self.address;
-        let request = format!(
-            "GET {path} HTTP/1.0\r\nHost: {}\r\nUser-Agent: healthtop\r\nAccept: text/plain\r\n\r\n",
-            self.host
-        );
-        let body = match &self.netns {
-            None => http_exchange(address, &request, timeout)?,
-            Some(ns) => in_netns(ns.clone(), move || {
-                http_exchange(address, &request, timeout)
-            })?,
+    /// `goroutine?debug=N` as text, cut at [`dump_cap`].
+    pub fn goroutines(&self, debug: u8, timeout: Duration) -> Result<ProfileText, DumpError> {
+        let limits = Limits {
+            body_bytes: dump_cap(debug),
+            overflow: Overflow::Truncate,
         };
-        Ok(body)
+        let path = format!("{}goroutine?debug={debug}", self.base);
+        let reply = self.fetch(&path, timeout, limits)?;
+        if reply.status != 200 {
+            return Err(self.protocol(format!("HTTP status {} for {path}", reply.status)));
+        }
+        // Bytes that are not UTF-8 are kept (see `safe_text`), shown escaped.
+        let text = crate::safe_text::from_bytes(&reply.body);
+        Ok(ProfileText {
+            text,
+            truncated: reply.truncated,
+        })
+    }
+
+    /// GET `path`: the reply, whatever its status.
+    fn fetch(&self, path: &str, timeout: Duration, limits: Limits) -> Result<Reply, DumpError> {
+        let (address, host, path) = (self.address, self.host.clone(), path.to_string());
+        let exchange = move || http::get(address, &host, &path, timeout, limits);
+        let result = match &self.netns {
+            None => exchange(),
+            Some(ns) => in_netns(ns.clone(), exchange)?,
+        };
+        result.map_err(|e: GetError| self.protocol(e.to_string()))
+    }
+
+    fn protocol(&self, detail: String) -> DumpError {
+        DumpError::Protocol {
+            what: format!("pprof at {}", self.address),
+            detail,
+        }
     }
 }
 
@@ -110,7 +176,7 @@ impl PprofEndpoint {
 /// ends with it, so healthtop's own threads never change namespace.
 fn in_netns<T: Send + 'static>(
     ns: PathBuf,
-    work: impl FnOnce() -> Result<T, DumpError> + Send + 'static,
+    work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, DumpError> {
     let handle = std::thread::spawn(move || {
         let file = std::fs::File::open(&ns).map_err(|source| DumpError::PermissionDenied {
@@ -123,84 +189,12 @@ fn in_netns<T: Send + 'static>(
                 source: std::io::Error::from(errno),
             }
         })?;
-        work()
+        Ok(work())
     });
     handle.join().map_err(|_| DumpError::Protocol {
         what: "pprof".into(),
         detail: "the network-namespace thread panicked".into(),
     })?
-}
-
-/// One HTTP/1.0 GET; the server closes after the body. Bounded by `timeout` overall.
-fn http_exchange(
-    address: SocketAddr,
-    request: &str,
-    timeout: Duration,
-) -> Result<String, DumpError> {
-    let protocol = |detail: String| DumpError::Protocol {
-        what: format!("pprof at {address}"),
-        detail,
-    };
-    let deadline = Instant::now() + timeout;
-    let mut stream = TcpStream::connect_timeout(&address, timeout.min(Duration::from_secs(2)))
-        .map_err(|e| protocol(format!("connect: {e}")))?;
-    stream
-        .set_write_timeout(Some(timeout))
-        .and_then(|()| stream.write_all(request.as_bytes()))
-        .map_err(|e| protocol(format!("send: {e}")))?;
-    let mut raw = Vec::new();
-    let mut chunk = [0u8; 64 * 1024];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(protocol(format!("no complete answer within {timeout:?}")));
-        }
-        stream
-            .set_read_timeout(Some(left))
-            .map_err(|e| protocol(format!("read: {e}")))?;
-        match stream.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => {
-                raw.extend_from_slice(&chunk[..n]);
-                if raw.len() as u64 > MAX_RESPONSE {
-                    return Err(protocol("answer larger than 65 MiB".into()));
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            // A read timeout surfaces as EAGAIN (WouldBlock) on Linux.
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Err(protocol(format!("no complete answer within {timeout:?}")))
-            }
-            Err(e) => return Err(protocol(format!("read: {e}"))),
-        }
-    }
-    let text = crate::safe_text::from_bytes(&raw);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| protocol("not an HTTP answer".into()))?;
-    let status = head
-        .lines()
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| protocol("not an HTTP answer".into()))?;
-    if status != 200 {
-        return Err(protocol(format!("HTTP status {status}")));
-    }
-    if head.lines().any(|l| {
-        l.to_ascii_lowercase().starts_with("transfer-encoding:")
-            && l.to_ascii_lowercase().contains("chunked")
-    }) {
-        return Err(protocol(
-            "chunked answer to an HTTP/1.0 request (a proxy in front of pprof?)".into(),
-        ));
-    }
-    Ok(body.to_string())
 }
 
 /// The target's listening TCP sockets that can be reached over loopback, loopback binds first.
@@ -260,18 +254,22 @@ fn parse_socket_addr(text: &str) -> Option<SocketAddr> {
     text.parse().ok()
 }
 
-/// Finds the pprof endpoint among the target's listening sockets by probing each with
-/// `goroutine?debug=1`; returns the endpoint and the probe's answer, so a debug=1 dump needs
-/// no second request (Go keeps a finished HTTP/1.0 connection's goroutine ~500 ms in
-/// `closeWriteAndWait`, which a second request would count).
-pub fn discover(target: &Target, timeout: Duration) -> Result<(PprofEndpoint, String), DumpError> {
+/// Finds the pprof endpoint among the target's listening sockets: the first whose index page
+/// has a goroutine row, else the first that serves `goroutine?debug=1` (the endpoint is then
+/// returned with [`IndexCount::NoRow`], and counting it means rendering every stack).
+pub fn discover(
+    target: &Target,
+    timeout: Duration,
+) -> Result<(PprofEndpoint, IndexCount), DumpError> {
     let candidates = listening_loopback(target)?;
     let netns = if target.other_netns()? {
         Some(target.path("ns/net"))
     } else {
         None
     };
+    let timeout = timeout.min(PROBE_TIMEOUT);
     let mut tried = Vec::new();
+    let mut without_index = Vec::new();
     for address in candidates {
         let endpoint = PprofEndpoint {
             address,
@@ -279,13 +277,23 @@ pub fn discover(target: &Target, timeout: Duration) -> Result<(PprofEndpoint, St
             base: "/debug/pprof/".to_string(),
             netns: netns.clone(),
         };
-        match endpoint.goroutines(1, timeout.min(PROBE_TIMEOUT)) {
-            Ok(body) if body.starts_with("goroutine profile:") => return Ok((endpoint, body)),
-            Ok(_) => tried.push(format!("{address}: not a goroutine profile")),
+        match endpoint.index_count(timeout) {
+            Ok(IndexCount::Count(n)) => return Ok((endpoint, IndexCount::Count(n))),
+            Ok(IndexCount::NoRow) => without_index.push(endpoint),
             Err(DumpError::PermissionDenied { path, source }) => {
                 return Err(DumpError::PermissionDenied { path, source })
             }
             Err(e) => tried.push(format!("{address}: {e}")),
+        }
+    }
+    // HTTP servers without pprof's index: one may still serve the goroutine profile.
+    for endpoint in without_index {
+        match endpoint.goroutines(1, timeout) {
+            Ok(p) if p.text.starts_with("goroutine profile:") => {
+                return Ok((endpoint, IndexCount::NoRow))
+            }
+            Ok(_) => tried.push(format!("{}: not a goroutine profile", endpoint.address)),
+            Err(e) => tried.push(format!("{}: {e}", endpoint.address)),
         }
     }
     Err(DumpError::Unavailable {
