@@ -23,7 +23,7 @@ fn number_keys_tab_and_shift_tab_reach_every_view() {
 #[test]
 fn movement_is_clamped_and_paged() {
     let mut state = state(20, 80, 24); // 28 threads
-    press(&mut state, "2 j j k");
+    press(&mut state, "2 Home j j k");
     assert_eq!(state.ui.table().selected, 1);
     press(&mut state, "Up Up Up");
     assert_eq!(state.ui.table().selected, 0);

@@ -1,4 +1,4 @@
-//! Snapshot tests of every view at 80×24 and 160×48, from Samples built here (deterministic),
+//! Snapshot tests of every view at 160×48, 80×24, 60×20 and 40×12, from Samples built here (deterministic),
 //! plus the states that change the frame: drill-down, grouping, help, filter, exited target,
 //! reused PID, missing data, tiny terminals.
 
@@ -21,7 +21,7 @@ fn text(terminal: &Terminal<TestBackend>) -> String {
     terminal.backend().to_string()
 }
 
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+const SIZES: [(u16, u16); 4] = [(80, 24), (60, 20), (40, 12), (160, 48)];
 const VIEWS: [(&str, &str); 6] = [
     ("overview", "1"),
     ("threads", "2"),
