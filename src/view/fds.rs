@@ -20,6 +20,21 @@ const FD_COLUMNS: [Column; 3] = [
     Column::new("TARGET", Fit::Path { min: 12 }, KEEP_ALWAYS),
 ];
 
+/// `TCP: ESTABLISHED 3, LISTEN 1`, or why not known.
+fn tcp_summary(sample: &crate::sample::Sample) -> String {
+    sample.fds.tcp.as_ref().map_or_else(
+        || na(sample, "fds.tcp"),
+        |t| {
+            let states: Vec<String> = t.by_state.iter().map(|(s, n)| format!("{s} {n}")).collect();
+            if states.is_empty() {
+                "no TCP sockets".to_string()
+            } else {
+                format!("TCP: {}", states.join(", "))
+            }
+        },
+    )
+}
+
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let Some(sample) = &state.current else {
         frame.render_widget(Paragraph::new(" no sample yet"), area);
@@ -39,17 +54,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         || na(sample, "fds.items"),
         |at| format!("census {}", ago(state.now_ms, at)),
     );
-    let tcp = fds.tcp.as_ref().map_or_else(
-        || na(sample, "fds.tcp"),
-        |t| {
-            let states: Vec<String> = t.by_state.iter().map(|(s, n)| format!("{s} {n}")).collect();
-            if states.is_empty() {
-                "no TCP sockets".to_string()
-            } else {
-                format!("TCP: {}", states.join(", "))
-            }
-        },
-    );
+    let tcp = tcp_summary(sample);
     let title = format!(
         " fds {open} of {limit} (RLIMIT_NOFILE) · highest {} · {census} ",
         format::limit(fds.highest_fd, "n/a")
@@ -106,6 +111,11 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         tcp_area,
     );
 
+    descriptors(state, frame, list);
+}
+
+/// Every descriptor, sockets with their TCP endpoints.
+fn descriptors(state: &AppState, frame: &mut Frame, list: Rect) {
     let table = &state.ui.tables[View::Fds.index()];
     let props = Props {
         title: format!("descriptors {}", table.order.len()),

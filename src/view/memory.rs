@@ -73,10 +73,10 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     maps_table(state, sample, frame, list);
 }
 
-/// Totals, cgroup, rlimits, host and the maps count, one labelled item each.
-fn summary_items(state: &AppState, sample: &Sample) -> Vec<Item> {
+/// The cgroup, its usage, limits and events.
+fn cgroup_line(sample: &Sample) -> String {
     let m = &sample.memory;
-    let cgroup = match &m.cgroup {
+    match &m.cgroup {
         Some(c) => {
             let events: Vec<String> = c.events.iter().map(|(k, v)| format!("{k}={v}")).collect();
             format!(
@@ -95,14 +95,13 @@ fn summary_items(state: &AppState, sample: &Sample) -> Vec<Item> {
             )
         }
         None => na(sample, "memory.cgroup"),
-    };
-    let rlimit = |name: &str| {
-        sample
-            .limits
-            .get(name)
-            .map_or_else(|| na(sample, "limits"), |l| limit_bytes(l.soft))
-    };
-    let host = match (&m.host, &m.pressure) {
+    }
+}
+
+/// Host memory and pressure.
+fn host_line(sample: &Sample) -> String {
+    let m = &sample.memory;
+    match (&m.host, &m.pressure) {
         (Some(h), p) => format!(
             "{} total, {} available{}",
             format::bytes(h.total_bytes),
@@ -116,7 +115,20 @@ fn summary_items(state: &AppState, sample: &Sample) -> Vec<Item> {
             ))
         ),
         (None, _) => na(sample, "memory.host"),
+    }
+}
+
+/// Totals, cgroup, rlimits, host and the maps count, one labelled item each.
+fn summary_items(state: &AppState, sample: &Sample) -> Vec<Item> {
+    let m = &sample.memory;
+    let cgroup = cgroup_line(sample);
+    let rlimit = |name: &str| {
+        sample
+            .limits
+            .get(name)
+            .map_or_else(|| na(sample, "limits"), |l| limit_bytes(l.soft))
     };
+    let host = host_line(sample);
     let maps_age = m.maps_taken_at_ms.map_or_else(
         || na(sample, "memory.maps"),
         |at| format!("read {}", ago(state.now_ms, at)),

@@ -63,15 +63,8 @@ fn signal_cells(r: &rows::SignalRow) -> Cells {
     ])
 }
 
-pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
-    let Some(sample) = &state.current else {
-        frame.render_widget(Paragraph::new(" no sample yet"), area);
-        return;
-    };
-    let summary_height = 7.min((area.height / 2).max(4));
-    let [summary, list] =
-        Layout::vertical([Constraint::Length(summary_height), Constraint::Min(3)]).areas(area);
-    let width = usize::from(summary.width).saturating_sub(16);
+/// Seccomp, capabilities, core dump, tracer: one line each, cut to `width`.
+fn security_lines(sample: &Sample, width: usize) -> Vec<Line<'static>> {
     let label = |name: &str| Span::styled(format!(" {name:<13}"), theme::title());
     let sec = &sample.seccomp;
     let seccomp = match &sec.mode {
@@ -101,7 +94,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         0 => "none".to_string(),
         pid => format!("pid {pid} is tracing it"),
     };
-    let lines = vec![
+    vec![
         Line::from(vec![
             label("seccomp"),
             Span::raw(format!("{seccomp} · NoNewPrivs {nnp}")),
@@ -127,7 +120,18 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             )),
         ]),
         Line::from(vec![label("tracer"), Span::raw(tracer)]),
-    ];
+    ]
+}
+
+pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+    let Some(sample) = &state.current else {
+        frame.render_widget(Paragraph::new(" no sample yet"), area);
+        return;
+    };
+    let summary_height = 7.min((area.height / 2).max(4));
+    let [summary, list] =
+        Layout::vertical([Constraint::Length(summary_height), Constraint::Min(3)]).areas(area);
+    let lines = security_lines(sample, usize::from(summary.width).saturating_sub(16));
     let block = Block::bordered().title(Span::styled(" security ", theme::title()));
     let inner = block.inner(summary);
     frame.render_widget(block, summary);
