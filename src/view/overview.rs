@@ -283,19 +283,28 @@ fn render_gauges(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rec
     frame.render_widget(block, area);
     let wide = inner.width >= 120;
     let rows = Layout::vertical([Constraint::Length(1); 5]).split(inner);
-    for (gauge, row) in gauges(sample).iter().zip(rows.iter()) {
-        render_gauge(state, sample, gauge, wide, frame, *row);
+    let gauges = gauges(sample);
+    // One set of column widths for every row, from the widest value and trend, so the
+    // columns line up and no figure is cut.
+    let (value_len, trend_len) = gauges
+        .iter()
+        .filter_map(|g| {
+            Some((
+                value_text(g, g.value?),
+                trend_text(state, sample, g, g.value?),
+            ))
+        })
+        .fold((0, 0), |(v, t), (value, trend)| {
+            (v.max(value.chars().count()), t.max(trend.chars().count()))
+        });
+    let widths = gauge_widths(inner.width, wide, value_len, trend_len);
+    for (gauge, row) in gauges.iter().zip(rows.iter()) {
+        render_gauge(state, sample, gauge, widths, frame, *row);
     }
 }
 
-fn render_gauge(
-    state: &AppState,
-    sample: &Sample,
-    gauge: &Gauge,
-    wide: bool,
-    frame: &mut Frame,
-    area: Rect,
-) {
+/// `used/limit` of a gauge.
+fn value_text(gauge: &Gauge, value: u64) -> String {
     let show = |v: u64| {
         if gauge.bytes {
             format::bytes(v)
@@ -303,6 +312,20 @@ fn render_gauge(
             v.to_string()
         }
     };
+    match &gauge.limit {
+        Some((l, _)) => format!("{}/{}", show(value), show(*l)),
+        None => format!("{}/unlimited", show(value)),
+    }
+}
+
+fn render_gauge(
+    state: &AppState,
+    sample: &Sample,
+    gauge: &Gauge,
+    widths: [u16; 7],
+    frame: &mut Frame,
+    area: Rect,
+) {
     let limit_name = gauge
         .limit
         .as_ref()
@@ -320,24 +343,12 @@ fn render_gauge(
         .limit
         .as_ref()
         .and_then(|(l, _)| format::percent(value, Some(*l)));
-    let value_text = match &gauge.limit {
-        Some((l, _)) => format!("{}/{}", show(value), show(*l)),
-        None => format!("{}/unlimited", show(value)),
-    };
+    let value_text = value_text(gauge, value);
     let percent_text = percent.map_or_else(|| "    -  ".to_string(), |p| format!("{p:5.1}%"));
     let series = state.trail.series(gauge.pick);
     let trend = trend_text(state, sample, gauge, value);
-    let bar_width = if wide { 20 } else { 0 };
-    let [name, limit, value_area, pct, bar, spark, trend_area] = Layout::horizontal([
-        Constraint::Length(9),
-        Constraint::Length(14),
-        Constraint::Length(20),
-        Constraint::Length(10),
-        Constraint::Length(bar_width),
-        Constraint::Min(4),
-        Constraint::Length(if wide { 30 } else { 20 }),
-    ])
-    .areas(area);
+    let [name, limit, value_area, pct, bar, spark, trend_area] =
+        Layout::horizontal(widths.map(Constraint::Length)).areas(area);
     let style = theme::level(percent);
     frame.render_widget(
         Paragraph::new(Span::styled(format!(" {}", gauge.name), theme::title())),
@@ -352,7 +363,7 @@ fn render_gauge(
         )),
         pct,
     );
-    if wide {
+    if bar.width > 0 {
         let filled = percent.map_or(0, |p| {
             ((p / 100.0) * 18.0).round().clamp(0.0, 18.0) as usize
         });
@@ -381,6 +392,30 @@ fn render_gauge(
         spark,
     );
     frame.render_widget(Paragraph::new(format!(" {trend}")), trend_area);
+}
+
+/// Widths of a gauge row's columns (name, limit, value, percent, bar, sparkline, trend) in
+/// `width` cells. Value, percent and trend are as wide as their text, so no figure is cut
+/// (`ETA 16m 30s`, not `ETA 16m 3`); as the width shrinks the bar goes first, then the
+/// limit's name, then the trend, and the sparkline takes what is left.
+fn gauge_widths(width: u16, wide: bool, value_len: usize, trend_len: usize) -> [u16; 7] {
+    let cells = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+    let (name, value, pct, trend) = (9, cells(value_len + 1), 10, cells(trend_len + 1));
+    let mut limit = 14;
+    let mut bar = if wide { 20 } else { 0 };
+    let mut trend_width = trend.max(if wide { 30 } else { 20 });
+    let fixed = |limit: u16, bar: u16, trend: u16| name + limit + value + pct + bar + trend;
+    if fixed(limit, bar, trend_width) + 4 > width {
+        (bar, trend_width) = (0, trend);
+    }
+    if fixed(limit, bar, trend_width) + 4 > width {
+        limit = 0;
+    }
+    if fixed(limit, bar, trend_width) > width {
+        trend_width = 0;
+    }
+    let spark = width.saturating_sub(fixed(limit, bar, trend_width));
+    [name, limit, value, pct, bar, spark, trend_width]
 }
 
 /// Slope and time to the limit from the rules' robust trend over their short window, so the
