@@ -233,7 +233,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[Key::ch('/')],
         command: Command::Filter,
-        doc: "filter rows, search frames (Enter keeps, Esc clears)",
+        doc: "filter by name or #id, search frames (Enter keeps)",
     },
     Binding {
         keys: &[Key::ch('s')],

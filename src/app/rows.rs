@@ -549,13 +549,6 @@ pub fn detail_line_bound(state: &AppState) -> usize {
     }
 }
 
-/// Re-derives every table (after a new sample or a replay step).
-pub fn refresh_all(state: &mut AppState) {
-    for view in View::ALL {
-        refresh(state, view);
-    }
-}
-
 /// Moves the cursor of the current view's table to `position` (clamped), onto that row's key.
 pub fn select(state: &mut AppState, position: usize) {
     let view = state.ui.view;

@@ -361,9 +361,10 @@ fn scroll_detail(state: &mut AppState, delta: isize) {
         .min(most);
 }
 
-/// Re-derives the tables from the data now shown; each cursor stays on its row's key.
+/// Re-derives the shown table from the data now shown (the others wait until their view
+/// opens); its cursor stays on its row's key.
 fn clamp_selection(state: &mut AppState) {
-    rows::refresh_all(state);
+    rows::refresh(state, state.ui.view);
 }
 
 fn open(state: &mut AppState) {
