@@ -227,9 +227,7 @@ fn fd_order(sample: &Sample, table: &TableUi, from: Vec<usize>) -> Vec<usize> {
         .tcp
         .iter()
         .flat_map(|t| &t.sockets)
-        .map(|s| format!("{} → {} {}", s.local, s.remote, s.state))
-        .zip(sample.fds.tcp.iter().flat_map(|t| &t.sockets).map(|s| s.fd))
-        .map(|(text, fd)| (fd, text))
+        .map(|s| (s.fd, format!("{} → {} {}", s.local, s.remote, s.state)))
         .collect();
     let filter = table.matcher();
     let mut order: Vec<usize> = from
@@ -282,7 +280,7 @@ fn map_order(sample: &Sample, table: &TableUi, from: Vec<usize>) -> Vec<usize> {
         .filter(|&i| {
             maps.get(i).is_some_and(|m| {
                 let flags = map_flags(m, past_eof(sample, m));
-                filter.accepts(Some(m.start), &[&m.path, &m.perms, &flags])
+                filter.accepts(None, &[&m.path, &m.perms, &flags])
             })
         })
         .collect();
@@ -429,7 +427,9 @@ pub fn key_at(state: &AppState, view: View, position: usize) -> Option<RowKey> {
             .maps
             .get(index)
             .map(|m| RowKey::Number(m.start)),
-        View::Signals => Some(RowKey::Number(index as u64)),
+        View::Signals => signal_list(state)
+            .get(index)
+            .map(|r| RowKey::Number(u64::from(r.number))),
         View::Findings => state
             .findings
             .get(index)
@@ -506,9 +506,19 @@ pub fn refresh(state: &mut AppState, view: View) {
     let table = &mut state.ui.tables[slot];
     table.order = order;
     table.derived_from = Some(derivation);
-    let keys: Vec<Option<RowKey>> = (0..state.ui.tables[slot].order.len())
-        .map(|i| key_at(state, view, i))
-        .collect();
+    let keys: Vec<Option<RowKey>> = if view == View::Signals {
+        // One derivation of the signal list, not one per row.
+        let list = signal_list(state);
+        let order = &state.ui.tables[slot].order;
+        order
+            .iter()
+            .map(|&i| list.get(i).map(|r| RowKey::Number(u64::from(r.number))))
+            .collect()
+    } else {
+        (0..state.ui.tables[slot].order.len())
+            .map(|i| key_at(state, view, i))
+            .collect()
+    };
     let table = &mut state.ui.tables[slot];
     let found = table.follow(|i| keys.get(i).cloned().flatten());
     // A filter that hides the cursor's row starts from the top of what it shows.
