@@ -48,6 +48,10 @@ pub enum Command {
     Pane,
     /// Stacks view: write the flame graph (SVG) and folded stacks.
     Export,
+    /// Scroll the detail pane (thread drill-down, finding detail) down one line.
+    DetailDown,
+    /// Scroll the detail pane up one line.
+    DetailUp,
     /// Ask the runtime for a thread/goroutine dump (after a confirmation).
     Dump,
     Help,
@@ -63,6 +67,7 @@ impl Command {
                 Some("bundle time")
             }
             Command::PageUp | Command::PageDown => Some("page"),
+            Command::DetailDown | Command::DetailUp => Some("detail"),
             Command::Home | Command::End => Some("jump"),
             Command::FlameMode | Command::Pane | Command::ThreadFilter | Command::Export => {
                 Some("stacks")
@@ -228,7 +233,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[Key::ch('/')],
         command: Command::Filter,
-        doc: "filter rows, search frames (Enter keeps, Esc clears)",
+        doc: "filter by name or #id, search frames (Enter keeps)",
     },
     Binding {
         keys: &[Key::ch('s')],
@@ -259,6 +264,16 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Key::ch('b')],
         command: Command::Bundle,
         doc: "write a bundle of the target to ./",
+    },
+    Binding {
+        keys: &[Key::ch('J')],
+        command: Command::DetailDown,
+        doc: "scroll down (drill-down: j k too)",
+    },
+    Binding {
+        keys: &[Key::ch('K')],
+        command: Command::DetailUp,
+        doc: "scroll up",
     },
     Binding {
         keys: &[Key::ch('D')],

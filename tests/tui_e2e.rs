@@ -35,8 +35,13 @@ fn have_tools() -> bool {
 }
 
 fn build_target(dir: &Path) -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/targets/tui_target.c");
-    let exe = dir.join("tui_target");
+    build_c_target(dir, "tui_target")
+}
+
+/// Builds `tests/targets/NAME.c` into `dir`.
+fn build_c_target(dir: &Path, name: &str) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/targets/{name}.c"));
+    let exe = dir.join(name);
     let status = Command::new("gcc")
         .args(["-O1", "-pthread", "-o"])
         .arg(&exe)
@@ -54,8 +59,11 @@ struct Target {
 
 impl Target {
     fn start(exe: &Path, threads: u32) -> Target {
+        Target::start_with(exe, &[threads])
+    }
+    fn start_with(exe: &Path, args: &[u32]) -> Target {
         let mut child = Command::new(exe)
-            .arg(threads.to_string())
+            .args(args.iter().map(u32::to_string))
             .stdout(Stdio::piped())
             .spawn()
             .expect("start target");
@@ -552,4 +560,90 @@ fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
     tmux.wait_healthtop_gone();
     tmux.assert_terminal_restored(220);
     drop(target);
+}
+
+/// The TID on the selected (reverse-video) row of the Threads table, if one shows.
+fn selected_tid(screen_with_escapes: &str) -> Option<u32> {
+    screen_with_escapes.lines().find_map(|line| {
+        let after = line.split("\x1b[7m").nth(1)?;
+        let plain: String = after
+            .split('\x1b')
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    part.split_once('m').map_or("", |(_, t)| t)
+                }
+            })
+            .collect();
+        plain
+            .trim_start_matches('│')
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    })
+}
+
+/// Median time from sending `j` to the screen showing the cursor on the next TID, over
+/// `presses` presses in the Threads view sorted by TID (the order is stable between censuses).
+fn key_latency(tmux: &Tmux, presses: usize) -> Duration {
+    let mut times = Vec::new();
+    for _ in 0..presses {
+        tmux.wait_until("a selected row", |_| {
+            selected_tid(&tmux.screen_with_escapes()).is_some()
+        });
+        let from = selected_tid(&tmux.screen_with_escapes());
+        let sent = Instant::now();
+        tmux.keys(&["j"]);
+        let deadline = sent + Duration::from_secs(60);
+        loop {
+            let now = selected_tid(&tmux.screen_with_escapes());
+            if now.is_some() && now != from {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "j did not move the cursor:\n{}",
+                tmux.screen()
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        times.push(sent.elapsed());
+    }
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Issue 14: at 10,000 threads a key redraws within 3x its latency at 100 threads (the table
+/// derives its order once per census and draws only the visible rows). Reports both figures.
+#[test]
+fn key_latency_at_10000_threads_is_within_3x_of_100() {
+    if !have_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = build_c_target(dir.path(), "poll_big");
+    let mut medians = Vec::new();
+    for threads in [100, 10_000] {
+        let target = Target::start_with(&exe, &[threads, 15_000.min(threads * 2), 64]);
+        let pid = target.pid();
+        let tmux = Tmux::start();
+        tmux.line(&format!("{HEALTHTOP} -p {pid}"));
+        tmux.wait_for(&["[1 Overview]", &format!("pid {pid} poll_big")]);
+        tmux.keys(&["2", "s"]);
+        tmux.wait_for(&["sort TID", &format!("threads {}", threads + 1)]);
+        let median = key_latency(&tmux, 15);
+        eprintln!("key redraw latency (j, Threads) at {threads} threads: median {median:?}");
+        medians.push(median);
+        tmux.keys(&["q"]);
+        tmux.wait_healthtop_gone();
+    }
+    assert!(
+        medians[1] <= medians[0] * 3,
+        "j at 10,000 threads took {:?}, more than 3x {:?} at 100",
+        medians[1],
+        medians[0]
+    );
 }

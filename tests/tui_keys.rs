@@ -23,7 +23,7 @@ fn number_keys_tab_and_shift_tab_reach_every_view() {
 #[test]
 fn movement_is_clamped_and_paged() {
     let mut state = state(20, 80, 24); // 28 threads
-    press(&mut state, "2 j j k");
+    press(&mut state, "2 Home j j k");
     assert_eq!(state.ui.table().selected, 1);
     press(&mut state, "Up Up Up");
     assert_eq!(state.ui.table().selected, 0);
@@ -447,4 +447,99 @@ fn a_bundles_interval_is_the_median_gap_between_its_samples() {
         healthtop::config::Config::default(),
     );
     assert_eq!(state.interval, Duration::from_secs(1));
+}
+
+/// A sample `i` of the fixture with `extra` new threads named `aaa-N` (they sort first by
+/// name and by TID, so every row below them shifts) and without `gone`.
+fn shifted_sample(i: u64, extra: i32, gone: &[i32]) -> healthtop::sample::Sample {
+    let mut sample = tui_fixture::sample(i);
+    let template = sample.threads.items[0].clone();
+    sample.threads.items.retain(|t| !gone.contains(&t.tid));
+    for n in 0..extra {
+        let mut thread = template.clone();
+        thread.tid = 100 + n;
+        thread.name = format!("aaa-{n}");
+        sample.threads.items.push(thread);
+    }
+    sample.threads.count = sample.threads.items.len() as u64;
+    sample
+}
+
+#[test]
+fn enter_opens_the_thread_under_the_cursor_while_rows_shift() {
+    for sort_presses in ["s", "s s"] {
+        // By TID, then by name: new threads sort above the cursor in both.
+        let mut state = state(20, 80, 24);
+        press(&mut state, "2");
+        press(&mut state, sort_presses);
+        press(&mut state, "j j j j j");
+        let chosen = rows::thread_at(&state, state.ui.table().selected).expect("a row");
+        let position = state.ui.table().selected;
+        update(
+            &mut state,
+            Msg::Sample(Box::new(shifted_sample(21, 7, &[tui_fixture::PID]))),
+        );
+        assert_eq!(
+            state.ui.table().selected,
+            position + 6,
+            "the rows shifted by 7 new threads above and 1 gone above"
+        );
+        press(&mut state, "Enter");
+        assert_eq!(state.ui.thread_detail, Some(chosen.tid), "{chosen:?}");
+    }
+}
+
+#[test]
+fn the_findings_cursor_follows_its_finding() {
+    let mut state = state(20, 80, 24);
+    press(&mut state, "6");
+    // The last finding the filter keeps, so rows above it that it hides move it up.
+    let before = rows::findings(&state);
+    let at = before
+        .iter()
+        .rposition(|f| f.rule.contains("sig"))
+        .expect("a finding matching `sig`");
+    let chosen = before[at].rule.clone();
+    for _ in 0..at {
+        press(&mut state, "j");
+    }
+    assert_eq!(
+        rows::findings(&state)[state.ui.table().selected].rule,
+        chosen
+    );
+    // A filter that keeps the finding moves it to another row; the cursor goes with it.
+    press(&mut state, "/ s i g Enter");
+    let now = rows::findings(&state);
+    assert_ne!(
+        now.get(at).map(|f| f.rule.as_str()),
+        Some(chosen.as_str()),
+        "the filter moved it"
+    );
+    assert_eq!(now[state.ui.table().selected].rule, chosen, "{now:?}");
+}
+
+#[test]
+fn names_sort_naturally_and_hash_filters_one_tid() {
+    let mut state = state(20, 80, 24);
+    press(&mut state, "2 s s"); // by name
+    let names: Vec<String> = rows::threads(&state).into_iter().map(|t| t.name).collect();
+    let at = |name: &str| names.iter().position(|n| n == name).expect(name);
+    assert!(at("worker-2") < at("worker-10"), "{names:?}");
+    let tid = tui_fixture::PID + 3;
+    press(
+        &mut state,
+        &format!(
+            "/ # {} Enter",
+            tid.to_string()
+                .chars()
+                .map(String::from)
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    );
+    let only: Vec<i32> = rows::threads(&state).iter().map(|t| t.tid).collect();
+    assert_eq!(only, [tid]);
+    // Without `#`, digits match names only: no thread is named after its TID.
+    press(&mut state, "Esc / 4 2 4 5 Enter");
+    assert!(rows::threads(&state).is_empty());
 }

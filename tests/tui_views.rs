@@ -1,4 +1,4 @@
-//! Snapshot tests of every view at 80×24 and 160×48, from Samples built here (deterministic),
+//! Snapshot tests of every view at 160×48, 80×24, 60×20 and 40×12, from Samples built here (deterministic),
 //! plus the states that change the frame: drill-down, grouping, help, filter, exited target,
 //! reused PID, missing data, tiny terminals.
 
@@ -21,7 +21,7 @@ fn text(terminal: &Terminal<TestBackend>) -> String {
     terminal.backend().to_string()
 }
 
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+const SIZES: [(u16, u16); 4] = [(80, 24), (60, 20), (40, 12), (160, 48)];
 const VIEWS: [(&str, &str); 6] = [
     ("overview", "1"),
     ("threads", "2"),
@@ -38,6 +38,13 @@ fn every_view_at_both_sizes() {
             let mut state = state(20, width, height);
             press(&mut state, key);
             let terminal = draw(&state, width, height);
+            if name == "threads" {
+                let screen = text(&terminal);
+                assert!(
+                    screen.contains("│TID") && screen.contains(" NAME "),
+                    "{screen}"
+                );
+            }
             insta::assert_snapshot!(format!("{name}_{width}x{height}"), terminal.backend());
         }
     }
@@ -96,6 +103,10 @@ fn filter_prompt_and_filtered_rows() {
     press(&mut state, "3 / c h u n k - 0 0 1");
     let screen = text(&draw(&state, 80, 24));
     assert!(screen.contains("filter: chunk-001"), "{screen}");
+    assert!(
+        screen.contains("descriptors 10 · sort fd · filter \"chunk-001\""),
+        "the table title says the filter: {screen}"
+    );
     assert!(screen.contains("/srv/data/chunk-0010.bin"), "{screen}");
     assert!(!screen.contains("/dev/null"), "{screen}");
     insta::assert_snapshot!("fds_filtered_80x24", draw(&state, 80, 24).backend());
@@ -164,6 +175,11 @@ fn tiny_terminals_do_not_panic() {
     for (width, height) in [(0, 0), (1, 1), (10, 3), (20, 6), (40, 10)] {
         draw(&state, width, height);
     }
+    let screen = text(&draw(&state, 31, 12));
+    assert!(
+        screen.contains("terminal too small (need") && screen.contains("32×10)"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod msg;
 pub mod rows;
 pub mod seen;
 pub mod stacks;
+pub mod table;
 pub mod trail;
 mod update;
 
@@ -25,6 +26,7 @@ use crate::rules::{Finding, RuleEngine};
 use crate::sample::Sample;
 use seen::Seen;
 use std::time::Duration;
+pub use table::TableUi;
 use trail::{ThreadCpu, Trail};
 
 /// The seven views, in tab order (keys 1–7).
@@ -122,16 +124,6 @@ pub struct Replay {
     pub index: usize,
 }
 
-/// Selection, sort and filter of one view's table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TableUi {
-    pub selected: usize,
-    /// Index into [`View::sorts`].
-    pub sort: usize,
-    /// Case-insensitive substring; empty = no filter.
-    pub filter: String,
-}
-
 /// Everything about the screen that is not data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ui {
@@ -145,6 +137,9 @@ pub struct Ui {
     pub thread_detail: Option<i32>,
     /// Threads view shows one row per name prefix.
     pub group_threads: bool,
+    /// First line shown of the detail pane (thread drill-down, finding detail); back to 0
+    /// when what it details changes.
+    pub detail_scroll: usize,
     /// Terminal size, for page-wise movement.
     pub width: u16,
     pub height: u16,
@@ -179,6 +174,8 @@ pub struct AppState {
     pub thread_cpu: ThreadCpu,
     /// From the rules after the newest sample, most severe first.
     pub findings: Vec<Finding>,
+    /// The grouped Threads table's rows (derived with its order, see `rows::refresh`).
+    pub thread_groups: Vec<rows::ThreadGroup>,
     pub ui: Ui,
     pub interval: Duration,
     pub paused: bool,
@@ -257,6 +254,7 @@ impl AppState {
             engine: RuleEngine::new(config),
             thread_cpu: ThreadCpu::default(),
             findings: Vec::new(),
+            thread_groups: Vec::new(),
             ui: Ui {
                 view: View::Overview,
                 help: false,
@@ -264,6 +262,7 @@ impl AppState {
                 tables: Default::default(),
                 thread_detail: None,
                 group_threads: false,
+                detail_scroll: 0,
                 width: 80,
                 height: 24,
             },

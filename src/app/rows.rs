@@ -1,9 +1,12 @@
-//! Table rows derived from the model: filtered and sorted as the user asked. `update` uses
-//! them to know what a selection points at, the views to draw them, so both always agree.
+//! Table rows derived from the model: filtered and sorted as the user asked. `update`
+//! derives each table's order ([`refresh`]) when its data, sort or filter changes; the views
+//! build only the rows they show from it (`thread_at`, `fd_at`, …), so a cursor move at
+//! 10,000 threads costs what a move at 100 does, and both sides always agree.
 
+use super::table::{natural_cmp, Derivation, Filter, RowKey, TableUi};
 use super::{AppState, View};
 use crate::decode::signals::{signal_name, signal_number, SIGRTMAX};
-use crate::sample::{Mapping, Sample};
+use crate::sample::{Mapping, Sample, ThreadInfo};
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
@@ -64,14 +67,6 @@ pub struct SignalRow {
     pub pending_in_threads: usize,
 }
 
-fn matches(filter: &str, fields: &[&str]) -> bool {
-    if filter.is_empty() {
-        return true;
-    }
-    let needle = filter.to_lowercase();
-    fields.iter().any(|f| f.to_lowercase().contains(&needle))
-}
-
 /// Name with trailing digits and separators removed: the thread's pool.
 pub fn name_prefix(name: &str) -> String {
     let trimmed = name.trim_end_matches(|c: char| c.is_ascii_digit());
@@ -82,51 +77,100 @@ pub fn name_prefix(name: &str) -> String {
     }
 }
 
-/// Threads of the current sample, filtered and sorted for the Threads view.
-pub fn threads(state: &AppState) -> Vec<ThreadRow> {
-    let Some(sample) = &state.current else {
-        return Vec::new();
-    };
-    let table = &state.ui.tables[View::Threads.index()];
-    let mut rows: Vec<ThreadRow> = sample
-        .threads
-        .items
-        .iter()
-        .filter(|t| matches(&table.filter, &[&t.name, &t.tid.to_string(), &t.state]))
-        .map(|t| ThreadRow {
-            tid: t.tid,
-            name: t.name.clone(),
-            state: t.state.clone(),
-            cpu_percent: state.thread_cpu.percent(t.tid),
-            syscall: t.syscall.clone(),
-            wchan: t.wchan.clone(),
-            voluntary: t.voluntary_ctxt_switches,
-            nonvoluntary: t.nonvoluntary_ctxt_switches,
-        })
-        .collect();
-    match table.sort {
-        0 => rows.sort_by(|a, b| {
-            let (x, y) = (a.cpu_percent.unwrap_or(-1.0), b.cpu_percent.unwrap_or(-1.0));
-            y.total_cmp(&x).then(a.tid.cmp(&b.tid))
-        }),
-        1 => rows.sort_by_key(|r| r.tid),
-        2 => rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.tid.cmp(&b.tid))),
-        3 => rows.sort_by(|a, b| a.state.cmp(&b.state).then(a.tid.cmp(&b.tid))),
-        _ => rows.sort_by_key(|r| {
-            (
-                Reverse(r.voluntary.unwrap_or(0) + r.nonvoluntary.unwrap_or(0)),
-                r.tid,
-            )
-        }),
+fn thread_row(state: &AppState, t: &ThreadInfo) -> ThreadRow {
+    ThreadRow {
+        tid: t.tid,
+        name: t.name.clone(),
+        state: t.state.clone(),
+        cpu_percent: state.thread_cpu.percent(t.tid),
+        syscall: t.syscall.clone(),
+        wchan: t.wchan.clone(),
+        voluntary: t.voluntary_ctxt_switches,
+        nonvoluntary: t.nonvoluntary_ctxt_switches,
     }
-    rows
 }
 
-/// Thread rows folded by name prefix, largest group first.
+/// The thread at `position` of the Threads table (ungrouped), built on demand so a frame
+/// builds only the rows it shows.
+pub fn thread_at(state: &AppState, position: usize) -> Option<ThreadRow> {
+    let sample = state.current.as_ref()?;
+    let index = *state.ui.tables[View::Threads.index()].order.get(position)?;
+    sample
+        .threads
+        .items
+        .get(index)
+        .map(|t| thread_row(state, t))
+}
+
+/// Every row of the Threads table, in order (tests and small tables; views use [`thread_at`]).
+pub fn threads(state: &AppState) -> Vec<ThreadRow> {
+    if state.ui.group_threads {
+        return Vec::new();
+    }
+    let len = state.ui.tables[View::Threads.index()].order.len();
+    (0..len).filter_map(|i| thread_at(state, i)).collect()
+}
+
+fn thread_order(
+    state: &AppState,
+    sample: &Sample,
+    table: &TableUi,
+    from: Vec<usize>,
+) -> Vec<usize> {
+    let items = &sample.threads.items;
+    let filter = table.matcher();
+    let mut order: Vec<usize> = from
+        .into_iter()
+        .filter(|&i| {
+            items
+                .get(i)
+                .is_some_and(|t| filter.accepts(u64::try_from(t.tid).ok(), &[&t.name]))
+        })
+        .collect();
+    let tid = |i: usize| items[i].tid;
+    match table.sort {
+        0 => {
+            let cpu: Vec<f64> = items
+                .iter()
+                .map(|t| state.thread_cpu.percent(t.tid).unwrap_or(-1.0))
+                .collect();
+            order.sort_by(|&a, &b| cpu[b].total_cmp(&cpu[a]).then(tid(a).cmp(&tid(b))));
+        }
+        1 => order.sort_by_key(|&i| tid(i)),
+        2 => order.sort_by(|&a, &b| {
+            natural_cmp(&items[a].name, &items[b].name).then(tid(a).cmp(&tid(b)))
+        }),
+        3 => order.sort_by(|&a, &b| {
+            items[a]
+                .state
+                .cmp(&items[b].state)
+                .then(tid(a).cmp(&tid(b)))
+        }),
+        _ => order.sort_by_key(|&i| {
+            let t = &items[i];
+            let switches =
+                t.voluntary_ctxt_switches.unwrap_or(0) + t.nonvoluntary_ctxt_switches.unwrap_or(0);
+            (Reverse(switches), t.tid)
+        }),
+    }
+    order
+}
+
+/// Thread rows folded by name prefix, largest group first (the grouped Threads table).
 pub fn thread_groups(state: &AppState) -> Vec<ThreadGroup> {
+    if !state.ui.group_threads {
+        return Vec::new();
+    }
+    state.thread_groups.clone()
+}
+
+fn fold_groups(state: &AppState, sample: &Sample, filter: &Filter) -> Vec<ThreadGroup> {
     let mut groups: BTreeMap<String, ThreadGroup> = BTreeMap::new();
-    for row in threads(state) {
-        let prefix = name_prefix(&row.name);
+    for t in &sample.threads.items {
+        if !filter.accepts(u64::try_from(t.tid).ok(), &[&t.name]) {
+            continue;
+        }
+        let prefix = name_prefix(&t.name);
         let group = groups.entry(prefix.clone()).or_insert(ThreadGroup {
             prefix,
             count: 0,
@@ -134,20 +178,50 @@ pub fn thread_groups(state: &AppState) -> Vec<ThreadGroup> {
             cpu_percent: 0.0,
         });
         group.count += 1;
-        *group.states.entry(row.state.clone()).or_default() += 1;
-        group.cpu_percent += row.cpu_percent.unwrap_or(0.0);
+        *group.states.entry(t.state.clone()).or_default() += 1;
+        group.cpu_percent += state.thread_cpu.percent(t.tid).unwrap_or(0.0);
     }
     let mut list: Vec<ThreadGroup> = groups.into_values().collect();
-    list.sort_by(|a, b| b.count.cmp(&a.count).then(a.prefix.cmp(&b.prefix)));
+    list.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(natural_cmp(&a.prefix, &b.prefix))
+    });
     list
 }
 
-/// Descriptors of the current sample, filtered and sorted for the FDs view.
+/// `local → remote STATE` of the socket behind `fd`, when it is a TCP socket.
+fn tcp_of(sample: &Sample, fd: u64) -> Option<String> {
+    sample
+        .fds
+        .tcp
+        .iter()
+        .flat_map(|t| &t.sockets)
+        .find(|s| s.fd == fd)
+        .map(|s| format!("{} → {} {}", s.local, s.remote, s.state))
+}
+
+/// The descriptor at `position` of the FDs table.
+pub fn fd_at(state: &AppState, position: usize) -> Option<FdRow> {
+    let sample = state.current.as_ref()?;
+    let index = *state.ui.tables[View::Fds.index()].order.get(position)?;
+    let f = sample.fds.items.get(index)?;
+    Some(FdRow {
+        fd: f.fd,
+        kind: f.kind.clone(),
+        target: f.target.clone(),
+        tcp: tcp_of(sample, f.fd),
+    })
+}
+
+/// Every row of the FDs table, in order.
 pub fn fds(state: &AppState) -> Vec<FdRow> {
-    let Some(sample) = &state.current else {
-        return Vec::new();
-    };
-    let table = &state.ui.tables[View::Fds.index()];
+    let len = state.ui.tables[View::Fds.index()].order.len();
+    (0..len).filter_map(|i| fd_at(state, i)).collect()
+}
+
+fn fd_order(sample: &Sample, table: &TableUi, from: Vec<usize>) -> Vec<usize> {
+    let items = &sample.fds.items;
     let tcp: BTreeMap<u64, String> = sample
         .fds
         .tcp
@@ -155,60 +229,70 @@ pub fn fds(state: &AppState) -> Vec<FdRow> {
         .flat_map(|t| &t.sockets)
         .map(|s| (s.fd, format!("{} → {} {}", s.local, s.remote, s.state)))
         .collect();
-    let mut rows: Vec<FdRow> = sample
-        .fds
-        .items
-        .iter()
-        .map(|f| FdRow {
-            fd: f.fd,
-            kind: f.kind.clone(),
-            target: f.target.clone(),
-            tcp: tcp.get(&f.fd).cloned(),
-        })
-        .filter(|r| {
-            let tcp = r.tcp.as_deref().unwrap_or("");
-            matches(&table.filter, &[&r.kind, &r.target, tcp, &r.fd.to_string()])
+    let filter = table.matcher();
+    let mut order: Vec<usize> = from
+        .into_iter()
+        .filter(|&i| {
+            items.get(i).is_some_and(|f| {
+                let endpoints = tcp.get(&f.fd).map_or("", String::as_str);
+                filter.accepts(Some(f.fd), &[&f.kind, &f.target, endpoints])
+            })
         })
         .collect();
     match table.sort {
-        0 => rows.sort_by_key(|r| r.fd),
-        1 => rows.sort_by(|a, b| a.kind.cmp(&b.kind).then(a.fd.cmp(&b.fd))),
-        _ => rows.sort_by(|a, b| a.target.cmp(&b.target).then(a.fd.cmp(&b.fd))),
-    }
-    rows
-}
-
-/// Mappings of the current sample, filtered and sorted for the Memory view.
-pub fn maps(state: &AppState) -> Vec<MapRow> {
-    let Some(sample) = &state.current else {
-        return Vec::new();
-    };
-    let table = &state.ui.tables[View::Memory.index()];
-    let mut rows: Vec<MapRow> = sample
-        .memory
-        .maps
-        .iter()
-        .filter(|m| {
-            let flags = map_flags(m, past_eof(sample, m));
-            matches(&table.filter, &[&m.path, &m.perms, &flags])
-        })
-        .map(|m| MapRow {
-            size: m.end.saturating_sub(m.start),
-            pages_past_eof: past_eof(sample, m),
-            mapping: m.clone(),
-        })
-        .collect();
-    match table.sort {
-        0 => rows.sort_by_key(|r| (Reverse(r.size), r.mapping.start)),
-        1 => rows.sort_by_key(|r| r.mapping.start),
-        _ => rows.sort_by(|a, b| {
-            a.mapping
-                .path
-                .cmp(&b.mapping.path)
-                .then(a.mapping.start.cmp(&b.mapping.start))
+        0 => order.sort_by_key(|&i| items[i].fd),
+        1 => order.sort_by(|&a, &b| {
+            items[a]
+                .kind
+                .cmp(&items[b].kind)
+                .then(items[a].fd.cmp(&items[b].fd))
+        }),
+        _ => order.sort_by(|&a, &b| {
+            natural_cmp(&items[a].target, &items[b].target).then(items[a].fd.cmp(&items[b].fd))
         }),
     }
-    rows
+    order
+}
+
+/// The mapping at `position` of the Memory table.
+pub fn map_at(state: &AppState, position: usize) -> Option<MapRow> {
+    let sample = state.current.as_ref()?;
+    let index = *state.ui.tables[View::Memory.index()].order.get(position)?;
+    let m = sample.memory.maps.get(index)?;
+    Some(MapRow {
+        size: m.end.saturating_sub(m.start),
+        pages_past_eof: past_eof(sample, m),
+        mapping: m.clone(),
+    })
+}
+
+/// Every row of the Memory table, in order.
+pub fn maps(state: &AppState) -> Vec<MapRow> {
+    let len = state.ui.tables[View::Memory.index()].order.len();
+    (0..len).filter_map(|i| map_at(state, i)).collect()
+}
+
+fn map_order(sample: &Sample, table: &TableUi, from: Vec<usize>) -> Vec<usize> {
+    let maps = &sample.memory.maps;
+    let filter = table.matcher();
+    let mut order: Vec<usize> = from
+        .into_iter()
+        .filter(|&i| {
+            maps.get(i).is_some_and(|m| {
+                let flags = map_flags(m, past_eof(sample, m));
+                filter.accepts(None, &[&m.path, &m.perms, &flags])
+            })
+        })
+        .collect();
+    let size = |i: usize| maps[i].end.saturating_sub(maps[i].start);
+    match table.sort {
+        0 => order.sort_by_key(|&i| (Reverse(size(i)), maps[i].start)),
+        1 => order.sort_by_key(|&i| maps[i].start),
+        _ => order.sort_by(|&a, &b| {
+            natural_cmp(&maps[a].path, &maps[b].path).then(maps[a].start.cmp(&maps[b].start))
+        }),
+    }
+    order
 }
 
 fn past_eof(sample: &Sample, mapping: &Mapping) -> Option<u64> {
@@ -232,8 +316,9 @@ pub fn map_flags(mapping: &Mapping, pages_past_eof: Option<u64>) -> String {
     flags.join(" ")
 }
 
-/// Every standard signal, plus real-time ones that appear in any set.
-pub fn signals(state: &AppState) -> Vec<SignalRow> {
+/// Every standard signal, plus real-time ones that appear in any set, interesting ones
+/// first (the Signals table's source; at most 64 rows).
+fn signal_list(state: &AppState) -> Vec<SignalRow> {
     let Some(sample) = &state.current else {
         return Vec::new();
     };
@@ -255,7 +340,6 @@ pub fn signals(state: &AppState) -> Vec<SignalRow> {
         .iter()
         .map(|t| numbers(&t.pending_signals))
         .collect();
-    let table = &state.ui.tables[View::Signals.index()];
     let mut rows: Vec<SignalRow> = (1..=SIGRTMAX)
         .filter(|n| {
             *n < 32
@@ -280,7 +364,6 @@ pub fn signals(state: &AppState) -> Vec<SignalRow> {
                 pending_in_threads: thread_pending.iter().filter(|s| s.contains(&n)).count(),
             }
         })
-        .filter(|r| matches(&table.filter, &[&r.name]))
         .collect();
     // Signals with any disposition, pending state or thread difference come first.
     rows.sort_by_key(|r| {
@@ -295,29 +378,193 @@ pub fn signals(state: &AppState) -> Vec<SignalRow> {
     rows
 }
 
+/// The Signals table's rows, filtered, in order.
+pub fn signals(state: &AppState) -> Vec<SignalRow> {
+    let list = signal_list(state);
+    state.ui.tables[View::Signals.index()]
+        .order
+        .iter()
+        .filter_map(|&i| list.get(i).cloned())
+        .collect()
+}
+
 /// Findings filtered for the Findings view (already sorted by severity).
 pub fn findings(state: &AppState) -> Vec<&crate::rules::Finding> {
-    let table = &state.ui.tables[View::Findings.index()];
-    state
-        .findings
+    state.ui.tables[View::Findings.index()]
+        .order
         .iter()
-        .filter(|f| matches(&table.filter, &[&f.rule, &f.message]))
+        .filter_map(|&i| state.findings.get(i))
         .collect()
 }
 
 /// Number of selectable rows in the current view.
 pub fn row_count(state: &AppState) -> usize {
     match state.ui.view {
-        View::Overview => 0,
+        View::Overview | View::Stacks => 0,
         View::Threads if state.ui.thread_detail.is_some() => 0,
-        View::Threads if state.ui.group_threads => thread_groups(state).len(),
-        View::Threads => threads(state).len(),
-        View::Fds => fds(state).len(),
-        View::Memory => maps(state).len(),
-        View::Signals => signals(state).len(),
-        View::Findings => findings(state).len(),
-        View::Stacks => 0,
+        view => state.ui.tables[view.index()].order.len(),
     }
+}
+
+/// The key of the row at `position` of `view`'s table.
+pub fn key_at(state: &AppState, view: View, position: usize) -> Option<RowKey> {
+    let index = *state.ui.tables[view.index()].order.get(position)?;
+    let sample = state.current.as_ref();
+    match view {
+        View::Threads if state.ui.group_threads => state
+            .thread_groups
+            .get(index)
+            .map(|g| RowKey::Text(g.prefix.clone())),
+        View::Threads => sample?
+            .threads
+            .items
+            .get(index)
+            .and_then(|t| u64::try_from(t.tid).ok())
+            .map(RowKey::Number),
+        View::Fds => sample?.fds.items.get(index).map(|f| RowKey::Number(f.fd)),
+        View::Memory => sample?
+            .memory
+            .maps
+            .get(index)
+            .map(|m| RowKey::Number(m.start)),
+        View::Signals => signal_list(state)
+            .get(index)
+            .map(|r| RowKey::Number(u64::from(r.number))),
+        View::Findings => state
+            .findings
+            .get(index)
+            .map(|f| RowKey::Text(f.rule.clone())),
+        View::Overview | View::Stacks => None,
+    }
+}
+
+/// Re-derives `view`'s row order from the current data, sort and filter (narrowing the
+/// previous order when only the filter grew), then puts the cursor back on its key.
+pub fn refresh(state: &mut AppState, view: View) {
+    let slot = view.index();
+    let table = &state.ui.tables[slot].clone();
+    let derivation = Derivation {
+        generation: state.current.as_ref().map_or(0, |s| s.taken_at_ms),
+        sort: table.sort,
+        filter: table.filter.clone(),
+        grouped: view == View::Threads && state.ui.group_threads,
+    };
+    let unchanged = table.derived_from.as_ref() == Some(&derivation);
+    if unchanged && matches!(view, View::Threads | View::Fds | View::Memory) {
+        return;
+    }
+    let narrows = table.derived_from.as_ref().is_some_and(|was| {
+        was.generation == derivation.generation
+            && was.sort == derivation.sort
+            && was.grouped == derivation.grouped
+            && Filter::parse(&was.filter).narrows_to(&table.matcher())
+    });
+    let order = match (view, state.current.as_ref()) {
+        (View::Threads, Some(sample)) if derivation.grouped => {
+            state.thread_groups = fold_groups(state, sample, &table.matcher());
+            (0..state.thread_groups.len()).collect()
+        }
+        (View::Threads, Some(sample)) => {
+            let from = source(narrows, table, sample.threads.items.len());
+            thread_order(state, sample, table, from)
+        }
+        (View::Fds, Some(sample)) => fd_order(
+            sample,
+            table,
+            source(narrows, table, sample.fds.items.len()),
+        ),
+        (View::Memory, Some(sample)) => map_order(
+            sample,
+            table,
+            source(narrows, table, sample.memory.maps.len()),
+        ),
+        (View::Signals, Some(_)) => {
+            let filter = table.matcher();
+            signal_list(state)
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| filter.accepts(Some(u64::from(r.number)), &[&r.name]))
+                .map(|(i, _)| i)
+                .collect()
+        }
+        (View::Findings, _) => {
+            let filter = table.matcher();
+            state
+                .findings
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| filter.accepts(None, &[&f.rule, &f.message]))
+                .map(|(i, _)| i)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let filter_changed = table
+        .derived_from
+        .as_ref()
+        .is_some_and(|was| was.filter != derivation.filter);
+    let table = &mut state.ui.tables[slot];
+    table.order = order;
+    table.derived_from = Some(derivation);
+    let keys: Vec<Option<RowKey>> = if view == View::Signals {
+        // One derivation of the signal list, not one per row.
+        let list = signal_list(state);
+        let order = &state.ui.tables[slot].order;
+        order
+            .iter()
+            .map(|&i| list.get(i).map(|r| RowKey::Number(u64::from(r.number))))
+            .collect()
+    } else {
+        (0..state.ui.tables[slot].order.len())
+            .map(|i| key_at(state, view, i))
+            .collect()
+    };
+    let table = &mut state.ui.tables[slot];
+    let found = table.follow(|i| keys.get(i).cloned().flatten());
+    // A filter that hides the cursor's row starts from the top of what it shows.
+    if !found && filter_changed {
+        table.select(0, |i| keys.get(i).cloned().flatten());
+    }
+}
+
+/// The rows to filter: the previous result when the filter only narrowed, else all.
+fn source(narrows: bool, table: &TableUi, len: usize) -> Vec<usize> {
+    if narrows {
+        table.order.clone()
+    } else {
+        (0..len).collect()
+    }
+}
+
+/// At most how many lines the current view's detail pane has (its fields, evidence and
+/// stack frames, each wrapped at most a few times), so scrolling stops near its end.
+pub fn detail_line_bound(state: &AppState) -> usize {
+    const WRAPS: usize = 3;
+    match (state.ui.view, state.ui.thread_detail) {
+        (View::Threads, Some(tid)) => {
+            let frames = state
+                .stacks
+                .last
+                .get(&tid)
+                .map_or(1, |(s, _)| s.frames.len() + 1);
+            9 * WRAPS + frames
+        }
+        (View::Findings, _) => {
+            let position = state.ui.tables[View::Findings.index()].selected;
+            findings(state)
+                .get(position)
+                .map_or(0, |f| (f.evidence.len() + 4) * WRAPS)
+        }
+        _ => 0,
+    }
+}
+
+/// Moves the cursor of the current view's table to `position` (clamped), onto that row's key.
+pub fn select(state: &mut AppState, position: usize) {
+    let view = state.ui.view;
+    let clamped = position.min(row_count(state).saturating_sub(1));
+    let key = key_at(state, view, clamped);
+    state.ui.tables[view.index()].select(clamped, |_| key.clone());
 }
 
 #[cfg(test)]

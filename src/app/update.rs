@@ -56,6 +56,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 // The rules judge the exit too (the `exited` finding, with what led up to it).
                 state.history.mark_gone(at_ms, how.clone());
                 state.findings = state.engine.evaluate(&state.history);
+                rows::refresh(state, View::Findings);
                 state.status = TargetStatus::Exited { at_ms, how };
             }
             state.now_ms = state.now_ms.max(at_ms);
@@ -78,6 +79,7 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
                 let value = count.clone().map(|c| c as f64);
                 state.history.record(Metric::Goroutines, at_ms, value);
                 state.findings = state.engine.evaluate(&state.history);
+                rows::refresh(state, View::Findings);
                 let last_count = count
                     .as_ref()
                     .ok()
@@ -237,7 +239,7 @@ fn edit_filter(state: &mut AppState, key: KeyEvent) {
         KeyCode::Char(c) => table.filter.push(c),
         _ => {}
     }
-    state.ui.table_mut().selected = 0;
+    rows::refresh(state, state.ui.view);
 }
 
 fn run(state: &mut AppState, command: Command) -> Vec<Effect> {
@@ -247,12 +249,19 @@ fn run(state: &mut AppState, command: Command) -> Vec<Effect> {
             return vec![Effect::Quit];
         }
         Command::Help => state.ui.help = true,
+        // The drill-down has no rows: the cursor keys scroll its pane.
+        Command::Up | Command::DetailUp if drilled(state) => scroll_detail(state, -1),
+        Command::Down | Command::DetailDown if drilled(state) => scroll_detail(state, 1),
+        Command::PageUp if drilled(state) => scroll_detail(state, -(page as isize)),
+        Command::PageDown if drilled(state) => scroll_detail(state, page as isize),
+        Command::DetailUp => scroll_detail(state, -1),
+        Command::DetailDown => scroll_detail(state, 1),
         Command::Up => move_by(state, -1),
         Command::Down => move_by(state, 1),
         Command::PageUp => move_by(state, -(page as isize)),
         Command::PageDown => move_by(state, page as isize),
-        Command::Home => state.ui.table_mut().selected = 0,
-        Command::End => state.ui.table_mut().selected = row_count(state).saturating_sub(1),
+        Command::Home => rows::select(state, 0),
+        Command::End => rows::select(state, row_count(state).saturating_sub(1)),
         Command::NextView => switch(state, (state.ui.view.index() + 1) % View::ALL.len()),
         Command::PrevView => switch(
             state,
@@ -272,6 +281,7 @@ fn run(state: &mut AppState, command: Command) -> Vec<Effect> {
             if sorts > 0 {
                 let table = state.ui.table_mut();
                 table.sort = (table.sort + 1) % sorts;
+                rows::refresh(state, state.ui.view);
             }
         }
         Command::Group if state.ui.view == View::Stacks => stacks::toggle_per_thread(state),
@@ -279,7 +289,10 @@ fn run(state: &mut AppState, command: Command) -> Vec<Effect> {
             if state.ui.view == View::Threads {
                 state.ui.group_threads = !state.ui.group_threads;
                 state.ui.thread_detail = None;
-                state.ui.table_mut().selected = 0;
+                let table = state.ui.table_mut();
+                table.cursor = None;
+                table.selected = 0;
+                rows::refresh(state, View::Threads);
             }
         }
         Command::ThreadFilter if state.ui.view == View::Stacks => stacks::open_picker(state),
@@ -337,22 +350,39 @@ fn switch(state: &mut AppState, index: usize) {
     if let Some(&view) = View::ALL.get(index) {
         state.ui.view = view;
         state.ui.editing_filter = false;
+        state.ui.detail_scroll = 0;
         // Its rows may have shrunk while another view was shown.
         clamp_selection(state);
     }
 }
 
 fn move_by(state: &mut AppState, delta: isize) {
-    let count = row_count(state);
-    let table = state.ui.table_mut();
-    let target = table.selected as isize + delta;
-    table.selected = target.clamp(0, count.saturating_sub(1) as isize) as usize;
+    let target = state.ui.table().selected.saturating_add_signed(delta);
+    let before = state.ui.table().cursor.clone();
+    rows::select(state, target);
+    if state.ui.table().cursor != before {
+        state.ui.detail_scroll = 0;
+    }
 }
 
+fn drilled(state: &AppState) -> bool {
+    state.ui.view == View::Threads && state.ui.thread_detail.is_some()
+}
+
+/// Scrolls the detail pane, never further than it has lines (the view clamps the last page).
+fn scroll_detail(state: &mut AppState, delta: isize) {
+    let most = rows::detail_line_bound(state);
+    state.ui.detail_scroll = state
+        .ui
+        .detail_scroll
+        .saturating_add_signed(delta)
+        .min(most);
+}
+
+/// Re-derives the shown table from the data now shown (the others wait until their view
+/// opens); its cursor stays on its row's key.
 fn clamp_selection(state: &mut AppState) {
-    let count = row_count(state);
-    let table = state.ui.table_mut();
-    table.selected = table.selected.min(count.saturating_sub(1));
+    rows::refresh(state, state.ui.view);
 }
 
 fn open(state: &mut AppState) {
@@ -367,10 +397,13 @@ fn open(state: &mut AppState) {
             state.ui.group_threads = false;
             let table = state.ui.table_mut();
             table.filter = prefix;
+            table.cursor = None;
             table.selected = 0;
+            rows::refresh(state, View::Threads);
         }
-    } else if let Some(row) = rows::threads(state).get(selected) {
+    } else if let Some(row) = rows::thread_at(state, selected) {
         state.ui.thread_detail = Some(row.tid);
+        state.ui.detail_scroll = 0;
         stacks::on_open_thread(state, row.tid);
     }
 }
@@ -378,9 +411,9 @@ fn open(state: &mut AppState) {
 fn back(state: &mut AppState) {
     if state.ui.view == View::Threads && state.ui.thread_detail.is_some() {
         state.ui.thread_detail = None;
+        state.ui.detail_scroll = 0;
     } else if !state.ui.table().filter.is_empty() {
-        let table = state.ui.table_mut();
-        table.filter.clear();
-        table.selected = 0;
+        state.ui.table_mut().filter.clear();
+        rows::refresh(state, state.ui.view);
     }
 }

@@ -11,8 +11,12 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 use std::time::Duration;
 
-pub fn too_small(frame: &mut Frame, area: Rect) {
-    frame.render_widget(Paragraph::new("healthtop: terminal too small"), area);
+pub fn too_small(frame: &mut Frame, area: Rect, width: u16, height: u16) {
+    let text = format!("terminal too small (need {width}×{height})");
+    frame.render_widget(
+        Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
+        area,
+    );
 }
 
 pub fn header(state: &AppState, frame: &mut Frame, area: Rect) {

@@ -1,7 +1,8 @@
 //! FDs: open descriptors against the limit, counts per kind with their trend over the
 //! watched window, TCP states, then every descriptor (sockets with their endpoints).
 
-use super::text::{ago, fit, na, window_start};
+use super::table::{draw, Cells, Column, Fit, Props, KEEP_ALWAYS};
+use super::text::{ago, fit, na};
 use super::theme;
 use crate::app::rows;
 use crate::app::{AppState, View};
@@ -12,6 +13,27 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 use ratatui::Frame;
 use std::time::Duration;
+
+const FD_COLUMNS: [Column; 3] = [
+    Column::new("FD", Fit::Number, KEEP_ALWAYS),
+    Column::new("KIND", Fit::Text { min: 6, max: 20 }, 1),
+    Column::new("TARGET", Fit::Path { min: 12 }, KEEP_ALWAYS),
+];
+
+/// `TCP: ESTABLISHED 3, LISTEN 1`, or why not known.
+fn tcp_summary(sample: &crate::sample::Sample) -> String {
+    sample.fds.tcp.as_ref().map_or_else(
+        || na(sample, "fds.tcp"),
+        |t| {
+            let states: Vec<String> = t.by_state.iter().map(|(s, n)| format!("{s} {n}")).collect();
+            if states.is_empty() {
+                "no TCP sockets".to_string()
+            } else {
+                format!("TCP: {}", states.join(", "))
+            }
+        },
+    )
+}
 
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let Some(sample) = &state.current else {
@@ -32,17 +54,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         || na(sample, "fds.items"),
         |at| format!("census {}", ago(state.now_ms, at)),
     );
-    let tcp = fds.tcp.as_ref().map_or_else(
-        || na(sample, "fds.tcp"),
-        |t| {
-            let states: Vec<String> = t.by_state.iter().map(|(s, n)| format!("{s} {n}")).collect();
-            if states.is_empty() {
-                "no TCP sockets".to_string()
-            } else {
-                format!("TCP: {}", states.join(", "))
-            }
-        },
-    );
+    let tcp = tcp_summary(sample);
     let title = format!(
         " fds {open} of {limit} (RLIMIT_NOFILE) · highest {} · {census} ",
         format::limit(fds.highest_fd, "n/a")
@@ -99,45 +111,29 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         tcp_area,
     );
 
+    descriptors(state, frame, list);
+}
+
+/// Every descriptor, sockets with their TCP endpoints.
+fn descriptors(state: &AppState, frame: &mut Frame, list: Rect) {
     let table = &state.ui.tables[View::Fds.index()];
-    let list_rows = rows::fds(state);
-    let sort = View::Fds.sorts().get(table.sort).copied().unwrap_or("");
-    let block = Block::bordered().title(Span::styled(
-        format!(" descriptors {} · sort {sort} ", list_rows.len()),
-        theme::title(),
-    ));
-    let inner = block.inner(list);
-    frame.render_widget(block, list);
-    let body_rows = usize::from(inner.height.saturating_sub(1));
-    let start = window_start(table.selected, body_rows);
-    let rows = list_rows
-        .iter()
-        .enumerate()
-        .skip(start)
-        .take(body_rows)
-        .map(|(i, r)| {
-            let target = match &r.tcp {
-                Some(tcp) => format!("{} {tcp}", line(&r.target)),
-                None => line(&r.target).into_owned(),
-            };
-            let row = Row::new(vec![r.fd.to_string(), r.kind.clone(), target]);
-            if i == table.selected {
-                row.style(theme::selected())
-            } else {
-                row
-            }
-        });
-    let header = Row::new(vec!["FD", "KIND", "TARGET"]).style(theme::header_row());
-    frame.render_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Length(6),
-                Constraint::Length(20),
-                Constraint::Min(10),
-            ],
-        )
-        .header(header),
-        inner,
-    );
+    let props = Props {
+        title: format!("descriptors {}", table.order.len()),
+        note: String::new(),
+        columns: &FD_COLUMNS,
+        sorts: View::Fds.sorts(),
+        empty: "no descriptor matches",
+    };
+    draw(frame, list, &props, table, |i| {
+        let r = rows::fd_at(state, i)?;
+        let target = match &r.tcp {
+            Some(tcp) => format!("{} {}", line(&r.target), line(tcp)),
+            None => line(&r.target).into_owned(),
+        };
+        Some(Cells::plain(vec![
+            r.fd.to_string(),
+            line(&r.kind).into_owned(),
+            target,
+        ]))
+    });
 }

@@ -1,7 +1,8 @@
 //! Findings: every finding, most severe first, and the selected one's evidence, what it means
 //! and what to do (from the rule's own documentation).
 
-use super::text::window_start;
+use super::pane::{self, Item};
+use super::table::{draw, Cells, Column, Fit, Props, KEEP_ALWAYS};
 use super::theme;
 use crate::app::rows;
 use crate::app::{AppState, View};
@@ -9,10 +10,15 @@ use crate::format;
 use crate::rules::{Finding, REGISTRY};
 use crate::safe_text::line;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
+
 use ratatui::Frame;
 use std::time::Duration;
+
+const FINDING_COLUMNS: [Column; 3] = [
+    Column::new("LEVEL", Fit::Text { min: 5, max: 7 }, 2),
+    Column::new("RULE", Fit::Text { min: 8, max: 20 }, KEEP_ALWAYS),
+    Column::new("MESSAGE", Fit::Fill { min: 10 }, KEEP_ALWAYS),
+];
 
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let list = rows::findings(state);
@@ -20,85 +26,53 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let detail_height = (area.height / 2).max(6);
     let [list_area, detail_area] =
         Layout::vertical([Constraint::Min(4), Constraint::Length(detail_height)]).areas(area);
-    let block = Block::bordered().title(Span::styled(
-        format!(" findings {} · most severe first ", list.len()),
-        theme::title(),
-    ));
-    let inner = block.inner(list_area);
-    frame.render_widget(block, list_area);
-    if list.is_empty() {
-        frame.render_widget(Paragraph::new(" none: no rule fired"), inner);
-    } else {
-        let body_rows = usize::from(inner.height.saturating_sub(1));
-        let start = window_start(table.selected, body_rows);
-        let rows = list
-            .iter()
-            .enumerate()
-            .skip(start)
-            .take(body_rows)
-            .map(|(i, f)| {
-                let row = Row::new(vec![
-                    theme::severity_tag(f.severity).to_string(),
-                    f.rule.clone(),
-                    line(&f.message).into_owned(),
-                ])
-                .style(theme::severity(f.severity));
-                if i == table.selected {
-                    row.style(theme::selected())
-                } else {
-                    row
-                }
-            });
-        let header = Row::new(vec!["LEVEL", "RULE", "MESSAGE"]).style(theme::header_row());
-        frame.render_widget(
-            Table::new(
-                rows,
-                [
-                    Constraint::Length(7),
-                    Constraint::Length(20),
-                    Constraint::Min(10),
-                ],
-            )
-            .header(header),
-            inner,
-        );
-    }
-    let block = Block::bordered().title(Span::styled(" detail ", theme::title()));
+    let props = Props {
+        title: format!("findings {} · most severe first", list.len()),
+        note: String::new(),
+        columns: &FINDING_COLUMNS,
+        sorts: &[],
+        empty: "none: no rule fired",
+    };
+    draw(frame, list_area, &props, table, |i| {
+        list.get(i).map(|f| Cells {
+            cells: vec![
+                theme::severity_tag(f.severity).to_string(),
+                line(&f.rule).into_owned(),
+                line(&f.message).into_owned(),
+            ],
+            style: theme::severity(f.severity),
+        })
+    });
     let detail = list
         .get(table.selected)
-        .map_or_else(Vec::new, |f| detail_lines(f));
-    frame.render_widget(
-        Paragraph::new(detail)
-            .wrap(Wrap { trim: true })
-            .block(block),
+        .map_or_else(Vec::new, |f| detail_items(f));
+    pane::draw(
+        frame,
         detail_area,
+        " detail ",
+        detail,
+        Some(state.ui.detail_scroll),
     );
 }
 
-fn detail_lines(finding: &Finding) -> Vec<Line<'static>> {
-    let label = |name: &str| Span::styled(format!("{name}: "), theme::title());
-    let mut lines = vec![Line::from(vec![
-        Span::styled(
-            format!("{} ", theme::severity_tag(finding.severity).trim()),
-            theme::severity(finding.severity),
-        ),
-        Span::raw(line(&finding.message).into_owned()),
-    ])];
+/// The selected finding: what it says, its evidence, what it means and what to do.
+fn detail_items(finding: &Finding) -> Vec<Item> {
+    let mut items = vec![Item {
+        label: theme::severity_tag(finding.severity).trim().to_string(),
+        value: line(&finding.message).into_owned(),
+        style: theme::severity(finding.severity),
+    }];
     if let Some(eta) = finding.eta_seconds {
-        lines.push(Line::from(vec![
-            label("time to limit"),
-            Span::raw(format::duration(Duration::from_secs_f64(
-                eta.clamp(0.0, 1e9),
-            ))),
-        ]));
+        let eta = format::duration(Duration::from_secs_f64(eta.clamp(0.0, 1e9)));
+        items.push(Item::field("time to limit", eta));
     }
     for evidence in &finding.evidence {
-        lines.push(Line::from(format!("· {}", line(evidence))));
+        items.push(Item::field("·", line(evidence)));
     }
     if let Some(rule) = REGISTRY.iter().find(|r| r.doc().id == finding.rule) {
         let doc = rule.doc();
-        lines.push(Line::from(vec![label("means"), Span::raw(doc.meaning)]));
-        lines.push(Line::from(vec![label("do"), Span::raw(doc.action)]));
+        items.push(Item::field("means", doc.meaning));
+        items.push(Item::field("do", doc.action));
     }
-    lines
+    items
 }

@@ -1,7 +1,9 @@
 //! Memory: totals, the cgroup and its limits, host and pressure, then the maps table with
 //! deleted and past-EOF mappings flagged in words.
 
-use super::text::{ago, na, window_start};
+use super::pane::{self, Item};
+use super::table::{draw, Cells, Column, Fit, Props, KEEP_ALWAYS};
+use super::text::{ago, na};
 use super::theme;
 use crate::app::rows::{self, map_flags};
 use crate::app::{AppState, View};
@@ -9,8 +11,7 @@ use crate::format;
 use crate::safe_text::line;
 use crate::sample::Sample;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 fn b(sample: &Sample, field: &str, value: Option<u64>) -> String {
@@ -21,18 +22,61 @@ fn limit_bytes(value: Option<u64>) -> String {
     value.map_or_else(|| "unlimited".to_string(), format::bytes)
 }
 
+const MAP_COLUMNS: [Column; 5] = [
+    Column::new("START", Fit::Number, KEEP_ALWAYS),
+    Column::new("SIZE", Fit::Number, 4),
+    Column::new("PERM", Fit::Text { min: 4, max: 4 }, 3),
+    Column::new("FLAGS", Fit::Text { min: 5, max: 19 }, 2),
+    Column::new("PATH", Fit::Path { min: 12 }, KEEP_ALWAYS),
+];
+
+/// A mapping's cells; deleted and past-EOF mappings stand out.
+fn map_cells(r: &rows::MapRow) -> Cells {
+    let flags = map_flags(&r.mapping, r.pages_past_eof);
+    let path = if r.mapping.path.is_empty() {
+        "[anon]".to_string()
+    } else {
+        line(&r.mapping.path).into_owned()
+    };
+    let style = if flags.is_empty() {
+        ratatui::style::Style::default()
+    } else {
+        theme::severity(crate::rules::Severity::Warn)
+    };
+    Cells {
+        cells: vec![
+            format!("{:012x}", r.mapping.start),
+            format::bytes(r.size),
+            line(&r.mapping.perms).into_owned(),
+            flags,
+            path,
+        ],
+        style,
+    }
+}
+
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let Some(sample) = &state.current else {
         frame.render_widget(Paragraph::new(" no sample yet"), area);
         return;
     };
-    let m = &sample.memory;
-    // Narrow terminals wrap the summary lines instead of cutting them.
-    let summary_height = if area.width >= 140 { 9 } else { 13 };
+    // Narrow terminals wrap the summary under its labels; the maps table keeps a few rows.
+    let lines = pane::layout(
+        summary_items(state, sample),
+        usize::from(area.width.saturating_sub(2)),
+    );
+    let most = (area.height / 2).max(area.height.saturating_sub(8));
+    let summary_height = u16::try_from(lines.len() + 2).map_or(most, |h| h.min(most));
     let [summary, list] =
         Layout::vertical([Constraint::Length(summary_height), Constraint::Min(3)]).areas(area);
-    let label = |name: &str| Span::styled(format!(" {name:<8}"), theme::title());
-    let cgroup = match &m.cgroup {
+    pane::draw_lines(frame, summary, " memory ", lines, None);
+    maps_table(state, sample, frame, list);
+}
+
+/// The cgroup, its usage, limits and events.
+fn cgroup_line(sample: &Sample) -> String {
+    let m = &sample.memory;
+    match &m.cgroup {
         Some(c) => {
             let events: Vec<String> = c.events.iter().map(|(k, v)| format!("{k}={v}")).collect();
             format!(
@@ -51,14 +95,13 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             )
         }
         None => na(sample, "memory.cgroup"),
-    };
-    let rlimit = |name: &str| {
-        sample
-            .limits
-            .get(name)
-            .map_or_else(|| na(sample, "limits"), |l| limit_bytes(l.soft))
-    };
-    let host = match (&m.host, &m.pressure) {
+    }
+}
+
+/// Host memory and pressure.
+fn host_line(sample: &Sample) -> String {
+    let m = &sample.memory;
+    match (&m.host, &m.pressure) {
         (Some(h), p) => format!(
             "{} total, {} available{}",
             format::bytes(h.total_bytes),
@@ -72,15 +115,28 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             ))
         ),
         (None, _) => na(sample, "memory.host"),
+    }
+}
+
+/// Totals, cgroup, rlimits, host and the maps count, one labelled item each.
+fn summary_items(state: &AppState, sample: &Sample) -> Vec<Item> {
+    let m = &sample.memory;
+    let cgroup = cgroup_line(sample);
+    let rlimit = |name: &str| {
+        sample
+            .limits
+            .get(name)
+            .map_or_else(|| na(sample, "limits"), |l| limit_bytes(l.soft))
     };
+    let host = host_line(sample);
     let maps_age = m.maps_taken_at_ms.map_or_else(
         || na(sample, "memory.maps"),
         |at| format!("read {}", ago(state.now_ms, at)),
     );
-    let lines = vec![
-        Line::from(vec![
-            label("RSS"),
-            Span::raw(format!(
+    vec![
+        Item::field(
+            "RSS",
+            format!(
                 "{} (anon {}, file {}, shmem {}) · PSS {} · swap {}",
                 b(sample, "memory.rss_bytes", m.rss_bytes),
                 b(sample, "memory.rss_anon_bytes", m.rss_anon_bytes),
@@ -88,11 +144,11 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                 b(sample, "memory.rss_shmem_bytes", m.rss_shmem_bytes),
                 b(sample, "memory.pss_bytes", m.pss_bytes),
                 b(sample, "memory.swap_bytes", m.swap_bytes),
-            )),
-        ]),
-        Line::from(vec![
-            label("virtual"),
-            Span::raw(format!(
+            ),
+        ),
+        Item::field(
+            "virtual",
+            format!(
                 "size {} · data {} · peak RSS {} · oom_score {} (adj {})",
                 b(sample, "memory.vm_size_bytes", m.vm_size_bytes),
                 b(sample, "memory.vm_data_bytes", m.vm_data_bytes),
@@ -101,100 +157,59 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                     .map_or_else(|| "n/a".to_string(), |s| s.to_string()),
                 m.oom_score_adj
                     .map_or_else(|| "n/a".to_string(), |s| s.to_string()),
-            )),
-        ]),
-        Line::from(vec![label("cgroup"), Span::raw(cgroup)]),
-        Line::from(vec![
-            label("rlimits"),
-            Span::raw(format!(
+            ),
+        ),
+        Item::field("cgroup", cgroup),
+        Item::field(
+            "rlimits",
+            format!(
                 "address space {} · data {} · stack {}",
                 rlimit("as"),
                 rlimit("data"),
                 rlimit("stack")
-            )),
-        ]),
-        Line::from(vec![label("host"), Span::raw(host)]),
-        Line::from(vec![
-            label("maps"),
-            Span::raw(format!(
+            ),
+        ),
+        Item::field("host", host),
+        Item::field(
+            "maps",
+            format!(
                 "{} of {} (vm.max_map_count) · {} deleted · {} past EOF · {maps_age}",
                 m.map_count
                     .map_or_else(|| na(sample, "memory.map_count"), |c| c.to_string()),
                 format::limit(m.max_map_count, "n/a"),
                 m.deleted_mappings.len(),
                 m.mappings_past_eof.len(),
-            )),
-        ]),
-    ];
-    let block = Block::bordered().title(Span::styled(" memory ", theme::title()));
-    let inner = block.inner(summary);
-    frame.render_widget(block, summary);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            ),
+        ),
+    ]
+}
 
+fn maps_table(state: &AppState, sample: &Sample, frame: &mut Frame, list: Rect) {
+    let m = &sample.memory;
     let table = &state.ui.tables[View::Memory.index()];
-    let rows_list = rows::maps(state);
-    let sort = View::Memory.sorts().get(table.sort).copied().unwrap_or("");
     // A bundle's history leaves the maps out of every sample but the newest.
     let older_bundle_sample = state
         .replay()
         .is_some_and(|r| r.index + 1 < r.samples.len());
-    let title = if older_bundle_sample && m.maps.is_empty() {
-        " mappings: a bundle keeps them for its newest sample only (} goes there) ".to_string()
+    let (title, note) = if older_bundle_sample && m.maps.is_empty() {
+        (
+            "mappings: a bundle keeps them for its newest sample only (} goes there)".to_string(),
+            String::new(),
+        )
     } else {
-        format!(
-            " mappings {} · sort {sort} · RSS per mapping not read (smaps is costly) ",
-            rows_list.len()
+        (
+            format!("mappings {}", table.order.len()),
+            "RSS per mapping not read (smaps is costly)".to_string(),
         )
     };
-    let block = Block::bordered().title(Span::styled(title, theme::title()));
-    let inner = block.inner(list);
-    frame.render_widget(block, list);
-    let body_rows = usize::from(inner.height.saturating_sub(1));
-    let start = window_start(table.selected, body_rows);
-    let rows = rows_list
-        .iter()
-        .enumerate()
-        .skip(start)
-        .take(body_rows)
-        .map(|(i, r)| {
-            let flags = map_flags(&r.mapping, r.pages_past_eof);
-            let path = if r.mapping.path.is_empty() {
-                "[anon]".to_string()
-            } else {
-                line(&r.mapping.path).into_owned()
-            };
-            let row = Row::new(vec![
-                format!("{:012x}", r.mapping.start),
-                format::bytes(r.size),
-                r.mapping.perms.clone(),
-                flags.clone(),
-                path,
-            ]);
-            let row = if flags.is_empty() {
-                row
-            } else {
-                row.style(theme::severity(crate::rules::Severity::Warn))
-            };
-            if i == table.selected {
-                row.style(theme::selected())
-            } else {
-                row
-            }
-        });
-    let header =
-        Row::new(vec!["START", "SIZE", "PERM", "FLAGS", "PATH"]).style(theme::header_row());
-    frame.render_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Length(12),
-                Constraint::Length(10),
-                Constraint::Length(4),
-                Constraint::Length(19),
-                Constraint::Min(10),
-            ],
-        )
-        .header(header),
-        inner,
-    );
+    let props = Props {
+        title,
+        note,
+        columns: &MAP_COLUMNS,
+        sorts: View::Memory.sorts(),
+        empty: "no mapping matches",
+    };
+    draw(frame, list, &props, table, |i| {
+        rows::map_at(state, i).map(|r| map_cells(&r))
+    });
 }

@@ -11,8 +11,10 @@ mod findings;
 mod help;
 mod memory;
 mod overview;
+mod pane;
 mod signals;
 mod stacks;
+mod table;
 mod text;
 mod theme;
 mod threads;
@@ -21,11 +23,16 @@ use crate::app::{AppState, TargetStatus, View};
 use ratatui::layout::{Constraint, Layout};
 use ratatui::Frame;
 
+/// Below this size one line replaces the layout: a table needs its TID and NAME, a header
+/// and a few rows.
+pub const MIN_WIDTH: u16 = 32;
+pub const MIN_HEIGHT: u16 = 10;
+
 /// Draws the whole screen for `state`.
 pub fn render(state: &AppState, frame: &mut Frame) {
     let area = frame.area();
-    if area.width < 20 || area.height < 6 {
-        chrome::too_small(frame, area);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        chrome::too_small(frame, area, MIN_WIDTH, MIN_HEIGHT);
         return;
     }
     let banner = !matches!(state.status, TargetStatus::Live) || state.notice.is_some();

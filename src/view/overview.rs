@@ -212,10 +212,34 @@ fn render_gauges(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rec
     let wide = inner.width >= 120;
     let rows = Layout::vertical([Constraint::Length(1); 5]).split(inner);
     let headroom = state.engine.headroom();
-    for (kind, row) in GAUGES.iter().zip(rows.iter()) {
-        if let Some(resource) = headroom.get(*kind) {
-            render_gauge(state, sample, resource, wide, frame, *row);
+    let resources: Vec<&Resource> = GAUGES.iter().filter_map(|k| headroom.get(*k)).collect();
+    // One set of column widths for every row, from the widest value and trend, so the
+    // columns line up and no figure is cut.
+    let (value_len, trend_len) = resources
+        .iter()
+        .filter_map(|r| Some((value_text(r, r.usage?), trend_text(state, r))))
+        .fold((0, 0), |(v, t), (value, trend)| {
+            (v.max(value.chars().count()), t.max(trend.chars().count()))
+        });
+    let widths = gauge_widths(inner.width, wide, value_len, trend_len);
+    for (resource, row) in resources.iter().zip(rows.iter()) {
+        render_gauge(state, sample, resource, widths, frame, *row);
+    }
+}
+
+/// `used/limit` of a gauge.
+fn value_text(resource: &Resource, value: f64) -> String {
+    let show = |v: f64| {
+        let v = v.max(0.0) as u64;
+        if resource.kind.is_bytes() {
+            format::bytes(v)
+        } else {
+            v.to_string()
         }
+    };
+    match &resource.binding {
+        Some(l) => format!("{}/{}", show(value), show(l.value)),
+        None => format!("{}/unlimited", show(value)),
     }
 }
 
@@ -223,19 +247,10 @@ fn render_gauge(
     state: &AppState,
     sample: &Sample,
     resource: &Resource,
-    wide: bool,
+    widths: [u16; 7],
     frame: &mut Frame,
     area: Rect,
 ) {
-    let bytes = resource.kind.is_bytes();
-    let show = |v: f64| {
-        let v = v.max(0.0) as u64;
-        if bytes {
-            format::bytes(v)
-        } else {
-            v.to_string()
-        }
-    };
     let limit_name = resource
         .binding
         .as_ref()
@@ -251,23 +266,11 @@ fn render_gauge(
         return;
     };
     let percent = resource.percent();
-    let value_text = match &resource.binding {
-        Some(l) => format!("{}/{}", show(value), show(l.value)),
-        None => format!("{}/unlimited", show(value)),
-    };
+    let value_text = value_text(resource, value);
     let percent_text = percent.map_or_else(|| "    -  ".to_string(), |p| format!("{p:5.1}%"));
     let trend = trend_text(state, resource);
-    let bar_width = if wide { 20 } else { 0 };
-    let [name_area, limit, value_area, pct, bar, spark, trend_area] = Layout::horizontal([
-        Constraint::Length(9),
-        Constraint::Length(14),
-        Constraint::Length(20),
-        Constraint::Length(10),
-        Constraint::Length(bar_width),
-        Constraint::Min(4),
-        Constraint::Length(if wide { 30 } else { 20 }),
-    ])
-    .areas(area);
+    let [name_area, limit, value_area, pct, bar, spark, trend_area] =
+        Layout::horizontal(widths.map(Constraint::Length)).areas(area);
     let style = theme::level(percent);
     frame.render_widget(
         Paragraph::new(Span::styled(format!(" {name}"), theme::title())),
@@ -282,7 +285,7 @@ fn render_gauge(
         )),
         pct,
     );
-    if wide {
+    if bar.width > 0 {
         let filled = percent.map_or(0, |p| {
             ((p / 100.0) * 18.0).round().clamp(0.0, 18.0) as usize
         });
@@ -320,6 +323,30 @@ fn render_gauge(
         spark,
     );
     frame.render_widget(Paragraph::new(format!(" {trend}")), trend_area);
+}
+
+/// Widths of a gauge row's columns (name, limit, value, percent, bar, sparkline, trend) in
+/// `width` cells. Value, percent and trend are as wide as their text, so no figure is cut
+/// (`ETA 16m 30s`, not `ETA 16m 3`); as the width shrinks the bar goes first, then the
+/// limit's name, then the trend, and the sparkline takes what is left.
+fn gauge_widths(width: u16, wide: bool, value_len: usize, trend_len: usize) -> [u16; 7] {
+    let cells = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+    let (name, value, pct, trend) = (9, cells(value_len + 1), 10, cells(trend_len + 1));
+    let mut limit = 14;
+    let mut bar = if wide { 20 } else { 0 };
+    let mut trend_width = trend.max(if wide { 30 } else { 20 });
+    let fixed = |limit: u16, bar: u16, trend: u16| name + limit + value + pct + bar + trend;
+    if fixed(limit, bar, trend_width) + 4 > width {
+        (bar, trend_width) = (0, trend);
+    }
+    if fixed(limit, bar, trend_width) + 4 > width {
+        limit = 0;
+    }
+    if fixed(limit, bar, trend_width) > width {
+        trend_width = 0;
+    }
+    let spark = width.saturating_sub(fixed(limit, bar, trend_width));
+    [name, limit, value, pct, bar, spark, trend_width]
 }
 
 /// The outlook of the headroom model in a few words: rate and ETA (`?` while provisional),

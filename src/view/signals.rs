@@ -1,7 +1,8 @@
 //! Signals & security: seccomp, NoNewPrivs, capabilities, tracer, core-dump readiness, then
 //! every signal × blocked / ignored / caught / pending, with threads that differ.
 
-use super::text::{fit, na, window_start};
+use super::table::{draw, Cells, Column, Fit, Props, KEEP_ALWAYS};
+use super::text::{fit, na};
 use super::theme;
 use crate::app::rows;
 use crate::app::{AppState, View};
@@ -10,7 +11,7 @@ use crate::safe_text::line;
 use crate::sample::Sample;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 /// Whether a crash would leave a core, in one sentence.
@@ -31,13 +32,39 @@ fn core_verdict(sample: &Sample) -> String {
     }
 }
 
-pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
-    let Some(sample) = &state.current else {
-        frame.render_widget(Paragraph::new(" no sample yet"), area);
-        return;
-    };
-    let [summary, list] = Layout::vertical([Constraint::Length(7), Constraint::Min(3)]).areas(area);
-    let width = usize::from(summary.width).saturating_sub(16);
+const SIGNAL_COLUMNS: [Column; 7] = [
+    Column::new("NR", Fit::Number, KEEP_ALWAYS),
+    Column::new("SIGNAL", Fit::Text { min: 7, max: 12 }, KEEP_ALWAYS),
+    Column::new("BLOCKED", Fit::Text { min: 7, max: 8 }, 5),
+    Column::new("IGNORED", Fit::Text { min: 7, max: 8 }, 3),
+    Column::new("CAUGHT", Fit::Text { min: 6, max: 7 }, 2),
+    Column::new("PENDING", Fit::Text { min: 7, max: 8 }, 6),
+    // Counts (`blocked 25/28`): whole or not at all.
+    Column::new("THREADS", Fit::Number, 4),
+];
+
+fn signal_cells(r: &rows::SignalRow) -> Cells {
+    let mark = |on: bool, word: &str| if on { word } else { "·" }.to_string();
+    let mut threads = Vec::new();
+    if let Some((n, total)) = r.blocked_in_threads {
+        threads.push(format!("blocked {n}/{total}"));
+    }
+    if r.pending_in_threads > 0 {
+        threads.push(format!("pending {}", r.pending_in_threads));
+    }
+    Cells::plain(vec![
+        r.number.to_string(),
+        r.name.clone(),
+        mark(r.blocked, "blocked"),
+        mark(r.ignored, "ignored"),
+        mark(r.caught, "caught"),
+        mark(r.pending, "PENDING"),
+        threads.join(", "),
+    ])
+}
+
+/// Seccomp, capabilities, core dump, tracer: one line each, cut to `width`.
+fn security_lines(sample: &Sample, width: usize) -> Vec<Line<'static>> {
     let label = |name: &str| Span::styled(format!(" {name:<13}"), theme::title());
     let sec = &sample.seccomp;
     let seccomp = match &sec.mode {
@@ -67,7 +94,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         0 => "none".to_string(),
         pid => format!("pid {pid} is tracing it"),
     };
-    let lines = vec![
+    vec![
         Line::from(vec![
             label("seccomp"),
             Span::raw(format!("{seccomp} · NoNewPrivs {nnp}")),
@@ -93,7 +120,18 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             )),
         ]),
         Line::from(vec![label("tracer"), Span::raw(tracer)]),
-    ];
+    ]
+}
+
+pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
+    let Some(sample) = &state.current else {
+        frame.render_widget(Paragraph::new(" no sample yet"), area);
+        return;
+    };
+    let summary_height = 7.min((area.height / 2).max(4));
+    let [summary, list] =
+        Layout::vertical([Constraint::Length(summary_height), Constraint::Min(3)]).areas(area);
+    let lines = security_lines(sample, usize::from(summary.width).saturating_sub(16));
     let block = Block::bordered().title(Span::styled(" security ", theme::title()));
     let inner = block.inner(summary);
     frame.render_widget(block, summary);
@@ -101,67 +139,14 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
 
     let table = &state.ui.tables[View::Signals.index()];
     let signal_rows = rows::signals(state);
-    let block = Block::bordered().title(Span::styled(
-        " signals · main thread; THREADS: threads that differ (of all) ",
-        theme::title(),
-    ));
-    let inner = block.inner(list);
-    frame.render_widget(block, list);
-    let body_rows = usize::from(inner.height.saturating_sub(1));
-    let start = window_start(table.selected, body_rows);
-    let mark = |on: bool, word: &str| {
-        if on {
-            word.to_string()
-        } else {
-            "·".to_string()
-        }
+    let props = Props {
+        title: "signals · main thread".to_string(),
+        note: "THREADS: threads that differ (of all)".to_string(),
+        columns: &SIGNAL_COLUMNS,
+        sorts: &[],
+        empty: "no signal matches",
     };
-    let rows = signal_rows
-        .iter()
-        .enumerate()
-        .skip(start)
-        .take(body_rows)
-        .map(|(i, r)| {
-            let mut threads = Vec::new();
-            if let Some((n, total)) = r.blocked_in_threads {
-                threads.push(format!("blocked {n}/{total}"));
-            }
-            if r.pending_in_threads > 0 {
-                threads.push(format!("pending {}", r.pending_in_threads));
-            }
-            let row = Row::new(vec![
-                r.number.to_string(),
-                r.name.clone(),
-                mark(r.blocked, "blocked"),
-                mark(r.ignored, "ignored"),
-                mark(r.caught, "caught"),
-                mark(r.pending, "PENDING"),
-                threads.join(", "),
-            ]);
-            if i == table.selected {
-                row.style(theme::selected())
-            } else {
-                row
-            }
-        });
-    let header = Row::new(vec![
-        "NR", "SIGNAL", "BLOCKED", "IGNORED", "CAUGHT", "PENDING", "THREADS",
-    ])
-    .style(theme::header_row());
-    frame.render_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Length(3),
-                Constraint::Length(12),
-                Constraint::Length(8),
-                Constraint::Length(8),
-                Constraint::Length(7),
-                Constraint::Length(8),
-                Constraint::Min(10),
-            ],
-        )
-        .header(header),
-        inner,
-    );
+    draw(frame, list, &props, table, |i| {
+        signal_rows.get(i).map(signal_cells)
+    });
 }

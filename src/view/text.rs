@@ -54,17 +54,52 @@ pub fn window_start(selected: usize, rows: usize) -> usize {
     (selected + 1).saturating_sub(rows)
 }
 
-/// Truncates to `width` characters with an ellipsis.
+/// Truncates to `width` characters with an ellipsis, never inside a number.
 pub fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         text.to_string()
     } else if width == 0 {
         String::new()
     } else {
-        let mut out: String = text.chars().take(width - 1).collect();
+        let chars: Vec<char> = text.chars().collect();
+        let mut keep = width - 1;
+        // Never cut a number: `ETA 16m 3…` would read as three seconds.
+        if chars[keep].is_ascii_digit() {
+            while keep > 0 && (chars[keep - 1].is_ascii_digit() || chars[keep - 1] == '.') {
+                keep -= 1;
+            }
+        }
+        let mut out: String = chars[..keep].iter().collect();
         out.push('…');
         out
     }
+}
+
+/// Shortens to `width` characters by cutting the middle and keeping the file name:
+/// `/usr/lib/x86_64-linux-gnu/libc.so.6` → `/usr/lib/…/libc.so.6`.
+pub fn fit_middle(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
+        return text.to_string();
+    }
+    if width < 3 {
+        return fit(text, width);
+    }
+    let name_len = chars
+        .iter()
+        .rev()
+        .position(|&c| c == '/')
+        .map_or(chars.len(), |p| p + 1);
+    let tail = if name_len + 4 <= width {
+        name_len
+    } else {
+        (width - 1) / 2
+    };
+    let head = width - 1 - tail;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
 }
 
 /// A slope as `+2.0/s`, `+12/min`, or `+1.5 MiB/min` with `bytes`.
@@ -93,6 +128,14 @@ mod tests {
         assert_eq!(window_start(0, 10), 0);
         assert_eq!(window_start(12, 10), 3);
         assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("ETA 16m 30s", 10), "ETA 16m …");
+        assert_eq!(fit("used 12.5 MiB", 9), "used …");
+        assert_eq!(
+            fit_middle("/usr/lib/x86_64-linux-gnu/libc.so.6", 20),
+            "/usr/lib/…/libc.so.6"
+        );
+        assert_eq!(fit_middle("/a/b", 4), "/a/b");
+        assert_eq!(fit_middle("abcdefghij", 5).chars().count(), 5);
         assert_eq!(rate(2.0, false), "+2.0/s");
         assert_eq!(rate(0.5, false), "+30.0/min");
     }

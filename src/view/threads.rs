@@ -1,15 +1,18 @@
 //! Threads: the sortable per-thread table, the same folded by name prefix, and the drill-down
 //! into one thread (details, signal mask, CPU history).
 
-use super::text::{ago, fit, na, window_start};
+use super::pane::{draw_lines, layout, Item};
+use super::table::{draw, Cells, Column, Fit, Props, KEEP_ALWAYS};
+use super::text::{ago, fit, na};
 use super::theme;
-use crate::app::rows::{self, ThreadRow};
+use crate::app::rows::{self, ThreadGroup, ThreadRow};
 use crate::app::{AppState, View};
 use crate::decode::wchan::classify;
 use crate::safe_text::line;
+use crate::sample::{Sample, ThreadInfo};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Sparkline, Table};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Sparkline};
 use ratatui::Frame;
 
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
@@ -26,88 +29,73 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         || na(sample, "threads.items"),
         |at| format!("census {}", ago(state.now_ms, at)),
     );
-    let sort = View::Threads.sorts().get(table.sort).copied().unwrap_or("");
-    let title = format!(
-        " threads {} · {census} · sort {sort}{} ",
-        sample.threads.count,
-        if state.ui.group_threads {
-            " · grouped by name"
+    let grouped = if state.ui.group_threads {
+        " · grouped by name"
+    } else {
+        ""
+    };
+    let props = Props {
+        title: format!("threads {}{grouped}", sample.threads.count),
+        note: census,
+        columns: if state.ui.group_threads {
+            &GROUP_COLUMNS
         } else {
-            ""
-        }
-    );
-    let block = Block::bordered().title(Span::styled(title, theme::title()));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let body_rows = usize::from(inner.height.saturating_sub(1));
-    let start = window_start(table.selected, body_rows);
+            &THREAD_COLUMNS
+        },
+        sorts: if state.ui.group_threads {
+            &[]
+        } else {
+            View::Threads.sorts()
+        },
+        empty: "no thread matches",
+    };
     if state.ui.group_threads {
-        let groups = rows::thread_groups(state);
-        let rows = groups
-            .iter()
-            .enumerate()
-            .skip(start)
-            .take(body_rows)
-            .map(|(i, g)| {
-                let states = g
-                    .states
-                    .iter()
-                    .map(|(s, n)| format!("{s}:{n}"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let row = Row::new(vec![
-                    line(&g.prefix).into_owned(),
-                    g.count.to_string(),
-                    format!("{:.1}", g.cpu_percent),
-                    states,
-                ]);
-                if i == table.selected {
-                    row.style(theme::selected())
-                } else {
-                    row
-                }
-            });
-        let widths = [
-            Constraint::Length(20),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Min(10),
-        ];
-        let header =
-            Row::new(vec!["NAME PREFIX", "THREADS", "CPU%", "STATES"]).style(theme::header_row());
-        frame.render_widget(Table::new(rows, widths).header(header), inner);
-        return;
-    }
-    let list = rows::threads(state);
-    let rows = list
-        .iter()
-        .enumerate()
-        .skip(start)
-        .take(body_rows)
-        .map(|(i, t)| {
-            let row = thread_row(t, crate::app::dump::java_thread(state, t.tid));
-            if i == table.selected {
-                row.style(theme::selected())
-            } else {
-                row
-            }
+        draw(frame, area, &props, table, |i| {
+            state.thread_groups.get(i).map(group_cells)
         });
-    let wide = inner.width >= 120;
-    let widths = [
-        Constraint::Length(7),
-        Constraint::Length(16),
-        Constraint::Length(1),
-        Constraint::Length(6),
-        Constraint::Length(if wide { 18 } else { 12 }),
-        Constraint::Min(10),
-        Constraint::Length(9),
-        Constraint::Length(8),
-    ];
-    let header = Row::new(vec![
-        "TID", "NAME", "S", "CPU%", "SYSCALL", "WCHAN", "VOLCSW", "INVCSW",
+    } else {
+        draw(frame, area, &props, table, |i| {
+            let t = rows::thread_at(state, i)?;
+            Some(thread_cells(
+                &t,
+                crate::app::dump::java_thread(state, t.tid),
+            ))
+        });
+    }
+}
+
+/// Identity first; the switch counters are the first to go when the width runs out.
+const THREAD_COLUMNS: [Column; 8] = [
+    Column::new("TID", Fit::Number, KEEP_ALWAYS),
+    Column::new("NAME", Fit::Text { min: 8, max: 16 }, KEEP_ALWAYS),
+    Column::new("S", Fit::Text { min: 1, max: 1 }, 6),
+    Column::new("CPU%", Fit::Number, 5),
+    Column::new("SYSCALL", Fit::Text { min: 8, max: 24 }, 4),
+    Column::new("WCHAN", Fit::Fill { min: 10 }, 3),
+    Column::new("VOLCSW", Fit::Number, 2),
+    Column::new("INVCSW", Fit::Number, 1),
+];
+
+const GROUP_COLUMNS: [Column; 4] = [
+    Column::new("NAME PREFIX", Fit::Text { min: 8, max: 24 }, KEEP_ALWAYS),
+    Column::new("THREADS", Fit::Number, KEEP_ALWAYS),
+    Column::new("CPU%", Fit::Number, 2),
+    Column::new("STATES", Fit::Fill { min: 8 }, 1),
+];
+
+fn group_cells(g: &ThreadGroup) -> Cells {
+    let states = g
+        .states
+        .iter()
+        .map(|(s, n)| format!("{}:{n}", line(s)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Cells::plain(vec![
+        line(&g.prefix).into_owned(),
+        g.count.to_string(),
+        format!("{:.1}", g.cpu_percent),
+        states,
     ])
-    .style(theme::header_row());
-    frame.render_widget(Table::new(rows, widths).header(header), inner);
 }
 
 fn opt(value: Option<u64>) -> String {
@@ -115,7 +103,7 @@ fn opt(value: Option<u64>) -> String {
 }
 
 /// A row; with a JVM dump, the WCHAN cell shows the Java thread's name and state too.
-fn thread_row(t: &ThreadRow, java: Option<&crate::runtimes::jvm::JvmThread>) -> Row<'static> {
+fn thread_cells(t: &ThreadRow, java: Option<&crate::runtimes::jvm::JvmThread>) -> Cells {
     let wchan = t.wchan.clone().unwrap_or_else(|| "-".to_string());
     let wchan = match java {
         Some(j) => format!(
@@ -125,7 +113,7 @@ fn thread_row(t: &ThreadRow, java: Option<&crate::runtimes::jvm::JvmThread>) -> 
         ),
         None => wchan,
     };
-    Row::new(vec![
+    Cells::plain(vec![
         t.tid.to_string(),
         line(&t.name).into_owned(),
         line(&t.state).into_owned(),
@@ -138,62 +126,53 @@ fn thread_row(t: &ThreadRow, java: Option<&crate::runtimes::jvm::JvmThread>) -> 
     ])
 }
 
+/// The drill-down: one scrollable pane of details and the last stack (the stack in its own
+/// pane beside them on a wide terminal), with the CPU history below when there is room.
 fn render_detail(state: &AppState, tid: i32, frame: &mut Frame, area: Rect) {
     let Some(sample) = &state.current else {
         return;
     };
-    let block = Block::bordered().title(Span::styled(
-        format!(" thread {tid} · Esc to go back "),
-        theme::title(),
-    ));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let title = format!(" thread {tid} · Esc to go back ");
     let Some(thread) = sample.threads.items.iter().find(|t| t.tid == tid) else {
-        frame.render_widget(
-            Paragraph::new(format!(" thread {tid} is gone (not in the latest census)")),
-            inner,
-        );
+        let gone = vec![Line::from(format!(
+            " thread {tid} is gone (not in the latest census)"
+        ))];
+        draw_lines(frame, area, &title, gone, None);
         return;
     };
-    let history = state.thread_cpu.history(tid);
-    // The thread's last captured stack: beside the details when there is room, else below.
-    let (inner, stack_area) = if inner.width >= 120 {
-        let [left, right] =
-            Layout::horizontal([Constraint::Length(72), Constraint::Min(20)]).areas(inner);
-        (left, right)
+    let scroll = state.ui.detail_scroll;
+    let (main, spark) = if area.height >= 16 {
+        let [main, spark] =
+            Layout::vertical([Constraint::Min(8), Constraint::Length(5)]).areas(area);
+        (main, Some(spark))
     } else {
-        let [top, bottom] =
-            Layout::vertical([Constraint::Length(15), Constraint::Min(0)]).areas(inner);
-        (top, bottom)
+        (area, None)
     };
-    frame.render_widget(
-        Paragraph::new(super::stacks::thread_stack_lines(
-            state,
-            tid,
-            usize::from(stack_area.width),
-        )),
-        stack_area,
-    );
-    let [text_area, spark_title, spark_area, _] = Layout::vertical([
-        Constraint::Length(10),
-        Constraint::Length(1),
-        Constraint::Length(4),
-        Constraint::Min(0),
-    ])
-    .areas(inner);
-    let width = usize::from(inner.width).saturating_sub(16);
-    let list = |names: &[String]| {
+    let width = usize::from(main.width.saturating_sub(2));
+    if main.width >= 120 {
+        let [left, right] =
+            Layout::horizontal([Constraint::Length(72), Constraint::Min(20)]).areas(main);
+        let fields = layout(detail_items(state, sample, thread), 70);
+        draw_lines(frame, left, &title, fields, None);
+        let stack = super::stacks::thread_stack_lines(state, tid, usize::from(right.width));
+        draw_lines(frame, right, " stack ", stack, Some(scroll));
+    } else {
+        let mut lines = layout(detail_items(state, sample, thread), width);
+        lines.extend(super::stacks::thread_stack_lines(state, tid, width));
+        draw_lines(frame, main, &title, lines, Some(scroll));
+    }
+    if let Some(spark) = spark {
+        cpu_history(state, tid, frame, spark);
+    }
+}
+
+fn detail_items(state: &AppState, sample: &Sample, thread: &ThreadInfo) -> Vec<Item> {
+    let names = |names: &[String]| {
         if names.is_empty() {
             "none".to_string()
         } else {
-            fit(&names.join(" "), width)
+            line(&names.join(" ")).into_owned()
         }
-    };
-    let field = |name: &str, value: String| {
-        Line::from(vec![
-            Span::styled(format!(" {name:<14}"), theme::title()),
-            Span::raw(line(&value).into_owned()),
-        ])
     };
     let wchan = match &thread.wchan {
         Some(w) => format!("{w} ({:?})", classify(w)).to_lowercase(),
@@ -204,43 +183,44 @@ fn render_detail(state: &AppState, tid: i32, frame: &mut Frame, area: Rect) {
         (Some(s), None) => s.clone(),
         (None, _) => na(sample, "threads.items.syscall"),
     };
-    let cpu_now = state.thread_cpu.percent(tid).map_or_else(
+    let cpu_now = state.thread_cpu.percent(thread.tid).map_or_else(
         || "- (needs two censuses)".to_string(),
         |c| format!("{c:.1}%"),
     );
     let hz = sample.system.clock_ticks_per_sec.max(1);
-    let lines = vec![
-        field("name", thread.name.clone()),
-        field("state", thread.state.clone()),
-        field(
-            "CPU",
-            format!(
-                "{cpu_now} now · {:.2}s total",
-                thread.cpu_ticks as f64 / hz as f64
-            ),
-        ),
-        field("syscall", syscall),
-        field("wchan", wchan),
-        field(
-            "ctx switches",
-            format!(
-                "{} voluntary · {} involuntary",
-                opt(thread.voluntary_ctxt_switches),
-                opt(thread.nonvoluntary_ctxt_switches)
-            ),
-        ),
-        field("started", format!("{} ticks after boot", thread.start_time)),
-        field("blocked sigs", list(&thread.blocked_signals)),
-        field("pending sigs", list(&thread.pending_signals)),
-    ];
-    frame.render_widget(Paragraph::new(lines), text_area);
+    let cpu = format!(
+        "{cpu_now} now · {:.2}s total",
+        thread.cpu_ticks as f64 / hz as f64
+    );
+    let switches = format!(
+        "{} voluntary · {} involuntary",
+        opt(thread.voluntary_ctxt_switches),
+        opt(thread.nonvoluntary_ctxt_switches)
+    );
+    vec![
+        Item::field("name", line(&thread.name)),
+        Item::field("state", line(&thread.state)),
+        Item::field("CPU", cpu),
+        Item::field("syscall", line(&syscall)),
+        Item::field("wchan", line(&wchan)),
+        Item::field("ctx switches", switches),
+        Item::field("started", format!("{} ticks after boot", thread.start_time)),
+        Item::field("blocked sigs", names(&thread.blocked_signals)),
+        Item::field("pending sigs", names(&thread.pending_signals)),
+    ]
+}
+
+fn cpu_history(state: &AppState, tid: i32, frame: &mut Frame, area: Rect) {
+    let history = state.thread_cpu.history(tid);
+    let [spark_title, spark_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let peak = history.iter().copied().fold(0.0_f64, f64::max);
+    let caption = format!(
+        " CPU% per census, {} readings, peak {peak:.1}% (chart top = max(peak, 1%))",
+        history.len()
+    );
     frame.render_widget(
-        Paragraph::new(format!(
-            " CPU% per census, {} readings, peak {peak:.1}% (chart top = max(peak, 1%))",
-            history.len()
-        ))
-        .style(theme::title()),
+        Paragraph::new(fit(&caption, usize::from(area.width))).style(theme::title()),
         spark_title,
     );
     // Tenths of a percent; the chart's top is the peak (at least 1 %), so a mostly idle
