@@ -185,6 +185,11 @@ pub fn plan(facts: &Facts) -> Plan {
                 }
             }
         }
+        Runtime::Unknown => {
+            refused = Some(format!(
+                "which runtime process {pid} runs could not be read: no safe dump request"
+            ));
+        }
         Runtime::Native => {
             refused = Some(format!(
                 "process {pid} is not a Go, JVM or Python program: no safe dump request. \

@@ -188,6 +188,8 @@ pub fn maps(state: &AppState) -> Vec<MapRow> {
         .memory
         .maps
         .iter()
+        // The table lists what the map count counts: one definition on every screen.
+        .filter(|m| m.counts_as_vma())
         .filter(|m| {
             let flags = map_flags(m, past_eof(sample, m));
             matches(&table.filter, &[&m.path, &m.perms, &flags])

@@ -47,10 +47,7 @@ impl Out {
 
 /// `n/a` plus the recorded reason when a field is missing; never a made-up zero.
 fn missing(sample: &Sample, field: &str) -> String {
-    match sample.unavailable.iter().find(|u| u.field == field) {
-        Some(u) => format!("n/a ({})", u.reason),
-        None => "n/a".to_string(),
-    }
+    format::not_available(sample.unavailable_reason(field))
 }
 
 fn opt<T: ToString>(sample: &Sample, field: &str, value: Option<T>) -> String {
@@ -127,7 +124,7 @@ fn process(out: &mut Out, s: &Sample) {
         },
     );
     out.row("executable", opt(s, "exe", id.exe.clone()));
-    out.row("runtime", id.runtime.as_str());
+    out.row("runtime", s.runtime_label());
     out.row("state", &id.state);
     out.row("parent", id.ppid.to_string());
     let user = id.user.clone().unwrap_or_else(|| "?".to_string());
@@ -176,6 +173,11 @@ fn threads(out: &mut Out, s: &Sample) {
         "  {:>8} {:<16} {:<2} {:>8} {:<18} WCHAN",
         "TID", "NAME", "S", "CPU(t)", "SYSCALL"
     );
+    let wchan_unknown = if s.unavailable_reason("threads.items[].wchan").is_some() {
+        "n/a"
+    } else {
+        "-"
+    };
     for thread in &t.items {
         let _ = writeln!(
             out.text,
@@ -185,7 +187,7 @@ fn threads(out: &mut Out, s: &Sample) {
             line(&thread.state),
             thread.cpu_ticks,
             line(thread.syscall.as_deref().unwrap_or("n/a")),
-            line(thread.wchan.as_deref().unwrap_or("-")),
+            line(thread.wchan.as_deref().unwrap_or(wchan_unknown)),
         );
     }
 }
@@ -210,7 +212,7 @@ fn fds(out: &mut Out, s: &Sample) {
         None => out.row("open", open),
     }
     out.row("RLIMIT_NOFILE", limit);
-    out.row("highest fd", opt(s, "fds.by_kind", f.highest_fd));
+    out.row("highest fd", opt(s, "fds.highest_fd", f.highest_fd));
     if f.by_kind.is_empty() && f.open != Some(0) {
         out.row("by kind", missing(s, "fds.by_kind"));
     }
@@ -336,6 +338,9 @@ fn memory(out: &mut Out, s: &Sample) {
             (None, _) => missing(s, "memory.map_count"),
         },
     );
+    if let Err(reason) = s.maps_count(0) {
+        out.row("deleted / past EOF", format::not_available(Some(reason)));
+    }
     for mapping in &m.deleted_mappings {
         out.alert(
             "deleted file mapped",

@@ -1,7 +1,7 @@
 //! FDs: open descriptors against the limit, counts per kind with their trend over the
 //! watched window, TCP states, then every descriptor (sockets with their endpoints).
 
-use super::text::{ago, fit, na, window_start};
+use super::text::{ago, count, fit, na, window_start};
 use super::theme;
 use crate::app::rows;
 use crate::app::{AppState, View};
@@ -45,7 +45,8 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     );
     let title = format!(
         " fds {open} of {limit} (RLIMIT_NOFILE) · highest {} · {census} ",
-        format::limit(fds.highest_fd, "n/a")
+        fds.highest_fd
+            .map_or_else(|| na(sample, "fds.highest_fd"), |h| h.to_string())
     );
     let block = Block::bordered().title(Span::styled(title, theme::title()));
     let inner = block.inner(summary);
@@ -103,7 +104,10 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let list_rows = rows::fds(state);
     let sort = View::Fds.sorts().get(table.sort).copied().unwrap_or("");
     let block = Block::bordered().title(Span::styled(
-        format!(" descriptors {} · sort {sort} ", list_rows.len()),
+        format!(
+            " descriptors {} · sort {sort} ",
+            count(sample.fd_census_count(list_rows.len()))
+        ),
         theme::title(),
     ));
     let inner = block.inner(list);

@@ -1,7 +1,7 @@
 //! Memory: totals, the cgroup and its limits, host and pressure, then the maps table with
 //! deleted and past-EOF mappings flagged in words.
 
-use super::text::{ago, na, window_start};
+use super::text::{ago, count, na, window_start};
 use super::theme;
 use crate::app::rows::{self, map_flags};
 use crate::app::{AppState, View};
@@ -98,9 +98,9 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                 b(sample, "memory.vm_data_bytes", m.vm_data_bytes),
                 b(sample, "memory.vm_hwm_bytes", m.vm_hwm_bytes),
                 m.oom_score
-                    .map_or_else(|| "n/a".to_string(), |s| s.to_string()),
+                    .map_or_else(|| na(sample, "memory.oom_score"), |s| s.to_string()),
                 m.oom_score_adj
-                    .map_or_else(|| "n/a".to_string(), |s| s.to_string()),
+                    .map_or_else(|| na(sample, "memory.oom_score_adj"), |s| s.to_string()),
             )),
         ]),
         Line::from(vec![label("cgroup"), Span::raw(cgroup)]),
@@ -120,9 +120,10 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                 "{} of {} (vm.max_map_count) · {} deleted · {} past EOF · {maps_age}",
                 m.map_count
                     .map_or_else(|| na(sample, "memory.map_count"), |c| c.to_string()),
-                format::limit(m.max_map_count, "n/a"),
-                m.deleted_mappings.len(),
-                m.mappings_past_eof.len(),
+                m.max_map_count
+                    .map_or_else(|| na(sample, "memory.max_map_count"), |c| c.to_string()),
+                count(sample.maps_count(m.deleted_mappings.len())),
+                count(sample.maps_count(m.mappings_past_eof.len())),
             )),
         ]),
     ];
@@ -143,7 +144,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     } else {
         format!(
             " mappings {} · sort {sort} · RSS per mapping not read (smaps is costly) ",
-            rows_list.len()
+            count(sample.maps_count(rows_list.len()))
         )
     };
     let block = Block::bordered().title(Span::styled(title, theme::title()));

@@ -1,7 +1,7 @@
 //! Overview: who the target is, how close it is to each limit (gauge, sparkline, trend and
 //! ETA), and the findings, most severe first.
 
-use super::text::{clock, fit, na, rate};
+use super::text::{clock, count, fit, na, rate};
 use super::theme;
 use crate::app::trail::TrailPoint;
 use crate::app::AppState;
@@ -98,7 +98,7 @@ fn render_now(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) 
     });
     let memory = &sample.memory;
     let memory_line = format!(
-        "RSS {} (anon {}) · swap {} · {} deleted, {} past-EOF mappings",
+        "RSS {} (anon {}) · swap {} · mappings: {} deleted, {} past EOF",
         memory
             .rss_bytes
             .map_or_else(|| na(sample, "memory.rss_bytes"), format::bytes),
@@ -108,15 +108,20 @@ fn render_now(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) 
         memory
             .swap_bytes
             .map_or_else(|| "n/a".to_string(), format::bytes),
-        memory.deleted_mappings.len(),
-        memory.mappings_past_eof.len(),
+        count(sample.maps_count(memory.deleted_mappings.len())),
+        count(sample.maps_count(memory.mappings_past_eof.len())),
     );
+    let fd_kinds = if sample.fds.census_taken_at_ms.is_some() {
+        kinds.join(" · ")
+    } else {
+        na(sample, "fds.by_kind")
+    };
     let lines = vec![
         Line::from(vec![label("threads"), Span::raw(fit(&threads_line, width))]),
         Line::from(vec![label("CPU"), Span::raw(fit(&cpu_line, width))]),
         Line::from(vec![
             label("fds"),
-            Span::raw(fit(&format!("{}{tcp}", kinds.join(" · ")), width)),
+            Span::raw(fit(&format!("{fd_kinds}{tcp}"), width)),
         ]),
         Line::from(vec![label("memory"), Span::raw(fit(&memory_line, width))]),
     ];
@@ -148,7 +153,7 @@ fn render_identity(state: &AppState, sample: &Sample, frame: &mut Frame, area: R
                 id.pid,
                 id.ppid,
                 line(&id.state),
-                id.runtime.as_str(),
+                line(&sample.runtime_label()),
                 goroutines(state),
             )),
         ]),

@@ -85,7 +85,11 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         .skip(start)
         .take(body_rows)
         .map(|(i, t)| {
-            let row = thread_row(t, crate::app::dump::java_thread(state, t.tid));
+            let row = thread_row(
+                t,
+                crate::app::dump::java_thread(state, t.tid),
+                sample.unavailable_reason("threads.items[].wchan"),
+            );
             if i == table.selected {
                 row.style(theme::selected())
             } else {
@@ -95,7 +99,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let wide = inner.width >= 120;
     let widths = [
         Constraint::Length(7),
-        Constraint::Length(16),
+        Constraint::Length(NAME_WIDTH as u16),
         Constraint::Length(1),
         Constraint::Length(6),
         Constraint::Length(if wide { 18 } else { 12 }),
@@ -114,25 +118,36 @@ fn opt(value: Option<u64>) -> String {
     value.map_or_else(|| "n/a".to_string(), |v| v.to_string())
 }
 
-/// A row; with a JVM dump, the WCHAN cell shows the Java thread's name and state too.
-fn thread_row(t: &ThreadRow, java: Option<&crate::runtimes::jvm::JvmThread>) -> Row<'static> {
-    let wchan = t.wchan.clone().unwrap_or_else(|| "-".to_string());
-    let wchan = match java {
-        Some(j) => format!(
-            "java \"{}\" {} · {wchan}",
-            j.name,
-            j.state.as_deref().unwrap_or("-")
+/// Width of the NAME column: a longer name (a JVM's) is cut with `…`, never spilled over.
+const NAME_WIDTH: usize = 16;
+
+/// A row; with a JVM dump, the NAME cell shows the Java thread's name (cut to the column) and
+/// the WCHAN cell its Java state. `wchan_hidden` is why wchan could not be read, if so.
+fn thread_row(
+    t: &ThreadRow,
+    java: Option<&crate::runtimes::jvm::JvmThread>,
+    wchan_hidden: Option<&str>,
+) -> Row<'static> {
+    let wchan = match (&t.wchan, wchan_hidden) {
+        (Some(w), _) => line(w).into_owned(),
+        (None, Some(_)) => "n/a".to_string(),
+        (None, None) => "-".to_string(),
+    };
+    let (name, wchan) = match java {
+        Some(j) => (
+            fit(&line(&j.name), NAME_WIDTH),
+            format!("{wchan} · java {}", line(j.state.as_deref().unwrap_or("-"))),
         ),
-        None => wchan,
+        None => (fit(&line(&t.name), NAME_WIDTH), wchan),
     };
     Row::new(vec![
         t.tid.to_string(),
-        line(&t.name).into_owned(),
+        name,
         line(&t.state).into_owned(),
         t.cpu_percent
             .map_or_else(|| "-".to_string(), |c| format!("{c:.1}")),
         line(t.syscall.as_deref().unwrap_or("n/a")).into_owned(),
-        line(&wchan).into_owned(),
+        wchan,
         opt(t.voluntary),
         opt(t.nonvoluntary),
     ])
