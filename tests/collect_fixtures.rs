@@ -771,6 +771,10 @@ fn unreadable_parts_are_unavailable_with_reasons_never_zero() {
             "threads.items[].syscall",
             missing(&format!("proc/{PID}/task/{PID}/syscall")),
         ),
+        (
+            "threads.items[].syscall_nr",
+            missing(&format!("proc/{PID}/task/{PID}/syscall")),
+        ),
     ]
     .into_iter()
     .collect();

@@ -102,6 +102,7 @@ fn read_thread(
         Ok(text) => decode_syscall(&text, arch),
         Err(error) => {
             gaps.note("threads.items[].syscall", &error);
+            gaps.note("threads.items[].syscall_nr", &error);
             (None, None)
         }
     };
