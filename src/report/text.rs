@@ -31,18 +31,28 @@ impl Out {
     }
 
     fn row(&mut self, label: &str, value: impl AsRef<str>) {
-        let _ = writeln!(self.text, "  {label:<LABEL_WIDTH$}{}", line(value.as_ref()));
+        let _ = writeln!(self.text, "  {}{}", label_cell(label), line(value.as_ref()));
     }
 
     /// A row that flags a danger: marked with `!` so it reads without colour too.
     fn alert(&mut self, label: &str, value: impl AsRef<str>) {
         let value = line(value.as_ref());
         if self.color {
-            let _ = writeln!(self.text, "! {label:<LABEL_WIDTH$}\x1b[1;33m{value}\x1b[0m");
+            let _ = writeln!(self.text, "! {}\x1b[1;33m{value}\x1b[0m", label_cell(label));
         } else {
-            let _ = writeln!(self.text, "! {label:<LABEL_WIDTH$}{value}");
+            let _ = writeln!(self.text, "! {}{value}", label_cell(label));
         }
     }
+}
+
+/// The label padded to the value column, and always at least one space before the value: a
+/// label as long as the column (`  anon_inode:eventpoll`) must not glue onto its count.
+fn label_cell(label: &str) -> String {
+    let width = label.chars().count();
+    format!(
+        "{label}{}",
+        " ".repeat(LABEL_WIDTH.saturating_sub(width).max(1))
+    )
 }
 
 /// `n/a` plus the recorded reason when a field is missing; never a made-up zero.
@@ -423,6 +433,26 @@ fn limits(out: &mut Out, s: &Sample) {
             value(limit.hard),
             line(&limit.unit),
             line(&limit.name)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_as_wide_as_the_column_is_still_apart_from_its_value() {
+        let mut out = Out {
+            text: String::new(),
+            color: false,
+        };
+        out.row("  anon_inode:eventpoll", "1");
+        out.row("open", "3");
+        out.alert("  anon_inode:eventpoll", "2");
+        assert_eq!(
+            out.text,
+            "    anon_inode:eventpoll 1\n  open                  3\n!   anon_inode:eventpoll 2\n"
         );
     }
 }

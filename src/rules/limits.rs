@@ -75,11 +75,24 @@ pub fn thread_limits(sample: &Sample) -> Vec<NamedLimit> {
     }
     if sample.identity.runtime == Runtime::Go {
         limits.push(NamedLimit {
-            name: "Go runtime limit of 10000 threads (debug.SetMaxThreads)".to_string(),
+            name: GO_THREAD_LIMIT.to_string(),
             value: 10_000.0,
         });
     }
     limits
+}
+
+/// The name of Go's own thread limit among [`thread_limits`].
+const GO_THREAD_LIMIT: &str = "Go runtime limit of 10000 threads (debug.SetMaxThreads)";
+
+/// What happens when the threads reach `limit`: at Go's limit the runtime does not fail one
+/// thread creation, it aborts the whole program.
+pub fn at_thread_limit(limit: &NamedLimit) -> &'static str {
+    if limit.name == GO_THREAD_LIMIT {
+        "the Go runtime aborts the whole program (`runtime: program exceeds 10000-thread limit`)"
+    } else {
+        "thread creation fails (EAGAIN)"
+    }
 }
 
 /// The tightest of [`thread_limits`].
@@ -114,5 +127,24 @@ pub fn level(
         Some(Warn)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reaching_go_s_thread_limit_aborts_the_program() {
+        let go = NamedLimit {
+            name: GO_THREAD_LIMIT.to_string(),
+            value: 10_000.0,
+        };
+        assert!(at_thread_limit(&go).contains("program exceeds 10000-thread limit"));
+        let pids = NamedLimit {
+            name: "cgroup pids.max 100 (1 tasks in the cgroup)".to_string(),
+            value: 100.0,
+        };
+        assert_eq!(at_thread_limit(&pids), "thread creation fails (EAGAIN)");
     }
 }

@@ -8,10 +8,12 @@ pub struct ThreadHeadroom;
 static DOC: RuleDoc = RuleDoc {
     id: "thread-headroom",
     title: "Threads close to a limit",
-    meaning: "The process is near the tightest limit on new threads: cgroup pids.max, \
+    meaning:
+        "The process is near the tightest limit on new threads: cgroup pids.max, \
               RLIMIT_NPROC (all threads of the user), kernel.threads-max, vm.max_map_count (each \
               thread stack costs mappings) or the Go runtime's 10000. Past it pthread_create and \
-              fork fail with EAGAIN: JVM 'unable to create native thread', Go 'thread exhaustion'.",
+              fork fail with EAGAIN (JVM 'unable to create native thread'); past Go's own limit \
+              the runtime aborts the whole program ('runtime: program exceeds 10000-thread limit').",
     threshold: "threads reach warn_percent / crit_percent of the tightest limit (clears \
                 clear_margin_percent lower).",
     action: "Look for threads blocked forever (the thread census, stacks) or a pool without a \
@@ -55,8 +57,9 @@ impl Rule for ThreadHeadroom {
                 &DOC,
                 severity,
                 format!(
-                    "{threads} threads, {pct:.0}% of the tightest limit ({:.0}): new threads fail with EAGAIN past it",
-                    limit.value
+                    "{threads} threads, {pct:.0}% of the tightest limit ({:.0}): past it {}",
+                    limit.value,
+                    super::limits::at_thread_limit(&limit)
                 ),
             )
             .with_evidence(vec![

@@ -11,8 +11,9 @@ static DOC: RuleDoc = RuleDoc {
     id: "thread-leak",
     title: "Thread leak",
     meaning: "The thread count keeps rising toward the tightest limit (see thread-headroom). \
-              At the ETA new threads fail: the JVM throws 'unable to create native thread', Go \
-              aborts with 'thread exhaustion', C servers fail pthread_create.",
+              At the ETA new threads fail: the JVM throws 'unable to create native thread', C \
+              servers fail pthread_create; at its own limit of 10,000 threads the Go runtime \
+              aborts the whole program ('runtime: program exceeds 10000-thread limit').",
     threshold:
         "a significant rise (Theil–Sen, Kendall gate) from at least min_level threads; crit \
                 when the limit is nearer than trend.eta_crit_secs, warn when nearer than \
@@ -48,10 +49,11 @@ impl Rule for ThreadLeak {
                 &DOC,
                 f.severity,
                 format!(
-                    "threads {}/{:.0}, {}: thread creation fails in {}",
+                    "threads {}/{:.0}, {}: {} in {}",
                     sample.threads.count,
                     limit.value,
                     forecast::rate(f.trend.slope_per_sec),
+                    limits::at_thread_limit(&limit),
                     forecast::eta(f.eta_secs)
                 ),
             )

@@ -27,10 +27,6 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         return;
     };
     let m = &sample.memory;
-    // Narrow terminals wrap the summary lines instead of cutting them.
-    let summary_height = if area.width >= 140 { 9 } else { 13 };
-    let [summary, list] =
-        Layout::vertical([Constraint::Length(summary_height), Constraint::Min(3)]).areas(area);
     let label = |name: &str| Span::styled(format!(" {name:<8}"), theme::title());
     let cgroup = match &m.cgroup {
         Some(c) => {
@@ -127,10 +123,19 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             )),
         ]),
     ];
+    // Narrow terminals wrap the summary lines instead of cutting them: the box is as tall as
+    // the wrapped lines (a long cgroup path takes several), leaving the maps table 3 rows.
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let wrapped = paragraph.line_count(area.width.saturating_sub(2));
+    let summary_height = u16::try_from(wrapped + 2)
+        .unwrap_or(u16::MAX)
+        .min(area.height.saturating_sub(3));
+    let [summary, list] =
+        Layout::vertical([Constraint::Length(summary_height), Constraint::Min(3)]).areas(area);
     let block = Block::bordered().title(Span::styled(" memory ", theme::title()));
     let inner = block.inner(summary);
     frame.render_widget(block, summary);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    frame.render_widget(paragraph, inner);
 
     let table = &state.ui.tables[View::Memory.index()];
     let rows_list = rows::maps(state);

@@ -349,7 +349,11 @@ fn render_gauge(
         name,
     );
     frame.render_widget(Paragraph::new(limit_name), limit);
-    frame.render_widget(Paragraph::new(value_text).right_aligned(), value_area);
+    // A space before the percentage, so `101/100` never reads as `101/100101.0%`.
+    frame.render_widget(
+        Paragraph::new(format!("{value_text} ")).right_aligned(),
+        value_area,
+    );
     frame.render_widget(
         Paragraph::new(Span::styled(
             format!("{percent_text} {}", theme::level_mark(percent)),
