@@ -11,6 +11,7 @@
 //! May import: `sample`, `parse`, `decode`.
 
 mod cgroup;
+pub mod exit_status;
 mod fds;
 mod memory;
 mod process;
@@ -246,6 +247,12 @@ impl Collector {
 
     pub fn root(&self) -> &HostRoot {
         &self.root
+    }
+
+    /// How the watched process ended (`killed by SIGKILL`), read from its zombie while its
+    /// parent has not reaped it; says so when that can no longer be told.
+    pub fn how_it_ended(&self) -> String {
+        exit_status::describe(&self.root, self.pid, self.start_time)
     }
 
     /// `(pid, start_time)`: who this collector watches.

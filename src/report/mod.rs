@@ -31,6 +31,35 @@ pub struct Report {
     /// --watch`); absent for other runtimes and one-shot reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goroutines: Option<GoroutineCount>,
+    /// How the findings were judged over time (`report --watch`); absent for one-shot reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<WatchSpan>,
+}
+
+/// What a `report --watch` looked at: how long, how many samples, how often.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WatchSpan {
+    /// From the first sample to the end of the watch, in seconds.
+    pub watched_secs: f64,
+    pub samples: usize,
+    pub interval_secs: f64,
+}
+
+impl WatchSpan {
+    /// `watched 30s: 31 samples, one every 1s`.
+    pub fn describe(&self) -> String {
+        format!(
+            "watched {}: {} sample{}, one every {}",
+            crate::format::duration(std::time::Duration::from_secs_f64(
+                self.watched_secs.max(0.0)
+            )),
+            self.samples,
+            if self.samples == 1 { "" } else { "s" },
+            crate::format::duration(std::time::Duration::from_secs_f64(
+                self.interval_secs.max(0.0)
+            )),
+        )
+    }
 }
 
 impl Report {
@@ -41,11 +70,17 @@ impl Report {
             sample,
             findings: Vec::new(),
             goroutines: None,
+            watch: None,
         }
     }
 
     pub fn with_findings(mut self, findings: Vec<Finding>) -> Self {
         self.findings = findings;
+        self
+    }
+
+    pub fn with_watch(mut self, watch: WatchSpan) -> Self {
+        self.watch = Some(watch);
         self
     }
 
