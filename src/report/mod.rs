@@ -46,18 +46,22 @@ pub struct WatchSpan {
 }
 
 impl WatchSpan {
-    /// `watched 30s: 31 samples, one every 1s`.
+    /// `watched 30s: 31 samples, one every 1s` (`500ms` below a second, never `0s`).
     pub fn describe(&self) -> String {
+        let span = |secs: f64| {
+            let secs = secs.max(0.0);
+            if secs < 1.0 {
+                format!("{}ms", (secs * 1000.0).round())
+            } else {
+                crate::format::duration(std::time::Duration::from_secs_f64(secs))
+            }
+        };
         format!(
             "watched {}: {} sample{}, one every {}",
-            crate::format::duration(std::time::Duration::from_secs_f64(
-                self.watched_secs.max(0.0)
-            )),
+            span(self.watched_secs),
             self.samples,
             if self.samples == 1 { "" } else { "s" },
-            crate::format::duration(std::time::Duration::from_secs_f64(
-                self.interval_secs.max(0.0)
-            )),
+            span(self.interval_secs),
         )
     }
 }
