@@ -243,6 +243,7 @@ pub fn on_key(state: &mut AppState, key: &KeyEvent) -> Option<Vec<Effect>> {
         // must not act behind it. Esc closes it; quitting and a new dump still work.
         if matches!(key.code, KeyCode::Esc | KeyCode::Backspace) {
             ui.panel = false;
+            state.message = None;
             return Some(Vec::new());
         }
         if matches!(keymap::resolve(key), Some(Command::Quit | Command::Dump)) {
