@@ -42,7 +42,8 @@ fn can_run() -> bool {
 /// A root process nobody may not ptrace.
 fn root_target() -> Target {
     let mut command = Command::new("sh");
-    command.args(["-c", "echo ready; exec sleep 1000"]);
+    // RLIMIT_CORE 0 makes the core-dumps finding fire, so its evidence is on show too.
+    command.args(["-c", "ulimit -c 0; echo ready; exec sleep 1000"]);
     Target::start(command, "ready")
 }
 
@@ -183,6 +184,12 @@ fn text_report_as_nobody_gives_every_n_a_its_reason() {
         assert!(is_table_row || row.contains("n/a ("), "{row}");
     }
     assert!(text.contains("runtime               unknown (permission denied"));
+    // Findings' evidence speaks the same way: no `?`.
+    assert!(
+        text.contains("dumpable n/a (the target runs as root"),
+        "{text}"
+    );
+    assert!(!text.contains(" ?\n"), "{text}");
     assert!(text.contains("PSS                   n/a (permission denied"));
     assert!(text.contains("deleted / past EOF    n/a (permission denied"));
 }
