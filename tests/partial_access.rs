@@ -292,3 +292,61 @@ fn tui_as_nobody_shows_n_a_with_reasons() {
     tmux.keys(&["q"]);
     tmux.wait_healthtop_gone();
 }
+
+/// The case from the field: root's JVM, `dump` as another user. The truth is permission
+/// denied (exit 4) with what access is needed, not "not a Go, JVM or Python program" (8).
+#[test]
+fn dump_of_root_s_jvm_as_nobody_is_permission_denied() {
+    if !can_run() {
+        return;
+    }
+    let (Some(javac), Some(java)) = (live_support::tool("javac"), live_support::tool("java"))
+    else {
+        assert!(std::env::var_os("CI").is_none(), "CI has a JDK");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/targets/dump_parker.java"
+    );
+    let status = Command::new(javac)
+        .arg("-d")
+        .arg(dir.path())
+        .arg(source)
+        .status()
+        .expect("javac runs");
+    assert!(status.success());
+    let mut jvm = Command::new(java)
+        .arg("-cp")
+        .arg(dir.path())
+        .args(["Parker", "2"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("java starts");
+    let mut line = String::new();
+    let stdout = jvm.stdout.take().expect("stdout");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("ready");
+    assert!(line.starts_with("ready"), "{line}");
+    let pid = jvm.id().to_string();
+    let output = as_nobody()
+        .args(["dump", "-p", &pid])
+        .output()
+        .expect("runs");
+    let report = as_nobody()
+        .args(["report", "--json", "-p", &pid])
+        .output()
+        .expect("runs");
+    let _ = jvm.kill();
+    let _ = jvm.wait();
+    assert_one_line(
+        &output,
+        PERMISSION_DENIED,
+        &["permission denied", "CAP_SYS_PTRACE"],
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("not a Go"));
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).expect("JSON");
+    assert_eq!(json["runtime"], "unknown", "not `native` for /usr/bin/java");
+}
