@@ -43,9 +43,20 @@ pub enum Command {
     /// Ask a JVM, Go or Python process (or any program that dumps on a signal) for a dump of
     /// its threads, the safe way for its runtime.
     Dump(DumpArgs),
+    /// Print a shell completion script (bash, zsh, fish, …) generated from these definitions.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff, as shipped in assets/healthtop.1).
+    Manpage,
     /// Run the demo target itself (used by `healthtop demo`).
     #[command(hide = true)]
     DemoTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for (install: see assets/completions/).
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

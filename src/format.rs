@@ -35,6 +35,20 @@ pub fn limit(value: Option<u64>, none: &str) -> String {
     value.map_or_else(|| none.to_string(), |v| v.to_string())
 }
 
+/// `n/a (reason)`: the one wording for a value that could not be read, in every view and
+/// report. (The caller escapes it for display: a reason may quote a target's path.)
+pub fn not_available(reason: Option<&str>) -> String {
+    match reason {
+        Some(reason) => format!("n/a ({reason})"),
+        None => "n/a (not read yet)".to_string(),
+    }
+}
+
+/// A count, or `n/a (reason)` when the list it counts could not be read.
+pub fn count(counted: Result<usize, &str>) -> String {
+    counted.map_or_else(|reason| not_available(Some(reason)), |n| n.to_string())
+}
+
 /// `used/limit` as a percentage with one decimal; `None` when the limit is unknown or zero.
 pub fn percent(used: u64, limit: Option<u64>) -> Option<f64> {
     let limit = limit.filter(|&l| l > 0)?;
@@ -56,5 +70,8 @@ mod tests {
         assert_eq!(limit(None, "unlimited"), "unlimited");
         assert_eq!(percent(50, Some(200)), Some(25.0));
         assert_eq!(percent(1, Some(0)), None);
+        assert_eq!(not_available(Some("denied")), "n/a (denied)");
+        assert_eq!(count(Ok(0)), "0");
+        assert_eq!(count(Err("denied")), "n/a (denied)");
     }
 }

@@ -30,6 +30,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Record(args)) => cmd::record::run(args),
         Some(Command::Dump(args)) => cmd::dump::run(args),
         Some(Command::View(args)) => cmd::view::run(args, cli.config.as_deref()),
+        Some(Command::Completions(args)) => cmd::completions::run(args),
+        Some(Command::Manpage) => cmd::completions::run_manpage(),
         Some(Command::DemoTarget) => healthtop::demo::target::run(),
         None => match &cli.pid {
             Some(pid) => cmd::watch::run(pid, cli.interval, cli.config.as_deref()),

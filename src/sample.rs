@@ -29,6 +29,9 @@ pub enum Runtime {
     Jvm,
     Python,
     Native,
+    /// The executable or the mappings could not be read (the reason is under `runtime` in
+    /// [`Sample::unavailable`]): calling it native would be a guess.
+    Unknown,
 }
 
 impl Runtime {
@@ -38,6 +41,7 @@ impl Runtime {
             Runtime::Jvm => "jvm",
             Runtime::Python => "python",
             Runtime::Native => "native",
+            Runtime::Unknown => "unknown",
         }
     }
 }
@@ -64,6 +68,54 @@ pub struct Sample {
     pub system: System,
     /// What could not be read, and why.
     pub unavailable: Vec<Unavailable>,
+}
+
+impl Sample {
+    /// Why `field` could not be read: the entry of that exact name, else the nearest enclosing
+    /// (`memory` for `memory.maps`) or enclosed (`memory.maps` for `memory`) one.
+    pub fn unavailable_reason(&self, field: &str) -> Option<&str> {
+        let exact = self.unavailable.iter().find(|u| u.field == field);
+        let near = || {
+            self.unavailable.iter().find(|u| {
+                field.starts_with(&format!("{}.", u.field))
+                    || u.field.starts_with(&format!("{field}."))
+            })
+        };
+        exact.or_else(near).map(|u| u.reason.as_str())
+    }
+
+    /// The runtime in words: `go`, or `unknown (why)` when the evidence could not be read.
+    pub fn runtime_label(&self) -> String {
+        match self.identity.runtime {
+            Runtime::Unknown => format!(
+                "unknown ({})",
+                self.unavailable_reason("runtime")
+                    .unwrap_or("the executable and the mappings could not be read")
+            ),
+            known => known.as_str().to_string(),
+        }
+    }
+
+    /// A count over the mappings (deleted, past EOF, all of them), or why there is none: a
+    /// list that could not be read is never counted as 0.
+    pub fn maps_count(&self, len: usize) -> Result<usize, &str> {
+        match self.memory.maps_taken_at_ms {
+            Some(_) => Ok(len),
+            None => Err(self
+                .unavailable_reason("memory.maps")
+                .unwrap_or("the maps were not read yet")),
+        }
+    }
+
+    /// A count over the fd census (descriptors, deleted files, kinds), or why there is none.
+    pub fn fd_census_count(&self, len: usize) -> Result<usize, &str> {
+        match self.fds.census_taken_at_ms {
+            Some(_) => Ok(len),
+            None => Err(self
+                .unavailable_reason("fds.items")
+                .unwrap_or("the descriptors were not read yet")),
+        }
+    }
 }
 
 /// Who the target is. Identity across samples is `(pid, start_time)`: a change means the PID

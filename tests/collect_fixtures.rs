@@ -756,13 +756,23 @@ fn unreadable_parts_are_unavailable_with_reasons_never_zero() {
         ("threads.cgroup_pids_max", PIDS_REASON.to_string()),
         ("exe", missing(&format!("proc/{PID}/exe"))),
         ("fds.open", fd_reason.clone()),
-        ("fds.by_kind", fd_reason),
+        ("fds.by_kind", fd_reason.clone()),
+        // Every figure drawn from the fd list is unknown with it, never 0 or empty.
+        ("fds.items", fd_reason.clone()),
+        ("fds.deleted_files", fd_reason.clone()),
+        ("fds.highest_fd", fd_reason.clone()),
+        ("fds.tcp", fd_reason.clone()),
+        ("fds.census_taken_at_ms", fd_reason),
         (
             "memory.pss_bytes",
             missing(&format!("proc/{PID}/smaps_rollup")),
         ),
         (
             "threads.items[].syscall",
+            missing(&format!("proc/{PID}/task/{PID}/syscall")),
+        ),
+        (
+            "threads.items[].syscall_nr",
             missing(&format!("proc/{PID}/task/{PID}/syscall")),
         ),
     ]

@@ -340,7 +340,7 @@ fn as_root_the_gauge_and_the_finding_name_the_same_limit_and_eta() {
         };
         assert!(finding.contains("(pids.max)"), "{finding}");
         let gauge_eta = after(gauge, "ETA ").unwrap_or_else(|| panic!("no ETA: {gauge}"));
-        let finding_eta = after(finding, "fails in ~").expect("finding ETA");
+        let finding_eta = after(finding, " in ~").expect("finding ETA");
         let finding_eta = finding_eta.trim_end_matches(" (provisional)");
         assert_eq!(gauge_eta, finding_eta, "\n{gauge}\n{finding}");
         // Both show the same usage over the same limit.

@@ -4,10 +4,12 @@
 //! ([`Facts`]) into the dialog's words; the shell sends nothing until the user presses `y`.
 //! Nothing here can force a refused request: that is `healthtop dump --force`, on purpose.
 //!
-//! Pure. May import: `runtimes` (data types and the pure `signal::refusal`), `decode`.
+//! Pure. May import: `runtimes` (data types and the pure `signal::refusal`), `decode`,
+//! `keymap`.
 
 use super::{AppState, Effect};
 use crate::decode::signals::signal_name;
+use crate::keymap::{self, Command};
 use crate::runtimes::jvm::JvmThread;
 use crate::runtimes::signal::refusal;
 use crate::runtimes::target::Disposition;
@@ -185,6 +187,11 @@ pub fn plan(facts: &Facts) -> Plan {
                 }
             }
         }
+        Runtime::Unknown => {
+            refused = Some(format!(
+                "which runtime process {pid} runs could not be read: no safe dump request"
+            ));
+        }
         Runtime::Native => {
             refused = Some(format!(
                 "process {pid} is not a Go, JVM or Python program: no safe dump request. \
@@ -231,8 +238,18 @@ pub fn on_key(state: &mut AppState, key: &KeyEvent) -> Option<Vec<Effect>> {
         }
         return Some(Vec::new());
     }
-    if ui.panel && matches!(key.code, KeyCode::Esc | KeyCode::Backspace) {
-        ui.panel = false;
+    if ui.panel {
+        // The panel covers the view: a key meant for the view (Enter opening a thread detail)
+        // must not act behind it. Esc closes it; quitting and a new dump still work.
+        if matches!(key.code, KeyCode::Esc | KeyCode::Backspace) {
+            ui.panel = false;
+            state.message = None;
+            return Some(Vec::new());
+        }
+        if matches!(keymap::resolve(key), Some(Command::Quit | Command::Dump)) {
+            return None;
+        }
+        state.message = Some("the dump panel is open: Esc closes it".to_string());
         return Some(Vec::new());
     }
     None

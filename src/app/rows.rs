@@ -278,7 +278,8 @@ fn map_order(sample: &Sample, table: &TableUi, from: Vec<usize>) -> Vec<usize> {
     let mut order: Vec<usize> = from
         .into_iter()
         .filter(|&i| {
-            maps.get(i).is_some_and(|m| {
+            // The table lists what the map count counts: one definition on every screen.
+            maps.get(i).filter(|m| m.counts_as_vma()).is_some_and(|m| {
                 let flags = map_flags(m, past_eof(sample, m));
                 filter.accepts(None, &[&m.path, &m.perms, &flags])
             })

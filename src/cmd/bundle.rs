@@ -140,6 +140,10 @@ fn runtime_dump(pid: i32, runtime: Runtime, asked: bool) -> (Vec<Entry>, Vec<Mis
     let path = format!("dumps/{}.txt", runtime.as_str());
     let request = match runtime {
         Runtime::Native => return (Vec::new(), Vec::new()),
+        Runtime::Unknown => {
+            let reason = "the runtime could not be told (see `runtime` under unavailable)";
+            return (Vec::new(), missing(&[path.as_str()], reason));
+        }
         Runtime::Go => DumpRequest::default(),
         Runtime::Jvm | Runtime::Python if asked => DumpRequest {
             confirmed: true,

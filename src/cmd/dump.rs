@@ -95,12 +95,15 @@ fn print(dump: &Dump, args: &DumpArgs) -> Result<(), CliError> {
     }
 }
 
-/// Exit codes: gone 3, forbidden 4, refused or unconfirmed 7, nothing to dump from 8,
+/// Exit codes: gone 3, forbidden 4, a zombie or a thread 5, refused or unconfirmed 7, nothing to dump from 8,
 /// I/O and parse failures 1.
 fn to_cli_error(error: DumpError) -> CliError {
     let code = match &error {
         DumpError::NoSuchProcess { .. } => ExitCode::NoSuchProcess,
-        DumpError::PermissionDenied { .. } => ExitCode::PermissionDenied,
+        DumpError::PermissionDenied { .. } | DumpError::AccessDenied { .. } => {
+            ExitCode::PermissionDenied
+        }
+        DumpError::NotWatchable { .. } => ExitCode::NotWatchable,
         DumpError::Refused { .. } => ExitCode::Refused,
         DumpError::NeedsConfirmation { .. } => {
             return CliError::new(

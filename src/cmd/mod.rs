@@ -4,6 +4,7 @@
 //! May import: everything below it (collect, report, demo, …).
 
 pub mod bundle;
+pub mod completions;
 pub mod demo;
 pub mod dump;
 pub mod record;

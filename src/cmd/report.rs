@@ -5,7 +5,7 @@ use crate::cli::ReportArgs;
 use crate::collect::{Collector, HostRoot, Tiers};
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
-use crate::report::{findings, headroom, text, watch, Report};
+use crate::report::{findings, headroom, text, watch, Report, WatchSpan};
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -30,6 +30,11 @@ pub fn run(args: &ReportArgs, config_path: Option<&Path>) -> Result<(), CliError
                 .with_findings(watched.findings)
                 .with_goroutines(watched.goroutines)
                 .with_headroom(watched.headroom)
+                .with_watch(WatchSpan {
+                    watched_secs: watched.watched.as_secs_f64(),
+                    samples: watched.samples,
+                    interval_secs: args.interval.as_secs_f64(),
+                })
         }
         None => {
             let sample = collector.sample(Tiers::ALL)?;
@@ -53,12 +58,14 @@ pub fn print(report: &Report, json: bool) -> Result<(), CliError> {
     } else {
         let color = std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        text::render(&report.sample, color)
+        let span = report
+            .watch
+            .map_or_else(String::new, |w| format!("{}\n\n", w.describe()));
+        span + &text::render(&report.sample, color)
             + &text::goroutines(report.goroutines.as_ref(), color)
-            + &report
-                .headroom
-                .as_ref()
-                .map_or_else(String::new, |h| headroom::render(h, color))
+            + &report.headroom.as_ref().map_or_else(String::new, |h| {
+                headroom::render(h, |f| report.sample.unavailable_reason(f), color)
+            })
             + &findings::render(&report.findings, color)
     };
     super::write_stdout(&output)

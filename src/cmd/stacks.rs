@@ -66,29 +66,11 @@ pub fn to_text(capture: &Capture) -> String {
     let _ = writeln!(text, "PID {}", capture.pid);
     for thread in &capture.threads {
         let _ = write!(text, "TID {} ({}):", thread.tid, line(&thread.name));
-        match &thread.state {
-            ThreadState::Captured { .. } | ThreadState::Reused => text.push('\n'),
-            ThreadState::Uninterruptible { wchan } => {
-                let _ = writeln!(
-                    text,
-                    " not stopped: in uninterruptible sleep (D) in {}",
-                    line(wchan.as_deref().unwrap_or("the kernel"))
-                );
-                continue;
-            }
-            ThreadState::Gone => {
-                text.push_str(" exited during the capture\n");
-                continue;
-            }
-            ThreadState::TimedOut => {
-                text.push_str(" did not stop in time; released untouched\n");
-                continue;
-            }
-            ThreadState::Failed(why) => {
-                let _ = writeln!(text, " {}", line(why));
-                continue;
-            }
+        if let Some(note) = not_captured(&thread.state) {
+            let _ = writeln!(text, " {}", line(&note));
+            continue;
         }
+        text.push('\n');
         for (index, frame) in thread.frames.iter().enumerate() {
             let _ = write!(
                 text,
@@ -114,6 +96,21 @@ pub fn to_text(capture: &Capture) -> String {
     text
 }
 
+/// Why a thread has no stack this time, in the same words for text and JSON; `None` when it
+/// was captured.
+fn not_captured(state: &ThreadState) -> Option<String> {
+    match state {
+        ThreadState::Captured { .. } | ThreadState::Reused => None,
+        ThreadState::Uninterruptible { wchan } => Some(format!(
+            "not stopped: in uninterruptible sleep (D) in {}",
+            wchan.as_deref().unwrap_or("the kernel")
+        )),
+        ThreadState::Gone => Some("exited during the capture".to_string()),
+        ThreadState::TimedOut => Some("did not stop in time; released untouched".to_string()),
+        ThreadState::Failed(why) => Some(why.clone()),
+    }
+}
+
 #[derive(Serialize)]
 struct JsonCapture<'a> {
     threads: Vec<JsonThread<'a>>,
@@ -124,6 +121,11 @@ struct JsonThread<'a> {
     tid: i32,
     name: &'a str,
     frames: Vec<JsonFrame<'a>>,
+    /// The unwind stopped before the outermost frame (the text says `(stack truncated)`).
+    truncated: bool,
+    /// Why there are no frames (`exited during the capture`); absent when captured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_captured: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -134,10 +136,12 @@ struct JsonFrame<'a> {
     address: String,
     file: Option<&'a str>,
     line: Option<u32>,
+    /// Inlined into its caller: no frame of its own on the machine stack.
+    inlined: bool,
 }
 
-/// `{"threads":[{"tid","name","frames":[{"function","module","address","file","line"}]}]}`,
-/// innermost frame first.
+/// `{"threads":[{"tid","name","truncated","not_captured"?,"frames":[{"function","module",
+/// "address","file","line","inlined"}]}]}`, innermost frame first.
 pub fn to_json(capture: &Capture) -> Result<String, CliError> {
     let json = JsonCapture {
         threads: capture
@@ -155,8 +159,11 @@ pub fn to_json(capture: &Capture) -> Result<String, CliError> {
                         address: format!("{:#x}", f.address),
                         file: f.file.as_deref(),
                         line: f.line,
+                        inlined: f.inlined,
                     })
                     .collect(),
+                truncated: t.truncated,
+                not_captured: not_captured(&t.state),
             })
             .collect(),
     };
@@ -164,4 +171,64 @@ pub fn to_json(capture: &Capture) -> Result<String, CliError> {
         .map_err(|e| CliError::new(ExitCode::Internal, format!("cannot encode JSON: {e}")))?;
     text.push('\n');
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stacks::{Frame, ThreadStack};
+
+    fn frame(function: &str, inlined: bool) -> Frame {
+        Frame {
+            address: 0x1000,
+            function: Some(function.to_string()),
+            module: Some("/bin/x".to_string()),
+            file: None,
+            line: None,
+            inlined,
+        }
+    }
+
+    #[test]
+    fn json_carries_the_inlined_and_truncated_flags_the_text_shows() {
+        let capture = Capture {
+            pid: 7,
+            threads: vec![
+                ThreadStack {
+                    tid: 7,
+                    name: "main".to_string(),
+                    frames: vec![frame("inner", true), frame("outer", false)],
+                    truncated: true,
+                    state: ThreadState::Reused,
+                },
+                ThreadStack {
+                    tid: 8,
+                    name: "gone".to_string(),
+                    frames: Vec::new(),
+                    truncated: false,
+                    state: ThreadState::Gone,
+                },
+            ],
+            ..Capture::default()
+        };
+        let text = to_text(&capture);
+        assert!(text.contains("inner - /bin/x (inlined)"), "{text}");
+        assert!(text.contains("(stack truncated)"), "{text}");
+        assert!(
+            text.contains("TID 8 (gone): exited during the capture"),
+            "{text}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&to_json(&capture).expect("encodes")).expect("JSON");
+        let main = &json["threads"][0];
+        assert_eq!(main["truncated"], true);
+        assert_eq!(main["frames"][0]["inlined"], true);
+        assert_eq!(main["frames"][1]["inlined"], false);
+        assert!(main.get("not_captured").is_none());
+        assert_eq!(json["threads"][1]["truncated"], false);
+        assert_eq!(
+            json["threads"][1]["not_captured"],
+            "exited during the capture"
+        );
+    }
 }

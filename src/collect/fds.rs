@@ -20,7 +20,18 @@ pub(super) fn census(root: &HostRoot, pid: i32, now_ms: u64, gaps: &mut Gaps) ->
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(source) => {
-            gaps.note("fds.by_kind", &CollectError::io(&dir, source));
+            let error = CollectError::io(&dir, source);
+            // The census is the list: every figure drawn from it is unknown, not zero.
+            for field in [
+                "fds.by_kind",
+                "fds.items",
+                "fds.deleted_files",
+                "fds.highest_fd",
+                "fds.tcp",
+                "fds.census_taken_at_ms",
+            ] {
+                gaps.note(field, &error);
+            }
             return FdCensus {
                 items: Vec::new(),
                 tcp: None,

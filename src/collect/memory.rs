@@ -38,18 +38,21 @@ pub(super) fn read_maps(
     let maps = match parsed {
         Ok(maps) => maps,
         Err(error) => {
+            // Everything read from maps is unknown, and so is the rest of this tier.
             for field in [
                 "memory.map_count",
+                "memory.maps",
+                "memory.maps_taken_at_ms",
                 "memory.deleted_mappings",
                 "memory.mappings_past_eof",
+                "memory.pss_bytes",
             ] {
                 gaps.note(field, &error);
             }
             None?
         }
     };
-    // [vsyscall] is a fixed gate page, not a VMA: it does not count against max_map_count.
-    let map_count = maps.iter().filter(|m| m.path != "[vsyscall]").count() as u64;
+    let map_count = maps.iter().filter(|m| m.counts_as_vma()).count() as u64;
     let deleted = maps
         .iter()
         .filter(|m| m.deleted && !is_pseudo_deleted(&m.path))
@@ -61,6 +64,9 @@ pub(super) fn read_maps(
         .filter_map(|m| past_eof(root, pid, m, page_size, gaps))
         .collect();
     let pss_bytes = gaps.keep("memory.pss_bytes", pss(root, pid)).flatten();
+    if pss_bytes.is_none() {
+        gaps.add("memory.pss_bytes", "smaps_rollup has no Pss line");
+    }
     Some(MapsReading {
         maps,
         map_count,

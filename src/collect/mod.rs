@@ -11,6 +11,7 @@
 //! May import: `sample`, `parse`, `decode`.
 
 mod cgroup;
+pub mod exit_status;
 mod fds;
 mod memory;
 mod process;
@@ -21,7 +22,7 @@ mod system;
 mod threads;
 
 pub use root::HostRoot;
-pub use runtime::detect_runtime;
+pub use runtime::{detect_runtime, runtime_evidence};
 
 use crate::decode::syscalls::Arch;
 use crate::parse::stat::{parse_stat, Stat};
@@ -155,6 +156,23 @@ impl Gaps {
         self.add(field, error.reason());
     }
 
+    /// Runs one tier's read with gaps of its own, so a reading carried over to later samples
+    /// carries its reasons with it (a field missing on a census tick is missing on every tick
+    /// that shows that census).
+    pub fn tier<T>(&mut self, read: impl FnOnce(&mut Gaps) -> T) -> (T, Vec<Unavailable>) {
+        let mut own = Gaps::default();
+        let value = read(&mut own);
+        self.gone |= own.gone;
+        (value, own.items)
+    }
+
+    /// Re-records the reasons a carried-over reading was taken with.
+    pub fn replay(&mut self, items: &[Unavailable]) {
+        for item in items {
+            self.add(&item.field, item.reason.clone());
+        }
+    }
+
     pub fn add(&mut self, field: &str, reason: impl Into<String>) {
         if !self.items.iter().any(|u| u.field == field) {
             self.items.push(Unavailable {
@@ -172,10 +190,12 @@ pub struct Collector {
     pid: i32,
     start_time: u64,
     runtime: Runtime,
+    /// Why the runtime is [`Runtime::Unknown`], recorded in every sample.
+    runtime_unknown: Option<String>,
     host: system::HostConstants,
-    last_census: Option<threads::Census>,
-    last_fds: Option<fds::FdCensus>,
-    last_maps: Option<Option<memory::MapsReading>>,
+    last_census: Option<(threads::Census, Vec<Unavailable>)>,
+    last_fds: Option<(fds::FdCensus, Vec<Unavailable>)>,
+    last_maps: Option<(Option<memory::MapsReading>, Vec<Unavailable>)>,
 }
 
 impl Collector {
@@ -203,13 +223,17 @@ impl Collector {
                 tgid: tgid as i32,
             });
         }
-        let runtime = detect_runtime(&root, pid);
+        let (runtime, runtime_unknown) = match runtime_evidence(&root, pid) {
+            Ok(runtime) => (runtime, None),
+            Err(error) => (Runtime::Unknown, Some(error.reason())),
+        };
         let host = system::HostConstants::read(&root);
         Ok(Collector {
             root,
             pid,
             start_time: stat.start_time,
             runtime,
+            runtime_unknown,
             host,
             last_census: None,
             last_fds: None,
@@ -223,6 +247,12 @@ impl Collector {
 
     pub fn root(&self) -> &HostRoot {
         &self.root
+    }
+
+    /// How the watched process ended (`killed by SIGKILL`), read from its zombie while its
+    /// parent has not reaped it; says so when that can no longer be told.
+    pub fn how_it_ended(&self) -> String {
+        exit_status::describe(&self.root, self.pid, self.start_time)
     }
 
     /// `(pid, start_time)`: who this collector watches.
@@ -239,6 +269,9 @@ impl Collector {
         let now_ms = now_ms();
         let stat = self.current_stat()?;
         let mut gaps = Gaps::default();
+        if let Some(reason) = &self.runtime_unknown {
+            gaps.add("runtime", reason.clone());
+        }
         let status_path = self.root.proc_path(format!("{}/status", self.pid));
         let status_text = self.root.read(&status_path).map_err(|e| self.gone_or(e))?;
         let status = crate::parse::status::Status::parse(&status_text);
@@ -257,27 +290,30 @@ impl Collector {
             .unwrap_or_default();
         let arch = Arch::native();
 
+        let (root, pid, page_size) = (&self.root, self.pid, self.host.page_size);
         if tiers.census || self.last_census.is_none() {
             let real_uid = status.ids("Uid").map(|ids| ids[0]);
-            self.last_census = Some(threads::census(
-                &self.root, self.pid, arch, real_uid, now_ms, &mut gaps,
-            ));
+            self.last_census =
+                Some(gaps.tier(|g| threads::census(root, pid, arch, real_uid, now_ms, g)));
         }
         if tiers.census || self.last_fds.is_none() {
-            self.last_fds = Some(fds::census(&self.root, self.pid, now_ms, &mut gaps));
+            self.last_fds = Some(gaps.tier(|g| fds::census(root, pid, now_ms, g)));
         }
         if tiers.maps || self.last_maps.is_none() {
-            self.last_maps = Some(memory::read_maps(
-                &self.root,
-                self.pid,
-                self.host.page_size,
-                now_ms,
-                &mut gaps,
-            ));
+            self.last_maps =
+                Some(gaps.tier(|g| memory::read_maps(root, pid, page_size, now_ms, g)));
         }
-        let census = self.last_census.as_ref();
-        let fd_census = self.last_fds.as_ref();
-        let maps = self.last_maps.as_ref();
+        let carried = [
+            self.last_census.as_ref().map(|(_, r)| r),
+            self.last_fds.as_ref().map(|(_, r)| r),
+            self.last_maps.as_ref().map(|(_, r)| r),
+        ];
+        for reasons in carried.into_iter().flatten() {
+            gaps.replay(reasons);
+        }
+        let census = self.last_census.as_ref().map(|(c, _)| c);
+        let fd_census = self.last_fds.as_ref().map(|(c, _)| c);
+        let maps = self.last_maps.as_ref().map(|(m, _)| m);
 
         let cgroups = cgroup::locate(&self.root, self.pid, &mut gaps);
         let threads = threads::summary(

@@ -96,9 +96,22 @@ fn parent(root: &HostRoot, ppid: i32, gaps: &mut Gaps) -> Option<Parent> {
         }
         Err(_) => return None,
     };
-    let exe = std::fs::read_link(root.proc_path(format!("{ppid}/exe")))
-        .ok()
-        .map(|target| target.to_string_lossy().into_owned());
+    let exe = match std::fs::read_link(root.proc_path(format!("{ppid}/exe"))) {
+        Ok(target) => Some(crate::safe_text::from_os(target.as_os_str())),
+        Err(error) => {
+            let why = match error.kind() {
+                std::io::ErrorKind::PermissionDenied => {
+                    format!("permission denied reading /proc/{ppid}/exe")
+                }
+                std::io::ErrorKind::NotFound => {
+                    "the parent has no executable (a kernel thread) or is gone".to_string()
+                }
+                _ => format!("cannot read /proc/{ppid}/exe: {error}"),
+            };
+            gaps.add("parent.exe", why);
+            None
+        }
+    };
     Some(Parent {
         pid: ppid,
         comm: stat.comm,

@@ -1,6 +1,7 @@
-//! Which language runtime the target runs: Go, a JVM, Python, or native code.
+//! Which language runtime the target runs: Go, a JVM, Python, native code — or unknown, when
+//! the executable or the mappings may not be read (another user's process).
 
-use super::HostRoot;
+use super::{CollectError, HostRoot};
 use crate::sample::Runtime;
 use object::{Object, ObjectSection};
 use std::fs::File;
@@ -9,8 +10,15 @@ use std::fs::File;
 ///
 /// Go binaries (even stripped ones) carry a `.go.buildinfo` section; a JVM maps `libjvm.so`;
 /// CPython maps `libpython*` or runs a `python*` executable. Anything else is native.
+/// [`Runtime::Unknown`] when the evidence could not be read; [`runtime_evidence`] says why.
 pub fn detect_runtime(root: &HostRoot, pid: i32) -> Runtime {
-    let maps = root.read_proc(format!("{pid}/maps")).unwrap_or_default();
+    runtime_evidence(root, pid).unwrap_or(Runtime::Unknown)
+}
+
+/// The runtime, or why it cannot be told: `maps` and `exe` need ptrace read access (the
+/// target's user and a dumpable target, or `CAP_SYS_PTRACE`), and "native" would be a guess.
+pub fn runtime_evidence(root: &HostRoot, pid: i32) -> Result<Runtime, CollectError> {
+    let maps = root.read_proc(format!("{pid}/maps"))?;
     let mapped = |needle: &str| {
         maps.lines().any(|line| {
             line.rsplit('/')
@@ -19,32 +27,39 @@ pub fn detect_runtime(root: &HostRoot, pid: i32) -> Runtime {
         })
     };
     if mapped("libjvm.so") {
-        return Runtime::Jvm;
+        return Ok(Runtime::Jvm);
     }
-    if is_go_binary(root, pid) {
-        return Runtime::Go;
+    if is_go_binary(root, pid)? {
+        return Ok(Runtime::Go);
     }
     let exe_name = std::fs::read_link(root.proc_path(format!("{pid}/exe")))
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
     if mapped("libpython") || exe_name.starts_with("python") {
-        return Runtime::Python;
+        return Ok(Runtime::Python);
     }
-    Runtime::Native
+    Ok(Runtime::Native)
 }
 
-fn is_go_binary(root: &HostRoot, pid: i32) -> bool {
-    let Ok(file) = File::open(root.proc_path(format!("{pid}/exe"))) else {
-        return false;
+/// Whether the executable carries Go's sections. An executable that may not be opened is an
+/// error; one that is gone (deleted, a fixture without it) or not ELF is not Go.
+fn is_go_binary(root: &HostRoot, pid: i32) -> Result<bool, CollectError> {
+    let path = root.proc_path(format!("{pid}/exe"));
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(CollectError::io(&path, e))
+        }
+        Err(_) => return Ok(false),
     };
     // ReadCache reads only the headers and section table, not the whole binary.
     let cache = object::ReadCache::new(file);
     let Ok(elf) = object::File::parse(&cache) else {
-        return false;
+        return Ok(false);
     };
-    elf.section_by_name(".go.buildinfo").is_some()
+    Ok(elf.section_by_name(".go.buildinfo").is_some()
         || elf
             .sections()
-            .any(|s| s.name().is_ok_and(|n| n == ".gopclntab"))
+            .any(|s| s.name().is_ok_and(|n| n == ".gopclntab")))
 }

@@ -38,10 +38,22 @@ pub(super) fn census(
         }
     };
     tids.sort_unstable();
+    // wchan reads as "0" (not an error) without ptrace read access: the same check guards
+    // `exe`, so a denied `exe` means every "0" here is hidden, not "running".
+    let exe = root.proc_path(format!("{pid}/exe"));
+    let wchan_hidden = match std::fs::read_link(&exe) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Some(CollectError::io(&exe, e).reason())
+        }
+        _ => None,
+    };
+    if let Some(reason) = &wchan_hidden {
+        gaps.add("threads.items[].wchan", reason.clone());
+    }
     let mut items = Vec::with_capacity(tids.len());
     let mut children = Vec::new();
     for tid in tids {
-        if let Some(thread) = read_thread(root, pid, tid, arch, gaps) {
+        if let Some(thread) = read_thread(root, pid, tid, arch, wchan_hidden.is_some(), gaps) {
             items.push(thread);
         }
         if let Ok(list) = root.read_proc(format!("{pid}/task/{tid}/children")) {
@@ -77,12 +89,14 @@ fn read_thread(
     pid: i32,
     tid: i32,
     arch: Option<Arch>,
+    wchan_hidden: bool,
     gaps: &mut Gaps,
 ) -> Option<ThreadInfo> {
     let base = format!("{pid}/task/{tid}");
     let stat = parse_stat(&root.read_proc(format!("{base}/stat")).ok()?).ok()?;
     let status = Status::parse(&root.read_proc(format!("{base}/status")).ok()?);
     let wchan = match root.read_proc(format!("{base}/wchan")) {
+        Ok(_) if wchan_hidden => None,
         Ok(text) => Some(text.trim().to_string()).filter(|w| !w.is_empty() && w != "0"),
         Err(error) => {
             gaps.note("threads.items[].wchan", &error);
@@ -93,6 +107,7 @@ fn read_thread(
         Ok(text) => decode_syscall(&text, arch),
         Err(error) => {
             gaps.note("threads.items[].syscall", &error);
+            gaps.note("threads.items[].syscall_nr", &error);
             (None, None)
         }
     };

@@ -85,6 +85,20 @@ impl Resource {
     pub fn eta_secs(&self) -> Option<f64> {
         self.outlook.rise()?.eta_secs
     }
+
+    /// The sample field its usage is read from, whose `unavailable` entry says why a missing
+    /// usage is missing.
+    pub fn source_field(&self) -> &'static str {
+        match self.metric {
+            Metric::FdsOpen => "fds.open",
+            Metric::Threads => "threads.count",
+            Metric::CgroupMemoryBytes => "memory.cgroup.current_bytes",
+            Metric::RssBytes => "memory.rss_bytes",
+            Metric::VmSizeBytes => "memory.vm_size_bytes",
+            Metric::MapCount => "memory.map_count",
+            _ => "threads.items",
+        }
+    }
 }
 
 /// Every resource of one target at one moment.

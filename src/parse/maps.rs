@@ -54,6 +54,13 @@ pub fn parse_maps(text: &str) -> Result<Vec<Mapping>, ParseError> {
 }
 
 impl Mapping {
+    /// Whether this line is a VMA counted against `vm.max_map_count`. `[vsyscall]` is a fixed
+    /// gate page every x86-64 process shows, not a VMA: the one definition of "map count" that
+    /// every view, report and rule uses.
+    pub fn counts_as_vma(&self) -> bool {
+        self.path != "[vsyscall]"
+    }
+
     pub fn len(&self) -> u64 {
         self.end.saturating_sub(self.start)
     }

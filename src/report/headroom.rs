@@ -8,7 +8,12 @@ use crate::headroom::{Confidence, Headroom, Outlook};
 use std::fmt::Write;
 
 /// `Headroom` heading and one line per resource; nothing when the model is empty.
-pub fn render(headroom: &Headroom, color: bool) -> String {
+/// `why` gives the reason a sample field could not be read (`Sample::unavailable_reason`).
+pub fn render<'a>(
+    headroom: &Headroom,
+    why: impl Fn(&str) -> Option<&'a str>,
+    color: bool,
+) -> String {
     if headroom.resources.is_empty() {
         return String::new();
     }
@@ -26,7 +31,13 @@ pub fn render(headroom: &Headroom, color: bool) -> String {
                 format!("{v:.0}")
             }
         };
-        let usage = r.usage.map_or_else(|| "n/a".to_string(), show);
+        let usage = r.usage.map_or_else(
+            || {
+                let why = format::not_available(why(r.source_field()));
+                crate::safe_text::line(&why).into_owned()
+            },
+            show,
+        );
         let limit = r.binding.as_ref().map_or_else(
             || "unlimited".to_string(),
             |l| format!("{} {}", show(l.value), l.name),
@@ -127,7 +138,7 @@ mod tests {
                 ),
             ],
         };
-        let text = render(&headroom, false);
+        let text = render(&headroom, |_| None, false);
         assert!(text.starts_with("\nHeadroom\n"), "{text}");
         assert!(
             text.contains("fds")
@@ -139,6 +150,6 @@ mod tests {
             text.contains("grew by 30 in 30s, flat since 00:00:40 UTC (20s)"),
             "{text}"
         );
-        assert_eq!(render(&Headroom::default(), false), "");
+        assert_eq!(render(&Headroom::default(), |_| None, false), "");
     }
 }

@@ -37,6 +37,39 @@ pub struct Report {
     /// usage, trend and ETA (absent in reports written before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headroom: Option<Headroom>,
+    /// How the findings were judged over time (`report --watch`); absent for one-shot reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<WatchSpan>,
+}
+
+/// What a `report --watch` looked at: how long, how many samples, how often.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WatchSpan {
+    /// From the first sample to the end of the watch, in seconds.
+    pub watched_secs: f64,
+    pub samples: usize,
+    pub interval_secs: f64,
+}
+
+impl WatchSpan {
+    /// `watched 30s: 31 samples, one every 1s` (`500ms` below a second, never `0s`).
+    pub fn describe(&self) -> String {
+        let span = |secs: f64| {
+            let secs = secs.max(0.0);
+            if secs < 1.0 {
+                format!("{}ms", (secs * 1000.0).round())
+            } else {
+                crate::format::duration(std::time::Duration::from_secs_f64(secs))
+            }
+        };
+        format!(
+            "watched {}: {} sample{}, one every {}",
+            span(self.watched_secs),
+            self.samples,
+            if self.samples == 1 { "" } else { "s" },
+            span(self.interval_secs),
+        )
+    }
 }
 
 impl Report {
@@ -48,6 +81,7 @@ impl Report {
             findings: Vec::new(),
             goroutines: None,
             headroom: None,
+            watch: None,
         }
     }
 
@@ -58,6 +92,11 @@ impl Report {
 
     pub fn with_findings(mut self, findings: Vec<Finding>) -> Self {
         self.findings = findings;
+        self
+    }
+
+    pub fn with_watch(mut self, watch: WatchSpan) -> Self {
+        self.watch = Some(watch);
         self
     }
 

@@ -31,26 +31,33 @@ impl Out {
     }
 
     fn row(&mut self, label: &str, value: impl AsRef<str>) {
-        let _ = writeln!(self.text, "  {label:<LABEL_WIDTH$}{}", line(value.as_ref()));
+        let _ = writeln!(self.text, "  {}{}", label_cell(label), line(value.as_ref()));
     }
 
     /// A row that flags a danger: marked with `!` so it reads without colour too.
     fn alert(&mut self, label: &str, value: impl AsRef<str>) {
         let value = line(value.as_ref());
         if self.color {
-            let _ = writeln!(self.text, "! {label:<LABEL_WIDTH$}\x1b[1;33m{value}\x1b[0m");
+            let _ = writeln!(self.text, "! {}\x1b[1;33m{value}\x1b[0m", label_cell(label));
         } else {
-            let _ = writeln!(self.text, "! {label:<LABEL_WIDTH$}{value}");
+            let _ = writeln!(self.text, "! {}{value}", label_cell(label));
         }
     }
 }
 
+/// The label padded to the value column, and always at least one space before the value: a
+/// label as long as the column (`  anon_inode:eventpoll`) must not glue onto its count.
+fn label_cell(label: &str) -> String {
+    let width = label.chars().count();
+    format!(
+        "{label}{}",
+        " ".repeat(LABEL_WIDTH.saturating_sub(width).max(1))
+    )
+}
+
 /// `n/a` plus the recorded reason when a field is missing; never a made-up zero.
 fn missing(sample: &Sample, field: &str) -> String {
-    match sample.unavailable.iter().find(|u| u.field == field) {
-        Some(u) => format!("n/a ({})", u.reason),
-        None => "n/a".to_string(),
-    }
+    format::not_available(sample.unavailable_reason(field))
 }
 
 fn opt<T: ToString>(sample: &Sample, field: &str, value: Option<T>) -> String {
@@ -144,7 +151,7 @@ fn process(out: &mut Out, s: &Sample) {
         },
     );
     out.row("executable", opt(s, "exe", id.exe.clone()));
-    out.row("runtime", id.runtime.as_str());
+    out.row("runtime", s.runtime_label());
     out.row("state", &id.state);
     out.row("parent", id.ppid.to_string());
     let user = id.user.clone().unwrap_or_else(|| "?".to_string());
@@ -193,6 +200,11 @@ fn threads(out: &mut Out, s: &Sample) {
         "  {:>8} {:<16} {:<2} {:>8} {:<18} WCHAN",
         "TID", "NAME", "S", "CPU(t)", "SYSCALL"
     );
+    let wchan_unknown = if s.unavailable_reason("threads.items[].wchan").is_some() {
+        "n/a"
+    } else {
+        "-"
+    };
     for thread in &t.items {
         let _ = writeln!(
             out.text,
@@ -202,7 +214,7 @@ fn threads(out: &mut Out, s: &Sample) {
             line(&thread.state),
             thread.cpu_ticks,
             line(thread.syscall.as_deref().unwrap_or("n/a")),
-            line(thread.wchan.as_deref().unwrap_or("-")),
+            line(thread.wchan.as_deref().unwrap_or(wchan_unknown)),
         );
     }
 }
@@ -227,7 +239,7 @@ fn fds(out: &mut Out, s: &Sample) {
         None => out.row("open", open),
     }
     out.row("RLIMIT_NOFILE", limit);
-    out.row("highest fd", opt(s, "fds.by_kind", f.highest_fd));
+    out.row("highest fd", opt(s, "fds.highest_fd", f.highest_fd));
     if f.by_kind.is_empty() && f.open != Some(0) {
         out.row("by kind", missing(s, "fds.by_kind"));
     }
@@ -353,6 +365,9 @@ fn memory(out: &mut Out, s: &Sample) {
             (None, _) => missing(s, "memory.map_count"),
         },
     );
+    if let Err(reason) = s.maps_count(0) {
+        out.row("deleted / past EOF", format::not_available(Some(reason)));
+    }
     for mapping in &m.deleted_mappings {
         out.alert(
             "deleted file mapped",
@@ -435,6 +450,26 @@ fn limits(out: &mut Out, s: &Sample) {
             value(limit.hard),
             line(&limit.unit),
             line(&limit.name)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_as_wide_as_the_column_is_still_apart_from_its_value() {
+        let mut out = Out {
+            text: String::new(),
+            color: false,
+        };
+        out.row("  anon_inode:eventpoll", "1");
+        out.row("open", "3");
+        out.alert("  anon_inode:eventpoll", "2");
+        assert_eq!(
+            out.text,
+            "    anon_inode:eventpoll 1\n  open                  3\n!   anon_inode:eventpoll 2\n"
         );
     }
 }

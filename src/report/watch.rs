@@ -25,6 +25,9 @@ pub struct Watched {
     pub headroom: Headroom,
     /// Samples taken.
     pub samples: usize,
+    /// How long the watch ran, from the first sample to the last reading (shorter than asked
+    /// when the process ended).
+    pub watched: Duration,
 }
 
 /// Findings and the headroom model they were judged with.
@@ -97,7 +100,12 @@ pub fn watch(
                 let now_ms = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(sample.taken_at_ms, |d| d.as_millis() as u64);
-                history.mark_gone(now_ms, error.to_string());
+                // How it ended, in the TUI banner's words; a reused PID says that instead.
+                let how = match error {
+                    CollectError::PidReused { .. } => error.to_string(),
+                    _ => collector.how_it_ended(),
+                };
+                history.mark_gone(now_ms, how);
                 findings = engine.evaluate(&history);
                 break;
             }
@@ -113,6 +121,7 @@ pub fn watch(
         findings,
         headroom: engine.headroom().clone(),
         samples,
+        watched: start.elapsed(),
     })
 }
 

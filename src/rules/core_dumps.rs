@@ -1,6 +1,7 @@
 //! `core-dumps`: a crash would leave no core dump.
 
 use super::{Context, Finding, Kind, Rule, RuleDoc, Severity};
+use crate::format;
 
 pub struct CoreDumps;
 
@@ -32,13 +33,19 @@ impl Rule for CoreDumps {
                 core.rlimit_bytes
                     .map_or("unlimited".into(), |b| b.to_string())
             ),
-            format!("core_pattern {}", pattern.unwrap_or("?")),
+            format!(
+                "core_pattern {}",
+                pattern.map_or_else(
+                    || format::not_available(sample.unavailable_reason("core.pattern")),
+                    str::to_string
+                )
+            ),
             format!(
                 "dumpable {}",
-                sample
-                    .identity
-                    .dumpable
-                    .map_or("?".into(), |d| d.to_string())
+                sample.identity.dumpable.map_or_else(
+                    || format::not_available(sample.unavailable_reason("dumpable")),
+                    |d| d.to_string()
+                )
             ),
         ];
         let piped_elsewhere =

@@ -35,9 +35,15 @@ impl Rule for Exited {
                 )),
                 last.identity.state,
                 last.threads.count,
-                format::limit(last.fds.open, "?"),
+                last.fds.open.map_or_else(
+                    || format::not_available(last.unavailable_reason("fds.open")),
+                    |o| o.to_string()
+                ),
                 format::limit(last.fds.soft_limit, "unlimited"),
-                last.memory.rss_bytes.map_or("?".to_string(), format::bytes)
+                last.memory.rss_bytes.map_or_else(
+                    || format::not_available(last.unavailable_reason("memory.rss_bytes")),
+                    format::bytes
+                )
             ));
         }
         Some(

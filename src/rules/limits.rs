@@ -5,6 +5,16 @@
 
 pub use crate::headroom::limits::{fds_above_limit, percent, rlimit_soft, tightest, NamedLimit};
 
+/// What happens when the threads reach `limit`: at Go's limit the runtime does not fail one
+/// thread creation, it aborts the whole program.
+pub fn at_thread_limit(limit: &NamedLimit) -> &'static str {
+    if limit.name == "Go 10000" {
+        "the Go runtime aborts the whole program (`runtime: program exceeds 10000-thread limit`)"
+    } else {
+        "thread creation fails (EAGAIN)"
+    }
+}
+
 /// Level severity with hysteresis: raise at `warn`/`crit` percent, clear `margin` points lower.
 pub fn level(
     percent: f64,
@@ -22,5 +32,26 @@ pub fn level(
         Some(Warn)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reaching_go_s_thread_limit_aborts_the_program() {
+        let go = NamedLimit {
+            name: "Go 10000".to_string(),
+            value: 10_000.0,
+            detail: String::new(),
+        };
+        assert!(at_thread_limit(&go).contains("program exceeds 10000-thread limit"));
+        let pids = NamedLimit {
+            name: "pids.max".to_string(),
+            value: 100.0,
+            detail: String::new(),
+        };
+        assert_eq!(at_thread_limit(&pids), "thread creation fails (EAGAIN)");
     }
 }

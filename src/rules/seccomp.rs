@@ -23,12 +23,18 @@ impl Rule for Seccomp {
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {
-        let s = &ctx.history.latest()?.seccomp;
+        let sample = ctx.history.latest()?;
+        let s = &sample.seccomp;
+        let na = |field: &str| crate::format::not_available(sample.unavailable_reason(field));
         let evidence = vec![format!(
             "Seccomp {}, Seccomp_filters {}, NoNewPrivs {}",
-            s.mode.as_deref().unwrap_or("?"),
-            s.filters.map_or("?".into(), |f| f.to_string()),
-            s.no_new_privs.map_or("?".into(), |f| f.to_string())
+            s.mode
+                .as_deref()
+                .map_or_else(|| na("seccomp.mode"), str::to_string),
+            s.filters
+                .map_or_else(|| na("seccomp.filters"), |f| f.to_string()),
+            s.no_new_privs
+                .map_or_else(|| na("seccomp.no_new_privs"), |f| f.to_string())
         )];
         let (severity, message) = match s.mode.as_deref()? {
             "filter" => (

@@ -87,12 +87,17 @@ impl Rule for Stall {
             work.clone(),
         ];
         for t in &sample.threads.items {
+            let place = t.syscall.as_deref().or(t.wchan.as_deref()).map_or_else(
+                || {
+                    crate::format::not_available(
+                        sample.unavailable_reason("threads.items[].syscall"),
+                    )
+                },
+                str::to_string,
+            );
             evidence.push(format!(
-                "thread {} ({}) {} in {}",
-                t.tid,
-                t.name,
-                t.state,
-                t.syscall.as_deref().or(t.wchan.as_deref()).unwrap_or("?")
+                "thread {} ({}) {} in {place}",
+                t.tid, t.name, t.state
             ));
         }
         Some(

@@ -13,8 +13,9 @@ static DOC: RuleDoc = RuleDoc {
               RLIMIT_NPROC (every task of the real user, host-wide; not for root nor with \
               CAP_SYS_RESOURCE/CAP_SYS_ADMIN), kernel.threads-max and pid_max (every task on the \
               host), vm.max_map_count (each thread stack costs mappings) or the Go runtime's \
-              10000. Past it pthread_create and \
-              fork fail with EAGAIN: JVM 'unable to create native thread', Go 'thread exhaustion'.",
+              10000. Past it pthread_create and fork fail with EAGAIN (JVM 'unable to create \
+              native thread'); past Go's own limit the runtime aborts the whole program \
+              ('runtime: program exceeds 10000-thread limit').",
     threshold: "threads reach warn_percent / crit_percent of the tightest limit (clears \
                 clear_margin_percent lower).",
     action: "Look for threads blocked forever (the thread census, stacks) or a pool without a \
@@ -58,9 +59,10 @@ impl Rule for ThreadHeadroom {
                 &DOC,
                 severity,
                 format!(
-                    "{threads} threads, {pct:.0}% of the binding limit ({}, {:.0}): new threads fail with EAGAIN past it",
+                    "{threads} threads, {pct:.0}% of the binding limit ({}, {:.0}): past it {}",
                     limit.name,
-                    limit.value
+                    limit.value,
+                    super::limits::at_thread_limit(&limit)
                 ),
             )
             .with_evidence(vec![

@@ -1,7 +1,7 @@
 //! `thread-leak`: a significant rise of threads, forecast to the tightest thread limit.
 
 use super::forecast::{self, Verdict};
-use super::{Context, Finding, Kind, Rule, RuleDoc, Severity, Threshold};
+use super::{limits, Context, Finding, Kind, Rule, RuleDoc, Severity, Threshold};
 use crate::config::Config;
 use crate::headroom::ResourceKind;
 use crate::history::Metric;
@@ -12,8 +12,9 @@ static DOC: RuleDoc = RuleDoc {
     id: "thread-leak",
     title: "Thread leak",
     meaning: "The thread count keeps rising toward the tightest limit (see thread-headroom). \
-              At the ETA new threads fail: the JVM throws 'unable to create native thread', Go \
-              aborts with 'thread exhaustion', C servers fail pthread_create.",
+              At the ETA new threads fail: the JVM throws 'unable to create native thread', C \
+              servers fail pthread_create; at its own limit of 10,000 threads the Go runtime \
+              aborts the whole program ('runtime: program exceeds 10000-thread limit').",
     threshold: "a significant rise (Theil–Sen, Kendall gate) from at least min_level threads \
                 toward the binding limit (see the limit resolution above), graded as every \
                 forecast; info once the recent window stops growing.",
@@ -44,10 +45,11 @@ impl Rule for ThreadLeak {
                 &DOC,
                 f.severity,
                 format!(
-                    "threads {threads}/{:.0} ({}), {}: thread creation fails {}",
+                    "threads {threads}/{:.0} ({}), {}: {} {}",
                     limit.value,
                     limit.name,
                     forecast::rate(f.trend.slope_per_sec),
+                    limits::at_thread_limit(limit),
                     forecast::when(&f)
                 ),
             )

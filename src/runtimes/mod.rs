@@ -11,7 +11,7 @@
 //! The entry point is [`dump`]; the result, [`Dump`], is plain serialisable data for the CLI,
 //! the report and the TUI.
 //!
-//! May import: `parse`, `decode`, `sample` (for [`Runtime`]), `collect::detect_runtime` (same
+//! May import: `parse`, `decode`, `sample` (for [`Runtime`]), `collect::runtime_evidence` (same
 //! floor; `collect` never imports `runtimes`). Reads `/proc/PID` of the target directly: these
 //! reads belong to a user action, not to the sampling loop in `collect`.
 
@@ -175,6 +175,13 @@ pub enum DumpError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The kernel refused a read the dump depends on; `reason` says which and what access
+    /// would be needed.
+    #[error("{reason}")]
+    AccessDenied { reason: String },
+    /// The PID is a zombie or a thread of another process: nothing to ask for a dump.
+    #[error("{reason}")]
+    NotWatchable { reason: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -216,14 +223,31 @@ impl DumpError {
 pub fn dump(pid: u32, request: &DumpRequest) -> Result<Dump, DumpError> {
     let target = target::Target::open(pid)?;
     let host_pid = i32::try_from(pid).map_err(|_| DumpError::NoSuchProcess { pid })?;
-    let runtime = crate::collect::detect_runtime(&crate::collect::HostRoot::live(), host_pid);
+    let runtime =
+        match crate::collect::runtime_evidence(&crate::collect::HostRoot::live(), host_pid) {
+            Ok(runtime) => runtime,
+            // A given endpoint needs no access to the process; --force takes the risk knowingly.
+            Err(_) if request.pprof_url.is_some() || request.force => Runtime::Unknown,
+            Err(crate::collect::CollectError::Io { path, source }) => {
+                return Err(DumpError::from_proc_io(pid, path, source))
+            }
+            Err(error) => {
+                return Err(DumpError::AccessDenied {
+                    reason: format!(
+                        "cannot tell which runtime process {pid} runs: {}",
+                        error.reason()
+                    ),
+                })
+            }
+        };
     let method = match request.method {
         Method::Auto if request.signal.is_some() => Method::Signal,
+        Method::Auto if request.pprof_url.is_some() => Method::Pprof,
         Method::Auto => match runtime {
             Runtime::Jvm => Method::Jvm,
             Runtime::Go => Method::Pprof,
             Runtime::Python => Method::Python,
-            Runtime::Native => {
+            Runtime::Native | Runtime::Unknown => {
                 return Err(DumpError::Unavailable {
                     reason: format!(
                         "process {pid} is not a Go, JVM or Python program; name a signal it \

@@ -56,7 +56,23 @@ impl Target {
             pid,
             dir: PathBuf::from(format!("/proc/{pid}")),
         };
-        target.status()?;
+        let status = target.status()?;
+        if status
+            .get("State")
+            .is_some_and(|state| state.starts_with('Z') || state.starts_with('X'))
+        {
+            return Err(DumpError::NotWatchable {
+                reason: format!(
+                    "PID {pid} is a zombie: it has exited and waits for its parent {} to reap it",
+                    status.get("PPid").unwrap_or("?")
+                ),
+            });
+        }
+        if let Some(tgid) = status.signed("Tgid").filter(|&t| t != i64::from(pid)) {
+            return Err(DumpError::NotWatchable {
+                reason: format!("PID {pid} is a thread of process {tgid}; dump {tgid} instead"),
+            });
+        }
         Ok(target)
     }
 

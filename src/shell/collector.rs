@@ -1,7 +1,7 @@
 //! Background collection: one reading per interval in `spawn_blocking`, tiers by tick count,
 //! interval and pause changed live through a watch channel. Ends when the target does.
 
-use super::{exit_status, now_ms, Cadence};
+use super::{now_ms, Cadence};
 use crate::app::Msg;
 use crate::collect::{CollectError, Collector, Tiers};
 use crate::runtimes::go::GoroutineProbe;
@@ -72,7 +72,7 @@ pub async fn run(
                 ) => {
                     let at_ms = now_ms();
                     let how = tokio::task::spawn_blocking(move || {
-                        exit_status::describe(&root, pid, start_time)
+                        crate::collect::exit_status::describe(&root, pid, start_time)
                     })
                     .await
                     .unwrap_or_else(|_| "exit status unknown".to_string());

@@ -2,11 +2,11 @@
 //! (runtime, signal dispositions, attach socket, listening ports — `/proc` reads only, nothing
 //! sent), and, after `y`, the dump itself through `runtimes::dump`.
 //!
-//! May import: `runtimes`, `collect::detect_runtime`, `app` (messages and the pure plan).
+//! May import: `runtimes`, `collect::runtime_evidence`, `app` (messages and the pure plan).
 
 use crate::app::dump::{plan, DumpMsg, Facts, PYTHON_SIGNAL};
 use crate::app::Msg;
-use crate::collect::{detect_runtime, HostRoot};
+use crate::collect::{runtime_evidence, HostRoot};
 use crate::runtimes::go::pprof::listening_loopback;
 use crate::runtimes::jvm::attach::{attach_disabled_by, socket_path};
 use crate::runtimes::target::Target;
@@ -19,7 +19,13 @@ const SIGQUIT: u32 = 3;
 fn facts(pid: i32) -> Result<Facts, DumpError> {
     let upid = u32::try_from(pid).map_err(|_| DumpError::NoSuchProcess { pid: 0 })?;
     let target = Target::open(upid)?;
-    let runtime = detect_runtime(&HostRoot::live(), pid);
+    let runtime =
+        runtime_evidence(&HostRoot::live(), pid).map_err(|error| DumpError::AccessDenied {
+            reason: format!(
+                "cannot tell which runtime process {pid} runs: {}",
+                error.reason()
+            ),
+        })?;
     let mut facts = Facts {
         pid: upid,
         runtime,
@@ -44,7 +50,7 @@ fn facts(pid: i32) -> Result<Facts, DumpError> {
             facts.listeners = listening_loopback(&target)?;
             facts.other_netns = target.other_netns()?;
         }
-        Runtime::Python | Runtime::Native => {}
+        Runtime::Python | Runtime::Native | Runtime::Unknown => {}
     }
     Ok(facts)
 }

@@ -18,7 +18,6 @@
 
 mod collector;
 mod dump;
-mod exit_status;
 mod input;
 mod terminal;
 mod tracer;

@@ -2,12 +2,13 @@
 //! watched window, TCP states, then every descriptor (sockets with their endpoints).
 
 use super::table::{draw, Cells, Column, Fit, Props, KEEP_ALWAYS};
-use super::text::{ago, fit, na};
+use super::text::{ago, count, fit, na};
 use super::theme;
 use crate::app::rows;
 use crate::app::{AppState, View};
 use crate::format;
 use crate::safe_text::line;
+use crate::sample::Sample;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Paragraph, Row, Table};
@@ -57,7 +58,8 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let tcp = tcp_summary(sample);
     let title = format!(
         " fds {open} of {limit} (RLIMIT_NOFILE) · highest {} · {census} ",
-        format::limit(fds.highest_fd, "n/a")
+        fds.highest_fd
+            .map_or_else(|| na(sample, "fds.highest_fd"), |h| h.to_string())
     );
     let block = Block::bordered().title(Span::styled(title, theme::title()));
     let inner = block.inner(summary);
@@ -111,14 +113,17 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         tcp_area,
     );
 
-    descriptors(state, frame, list);
+    descriptors(state, sample, frame, list);
 }
 
 /// Every descriptor, sockets with their TCP endpoints.
-fn descriptors(state: &AppState, frame: &mut Frame, list: Rect) {
+fn descriptors(state: &AppState, sample: &Sample, frame: &mut Frame, list: Rect) {
     let table = &state.ui.tables[View::Fds.index()];
     let props = Props {
-        title: format!("descriptors {}", table.order.len()),
+        title: format!(
+            "descriptors {}",
+            count(sample.fd_census_count(table.order.len()))
+        ),
         note: String::new(),
         columns: &FD_COLUMNS,
         sorts: View::Fds.sorts(),

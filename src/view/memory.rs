@@ -3,7 +3,7 @@
 
 use super::pane::{self, Item};
 use super::table::{draw, Cells, Column, Fit, Props, KEEP_ALWAYS};
-use super::text::{ago, na};
+use super::text::{ago, count, na};
 use super::theme;
 use crate::app::rows::{self, map_flags};
 use crate::app::{AppState, View};
@@ -65,7 +65,8 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         summary_items(state, sample),
         usize::from(area.width.saturating_sub(2)),
     );
-    let most = (area.height / 2).max(area.height.saturating_sub(8));
+    // The maps table keeps at least its border and header and one row.
+    let most = area.height.saturating_sub(4);
     let summary_height = u16::try_from(lines.len() + 2).map_or(most, |h| h.min(most));
     let [summary, list] =
         Layout::vertical([Constraint::Length(summary_height), Constraint::Min(3)]).areas(area);
@@ -154,9 +155,9 @@ fn summary_items(state: &AppState, sample: &Sample) -> Vec<Item> {
                 b(sample, "memory.vm_data_bytes", m.vm_data_bytes),
                 b(sample, "memory.vm_hwm_bytes", m.vm_hwm_bytes),
                 m.oom_score
-                    .map_or_else(|| "n/a".to_string(), |s| s.to_string()),
+                    .map_or_else(|| na(sample, "memory.oom_score"), |s| s.to_string()),
                 m.oom_score_adj
-                    .map_or_else(|| "n/a".to_string(), |s| s.to_string()),
+                    .map_or_else(|| na(sample, "memory.oom_score_adj"), |s| s.to_string()),
             ),
         ),
         Item::field("cgroup", cgroup),
@@ -176,9 +177,10 @@ fn summary_items(state: &AppState, sample: &Sample) -> Vec<Item> {
                 "{} of {} (vm.max_map_count) · {} deleted · {} past EOF · {maps_age}",
                 m.map_count
                     .map_or_else(|| na(sample, "memory.map_count"), |c| c.to_string()),
-                format::limit(m.max_map_count, "n/a"),
-                m.deleted_mappings.len(),
-                m.mappings_past_eof.len(),
+                m.max_map_count
+                    .map_or_else(|| na(sample, "memory.max_map_count"), |c| c.to_string()),
+                count(sample.maps_count(m.deleted_mappings.len())),
+                count(sample.maps_count(m.mappings_past_eof.len())),
             ),
         ),
     ]
@@ -198,7 +200,7 @@ fn maps_table(state: &AppState, sample: &Sample, frame: &mut Frame, list: Rect) 
         )
     } else {
         (
-            format!("mappings {}", table.order.len()),
+            format!("mappings {}", count(sample.maps_count(table.order.len()))),
             "RSS per mapping not read (smaps is costly)".to_string(),
         )
     };

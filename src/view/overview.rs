@@ -1,12 +1,11 @@
 //! Overview: who the target is, how close it is to each limit (gauge, sparkline, trend and
 //! ETA), and the findings, most severe first.
 
-use super::text::{clock, fit, na, rate};
+use super::text::{clock, count, fit, na, rate};
 use super::theme;
 use crate::app::AppState;
 use crate::format;
 use crate::headroom::{Confidence, Outlook, Resource, ResourceKind};
-use crate::history::Metric;
 use crate::safe_text::line;
 use crate::sample::Sample;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -98,7 +97,7 @@ fn render_now(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) 
     });
     let memory = &sample.memory;
     let memory_line = format!(
-        "RSS {} (anon {}) · swap {} · {} deleted, {} past-EOF mappings",
+        "RSS {} (anon {}) · swap {} · mappings: {} deleted, {} past EOF",
         memory
             .rss_bytes
             .map_or_else(|| na(sample, "memory.rss_bytes"), format::bytes),
@@ -108,15 +107,20 @@ fn render_now(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) 
         memory
             .swap_bytes
             .map_or_else(|| "n/a".to_string(), format::bytes),
-        memory.deleted_mappings.len(),
-        memory.mappings_past_eof.len(),
+        count(sample.maps_count(memory.deleted_mappings.len())),
+        count(sample.maps_count(memory.mappings_past_eof.len())),
     );
+    let fd_kinds = if sample.fds.census_taken_at_ms.is_some() {
+        kinds.join(" · ")
+    } else {
+        na(sample, "fds.by_kind")
+    };
     let lines = vec![
         Line::from(vec![label("threads"), Span::raw(fit(&threads_line, width))]),
         Line::from(vec![label("CPU"), Span::raw(fit(&cpu_line, width))]),
         Line::from(vec![
             label("fds"),
-            Span::raw(fit(&format!("{}{tcp}", kinds.join(" · ")), width)),
+            Span::raw(fit(&format!("{fd_kinds}{tcp}"), width)),
         ]),
         Line::from(vec![label("memory"), Span::raw(fit(&memory_line, width))]),
     ];
@@ -148,7 +152,7 @@ fn render_identity(state: &AppState, sample: &Sample, frame: &mut Frame, area: R
                 id.pid,
                 id.ppid,
                 line(&id.state),
-                id.runtime.as_str(),
+                line(&sample.runtime_label()),
                 goroutines(state),
             )),
         ]),
@@ -169,19 +173,6 @@ fn render_identity(state: &AppState, sample: &Sample, frame: &mut Frame, area: R
         ]),
     ];
     frame.render_widget(Paragraph::new(lines), area);
-}
-
-/// Where a gauge's usage is read from, for the `n/a (reason)` of an unread value.
-fn field(resource: &Resource) -> &'static str {
-    match resource.metric {
-        Metric::FdsOpen => "fds.open",
-        Metric::Threads => "threads.count",
-        Metric::CgroupMemoryBytes => "memory.cgroup.current_bytes",
-        Metric::RssBytes => "memory.rss_bytes",
-        Metric::VmSizeBytes => "memory.vm_size_bytes",
-        Metric::MapCount => "memory.map_count",
-        _ => "threads.items",
-    }
 }
 
 /// What to call a resource's limit when none applies.
@@ -260,7 +251,7 @@ fn render_gauge(
         let line = Line::from(vec![
             Span::styled(format!(" {name:<8}"), theme::title()),
             Span::raw(format!("{limit_name:<14} ")),
-            Span::styled(na(sample, field(resource)), theme::notice()),
+            Span::styled(na(sample, resource.source_field()), theme::notice()),
         ]);
         frame.render_widget(Paragraph::new(line), area);
         return;
@@ -277,7 +268,11 @@ fn render_gauge(
         name_area,
     );
     frame.render_widget(Paragraph::new(limit_name), limit);
-    frame.render_widget(Paragraph::new(value_text).right_aligned(), value_area);
+    // A space before the percentage, so `101/100` never reads as `101/100101.0%`.
+    frame.render_widget(
+        Paragraph::new(format!("{value_text} ")).right_aligned(),
+        value_area,
+    );
     frame.render_widget(
         Paragraph::new(Span::styled(
             format!("{percent_text} {}", theme::level_mark(percent)),

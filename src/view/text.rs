@@ -6,20 +6,13 @@ use crate::sample::Sample;
 /// `n/a (reason)` for a field the collector could not read. Looks the field up in
 /// `sample.unavailable` by exact name, then by the nearest enclosing or enclosed name.
 pub fn na(sample: &Sample, field: &str) -> String {
-    let found = sample
-        .unavailable
-        .iter()
-        .find(|u| u.field == field)
-        .or_else(|| {
-            sample.unavailable.iter().find(|u| {
-                field.starts_with(&format!("{}.", u.field))
-                    || u.field.starts_with(&format!("{field}."))
-            })
-        });
-    match found {
-        Some(u) => format!("n/a ({})", crate::safe_text::line(&u.reason)),
-        None => "n/a (not reported)".to_string(),
-    }
+    let text = crate::format::not_available(sample.unavailable_reason(field));
+    crate::safe_text::line(&text).into_owned()
+}
+
+/// A count over a list, or `n/a (reason)` when the list could not be read.
+pub fn count(counted: Result<usize, &str>) -> String {
+    crate::safe_text::line(&crate::format::count(counted)).into_owned()
 }
 
 /// `14:03:12 UTC` from ms since the Unix epoch.

@@ -59,6 +59,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
             Some(thread_cells(
                 &t,
                 crate::app::dump::java_thread(state, t.tid),
+                sample.unavailable_reason("threads.items[].wchan"),
             ))
         });
     }
@@ -102,25 +103,34 @@ fn opt(value: Option<u64>) -> String {
     value.map_or_else(|| "n/a".to_string(), |v| v.to_string())
 }
 
-/// A row; with a JVM dump, the WCHAN cell shows the Java thread's name and state too.
-fn thread_cells(t: &ThreadRow, java: Option<&crate::runtimes::jvm::JvmThread>) -> Cells {
-    let wchan = t.wchan.clone().unwrap_or_else(|| "-".to_string());
-    let wchan = match java {
-        Some(j) => format!(
-            "java \"{}\" {} · {wchan}",
-            j.name,
-            j.state.as_deref().unwrap_or("-")
+/// A row; with a JVM dump, the NAME cell shows the Java thread's name (the table cuts it to
+/// the column) and the WCHAN cell its Java state. `wchan_hidden` is why wchan could not be
+/// read, if so.
+fn thread_cells(
+    t: &ThreadRow,
+    java: Option<&crate::runtimes::jvm::JvmThread>,
+    wchan_hidden: Option<&str>,
+) -> Cells {
+    let wchan = match (&t.wchan, wchan_hidden) {
+        (Some(w), _) => line(w).into_owned(),
+        (None, Some(_)) => "n/a".to_string(),
+        (None, None) => "-".to_string(),
+    };
+    let (name, wchan) = match java {
+        Some(j) => (
+            line(&j.name).into_owned(),
+            format!("{wchan} · java {}", line(j.state.as_deref().unwrap_or("-"))),
         ),
-        None => wchan,
+        None => (line(&t.name).into_owned(), wchan),
     };
     Cells::plain(vec![
         t.tid.to_string(),
-        line(&t.name).into_owned(),
+        name,
         line(&t.state).into_owned(),
         t.cpu_percent
             .map_or_else(|| "-".to_string(), |c| format!("{c:.1}")),
         line(t.syscall.as_deref().unwrap_or("n/a")).into_owned(),
-        line(&wchan).into_owned(),
+        wchan,
         opt(t.voluntary),
         opt(t.nonvoluntary),
     ])

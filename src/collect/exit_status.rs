@@ -1,7 +1,8 @@
 //! How the target ended, as far as it can be told: while it is a zombie (its parent has not
-//! reaped it yet) `/proc/PID/stat` still holds its wait status (field 52, Linux 3.5+).
+//! reaped it yet) `/proc/PID/stat` still holds its wait status (field 52, Linux 3.5+). The TUI's
+//! banner and `report --watch` both say it in these words.
 
-use crate::collect::HostRoot;
+use super::HostRoot;
 
 /// Words for a wait status: `exited with status 3`, `killed by SIGKILL (core dumped)`.
 pub fn describe_wait_status(status: i32) -> String {
