@@ -30,6 +30,13 @@ pub fn duration(value: Duration) -> String {
     }
 }
 
+/// [`duration`] of a number of seconds computed from data (a bundle's figures, a fitted
+/// trend): negative or NaN is 0, too large to be a `Duration` is the largest one.
+pub fn duration_secs(secs: f64) -> String {
+    let secs = if secs.is_nan() { 0.0 } else { secs.max(0.0) };
+    duration(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
+}
+
 /// `Some(5)` → `5`, `None` → the given word for "no limit" (`unlimited`).
 pub fn limit(value: Option<u64>, none: &str) -> String {
     value.map_or_else(|| none.to_string(), |v| v.to_string())

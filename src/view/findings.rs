@@ -11,7 +11,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
-use std::time::Duration;
 
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let list = rows::findings(state);
@@ -86,9 +85,7 @@ fn detail_lines(finding: &Finding) -> Vec<Line<'static>> {
     if let Some(eta) = finding.eta_seconds {
         lines.push(Line::from(vec![
             label("time to limit"),
-            Span::raw(format::duration(Duration::from_secs_f64(
-                eta.clamp(0.0, 1e9),
-            ))),
+            Span::raw(format::duration_secs(eta.clamp(0.0, 1e9))),
         ]));
     }
     for evidence in &finding.evidence {

@@ -12,7 +12,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Sparkline};
 use ratatui::Frame;
-use std::time::Duration;
 
 pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let Some(sample) = &state.current else {
@@ -408,7 +407,7 @@ fn trend_text(state: &AppState, sample: &Sample, gauge: &Gauge, value: u64) -> S
         Some(secs) => format!(
             "{} ETA {}",
             rate(trend.slope_per_sec, gauge.bytes),
-            format::duration(Duration::from_secs_f64(secs.clamp(0.0, 1e9)))
+            format::duration_secs(secs.clamp(0.0, 1e9))
         ),
         None => rate(trend.slope_per_sec, gauge.bytes),
     }

@@ -7,6 +7,10 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Largest goroutine count believed in a debug=1 group line: each goroutine holds at least a
+/// 2 KiB stack, so 2^32 of them would need 8 TiB. A larger number is not a group line.
+const MAX_GROUP_COUNT: u64 = 1 << 32;
+
 /// The goroutines of one dump.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Goroutines {
@@ -63,7 +67,9 @@ impl Goroutines {
     /// Goroutines in the dump: the header's total for debug=1, the goroutines listed for
     /// debug=2.
     pub fn total(&self) -> u64 {
-        self.groups.iter().map(|g| g.count).sum()
+        self.groups
+            .iter()
+            .fold(0u64, |total, g| total.saturating_add(g.count))
     }
 
     /// (leaf-first function names, count) per group.
@@ -107,7 +113,8 @@ pub fn parse_debug1(text: &str) -> Goroutines {
     for line in text.lines() {
         let trimmed = line.trim();
         if let Some((count, _pcs)) = trimmed.split_once(" @ ") {
-            if let Ok(count) = count.trim().parse::<u64>() {
+            let count = count.trim().parse::<u64>().ok();
+            if let Some(count) = count.filter(|&c| c <= MAX_GROUP_COUNT) {
                 groups.extend(current.replace(GoroutineGroup {
                     count,
                     state: None,

@@ -71,9 +71,27 @@ pub fn execute(
     }
     stream.write_all(&request).map_err(io)?;
     let mut reply = Vec::new();
-    stream.read_to_end(&mut reply).map_err(io)?;
-    let reply = String::from_utf8_lossy(&reply).into_owned();
-    let (status, text) = reply.split_once('\n').unwrap_or((reply.as_str(), ""));
+    (&mut stream)
+        .take(MAX_REPLY + 1)
+        .read_to_end(&mut reply)
+        .map_err(io)?;
+    parse_reply(&reply, command)
+}
+
+/// Most bytes of a reply read: a thread dump of 10,000 threads is about 20 MB.
+pub const MAX_REPLY: u64 = 256 << 20;
+
+/// `<status>\n<text>`: the text for status 0, else an error with the JVM's message. A reply
+/// longer than [`MAX_REPLY`] is refused, not cut.
+pub fn parse_reply(reply: &[u8], command: &str) -> Result<String, DumpError> {
+    if reply.len() as u64 > MAX_REPLY {
+        return Err(DumpError::Protocol {
+            what: "attach".into(),
+            detail: format!("the reply is larger than {} MiB", MAX_REPLY >> 20),
+        });
+    }
+    let reply = String::from_utf8_lossy(reply);
+    let (status, text) = reply.split_once('\n').unwrap_or((&reply, ""));
     match status.trim().parse::<i32>() {
         Ok(0) => Ok(text.to_string()),
         Ok(101) => Err(DumpError::Protocol {
@@ -82,7 +100,7 @@ pub fn execute(
         }),
         Ok(code) => Err(DumpError::Protocol {
             what: format!("attach command {command} failed with status {code}"),
-            detail: text.trim().to_string(),
+            detail: truncate(text.trim(), 2000).to_string(),
         }),
         Err(_) => Err(DumpError::Protocol {
             what: "attach".into(),
