@@ -15,7 +15,7 @@ use crate::sample::Sample;
 use flate2::read::GzDecoder;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::{self, BufReader, Read, Seek};
+use std::io::{self, BufReader, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -77,6 +77,12 @@ pub struct OpenedBundle {
 
 /// Opens, checks and parses a bundle.
 pub fn open_bundle(path: &Path) -> Result<OpenedBundle, BundleError> {
+    read_bundle(open_regular(path)?, path)
+}
+
+/// Checks and parses a bundle read from `file` (named `path` in errors). Public for the
+/// property tests, which feed it mutated bundles from memory.
+pub fn read_bundle(mut file: impl Read, path: &Path) -> Result<OpenedBundle, BundleError> {
     let corrupt = |detail: String| BundleError::Corrupt {
         path: path.to_path_buf(),
         detail: printable(&detail),
@@ -85,16 +91,14 @@ pub fn open_bundle(path: &Path) -> Result<OpenedBundle, BundleError> {
         path: path.to_path_buf(),
         detail: detail.to_string(),
     };
-    let mut file = open_regular(path)?;
     let mut magic = [0u8; 2];
     if file.read_exact(&mut magic).is_err() || magic != [0x1f, 0x8b] {
         return Err(foreign("not a gzip file"));
     }
-    file.rewind().map_err(|source| BundleError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let inflated = CappedReader::new(GzDecoder::new(BufReader::new(file)), MAX_TOTAL_BYTES);
+    let inflated = CappedReader::new(
+        GzDecoder::new(BufReader::new(magic.as_slice().chain(file))),
+        MAX_TOTAL_BYTES,
+    );
     let mut archive = tar::Archive::new(inflated);
     let mut entries = archive.entries().map_err(|e| corrupt(tar_error(&e)))?;
 

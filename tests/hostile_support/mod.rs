@@ -5,7 +5,8 @@
 
 #[path = "../live_support/mod.rs"]
 mod live_support;
-pub use live_support::{healthtop, Target};
+#[allow(unused_imports)]
+pub use live_support::{healthtop, tool, Target};
 
 use sha2::Digest;
 use std::io::Read;
@@ -33,7 +34,7 @@ pub fn real_bundle() -> &'static [u8] {
         let status = healthtop()
             .args(["bundle", "-p", &target.pid().to_string(), "-o"])
             .arg(&out)
-            .args(["--duration", "1s"])
+            .args(["--duration", "0s"])
             .stdout(Stdio::null())
             .status()
             .expect("healthtop bundle runs");
