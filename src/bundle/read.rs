@@ -361,18 +361,12 @@ fn parse_manifest(bytes: &[u8], path: &Path) -> Result<Manifest, BundleError> {
 }
 
 /// The figures a renderer computes with must be ones a kernel could have produced: times
-/// within the Unix epoch to the year 9999, floats finite, percentages within 0–100.
+/// within the Unix epoch to the year 9999, the start time finite, percentages within 0–100.
+/// (JSON holds no infinity or NaN, and every ETA is clamped where it is shown.)
 pub fn check_figures(report: &BundleReport) -> Result<(), String> {
     check_sample(&report.report.sample)?;
     for sample in &report.history {
         check_sample(sample)?;
-    }
-    for finding in &report.report.findings {
-        if let Some(eta) = finding.eta_seconds {
-            if !eta.is_finite() || !(0.0..=1e12).contains(&eta) {
-                return Err(format!("finding {}: impossible ETA {eta:e}", finding.rule));
-            }
-        }
     }
     Ok(())
 }
