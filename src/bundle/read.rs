@@ -41,15 +41,16 @@ const MAX_PATH: usize = 128;
 /// JSON shape limits of `manifest.json` and `report.json`.
 const JSON_SHAPE: Shape = Shape {
     max_depth: 32,
-    // One argument of a command line may be 128 KiB (MAX_ARG_STRLEN).
-    max_string: 256 * 1024,
+    // One argument of a command line may be 128 KiB (MAX_ARG_STRLEN), and a control byte in
+    // it takes six in JSON (`\u001b`).
+    max_string: 1 << 20,
     // pid_max's ceiling: no process has more threads; fd and map tables are capped by the
     // member sizes long before.
     max_array: 1 << 22,
     array_caps: &[
         ("unavailable", 1024),
+        // One finding per rule at most.
         ("findings", 4096),
-        ("evidence", 1024),
         ("blocked", 64),
         ("ignored", 64),
         ("caught", 64),
