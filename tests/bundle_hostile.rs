@@ -376,3 +376,69 @@ fn random_bytes_are_refused_in_one_printable_line() {
         }
     }
 }
+
+/// Members a bundle never has: a symlink, a name that climbs out, an absolute name, a member
+/// the manifest does not list, the same member twice, the manifest not first.
+#[test]
+fn links_escapes_extras_and_duplicates_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seed = with_matching_manifest(members(real_bundle()));
+    let archive = |members: &[Member], link: Option<&str>| -> Vec<u8> {
+        let mut tar = tar::Builder::new(Vec::new());
+        for (name, data) in members {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o600);
+            // Written raw: the tar crate itself refuses to write `..` or absolute names.
+            header.as_mut_bytes()[..name.len()].copy_from_slice(name.as_bytes());
+            header.set_cksum();
+            tar.append(&header, data.as_slice()).expect("append");
+        }
+        if let Some(name) = link {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(tar::EntryType::Symlink);
+            header.set_size(0);
+            tar.append_link(&mut header, name, "/etc/shadow")
+                .expect("link");
+        }
+        gzip(&tar.into_inner().expect("tar"))
+    };
+    let with_extra = |name: &str| {
+        let mut members = seed.clone();
+        members.push((name.to_string(), b"x".to_vec()));
+        members
+    };
+    let mut duplicated = seed.clone();
+    duplicated.push(seed[1].clone());
+    let mut manifest_last = seed.clone();
+    manifest_last.rotate_left(1);
+    let cases: [(&str, Vec<u8>, &str); 6] = [
+        ("symlink", archive(&seed, Some("proc/status")), "a link"),
+        (
+            "escaping name",
+            archive(&with_extra("../../etc/cron.d/x"), None),
+            "no bundle uses",
+        ),
+        (
+            "absolute name",
+            archive(&with_extra("/etc/passwd"), None),
+            "no bundle uses",
+        ),
+        (
+            "unlisted member",
+            archive(&with_extra("extra.txt"), None),
+            "not listed",
+        ),
+        ("duplicate member", archive(&duplicated, None), "twice"),
+        (
+            "manifest not first",
+            archive(&manifest_last, None),
+            "first member",
+        ),
+    ];
+    for (what, bytes, needle) in cases {
+        let path = write(dir.path(), "members.tar.gz", &bytes);
+        let line = refused_by_both(&path, what);
+        assert!(line.contains(needle), "{what}: {line}");
+    }
+}

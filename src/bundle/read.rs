@@ -131,6 +131,9 @@ pub fn read_bundle(mut file: impl Read, path: &Path) -> Result<OpenedBundle, Bun
     for entry in entries {
         let mut entry = entry.map_err(|e| corrupt(tar_error(&e)))?;
         let name = member_name(&entry).map_err(&corrupt)?;
+        // What it is first: a link or a sparse file is refused as such, whatever its name.
+        check_member_header(&entry, Size::AtMost(MAX_REPORT_BYTES))
+            .map_err(|d| corrupt(format!("{name}: {d}")))?;
         let Some(item) = listed.get(name.as_str()) else {
             return Err(corrupt(format!("{name} is not listed in the manifest")));
         };
