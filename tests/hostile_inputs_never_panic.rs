@@ -4,7 +4,7 @@
 //! the `fuzz/` targets: a fixed-seed generator mutates real inputs with what each format cares
 //! about, so a failure reproduces exactly. An error is fine; a panic fails the test (an abort
 //! would kill the test binary). Each test prints `fuzz: <target>: N inputs in T`; together
-//! they run 100,200 inputs.
+//! they run 104,200 inputs.
 
 mod hostile_support;
 
@@ -290,7 +290,7 @@ fn mutated_bundles_never_panic() {
     let accepted = std::sync::atomic::AtomicUsize::new(0);
     fuzz(
         "bundle",
-        5_000,
+        4_000,
         |rng| mutated_bundle(rng, &seed),
         |bytes| {
             if let Ok(bundle) = read_bundle(bytes, Path::new("fuzz.tar.gz")) {
@@ -413,7 +413,7 @@ fn mutated_gopclntabs_never_panic() {
     ];
     fuzz(
         "gopclntab",
-        40_000,
+        45_000,
         |rng| {
             let mut data = seed.clone();
             if rng.below(2) == 0 {
