@@ -64,4 +64,14 @@ mod tests {
         assert_eq!(percent(50, Some(200)), Some(25.0));
         assert_eq!(percent(1, Some(0)), None);
     }
+
+    /// Seconds computed from a bundle's figures never panic (`from_secs_f64` did on -1e300).
+    #[test]
+    fn seconds_from_data() {
+        assert_eq!(duration_secs(90.0), "1m 30s");
+        assert_eq!(duration_secs(-1e300), "0s");
+        assert_eq!(duration_secs(f64::NAN), "0s");
+        assert_eq!(duration_secs(f64::INFINITY), duration(Duration::MAX));
+        assert_eq!(duration_secs(1e300), duration(Duration::MAX));
+    }
 }

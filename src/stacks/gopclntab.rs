@@ -282,6 +282,29 @@ mod tests {
         assert_eq!(table.pcvalue(0, 0x1000, 0x100e), None);
     }
 
+    /// A count the data cannot hold (the crafted ELF that aborted on its allocation) and
+    /// offsets past the end are refused before anything is sized by them.
+    #[test]
+    fn refuses_counts_and_offsets_past_the_data() {
+        let mut data = vec![0u8; 0x100];
+        data[0..4].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+        data[6] = 1;
+        data[7] = 8;
+        let put = |data: &mut Vec<u8>, index: usize, value: u64| {
+            data[8 + index * 8..16 + index * 8].copy_from_slice(&value.to_le_bytes());
+        };
+        put(&mut data, 2, 0x40_1000);
+        put(&mut data, 7, 0x80);
+        for nfunc in [u64::MAX, 1 << 61, 16] {
+            put(&mut data, 0, nfunc);
+            assert!(GoTable::parse(&data, None).is_none(), "nfunc {nfunc}");
+        }
+        put(&mut data, 0, 2);
+        assert!(GoTable::parse(&data, None).is_some());
+        put(&mut data, 3, u64::MAX);
+        assert!(GoTable::parse(&data, None).is_none(), "funcname offset");
+    }
+
     #[test]
     fn rejects_other_magics() {
         assert!(GoTable::parse(&[0xfb, 0xff, 0xff, 0xff, 0, 0, 1, 8], None).is_none());

@@ -216,3 +216,23 @@ impl Drop for Trigger {
         let _ = std::fs::remove_file(&self.path);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies() {
+        assert_eq!(
+            parse_reply(b"0\n\"main\" #1\n", "threaddump")
+                .ok()
+                .as_deref(),
+            Some("\"main\" #1\n")
+        );
+        let failed = parse_reply(b"1\nunknown command\n", "x").expect_err("status 1");
+        assert!(failed.to_string().contains("status 1"), "{failed}");
+        assert!(parse_reply(b"101\n", "x").is_err());
+        assert!(parse_reply(b"", "x").is_err());
+        assert!(parse_reply(b"\xff\xfe", "x").is_err());
+    }
+}
