@@ -35,8 +35,9 @@ pub const MAX_MEMBER_BYTES: u64 = 256 * MIB;
 pub const MAX_TOTAL_BYTES: u64 = 3072 * MIB;
 /// Most members: four per thread (`proc/task/TID/…`) for 65,536 threads, and the rest.
 pub const MAX_MEMBERS: usize = 4 * 65_536 + 64;
-/// Longest member path (`proc/task/4194304/syscall` is 25 bytes).
-const MAX_PATH: usize = 128;
+/// Longest member path: what fits a tar header's name field, so healthtop's writer never
+/// needs a GNU long-name entry (`proc/task/4194304/syscall` is 25 bytes).
+const MAX_PATH: usize = 100;
 
 /// JSON shape limits of `manifest.json` and `report.json`.
 const JSON_SHAPE: Shape = Shape {
@@ -101,7 +102,12 @@ pub fn read_bundle(mut file: impl Read, path: &Path) -> Result<OpenedBundle, Bun
         MAX_TOTAL_BYTES,
     );
     let mut archive = tar::Archive::new(inflated);
-    let mut entries = archive.entries().map_err(|e| corrupt(tar_error(&e)))?;
+    // Raw: every header is an entry as written. Otherwise the tar crate itself reads GNU long
+    // names and pax headers whole into memory and expands sparse maps, before any check here.
+    let mut entries = archive
+        .entries()
+        .map_err(|e| corrupt(tar_error(&e)))?
+        .raw(true);
 
     let manifest = {
         let mut entry = match entries.next() {
@@ -254,6 +260,10 @@ fn check_member_header<R: Read>(entry: &tar::Entry<'_, R>, size: Size) -> Result
             tar::EntryType::Char | tar::EntryType::Block => "a device",
             tar::EntryType::Fifo => "a FIFO",
             tar::EntryType::Directory => "a directory",
+            tar::EntryType::GNULongName
+            | tar::EntryType::GNULongLink
+            | tar::EntryType::XHeader
+            | tar::EntryType::XGlobalHeader => "an extension header (long name or pax)",
             _ => "not a regular file",
         };
         return Err(format!("refused: it is {what}"));
