@@ -25,3 +25,22 @@ for f in $(find "$fx" -path '*/sys/fs/cgroup/*' -type f \( -name 'memory.*' -o -
     cp "$f" corpus/parse_cgroup/$n
 done
 printf 'SIGRTMIN+3' >corpus/decoders/sig
+
+# The hostile-input targets: real dumps, a real bundle, a real Go binary's .gopclntab.
+dumps=../tests/fixtures/dumps
+mkdir -p corpus/jvm_threaddump corpus/goroutines corpus/attach_reply corpus/bundle_read \
+    corpus/gopclntab
+cp "$dumps"/jstack_*.txt corpus/jvm_threaddump/
+cp "$dumps"/goroutine_*.txt corpus/goroutines/
+for f in "$dumps"/jstack_*.txt; do
+    { printf '0\n'; cat "$f"; } >"corpus/attach_reply/${f##*/}"
+done
+printf '101\n' >corpus/attach_reply/status-101
+printf '1\njava.lang.IllegalArgumentException: unknown command\n' >corpus/attach_reply/failed
+# A bundle of this shell, written by healthtop itself.
+cargo run --quiet --manifest-path ../Cargo.toml -- bundle -p $$ --duration 0s --force \
+    -o corpus/bundle_read/real.tar.gz >/dev/null
+# The table of the Go toolchain's own binary (a Go 1.18+ table when Go is 1.18 or later).
+if go=$(command -v go); then
+    objcopy -O binary --only-section=.gopclntab "$(readlink -f "$go")" corpus/gopclntab/go
+fi

@@ -14,8 +14,8 @@ pub struct Cli {
     /// Process to watch (opens the terminal UI).
     #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
     pub pid: Option<String>,
-    /// Time between samples.
-    #[arg(short, long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    /// Time between samples (500ms … 30s).
+    #[arg(short, long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
     pub interval: Duration,
     /// Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml.
     #[arg(long, value_name = "FILE", global = true)]
@@ -79,8 +79,8 @@ pub struct ReportArgs {
     /// Sample for this long, then report with trend findings (ETAs need a window: try 30s).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "from")]
     pub watch: Option<Duration>,
-    /// Time between samples while watching.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, requires = "watch")]
+    /// Time between samples while watching (500ms … 30s).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval, requires = "watch")]
     pub interval: Duration,
     /// Go pprof endpoint (http://127.0.0.1:6060) for the goroutine count while watching,
     /// instead of discovering it among the target's loopback listeners.
@@ -106,8 +106,8 @@ pub struct BundleArgs {
     /// Watch for this long first, so the bundle holds a history (0s = one sample).
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
     pub duration: Duration,
-    /// Time between samples while watching.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    /// Time between samples while watching (500ms … 30s).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
     pub interval: Duration,
     /// Include the target's environment (values of secret-looking keys are masked).
     #[arg(long)]
@@ -233,6 +233,40 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err("must be more than zero".to_string());
     }
     Ok(duration)
+}
+
+/// Shortest time between samples: every sample reads dozens of files of the target.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(500);
+/// Longest time between samples: beyond it, trends and ETAs need hours of watching.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(30);
+
+/// A duration between [`MIN_INTERVAL`] and [`MAX_INTERVAL`].
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let interval = parse_duration(text)?;
+    if !(MIN_INTERVAL..=MAX_INTERVAL).contains(&interval) {
+        return Err(format!(
+            "must be between {} and {}",
+            humantime::format_duration(MIN_INTERVAL),
+            humantime::format_duration(MAX_INTERVAL)
+        ));
+    }
+    Ok(interval)
+}
+
+/// One line for a command-line error clap found (its own message is several lines with a
+/// usage block): `invalid value '1ns' for '--interval <DURATION>': must be … (see --help)`.
+pub fn one_line_error(error: &clap::Error) -> String {
+    let rendered = error.render().to_string();
+    // The first paragraph: the message, and the arguments it names on the lines below it.
+    let first: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .skip_while(|line| line.is_empty())
+        .take_while(|line| !line.is_empty())
+        .collect();
+    let first = first.join(" ");
+    let message = first.strip_prefix("error: ").unwrap_or(&first);
+    format!("{message} (see healthtop --help)")
 }
 
 fn exit_codes_help() -> String {

@@ -13,6 +13,9 @@ use thiserror::Error;
 /// The default configuration, documented key by key.
 pub const DEFAULT_TOML: &str = include_str!("../assets/default-config.toml");
 
+/// Largest config file read: the defaults are 4 KiB, so anything near this is not a config.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// Why a configuration could not be used.
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -21,6 +24,8 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("config {path} refused: {reason}")]
+    Refused { path: PathBuf, reason: String },
     #[error("config {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("config {path}: {key}: {reason}")]
@@ -193,11 +198,35 @@ impl Config {
         }
     }
 
+    /// Reads a regular file of at most [`MAX_CONFIG_BYTES`]: checked on the opened descriptor
+    /// (opened without blocking, so a FIFO is refused, not waited on) and read with that cap.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        use std::io::Read;
+        let read_error = |source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let refuse = |reason: &str| ConfigError::Refused {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        };
+        let file = crate::safe_file::open_for_reading(path).map_err(read_error)?;
+        let meta = file.metadata().map_err(read_error)?;
+        if !meta.is_file() {
+            return Err(refuse("not a regular file"));
+        }
+        let too_large = || refuse(&format!("larger than {} KiB", MAX_CONFIG_BYTES / 1024));
+        if meta.len() > MAX_CONFIG_BYTES {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        file.take(MAX_CONFIG_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_error)?;
+        if bytes.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(too_large());
+        }
+        let text = String::from_utf8(bytes).map_err(|_| refuse("not UTF-8 text"))?;
         Config::from_toml_str(&text, path)
     }
 

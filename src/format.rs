@@ -30,6 +30,13 @@ pub fn duration(value: Duration) -> String {
     }
 }
 
+/// [`duration`] of a number of seconds computed from data (a bundle's figures, a fitted
+/// trend): negative or NaN is 0, too large to be a `Duration` is the largest one.
+pub fn duration_secs(secs: f64) -> String {
+    let secs = if secs.is_nan() { 0.0 } else { secs.max(0.0) };
+    duration(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
+}
+
 /// `Some(5)` → `5`, `None` → the given word for "no limit" (`unlimited`).
 pub fn limit(value: Option<u64>, none: &str) -> String {
     value.map_or_else(|| none.to_string(), |v| v.to_string())
@@ -73,5 +80,15 @@ mod tests {
         assert_eq!(not_available(Some("denied")), "n/a (denied)");
         assert_eq!(count(Ok(0)), "0");
         assert_eq!(count(Err("denied")), "n/a (denied)");
+    }
+
+    /// Seconds computed from a bundle's figures never panic (`from_secs_f64` did on -1e300).
+    #[test]
+    fn seconds_from_data() {
+        assert_eq!(duration_secs(90.0), "1m 30s");
+        assert_eq!(duration_secs(-1e300), "0s");
+        assert_eq!(duration_secs(f64::NAN), "0s");
+        assert_eq!(duration_secs(f64::INFINITY), duration(Duration::MAX));
+        assert_eq!(duration_secs(1e300), duration(Duration::MAX));
     }
 }

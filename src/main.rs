@@ -9,7 +9,14 @@ use healthtop::exit::{CliError, ExitCode};
 use healthtop::safe_text;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if !error.use_stderr() => error.exit(),
+        Err(error) => {
+            eprintln!("healthtop: {}", healthtop::cli::one_line_error(&error));
+            std::process::exit(ExitCode::Usage.code());
+        }
+    };
     let code = match run(cli) {
         Ok(()) => ExitCode::Ok,
         Err(error) => {

@@ -420,6 +420,17 @@ fn check_existing(
     }
 }
 
+/// Opens a file someone else may have put there, to read it: read-only, without waiting (a
+/// FIFO does not block the open) and without making a terminal ours. The caller checks what
+/// it opened (`metadata`) before it reads.
+pub fn open_for_reading(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("safe_file", &[]),
     ("decode", &[]),
     ("parse", &["sample", "decode"]),
-    ("config", &["format"]),
+    ("config", &["format", "safe_file"]),
     ("keymap", &["config"]),
     ("collect", &["sample", "parse", "decode"]),
     ("history", &["sample", "decode", "format"]),

@@ -252,3 +252,91 @@ fn a_non_dumpable_process_of_the_same_user() {
         .iter()
         .any(|(f, r)| f == "memory.map_count" && r.contains("permission denied")));
 }
+
+fn run(args: &[&str]) -> Output {
+    healthtop()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("healthtop runs")
+}
+
+/// clap's own errors are three lines with a usage block; they are one `healthtop:` line with
+/// exit 2, and `--help` / `--version` still print in full with exit 0.
+#[test]
+fn command_line_errors_are_one_line() {
+    for (args, needle) in [
+        (
+            &["--interval", "1ns", "-p", "1"][..],
+            "between 500ms and 30s",
+        ),
+        (
+            &["--interval", "31s", "-p", "1"][..],
+            "between 500ms and 30s",
+        ),
+        (
+            &["report", "--watch", "5s", "--interval", "100ms", "-p", "1"][..],
+            "between",
+        ),
+        (
+            &["bundle", "-p", "1", "-o", "x.tar.gz", "--interval", "1h"][..],
+            "between",
+        ),
+        (&["report", "--bogus"][..], "--bogus"),
+        (&["report"][..], "--pid"),
+        (&["frobnicate"][..], "frobnicate"),
+        (&["dump", "-p", "1", "--debug", "3"][..], "--debug"),
+    ] {
+        let output = run(args);
+        assert_one_line_error(&output, USAGE, needle);
+    }
+    for flag in ["--help", "--version"] {
+        let output = run(&[flag]);
+        assert_eq!(output.status.code(), Some(0), "{flag}");
+        assert!(output.stderr.is_empty(), "{flag}");
+        assert!(!output.stdout.is_empty(), "{flag}");
+    }
+    let help = String::from_utf8_lossy(&run(&["--help"]).stdout).into_owned();
+    assert!(
+        help.contains("Exit codes:") && help.lines().count() > 10,
+        "{help}"
+    );
+}
+
+/// A config file must be a regular file of at most 1 MiB: `/dev/zero` used to grow healthtop
+/// to gigabytes, a FIFO to hang it.
+#[test]
+fn oversized_or_special_config_files_are_refused() {
+    const BAD_INPUT: i32 = 6;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = dir.path().join("big.toml");
+    std::fs::write(&big, "#".repeat((1 << 20) + 1)).expect("write");
+    let fifo = dir.path().join("fifo.toml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("mkfifo");
+    let at_cap = dir.path().join("at-cap.toml");
+    std::fs::write(&at_cap, "#".repeat(1 << 20)).expect("write");
+    for (path, needle) in [
+        (std::path::Path::new("/dev/zero"), "not a regular file"),
+        (fifo.as_path(), "not a regular file"),
+        (big.as_path(), "larger than 1024 KiB"),
+    ] {
+        let output = healthtop()
+            .arg("--config")
+            .arg(path)
+            .arg("rules")
+            .output()
+            .expect("runs");
+        assert_one_line_error(&output, BAD_INPUT, needle);
+    }
+    let output = healthtop()
+        .arg("--config")
+        .arg(&at_cap)
+        .arg("rules")
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "a 1 MiB config is read: {output:?}"
+    );
+}

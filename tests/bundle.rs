@@ -343,17 +343,25 @@ fn bad_bundles_get_a_clear_error() {
     let foreign = dir.path().join("foreign.tar.gz");
     std::fs::write(&foreign, b"just some text").expect("write");
     let missing = dir.path().join("missing.tar.gz");
-    // A well-formed archive whose report does not match its checksum.
+    // A well-formed archive whose report (same size, one byte changed) does not match its
+    // checksum.
     let tampered = dir.path().join("tampered.tar.gz");
     {
         let mut files = files_of(&good);
-        files.insert("report.json".into(), b"{}".to_vec());
+        let report = files.get_mut("report.json").expect("report");
+        let at = report
+            .windows(18)
+            .position(|w| w == b"healthtop.report/1")
+            .expect("schema in report");
+        report[at + 17] = b'2';
         let out = std::fs::File::create(&tampered).expect("create");
         let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
             out,
             flate2::Compression::fast(),
         ));
-        for (name, data) in &files {
+        // The manifest first, as a bundle has it; then the rest.
+        let manifest = files.remove_entry("manifest.json").expect("manifest");
+        for (name, data) in std::iter::once((&manifest.0, &manifest.1)).chain(&files) {
             let mut header = tar::Header::new_gnu();
             header.set_size(data.len() as u64);
             header.set_mode(0o600);

@@ -10,6 +10,7 @@
 //! (only [`snapshot`] reads `/proc`: the raw copies, when the caller says the target is alive).
 
 pub mod extras;
+pub mod json_guard;
 pub mod read;
 pub mod secrets;
 pub mod snapshot;

@@ -203,7 +203,7 @@ pub fn describe_stop(stop: &Stop, now_ms: u64, bytes: bool) -> String {
     } else {
         format!("{:.0}", stop.grew_by)
     };
-    let secs = |s: f64| crate::format::duration(std::time::Duration::from_secs_f64(s.max(0.0)));
+    let secs = |s: f64| crate::format::duration_secs(s.max(0.0));
     let since = stop.flat_since_ms / 1000;
     format!(
         "grew by {amount} in {}, flat since {:02}:{:02}:{:02} UTC ({})",

@@ -55,10 +55,7 @@ pub fn render<'a>(
                     format!("{:.2}", rise.trend.slope_per_sec)
                 };
                 let eta = rise.eta_secs.map_or_else(String::new, |secs| {
-                    format!(
-                        ", limit in {}",
-                        format::duration(std::time::Duration::from_secs_f64(secs.clamp(0.0, 1e9)))
-                    )
+                    format!(", limit in {}", format::duration_secs(secs.clamp(0.0, 1e9)))
                 });
                 let provisional = match rise.confidence {
                     Confidence::Provisional => " (provisional)",

@@ -59,7 +59,7 @@ impl WatchSpan {
             if secs < 1.0 {
                 format!("{}ms", (secs * 1000.0).round())
             } else {
-                crate::format::duration(std::time::Duration::from_secs_f64(secs))
+                crate::format::duration_secs(secs)
             }
         };
         format!(

@@ -162,10 +162,7 @@ fn process(out: &mut Out, s: &Sample) {
     out.row("start time", format!("{} ticks after boot", id.start_time));
     if let Some(started) = id.started_at_unix {
         let age = (s.taken_at_ms as f64 / 1000.0 - started).max(0.0);
-        out.row(
-            "uptime",
-            format::duration(std::time::Duration::from_secs_f64(age)),
-        );
+        out.row("uptime", format::duration_secs(age));
     }
     if id.tracer_pid != 0 {
         out.alert("traced by", format!("PID {}", id.tracer_pid));

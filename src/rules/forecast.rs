@@ -119,10 +119,7 @@ pub fn eta(secs: f64) -> String {
     if secs <= 0.0 {
         return "now".to_string();
     }
-    format!(
-        "~{}",
-        crate::format::duration(std::time::Duration::from_secs_f64(secs.max(1.0)))
-    )
+    format!("~{}", crate::format::duration_secs(secs.max(1.0)))
 }
 
 /// `in ~1m 5s`, `in ~1m 5s (provisional)`, or `now`.

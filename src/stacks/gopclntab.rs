@@ -13,6 +13,9 @@ use object::{Object, ObjectSection};
 
 const MAGIC_118: u32 = 0xffff_fff0;
 const MAGIC_120: u32 = 0xffff_fff1;
+/// Longest function name kept (Go's longest real names, generic instantiations, are a few
+/// hundred bytes).
+const MAX_NAME: usize = 4096;
 
 /// `(entry address, size, name)` of every function, sorted by address; empty when the file has
 /// no readable Go 1.18+ `.gopclntab`.
@@ -45,7 +48,9 @@ impl GoTable {
         GoTable::parse(data, text_section)
     }
 
-    fn parse(data: &[u8], text_section: Option<u64>) -> Option<GoTable> {
+    /// Parses a table; `None` when it is not a Go 1.18+ table or its header points outside
+    /// the data. Public for the fuzz targets: the bytes come from a file the target chose.
+    pub fn parse(data: &[u8], text_section: Option<u64>) -> Option<GoTable> {
         let magic = u32::from_le_bytes(data.get(0..4)?.try_into().ok()?);
         if magic != MAGIC_118 && magic != MAGIC_120 {
             return None;
@@ -64,19 +69,31 @@ impl GoTable {
                 u64::from(u32::from_le_bytes(bytes.try_into().ok()?))
             })
         };
+        let offset = |index: usize| -> Option<usize> {
+            let value = usize::try_from(word(index)?).ok()?;
+            (value <= data.len()).then_some(value)
+        };
+        let functab = offset(7)?;
+        // `functab` holds nfunc + 1 entries of 8 bytes: a count the data cannot hold is a
+        // lie, refused before anything is sized by it.
+        let nfunc = usize::try_from(word(0)?).ok()?;
+        let functab_bytes = nfunc.checked_add(1)?.checked_mul(8)?;
+        if functab.checked_add(functab_bytes)? > data.len() {
+            return None;
+        }
         Some(GoTable {
             data: data.to_vec(),
             flag_offset: if magic == MAGIC_120 { 41 } else { 37 },
             quantum: quantum.max(1),
-            nfunc: usize::try_from(word(0)?).ok()?,
+            nfunc,
             // The header's textStart is relocated at run time in PIE builds (zero on disk).
             text_start: match word(2)? {
                 0 => text_section?,
                 start => start,
             },
-            funcname_offset: usize::try_from(word(3)?).ok()?,
-            pctab_offset: usize::try_from(word(6)?).ok()?,
-            functab: usize::try_from(word(7)?).ok()?,
+            funcname_offset: offset(3)?,
+            pctab_offset: offset(6)?,
+            functab,
         })
     }
 
@@ -91,21 +108,30 @@ impl GoTable {
 
     /// (entry offset from textStart, offset of the `_func`) of function `index`.
     fn entry(&self, index: usize) -> Option<(u32, usize)> {
-        let at = self.functab + index * 8;
-        let func = usize::try_from(self.u32_at(at + 4)?).ok()?;
-        Some((self.u32_at(at)?, self.functab + func))
+        let at = index.checked_mul(8)?.checked_add(self.functab)?;
+        let func = usize::try_from(self.u32_at(at.checked_add(4)?)?).ok()?;
+        Some((self.u32_at(at)?, self.functab.checked_add(func)?))
     }
 
-    fn functions(&self) -> Option<Vec<(u64, u64, String)>> {
+    /// Every function's `(entry address, size, name)`, sorted; `None` when an offset points
+    /// outside the table. Names are cut at [`MAX_NAME`] bytes.
+    pub fn functions(&self) -> Option<Vec<(u64, u64, String)>> {
+        // `parse` checked that `functab` holds `nfunc` entries, so this is bounded by the data.
         let mut functions = Vec::with_capacity(self.nfunc);
         for index in 0..self.nfunc {
             let (entry, func) = self.entry(index)?;
             let (next_entry, _) = self.entry(index + 1).unwrap_or((entry, 0));
-            let name_offset = usize::try_from(self.u32_at(func + 4)?).ok()?;
-            let name_bytes = self.data.get(self.funcname_offset + name_offset..)?;
-            let end = name_bytes.iter().position(|&b| b == 0)?;
+            let name_offset = usize::try_from(self.u32_at(func.checked_add(4)?)?).ok()?;
+            let name_bytes = self
+                .data
+                .get(self.funcname_offset.checked_add(name_offset)?..)?;
+            let name_bytes = &name_bytes[..name_bytes.len().min(MAX_NAME)];
+            let end = name_bytes
+                .iter()
+                .position(|&b| b == 0)
+                .unwrap_or(name_bytes.len());
             functions.push((
-                self.text_start + u64::from(entry),
+                self.text_start.checked_add(u64::from(entry))?,
                 u64::from(next_entry.saturating_sub(entry)),
                 String::from_utf8_lossy(&name_bytes[..end]).into_owned(),
             ));
@@ -137,13 +163,13 @@ impl GoTable {
     /// still at the stack pointer.
     pub fn sp_delta_at(&self, pc: u64) -> Option<u64> {
         let (entry, func) = self.function_at(pc)?;
-        let pcsp = usize::try_from(self.u32_at(func + 16)?).ok()?;
+        let pcsp = usize::try_from(self.u32_at(func.checked_add(16)?)?).ok()?;
         if pcsp == 0 {
             return None;
         }
         self.pcvalue(
-            self.pctab_offset + pcsp,
-            self.text_start + u64::from(entry),
+            self.pctab_offset.checked_add(pcsp)?,
+            self.text_start.checked_add(u64::from(entry))?,
             pc,
         )
         .and_then(|v| u64::try_from(v).ok())
@@ -155,7 +181,7 @@ impl GoTable {
     pub fn is_top_frame(&self, pc: u64) -> bool {
         const FUNC_FLAG_TOPFRAME: u8 = 1;
         self.function_at(pc)
-            .and_then(|(_, func)| self.data.get(func + self.flag_offset).copied())
+            .and_then(|(_, func)| self.data.get(func.checked_add(self.flag_offset)?).copied())
             .is_some_and(|flag| flag & FUNC_FLAG_TOPFRAME != 0)
     }
 
@@ -171,10 +197,10 @@ impl GoTable {
             }
             at += n;
             let delta = i64::from(uvdelta >> 1) ^ -i64::from(uvdelta & 1);
-            value += delta;
+            value = value.checked_add(delta)?;
             let (pcdelta, n) = self.varint(at)?;
             at += n;
-            pc += u64::from(pcdelta) * self.quantum;
+            pc = pc.checked_add(u64::from(pcdelta).checked_mul(self.quantum)?)?;
             first = false;
             if target < pc {
                 return Some(value);
@@ -254,6 +280,29 @@ mod tests {
         assert_eq!(table.pcvalue(0, 0x1000, 0x1004), Some(8));
         assert_eq!(table.pcvalue(0, 0x1000, 0x100d), Some(8));
         assert_eq!(table.pcvalue(0, 0x1000, 0x100e), None);
+    }
+
+    /// A count the data cannot hold (the crafted ELF that aborted on its allocation) and
+    /// offsets past the end are refused before anything is sized by them.
+    #[test]
+    fn refuses_counts_and_offsets_past_the_data() {
+        let mut data = vec![0u8; 0x100];
+        data[0..4].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+        data[6] = 1;
+        data[7] = 8;
+        let put = |data: &mut Vec<u8>, index: usize, value: u64| {
+            data[8 + index * 8..16 + index * 8].copy_from_slice(&value.to_le_bytes());
+        };
+        put(&mut data, 2, 0x40_1000);
+        put(&mut data, 7, 0x80);
+        for nfunc in [u64::MAX, 1 << 61, 16] {
+            put(&mut data, 0, nfunc);
+            assert!(GoTable::parse(&data, None).is_none(), "nfunc {nfunc}");
+        }
+        put(&mut data, 0, 2);
+        assert!(GoTable::parse(&data, None).is_some());
+        put(&mut data, 3, u64::MAX);
+        assert!(GoTable::parse(&data, None).is_none(), "funcname offset");
     }
 
     #[test]

@@ -9,7 +9,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
-use std::time::Duration;
 
 pub fn too_small(frame: &mut Frame, area: Rect, width: u16, height: u16) {
     let text = format!("terminal too small (need {width}×{height})");
@@ -38,7 +37,7 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect) {
                 let up = (end_ms as f64 / 1000.0 - started).max(0.0);
                 spans.push(Span::raw(format!(
                     " · up {}",
-                    crate::format::duration(Duration::from_secs_f64(up))
+                    crate::format::duration_secs(up)
                 )));
             }
         }

@@ -12,7 +12,6 @@ use crate::safe_text::line;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 use ratatui::Frame;
-use std::time::Duration;
 
 const FINDING_COLUMNS: [Column; 3] = [
     Column::new("LEVEL", Fit::Text { min: 5, max: 7 }, 2),
@@ -63,7 +62,7 @@ fn detail_items(finding: &Finding) -> Vec<Item> {
         style: theme::severity(finding.severity),
     }];
     if let Some(eta) = finding.eta_seconds {
-        let eta = format::duration(Duration::from_secs_f64(eta.clamp(0.0, 1e9)));
+        let eta = format::duration_secs(eta.clamp(0.0, 1e9));
         items.push(Item::field("time to limit", eta));
     }
     for evidence in &finding.evidence {

@@ -375,7 +375,7 @@ fn trend_text(state: &AppState, resource: &Resource) -> String {
                 Some(secs) => format!(
                     "{} ETA {}{mark}",
                     rate(rise.trend.slope_per_sec, bytes),
-                    format::duration(Duration::from_secs_f64(secs.clamp(0.0, 1e9)))
+                    format::duration_secs(secs.clamp(0.0, 1e9))
                 ),
                 None => rate(rise.trend.slope_per_sec, bytes),
             }

@@ -13,6 +13,10 @@ use std::collections::BTreeMap;
 /// cannot make the parsed form many times its text.
 pub const MAX_PARSED: usize = 200_000;
 
+/// Largest goroutine count believed in a debug=1 group line: each goroutine holds at least a
+/// 2 KiB stack, so 2^32 of them would need 8 TiB. A larger number is not a group line.
+const MAX_GROUP_COUNT: u64 = 1 << 32;
+
 /// The goroutines of one dump.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Goroutines {
@@ -72,7 +76,9 @@ impl Goroutines {
     /// Goroutines in the dump: the header's total for debug=1, the goroutines listed for
     /// debug=2.
     pub fn total(&self) -> u64 {
-        self.groups.iter().map(|g| g.count).sum()
+        self.groups
+            .iter()
+            .fold(0u64, |total, g| total.saturating_add(g.count))
     }
 
     /// (leaf-first function names, count) per group.
@@ -143,7 +149,8 @@ pub fn parse_debug1(text: &str) -> Goroutines {
     for line in text.lines() {
         let trimmed = line.trim();
         if let Some((count, _pcs)) = trimmed.split_once(" @ ") {
-            if let Ok(count) = count.trim().parse::<u64>() {
+            let count = count.trim().parse::<u64>().ok();
+            if let Some(count) = count.filter(|&c| c <= MAX_GROUP_COUNT) {
                 if groups.len() + usize::from(current.is_some()) >= MAX_PARSED {
                     cut = true;
                     break;

@@ -85,8 +85,26 @@ pub fn execute(
     }
     stream.write_all(&request).map_err(io)?;
     let mut reply = Vec::new();
-    stream.read_to_end(&mut reply).map_err(io)?;
-    let reply = crate::safe_text::from_bytes(&reply);
+    (&mut stream)
+        .take(MAX_REPLY + 1)
+        .read_to_end(&mut reply)
+        .map_err(io)?;
+    parse_reply(&reply, command)
+}
+
+/// Most bytes of a reply read: a thread dump of 10,000 threads is about 20 MB.
+pub const MAX_REPLY: u64 = 256 << 20;
+
+/// `<status>\n<text>`: the text for status 0, else an error with the JVM's message. A reply
+/// longer than [`MAX_REPLY`] is refused, not cut.
+pub fn parse_reply(reply: &[u8], command: &str) -> Result<String, DumpError> {
+    if reply.len() as u64 > MAX_REPLY {
+        return Err(DumpError::Protocol {
+            what: "attach".into(),
+            detail: format!("the reply is larger than {} MiB", MAX_REPLY >> 20),
+        });
+    }
+    let reply = crate::safe_text::from_bytes(reply);
     let (status, text) = reply.split_once('\n').unwrap_or((reply.as_str(), ""));
     match status.trim().parse::<i32>() {
         Ok(0) => Ok(text.to_string()),
@@ -96,7 +114,7 @@ pub fn execute(
         }),
         Ok(code) => Err(DumpError::Protocol {
             what: format!("attach command {command} failed with status {code}"),
-            detail: text.trim().to_string(),
+            detail: truncate(text.trim(), 2000).to_string(),
         }),
         Err(_) => Err(DumpError::Protocol {
             what: "attach".into(),
@@ -347,5 +365,20 @@ mod tests {
         assert_eq!(effective_id(&status, "Uid"), Some(65534));
         assert_eq!(effective_id(&status, "Gid"), Some(6));
         assert_eq!(effective_id(&status, "Groups"), None);
+    }
+
+    #[test]
+    fn replies() {
+        assert_eq!(
+            parse_reply(b"0\n\"main\" #1\n", "threaddump")
+                .ok()
+                .as_deref(),
+            Some("\"main\" #1\n")
+        );
+        let failed = parse_reply(b"1\nunknown command\n", "x").expect_err("status 1");
+        assert!(failed.to_string().contains("status 1"), "{failed}");
+        assert!(parse_reply(b"101\n", "x").is_err());
+        assert!(parse_reply(b"", "x").is_err());
+        assert!(parse_reply(b"\xff\xfe", "x").is_err());
     }
 }

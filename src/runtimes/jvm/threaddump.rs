@@ -149,6 +149,9 @@ pub fn parse_thread_dump(text: &str) -> JvmThreads {
     }
 }
 
+/// Quotes tried as the end of a thread name, from the right.
+const MAX_QUOTE_TRIES: usize = 64;
+
 /// Tokens that may follow the closing quote of a thread name in a header.
 fn is_header_token(token: &str) -> bool {
     let number_after = |prefix: &str| {
@@ -178,12 +181,14 @@ fn parse_header(line: &str) -> Option<JvmThread> {
     let tid_at = line.find(" tid=").or_else(|| line.find(" nid="))?;
     let head = &line[..tid_at];
     // The name may itself contain quotes: take the last quote after which only header
-    // tokens follow.
+    // tokens follow, among the last few quotes (each try scans the rest of the line, so an
+    // unbounded number of tries would be quadratic in a hostile line).
     let close = head
         .char_indices()
         .filter(|&(i, c)| c == '"' && i > 0)
         .map(|(i, _)| i)
         .rev()
+        .take(MAX_QUOTE_TRIES)
         .find(|&i| head[i + 1..].split_whitespace().all(is_header_token))?;
     let name = head[1..close].to_string();
     let tokens: Vec<&str> = head[close + 1..].split_whitespace().collect();
@@ -271,12 +276,13 @@ fn parse_lock(text: &str, in_synchronizers: bool, frames_so_far: usize) -> Optio
 /// section).
 fn deadlock_names<'a>(lines: &mut impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut names = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for line in lines {
         if line.starts_with("Java stack information") || line.starts_with("Found ") {
             break;
         }
         if let Some(name) = line.strip_prefix('"').and_then(|l| l.strip_suffix("\":")) {
-            if !names.iter().any(|n| n == name) {
+            if seen.insert(name) {
                 names.push(name.to_string());
             }
         }
