@@ -273,6 +273,83 @@ fn secrets_appear_in_no_file() {
     }
 }
 
+/// What once made a bundle unreadable: a secret-looking key whose value (`false`, `2048`) also
+/// appears as JSON text. Masking by structure keeps report.json's numbers and booleans intact.
+#[test]
+fn a_bundle_of_secret_looking_arguments_opens_with_the_live_figures() {
+    const TOKEN: &str = "tok-roundtrip-93817";
+    let mut command = Command::new("python3");
+    command
+        .args([
+            "-c",
+            "import time\nprint('ready',flush=True)\ntime.sleep(1000)",
+            "-Dsize=2048",
+            "--auth=false",
+            "--password=hunter2",
+        ])
+        .env("SERVICE_TOKEN", TOKEN);
+    let target = Target::start(command, "ready");
+    let pid = target.pid();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("roundtrip.tar.gz");
+    let output = bundle(
+        pid,
+        &out,
+        &["--duration", "1s", "--interval", "500ms", "--include-env"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let from = healthtop()
+        .args(["report", "--json", "--from"])
+        .arg(&out)
+        .output()
+        .expect("report --from runs");
+    assert_eq!(
+        from.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&from.stderr)
+    );
+    let from: Value = serde_json::from_slice(&from.stdout).expect("report --from JSON");
+    let live = healthtop()
+        .args(["report", "--json", "-p", &pid.to_string()])
+        .output()
+        .expect("report");
+    let mut live: Value = serde_json::from_slice(&live.stdout).expect("live JSON");
+    // The bundle's command line is masked where the key says so, and only there.
+    assert_eq!(
+        from["cmdline"]
+            .as_array()
+            .map(|args| Value::from(args[1..].to_vec())),
+        Some(serde_json::json!([
+            "-c",
+            "import time\nprint('ready',flush=True)\ntime.sleep(1000)",
+            "-Dsize=2048",
+            "--auth=********",
+            "--password=********"
+        ]))
+    );
+    live["cmdline"] = from["cmdline"].clone();
+    let mut differences = Vec::new();
+    diff(&stable(from), &stable(live), "", &mut differences);
+    assert!(
+        differences.is_empty(),
+        "bundle and live report differ: {differences:#?}"
+    );
+    let files = files_of(&out);
+    assert!(files.contains_key("proc/environ"));
+    for (file, data) in &files {
+        let text = String::from_utf8_lossy(data);
+        for secret in ["hunter2", TOKEN] {
+            assert!(!text.contains(secret), "{secret} leaked into {file}");
+        }
+    }
+    assert!(String::from_utf8_lossy(&files["proc/environ"]).contains("SERVICE_TOKEN=********"));
+}
+
 #[test]
 fn writing_is_safe() {
     let target = Target::start(

@@ -5,7 +5,7 @@
 //! name), and only when the caller says the target is still there: a bundle of an exited target
 //! is built from its frozen samples, its raw copies listed as missing with the reason.
 
-use super::secrets::Redactor;
+use super::secrets::{mask_args, mask_raw_cmdline, mask_raw_environ};
 use super::write::{write_bundle, Entry};
 use super::{BundleError, BundleReport, Manifest, MissingEntry, TargetIdentity, SCHEMA};
 use crate::collect::{raw, HostRoot};
@@ -157,22 +157,21 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
         skip => skip,
     };
     let environment = match &raw {
-        RawCopies::Copy => raw::environment(&root, pid).map_err(|e| e.reason()),
+        RawCopies::Copy if include_env => raw::environment(&root, pid).map_err(|e| e.reason()),
+        RawCopies::Copy => Err("left out (no --include-env)".to_string()),
         RawCopies::Skip { reason } => Err(reason.clone()),
     };
-    let redactor = Redactor::new(
-        &last.identity.cmdline,
-        environment.as_deref().unwrap_or_default(),
-    );
     let mut entries = Vec::new();
     let mut missing = Vec::new();
 
-    let mut history: Vec<Sample> = samples.iter().map(|s| mask_sample(s, &redactor)).collect();
-    let report_sample = history.last().cloned().ok_or(BundleError::NoSamples)?;
+    // Masked before anything is judged or serialized: findings quote what they saw.
+    let masked: Vec<Sample> = samples.iter().map(mask_sample).collect();
+    let findings = crate::report::watch::judge_series(&masked, interval, config);
+    let report_sample = masked.last().cloned().ok_or(BundleError::NoSamples)?;
+    let mut history = masked;
     for sample in history.iter_mut() {
         sample.memory.maps.clear();
     }
-    let findings = crate::report::watch::judge_series(&samples, interval, config);
     let report = BundleReport {
         report: Report::new(report_sample.clone()).with_findings(findings),
         history,
@@ -200,12 +199,14 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
                 for file in files {
                     let path = format!("proc/{}", file.path);
                     match file.contents {
-                        Ok(data) if file.path == "cmdline" || file.path == "environ" => {
-                            entries.push(Entry {
-                                path,
-                                data: redactor.mask_nul_separated(&data),
-                            });
-                        }
+                        Ok(data) if file.path == "cmdline" => entries.push(Entry {
+                            path,
+                            data: mask_raw_cmdline(&data),
+                        }),
+                        Ok(data) if file.path == "environ" => entries.push(Entry {
+                            path,
+                            data: mask_raw_environ(&data),
+                        }),
                         Ok(data) => entries.push(Entry { path, data }),
                         Err(reason) => missing.push(MissingEntry { path, reason }),
                     }
@@ -238,9 +239,6 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
         path: "README.txt".into(),
         data: README.as_bytes().to_vec(),
     });
-    for entry in &mut entries {
-        entry.data = redactor.mask_bytes(&entry.data);
-    }
 
     let manifest = Manifest {
         schema: SCHEMA.to_string(),
@@ -263,14 +261,10 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
     Ok(Built { manifest, entries })
 }
 
-fn mask_sample(sample: &Sample, redactor: &Redactor) -> Sample {
+/// The sample with its command line masked by structure ([`super::secrets`]).
+fn mask_sample(sample: &Sample) -> Sample {
     let mut masked = sample.clone();
-    masked.identity.cmdline = sample
-        .identity
-        .cmdline
-        .iter()
-        .map(|a| redactor.mask_entry(a))
-        .collect();
+    masked.identity.cmdline = mask_args(&sample.identity.cmdline);
     masked
 }
 
