@@ -155,6 +155,7 @@ fn a_bundle_holds_every_file_with_the_reports_figures() {
         &format!("proc/task/{tid}/wchan"),
         &format!("proc/task/{tid}/syscall"),
         "stacks.txt",
+        "stacks.json",
         "stacks.folded",
         "flamegraph.svg",
     ] {
@@ -165,7 +166,7 @@ fn a_bundle_holds_every_file_with_the_reports_figures() {
         );
     }
     let manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest JSON");
-    assert_eq!(manifest["schema"], "healthtop.bundle/1");
+    assert_eq!(manifest["schema"], "healthtop.bundle/2");
     assert_eq!(manifest["target"]["pid"], pid);
     assert!(manifest["samples"].as_u64() >= Some(2));
     let listed: Vec<&str> = manifest["contents"]
@@ -348,6 +349,115 @@ fn a_bundle_of_secret_looking_arguments_opens_with_the_live_figures() {
         }
     }
     assert!(String::from_utf8_lossy(&files["proc/environ"]).contains("SERVICE_TOKEN=********"));
+}
+
+/// `--duration 5s --interval 1s` is a sample at 0, 1, … 5 s: six, first and last included,
+/// however slow the machine (the schedule counts ticks, not time left).
+#[test]
+fn a_duration_is_honoured_first_and_last_sample_included() {
+    let target = Target::start(
+        {
+            let mut c = Command::new("sh");
+            c.args(["-c", "echo ready; exec sleep 1000"]);
+            c
+        },
+        "ready",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("five.tar.gz");
+    let output = bundle(
+        target.pid(),
+        &out,
+        &["--duration", "5s", "--interval", "1s", "--no-stacks"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let files = files_of(&out);
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest");
+    let report: Value = serde_json::from_slice(&files["report.json"]).expect("report");
+    let history = report["history"].as_array().expect("history");
+    assert!(history.len() >= 5, "{} samples", history.len());
+    assert_eq!(history.len(), 6);
+    assert_eq!(manifest["samples"], 6);
+    let first = history[0]["taken_at_ms"].as_u64().expect("first");
+    let last = history[5]["taken_at_ms"].as_u64().expect("last");
+    assert!(
+        last - first >= 5000,
+        "the last sample is taken at 5 s, not before"
+    );
+    // Longer than 2 s: progress on stderr (not a terminal here: whole lines).
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("healthtop: bundle: 1/6 samples"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("bytes written"), "{stderr}");
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\x1b'),
+        "{stderr:?}"
+    );
+}
+
+/// A target killed while it is watched: the bundle keeps the death (the exit and the
+/// `exited` finding with the signal), and `report --from` replays it.
+#[test]
+fn a_target_killed_during_the_watch_keeps_its_death() {
+    let target = Target::start(
+        {
+            let mut c = Command::new("sh");
+            c.args(["-c", "echo ready; exec sleep 1000"]);
+            c
+        },
+        "ready",
+    );
+    let pid = target.pid();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("killed.tar.gz");
+    let mut child = healthtop()
+        .args(["bundle", "-p", &pid.to_string(), "-o"])
+        .arg(&out)
+        .args(["--duration", "30s", "--interval", "200ms", "--no-stacks"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("bundle runs");
+    // Killed once healthtop has sampled it (its first progress line is on stderr).
+    let mut stderr = child.stderr.take().expect("stderr");
+    let mut first = [0u8; 1];
+    stderr.read_exact(&mut first).expect("progress begins");
+    sh(&format!("kill -9 {pid}"));
+    let status = child.wait().expect("bundle ends");
+    let mut rest = String::new();
+    let _ = stderr.read_to_string(&mut rest);
+    assert!(status.success(), "{rest}");
+    let files = files_of(&out);
+    let report: Value = serde_json::from_slice(&files["report.json"]).expect("report");
+    assert_eq!(
+        report["exit"]["how"], "killed by SIGKILL",
+        "{}",
+        report["exit"]
+    );
+    let from = healthtop()
+        .args(["report", "--from"])
+        .arg(&out)
+        .output()
+        .expect("report --from");
+    assert_eq!(from.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&from.stdout);
+    assert!(text.contains("exited"), "{text}");
+    assert!(text.contains("killed by SIGKILL"), "{text}");
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest");
+    assert!(
+        manifest["missing"]
+            .as_array()
+            .expect("missing")
+            .iter()
+            .any(|m| m["path"] == "proc/status"
+                && m["reason"].as_str().is_some_and(|r| r.contains("SIGKILL"))),
+        "{manifest}"
+    );
 }
 
 #[test]

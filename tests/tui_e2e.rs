@@ -319,7 +319,9 @@ fn bundle_samples(path: &Path) -> usize {
     let bundle = healthtop::bundle::read::open_bundle(path).expect("open the bundle");
     let history = &bundle.report.history;
     match history.last() {
-        Some(last) if last.taken_at_ms == bundle.report.report.sample.taken_at_ms => history.len(),
+        Some(last) if last.sample.taken_at_ms == bundle.report.report.sample.taken_at_ms => {
+            history.len()
+        }
         _ => history.len() + 1,
     }
 }
@@ -497,7 +499,7 @@ fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
         .report
         .history
         .iter()
-        .map(|s| s.taken_at_ms)
+        .map(|s| s.sample.taken_at_ms)
         .collect();
     assert!(
         opened.files.contains_key("proc/status"),
@@ -538,7 +540,7 @@ fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
         .report
         .history
         .iter()
-        .map(|s| s.taken_at_ms)
+        .map(|s| s.sample.taken_at_ms)
         .collect();
     assert!(
         seen_second.starts_with(&seen_first),

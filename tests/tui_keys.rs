@@ -365,9 +365,9 @@ fn live_the_time_keys_say_why_not_and_b_asks_the_shell_for_a_bundle() {
         if i < 4 {
             expected.memory.maps.clear();
         }
-        assert_eq!(sample, &expected, "sample {i}");
+        assert_eq!(&sample.sample, &expected, "sample {i}");
     }
-    assert!(!samples[4].memory.maps.is_empty());
+    assert!(!samples[4].sample.memory.maps.is_empty());
     assert_eq!(state.raw_copies_unavailable(), None);
     update(
         &mut state,

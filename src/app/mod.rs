@@ -4,7 +4,7 @@
 //! reproducible in tests.
 //!
 //! May import: `sample`, `history`, `rules`, `config`, `decode`, `format`, `keymap`, and the
-//! data types of `stacks` and `runtimes`. Must not import: `collect`, `shell`, `view`, tokio,
+//! data types of `stacks`, `runtimes` and `bundle`. Must not import: `collect`, `shell`, `view`, tokio,
 //! the terminal, `std::fs`.
 
 pub mod dump;
@@ -19,10 +19,14 @@ mod update;
 pub use msg::{Effect, Msg};
 pub use update::update;
 
+use crate::bundle::{GoroutineReading, TargetExit};
 use crate::config::Config;
 use crate::history::History;
 use crate::rules::{Finding, RuleEngine};
+use crate::runtimes::Dump;
 use crate::sample::Sample;
+use crate::stacks::folded::FoldedStacks;
+use crate::stacks::ThreadStack;
 use seen::Seen;
 use std::time::Duration;
 use trail::{ThreadCpu, Trail};
@@ -120,6 +124,24 @@ pub struct Replay {
     pub samples: Vec<Sample>,
     /// The sample shown; the views show the data as of this one.
     pub index: usize,
+    /// The goroutine count read with each sample (Go targets), by sample index.
+    pub goroutines: Vec<Option<GoroutineReading>>,
+    /// How the target ended, shown at the last sample.
+    pub exit: Option<TargetExit>,
+}
+
+/// What a bundle holds beyond its samples, shown by `view` as the live view showed it.
+#[derive(Debug, Clone)]
+pub struct Frozen {
+    /// The goroutine count read with each sample, by sample index (may be shorter).
+    pub goroutines: Vec<Option<GoroutineReading>>,
+    pub exit: Option<TargetExit>,
+    /// The stacks sampled while watching (`stacks.folded`), or why the bundle has none.
+    pub folded: Result<FoldedStacks, String>,
+    /// Each thread's newest stack (`stacks.json`), for the thread drill-down.
+    pub threads: Vec<ThreadStack>,
+    /// The runtime dump (`dumps/<runtime>.json`), or why the bundle has none.
+    pub dump: Option<Result<Dump, String>>,
 }
 
 /// Selection, sort and filter of one view's table.
@@ -200,7 +222,14 @@ pub struct AppState {
     pub dump: dump::DumpUi,
     /// Go targets only: the newest goroutine count from the pprof endpoint, or why not.
     pub goroutines: Option<Goroutines>,
+    /// Live, Go targets: the goroutine readings of the samples the bundle key hands over
+    /// (as many as [`Seen`] keeps samples, oldest dropped first).
+    pub goroutine_log: std::collections::VecDeque<GoroutineReading>,
 }
+
+/// Goroutine readings kept for the bundle key: one per sample [`Seen`] keeps, with room for
+/// readings that fell between samples.
+pub const GOROUTINE_LOG_CAPACITY: usize = 2 * seen::SEEN_CAPACITY;
 
 /// The newest goroutine reading of a Go target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,6 +303,7 @@ impl AppState {
             stacks: Default::default(),
             dump: Default::default(),
             goroutines: None,
+            goroutine_log: Default::default(),
         }
     }
 
@@ -281,13 +311,43 @@ impl AppState {
     /// judge the whole bundle as the window (as `report --from` did when it was written), at
     /// the interval the samples were taken.
     pub fn for_bundle(file: String, samples: Vec<Sample>, config: Config) -> AppState {
+        let frozen = Frozen {
+            goroutines: Vec::new(),
+            exit: None,
+            folded: Err("this bundle holds no stacks".into()),
+            threads: Vec::new(),
+            dump: None,
+        };
+        AppState::for_bundle_with(file, samples, frozen, config)
+    }
+
+    /// [`AppState::for_bundle`] with what the bundle holds beside its samples: the stacks
+    /// and the dump are shown as the live view showed them, goroutine counts and the exit
+    /// replayed with the samples.
+    pub fn for_bundle_with(
+        file: String,
+        samples: Vec<Sample>,
+        frozen: Frozen,
+        config: Config,
+    ) -> AppState {
         let pid = samples.first().map_or(0, |s| s.identity.pid);
         let mut state = AppState::with_config(pid, sample_interval(&samples), 0, config);
         let index = samples.len().saturating_sub(1);
+        let at_ms = samples.last().map_or(0, |s| s.taken_at_ms);
+        match frozen.folded {
+            Ok(folded) => state.stacks.load(folded),
+            Err(reason) => state.stacks.error = Some(reason),
+        }
+        for thread in frozen.threads {
+            state.stacks.last.insert(thread.tid, (thread, at_ms));
+        }
+        state.dump.result = frozen.dump.map(|dump| dump.map(Box::new));
         state.mode = Mode::Bundle(Replay {
             file,
             samples,
             index,
+            goroutines: frozen.goroutines,
+            exit: frozen.exit,
         });
         update::replay(&mut state);
         state
@@ -307,6 +367,14 @@ impl AppState {
         seen::BundleSource {
             seen: self.seen.clone(),
             current: self.current.clone(),
+            goroutines: self.goroutine_log.iter().cloned().collect(),
+            exit: match &self.status {
+                TargetStatus::Exited { at_ms, how } => Some(TargetExit {
+                    at_ms: *at_ms,
+                    how: how.clone(),
+                }),
+                _ => None,
+            },
         }
     }
 

@@ -4,6 +4,7 @@ use super::rows::{self, row_count};
 use super::trail::TrailPoint;
 use super::{dump, stacks};
 use super::{AppState, Effect, Goroutines, Mode, Msg, TargetStatus, View, INTERVALS};
+use crate::bundle::GoroutineReading;
 use crate::history::{History, Metric};
 use crate::keymap::{self, Command};
 use crate::rules::{RuleEngine, Window};
@@ -42,6 +43,12 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Stacks(msg) => stacks::on_msg(state, msg),
         Msg::Dump(msg) => dump::on_msg(state, msg),
+        Msg::BundleProgress(progress) => {
+            if state.writing_bundle {
+                state.message = Some(format!("writing a bundle: {progress}"));
+            }
+            Vec::new()
+        }
         Msg::BundleWritten(result) => {
             state.writing_bundle = false;
             state.message = Some(match result {
@@ -75,6 +82,14 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             if state.status.is_live() && !state.paused {
                 let value = count.clone().map(|c| c as f64);
                 state.history.record(Metric::Goroutines, at_ms, value);
+                if state.goroutine_log.len() == super::GOROUTINE_LOG_CAPACITY {
+                    state.goroutine_log.pop_front();
+                }
+                state.goroutine_log.push_back(GoroutineReading::new(
+                    at_ms,
+                    count.clone(),
+                    endpoint.clone(),
+                ));
                 state.findings = state.engine.evaluate(&state.history);
                 state.goroutines = Some(Goroutines { count, endpoint });
             }
@@ -143,9 +158,16 @@ pub(super) fn replay(state: &mut AppState) {
     state.findings = Vec::new();
     state.current = None;
     state.now_ms = 0;
+    state.goroutines = None;
     let shown = replay.samples.get(..=replay.index).unwrap_or_default();
-    for sample in shown {
-        take_in(state, sample);
+    for (index, sample) in shown.iter().enumerate() {
+        state.trail.push(TrailPoint::of(sample));
+        state.history.push(sample);
+        if let Some(Some(reading)) = replay.goroutines.get(index) {
+            record_goroutines(state, reading);
+        }
+        state.findings = state.engine.evaluate(&state.history);
+        state.thread_cpu.observe(sample);
         state.now_ms = state.now_ms.max(sample.taken_at_ms);
     }
     if let Some(last) = shown.last() {
@@ -153,8 +175,35 @@ pub(super) fn replay(state: &mut AppState) {
         state.status = TargetStatus::Live;
         state.current = Some(last.clone());
     }
+    // The end, as the live view saw it, at the last sample.
+    if let Some(exit) = replay
+        .exit
+        .as_ref()
+        .filter(|_| replay.index + 1 >= replay.samples.len())
+    {
+        state.history.mark_gone(exit.at_ms, exit.how.clone());
+        state.findings = state.engine.evaluate(&state.history);
+        state.status = TargetStatus::Exited {
+            at_ms: exit.at_ms,
+            how: exit.how.clone(),
+        };
+        state.now_ms = state.now_ms.max(exit.at_ms);
+    }
     state.mode = Mode::Bundle(replay);
     clamp_selection(state);
+}
+
+/// A goroutine reading stored in a bundle, taken in as the live view takes one in.
+fn record_goroutines(state: &mut AppState, reading: &GoroutineReading) {
+    state.history.record(
+        Metric::Goroutines,
+        reading.at_ms,
+        reading.result().map(|c| c as f64),
+    );
+    state.goroutines = Some(Goroutines {
+        count: reading.result(),
+        endpoint: reading.endpoint.clone(),
+    });
 }
 
 /// Moves the bundle's selected sample (clamped to the bundle) and replays to it.

@@ -1,7 +1,7 @@
 //! Reading a bundle back: every failure is a clear [`BundleError`], never a panic — the file
 //! may be truncated, corrupt, foreign, or hostile.
 
-use super::{sha256_hex, BundleError, BundleReport, Manifest, SCHEMA};
+use super::{sha256_hex, BundleError, BundleReport, Manifest, READABLE};
 use flate2::read::GzDecoder;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -65,14 +65,14 @@ pub fn open_bundle(path: &Path) -> Result<OpenedBundle, BundleError> {
             .ok()
             .and_then(|v| v.get("schema")?.as_str().map(str::to_string));
         match schema {
-            Some(found) if found != SCHEMA => BundleError::UnsupportedSchema {
+            Some(found) if !READABLE.contains(&found.as_str()) => BundleError::UnsupportedSchema {
                 path: path.to_path_buf(),
                 found,
             },
             _ => corrupt(format!("manifest.json: {e}")),
         }
     })?;
-    if manifest.schema != SCHEMA {
+    if !READABLE.contains(&manifest.schema.as_str()) {
         return Err(BundleError::UnsupportedSchema {
             path: path.to_path_buf(),
             found: manifest.schema,

@@ -7,10 +7,14 @@
 
 use super::secrets::{mask_args, mask_raw_cmdline, mask_raw_environ};
 use super::write::{write_bundle, Entry};
-use super::{BundleError, BundleReport, Manifest, MissingEntry, TargetIdentity, SCHEMA};
+use super::{
+    judge, BundleError, BundleReport, Manifest, MissingEntry, Recorded, TargetExit, TargetIdentity,
+    SCHEMA,
+};
 use crate::collect::{raw, HostRoot};
 use crate::config::Config;
 use crate::report::Report;
+use crate::runtimes::go::GoroutineCount;
 use crate::safe_file::{Existing, NewFile, PRIVATE};
 use crate::sample::Sample;
 use std::path::{Path, PathBuf};
@@ -33,7 +37,9 @@ pub enum RawCopies {
 pub struct Request {
     pub root: HostRoot,
     /// Oldest first; the last one becomes the report (with its memory maps, if it has them).
-    pub samples: Vec<Sample>,
+    pub samples: Vec<Recorded>,
+    /// How the target ended, when it ended while it was watched.
+    pub exit: Option<TargetExit>,
     /// Time between samples, for judging the findings over them.
     pub interval: Duration,
     pub config: Config,
@@ -139,6 +145,7 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
     let Request {
         root,
         samples,
+        exit,
         interval,
         config,
         raw,
@@ -147,7 +154,7 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
         extras,
         extras_missing,
     } = request;
-    let last = samples.last().ok_or(BundleError::NoSamples)?;
+    let last = &samples.last().ok_or(BundleError::NoSamples)?.sample;
     let pid = last.identity.pid;
     let raw = match raw {
         RawCopies::Copy => match raw::same_process(&root, pid, last.identity.start_time) {
@@ -165,16 +172,32 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
     let mut missing = Vec::new();
 
     // Masked before anything is judged or serialized: findings quote what they saw.
-    let masked: Vec<Sample> = samples.iter().map(mask_sample).collect();
-    let findings = crate::report::watch::judge_series(&masked, interval, config);
-    let report_sample = masked.last().cloned().ok_or(BundleError::NoSamples)?;
+    let masked: Vec<Recorded> = samples
+        .iter()
+        .map(|recorded| Recorded {
+            sample: mask_sample(&recorded.sample),
+            goroutines: recorded.goroutines.clone(),
+        })
+        .collect();
+    let findings = judge(&masked, exit.as_ref(), interval, config);
+    let newest = masked.last().cloned().ok_or(BundleError::NoSamples)?;
+    let report_sample = newest.sample.clone();
     let mut history = masked;
-    for sample in history.iter_mut() {
-        sample.memory.maps.clear();
+    for recorded in history.iter_mut() {
+        recorded.sample.memory.maps.clear();
+    }
+    let mut report = Report::new(report_sample.clone()).with_findings(findings);
+    if let Some(reading) = &newest.goroutines {
+        report = report.with_goroutines(Some(GoroutineCount {
+            count: reading.count,
+            endpoint: reading.endpoint.clone(),
+            at_ms: Some(reading.at_ms),
+        }));
     }
     let report = BundleReport {
-        report: Report::new(report_sample.clone()).with_findings(findings),
+        report,
         history,
+        exit,
     };
     entries.push(json_entry("report.json", &report)?);
 

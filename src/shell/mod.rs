@@ -18,7 +18,7 @@
 
 mod collector;
 mod dump;
-mod exit_status;
+pub mod exit_status;
 mod input;
 mod terminal;
 mod tracer;
@@ -222,7 +222,14 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
     let unkept = state.seen.unkept();
     // What the user sampled in the Stacks view and the last dump they asked for go along.
     let title = format!("healthtop: pid {pid}");
-    let (mut extras, mut extras_missing) = stack_entries(&state.stacks.folded, None, &title);
+    let threads: Vec<_> = state
+        .stacks
+        .last
+        .values()
+        .map(|(stack, _)| stack.clone())
+        .collect();
+    let (mut extras, mut extras_missing) =
+        stack_entries(&state.stacks.folded, None, &threads, &title);
     if let Some(Ok(dump)) = &state.dump.result {
         extras.extend(dump_entries(dump));
     } else {
@@ -231,18 +238,34 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
             reason: "no runtime dump was taken in this session (key D)".into(),
         });
     }
+    let stack_samples = state.stacks.folded.total();
+    let progress_tx = tx.clone();
     tokio::spawn(async move {
         let written = tokio::task::spawn_blocking(move || {
+            let exit = source.exit.clone();
+            let say = |progress: String| {
+                let _ = progress_tx.blocking_send(Msg::BundleProgress(progress));
+            };
             let samples = source.samples()?;
+            say(format!(
+                "{} samples, {stack_samples} stack samples; reading /proc…",
+                samples.len()
+            ));
             let span = match (samples.first(), samples.last()) {
-                (Some(first), Some(last)) => last.taken_at_ms.saturating_sub(first.taken_at_ms),
+                (Some(first), Some(last)) => last
+                    .sample
+                    .taken_at_ms
+                    .saturating_sub(first.sample.taken_at_ms),
                 _ => 0,
             };
-            let comm = samples.last().map_or("", |s| s.identity.comm.as_str());
+            let comm = samples
+                .last()
+                .map_or("", |s| s.sample.identity.comm.as_str());
             let stem = snapshot::default_stem(comm, pid, at_ms);
             let built = snapshot::build(Request {
                 root,
                 samples,
+                exit,
                 interval,
                 config,
                 raw,
@@ -252,6 +275,11 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
                 extras_missing,
             })
             .map_err(|e| e.to_string())?;
+            let bytes: usize = built.entries.iter().map(|e| e.data.len()).sum();
+            say(format!(
+                "{} files, {bytes} bytes before compression; writing…",
+                built.files()
+            ));
             let path = built
                 .write_new(Path::new("."), &stem)
                 .map_err(|e| e.to_string())?;
@@ -260,8 +288,9 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
             } else {
                 String::new()
             };
+            let written = std::fs::metadata(&path).map_or(0, |m| m.len());
             Ok::<_, String>(format!(
-                "bundle written to {} ({} files{unkept})",
+                "bundle written to {} ({} files, {written} bytes{unkept})",
                 path.display(),
                 built.files()
             ))
