@@ -535,6 +535,19 @@ fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
         .find(|m| m.path == "proc/status")
         .expect("proc/status listed as missing");
     assert!(missing.reason.contains("exited"), "{missing:?}");
+    // The death is kept: how the target ended, and the `exited` finding.
+    let exit = opened.report.exit.as_ref().expect("the exit is stored");
+    assert_eq!(exit.how, "killed by SIGKILL");
+    assert!(
+        opened
+            .report
+            .report
+            .findings
+            .iter()
+            .any(|f| f.evidence.iter().any(|e| e.contains("killed by SIGKILL"))),
+        "{:?}",
+        opened.report.report.findings
+    );
     // The second bundle holds the history seen, the first bundle's samples included.
     let seen_second: Vec<u64> = opened
         .report
