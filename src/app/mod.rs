@@ -10,6 +10,7 @@
 pub mod dump;
 pub mod flame;
 mod msg;
+pub mod replay;
 pub mod rows;
 pub mod seen;
 pub mod stacks;
@@ -28,6 +29,7 @@ use crate::sample::Sample;
 use crate::stacks::folded::FoldedStacks;
 use crate::stacks::ThreadStack;
 use seen::Seen;
+use std::sync::Arc;
 use std::time::Duration;
 use trail::{ThreadCpu, Trail};
 
@@ -120,14 +122,40 @@ pub enum Mode {
 pub struct Replay {
     /// The file, as the user named it (for the status line).
     pub file: String,
-    /// Every sample of the bundle, oldest first.
-    pub samples: Vec<Sample>,
+    /// Every sample of the bundle, oldest first (shared with the judging thread).
+    pub samples: Arc<Vec<Sample>>,
     /// The sample shown; the views show the data as of this one.
     pub index: usize,
     /// The goroutine count read with each sample (Go targets), by sample index.
-    pub goroutines: Vec<Option<GoroutineReading>>,
+    pub goroutines: Arc<Vec<Option<GoroutineReading>>>,
     /// How the target ended, shown at the last sample.
     pub exit: Option<TargetExit>,
+    /// The findings after each sample, as far as the judging has come.
+    pub judged: Vec<Vec<Finding>>,
+    /// The findings after the exit, once judged.
+    pub exit_findings: Option<Vec<Finding>>,
+    /// The derived state every [`replay::CHECKPOINT_EVERY`] samples, oldest first.
+    pub checkpoints: Vec<replay::Derived>,
+    /// Samples the state's trail, history and thread CPU have taken in.
+    pub taken: usize,
+}
+
+impl Replay {
+    /// The samples and what goes with them, for judging or deriving.
+    pub fn timeline(&self, interval: Duration) -> replay::Timeline {
+        replay::Timeline {
+            samples: Arc::clone(&self.samples),
+            goroutines: Arc::clone(&self.goroutines),
+            exit: self.exit.clone(),
+            interval,
+        }
+    }
+
+    /// Whether every sample (and the exit) has been judged.
+    pub fn fully_judged(&self) -> bool {
+        self.judged.len() >= self.samples.len()
+            && (self.exit.is_none() || self.exit_findings.is_some())
+    }
 }
 
 /// What a bundle holds beyond its samples, shown by `view` as the live view showed it.
@@ -318,7 +346,9 @@ impl AppState {
             threads: Vec::new(),
             dump: None,
         };
-        AppState::for_bundle_with(file, samples, frozen, config)
+        let mut state = AppState::for_bundle_with(file, samples, frozen, config);
+        state.judge_now();
+        state
     }
 
     /// [`AppState::for_bundle`] with what the bundle holds beside its samples: the stacks
@@ -344,13 +374,38 @@ impl AppState {
         state.dump.result = frozen.dump.map(|dump| dump.map(Box::new));
         state.mode = Mode::Bundle(Replay {
             file,
-            samples,
+            samples: Arc::new(samples),
             index,
-            goroutines: frozen.goroutines,
+            goroutines: Arc::new(frozen.goroutines),
             exit: frozen.exit,
+            judged: Vec::new(),
+            exit_findings: None,
+            checkpoints: Vec::new(),
+            taken: 0,
         });
         update::replay(&mut state);
         state
+    }
+
+    /// The judge of a bundle's whole history, for the shell to run off the UI thread (its
+    /// results come back as [`Msg::Judged`]); `None` live.
+    pub fn judge(&self) -> Option<replay::Judge> {
+        let replay = self.replay()?;
+        Some(replay::Judge::new(
+            replay.timeline(self.interval),
+            self.engine.config().clone(),
+        ))
+    }
+
+    /// Judges the whole bundle here and now (tests, and `report`-like callers that can wait).
+    pub fn judge_now(&mut self) {
+        if let Some(mut judge) = self.judge() {
+            let mut judged = Vec::new();
+            while let Some(next) = judge.next_judged() {
+                judged.push(next);
+            }
+            update(self, Msg::Judged(judged));
+        }
     }
 
     /// The replay, in bundle mode.

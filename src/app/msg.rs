@@ -43,6 +43,8 @@ pub enum Msg {
     BundleWritten(Result<String, String>),
     /// How far the bundle being written has come, for the status line.
     BundleProgress(String),
+    /// Bundle mode: more of the history judged, in order ([`super::replay::Judge`]).
+    Judged(Vec<super::replay::Judged>),
     /// From the stack sampling thread.
     Stacks(super::stacks::StacksMsg),
     /// From a dump request.

@@ -137,6 +137,9 @@ async fn run_async(
     let collecting = live.map(|(collector, cadence)| {
         tokio::spawn(collector::run(collector, cadence, control_rx, tx.clone()))
     });
+    if let Some(judge) = state.judge() {
+        judge_off_the_ui_thread(judge, tx.clone());
+    }
     // A bundle's time is its samples': the wall clock only ages live data.
     let ticking = collecting.is_some();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
@@ -206,6 +209,36 @@ async fn run_async(
     term.leave();
     Ok(ending)
 }
+
+/// Judges a bundle's history on a thread of its own, sending the results in batches (one
+/// every [`JUDGED_BATCH`]) so keys are never queued behind it; stops when the view is gone.
+fn judge_off_the_ui_thread(mut judge: app::replay::Judge, tx: mpsc::Sender<Msg>) {
+    std::thread::spawn(move || {
+        let mut batch = Vec::new();
+        let mut since = std::time::Instant::now();
+        loop {
+            let next = judge.next_judged();
+            let done = next.is_none();
+            batch.extend(next);
+            if done || since.elapsed() >= JUDGED_BATCH {
+                if !batch.is_empty()
+                    && tx
+                        .blocking_send(Msg::Judged(std::mem::take(&mut batch)))
+                        .is_err()
+                {
+                    return;
+                }
+                since = std::time::Instant::now();
+            }
+            if done {
+                return;
+            }
+        }
+    });
+}
+
+/// How often the judging thread reports.
+const JUDGED_BATCH: Duration = Duration::from_millis(100);
 
 /// Builds and writes a bundle of the watched target off the UI thread (it copies `/proc`
 /// files), into the current directory under a new name; answers with [`Msg::BundleWritten`].
