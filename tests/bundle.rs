@@ -220,6 +220,75 @@ fn a_bundle_holds_every_file_with_the_reports_figures() {
         "{manifest_missing:?}"
     );
 
+    // report --from re-reads the raw copies with the collectors: they agree with report.json.
+    let text = healthtop()
+        .args(["report", "--from"])
+        .arg(&out)
+        .output()
+        .expect("from");
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.contains("agree with report.json: state S, threads 1,"),
+        "{text}"
+    );
+    assert!(!text.contains("differ:"), "{text}");
+    // A raw copy that says otherwise is pointed out.
+    let tampered = dir.path().join("tampered.tar.gz");
+    {
+        let mut files = files_of(&out);
+        let status = String::from_utf8_lossy(&files["proc/status"])
+            .replace("Threads:\t1\n", "Threads:\t7\n")
+            .into_bytes();
+        let mut manifest: Value =
+            serde_json::from_slice(&files["manifest.json"]).expect("manifest");
+        for item in manifest["contents"].as_array_mut().expect("contents") {
+            if item["path"] == "proc/status" {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(&status);
+                item["sha256"] = digest
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+                    .into();
+                item["bytes"] = status.len().into();
+            }
+        }
+        files.insert("proc/status".into(), status);
+        files.insert(
+            "manifest.json".into(),
+            serde_json::to_vec(&manifest).expect("json"),
+        );
+        let file = std::fs::File::create(&tampered).expect("create");
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            file,
+            flate2::Compression::fast(),
+        ));
+        for (name, data) in &files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o600);
+            builder
+                .append_data(&mut header, name, data.as_slice())
+                .expect("append");
+        }
+        builder
+            .into_inner()
+            .expect("finish")
+            .finish()
+            .expect("gzip");
+    }
+    let text = healthtop()
+        .args(["report", "--from"])
+        .arg(&tampered)
+        .output()
+        .expect("from");
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.contains("differ: threads is 7 in the copies, 1 in report.json"),
+        "{text}"
+    );
+
     // report --from prints the same report.
     let from = healthtop()
         .args(["report", "--json", "--from"])

@@ -12,6 +12,7 @@
 
 pub mod extras;
 pub mod read;
+pub mod rederive;
 pub mod secrets;
 pub mod snapshot;
 pub mod write;
