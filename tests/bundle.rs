@@ -620,7 +620,54 @@ fn bad_bundles_get_a_clear_error() {
             .finish()
             .expect("gzip");
     }
+    // The previous schema still opens; an unknown one is refused with a line naming it.
+    let with_schema = |schema: &str| {
+        let mut files = files_of(&good);
+        let mut manifest: Value =
+            serde_json::from_slice(&files["manifest.json"]).expect("manifest");
+        manifest["schema"] = schema.into();
+        files.insert(
+            "manifest.json".into(),
+            serde_json::to_vec(&manifest).expect("json"),
+        );
+        let path = dir
+            .path()
+            .join(format!("{}.tar.gz", schema.replace('/', "-")));
+        let out = std::fs::File::create(&path).expect("create");
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            out,
+            flate2::Compression::fast(),
+        ));
+        for (name, data) in &files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o600);
+            builder
+                .append_data(&mut header, name, data.as_slice())
+                .expect("append");
+        }
+        builder
+            .into_inner()
+            .expect("finish")
+            .finish()
+            .expect("gzip");
+        path
+    };
+    let previous = with_schema("healthtop.bundle/1");
+    let opened = healthtop()
+        .args(["report", "--from"])
+        .arg(&previous)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        opened.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+    let future = with_schema("healthtop.bundle/9");
     for (path, needle) in [
+        (&future, "uses bundle schema \"healthtop.bundle/9\""),
         (&truncated, "corrupt or truncated"),
         (&foreign, "not a healthtop bundle"),
         (&missing, "cannot read"),
