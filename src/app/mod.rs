@@ -134,7 +134,8 @@ pub struct Replay {
     pub judged: Vec<Vec<Finding>>,
     /// The findings after the exit, once judged.
     pub exit_findings: Option<Vec<Finding>>,
-    /// The derived state every [`replay::CHECKPOINT_EVERY`] samples, oldest first.
+    /// The derived state every [`replay::CHECKPOINT_EVERY`] samples, oldest first (built when
+    /// the bundle is opened).
     pub checkpoints: Vec<replay::Derived>,
     /// Samples the state's trail, history and thread CPU have taken in.
     pub taken: usize,
@@ -372,7 +373,7 @@ impl AppState {
             state.stacks.last.insert(thread.tid, (thread, at_ms));
         }
         state.dump.result = frozen.dump.map(|dump| dump.map(Box::new));
-        state.mode = Mode::Bundle(Replay {
+        let mut replay = Replay {
             file,
             samples: Arc::new(samples),
             index,
@@ -382,7 +383,9 @@ impl AppState {
             exit_findings: None,
             checkpoints: Vec::new(),
             taken: 0,
-        });
+        };
+        replay.checkpoints = replay.timeline(state.interval).checkpoints();
+        state.mode = Mode::Bundle(replay);
         update::replay(&mut state);
         state
     }

@@ -1,8 +1,9 @@
 //! Stepping through a bundle without judging it per key. The rules judge the whole history
 //! once, incrementally and off the UI thread ([`Judge`], run by the shell), leaving the
-//! findings after every sample and, every [`CHECKPOINT_EVERY`] samples, a copy of what the
-//! views derive from the samples (sparkline trail, the rules' history, per-thread CPU). A key
-//! then costs at most one copy and [`CHECKPOINT_EVERY`] cheap pushes, never a rule run.
+//! findings after every sample. When the bundle is opened, what the views derive from the
+//! samples (sparkline trail, the rules' history, per-thread CPU) is built once, a copy kept
+//! every [`CHECKPOINT_EVERY`] samples ([`Timeline::checkpoints`]). A key then costs at most
+//! one copy and [`CHECKPOINT_EVERY`] cheap pushes, never a rule run.
 //!
 //! Pure. May import: siblings, `history`, `rules`, `sample`, `bundle` (data types).
 
@@ -76,6 +77,20 @@ impl Timeline {
         self.goroutines.get(index).and_then(Option::as_ref)
     }
 
+    /// Takes in every sample once, keeping a copy of the derived state every
+    /// [`CHECKPOINT_EVERY`] samples (no rule runs: this is cheap beside the judging).
+    pub fn checkpoints(&self) -> Vec<Derived> {
+        let mut derived = Derived::new(self.interval);
+        let mut kept = Vec::with_capacity(self.samples.len() / CHECKPOINT_EVERY);
+        for (index, sample) in self.samples.iter().enumerate() {
+            derived.push(sample, self.reading(index));
+            if derived.taken % CHECKPOINT_EVERY == 0 {
+                kept.push(derived.clone());
+            }
+        }
+        kept
+    }
+
     /// The derived state after samples `0..=index`, from the newest checkpoint at or before
     /// it (or `from`, when that is closer and not past it).
     pub fn derive(&self, index: usize, checkpoints: &[Derived], from: Option<Derived>) -> Derived {
@@ -104,8 +119,6 @@ impl Timeline {
 pub struct Judged {
     pub index: usize,
     pub findings: Vec<Finding>,
-    /// The derived state after this sample, every [`CHECKPOINT_EVERY`] samples.
-    pub checkpoint: Option<Box<Derived>>,
 }
 
 /// Judges a bundle's history once, sample after sample, as the live view judged it.
@@ -143,13 +156,7 @@ impl Judge {
             let reading = self.timeline.reading(index).cloned();
             self.derived.push(sample, reading.as_ref());
             let findings = self.engine.evaluate(&self.derived.history);
-            let checkpoint = (self.derived.taken % CHECKPOINT_EVERY == 0)
-                .then(|| Box::new(self.derived.clone()));
-            return Some(Judged {
-                index,
-                findings,
-                checkpoint,
-            });
+            return Some(Judged { index, findings });
         }
         if self.exit_judged {
             return None;
@@ -160,7 +167,6 @@ impl Judge {
         Some(Judged {
             index,
             findings: self.engine.evaluate(&self.derived.history),
-            checkpoint: None,
         })
     }
 

@@ -228,9 +228,6 @@ fn on_judged(state: &mut AppState, batch: Vec<Judged>) {
             if judged.index == replay.judged.len() {
                 replay.judged.push(judged.findings);
             }
-            if let Some(checkpoint) = judged.checkpoint {
-                replay.checkpoints.push(*checkpoint);
-            }
         } else {
             replay.exit_findings = Some(judged.findings);
         }
