@@ -409,6 +409,15 @@ fn live_the_time_keys_say_why_not_and_b_asks_the_shell_for_a_bundle() {
     assert_eq!(press(&mut state, "b"), vec![Effect::WriteBundle]);
     assert!(state.writing_bundle);
     assert_eq!(press(&mut state, "b"), vec![], "one bundle at a time");
+    // The writer's progress shows in the status line while it works.
+    update(
+        &mut state,
+        Msg::BundleProgress("5 samples, 0 stack samples; reading /proc…".into()),
+    );
+    assert_eq!(
+        state.message.as_deref(),
+        Some("writing a bundle: 5 samples, 0 stack samples; reading /proc…")
+    );
     update(
         &mut state,
         Msg::BundleWritten(Ok("bundle written to ./x.tar.gz (9 files)".into())),
