@@ -158,6 +158,7 @@ fn a_bundle_holds_every_file_with_the_reports_figures() {
         &format!("proc/task/{tid}/wchan"),
         &format!("proc/task/{tid}/syscall"),
         "stacks.txt",
+        "stacks.json",
         "stacks.folded",
         "flamegraph.svg",
     ] {
@@ -168,7 +169,7 @@ fn a_bundle_holds_every_file_with_the_reports_figures() {
         );
     }
     let manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest JSON");
-    assert_eq!(manifest["schema"], "healthtop.bundle/1");
+    assert_eq!(manifest["schema"], "healthtop.bundle/2");
     assert_eq!(manifest["target"]["pid"], pid);
     assert!(manifest["samples"].as_u64() >= Some(2));
     let listed: Vec<&str> = manifest["contents"]
@@ -220,6 +221,84 @@ fn a_bundle_holds_every_file_with_the_reports_figures() {
             .as_str()
             .is_some_and(|p| p.starts_with("stacks") || p.starts_with("flame"))),
         "{manifest_missing:?}"
+    );
+
+    // report --from re-reads the raw copies with the collectors: they agree with report.json.
+    let text = healthtop()
+        .args(["report", "--from"])
+        .arg(&out)
+        .output()
+        .expect("from");
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.contains("agree with report.json: state S, threads 1,"),
+        "{text}"
+    );
+    assert!(!text.contains("differ:"), "{text}");
+    // A raw copy that says otherwise is pointed out.
+    let tampered = dir.path().join("tampered.tar.gz");
+    {
+        let mut files = files_of(&out);
+        let status = String::from_utf8_lossy(&files["proc/status"])
+            .replace("Threads:\t1\n", "Threads:\t7\n")
+            .into_bytes();
+        let mut manifest: Value =
+            serde_json::from_slice(&files["manifest.json"]).expect("manifest");
+        for item in manifest["contents"].as_array_mut().expect("contents") {
+            if item["path"] == "proc/status" {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(&status);
+                item["sha256"] = digest
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+                    .into();
+                item["bytes"] = status.len().into();
+            }
+        }
+        files.insert("proc/status".into(), status);
+        files.insert(
+            "manifest.json".into(),
+            serde_json::to_vec(&manifest).expect("json"),
+        );
+        let file = std::fs::File::create(&tampered).expect("create");
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            file,
+            flate2::Compression::fast(),
+        ));
+        // The manifest first: a reader refuses any other order.
+        let manifest_first = files
+            .iter()
+            .filter(|(name, _)| name.as_str() == "manifest.json")
+            .chain(
+                files
+                    .iter()
+                    .filter(|(name, _)| name.as_str() != "manifest.json"),
+            );
+        for (name, data) in manifest_first {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o600);
+            builder
+                .append_data(&mut header, name, data.as_slice())
+                .expect("append");
+        }
+        builder
+            .into_inner()
+            .expect("finish")
+            .finish()
+            .expect("gzip");
+    }
+    let text = healthtop()
+        .args(["report", "--from"])
+        .arg(&tampered)
+        .output()
+        .expect("from");
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.contains("differ: threads is 7 in the copies, 1 in report.json"),
+        "{text}"
     );
 
     // report --from prints the same report.
@@ -274,6 +353,192 @@ fn secrets_appear_in_no_file() {
             assert!(!files.contains_key("proc/environ"));
         }
     }
+}
+
+/// What once made a bundle unreadable: a secret-looking key whose value (`false`, `2048`) also
+/// appears as JSON text. Masking by structure keeps report.json's numbers and booleans intact.
+#[test]
+fn a_bundle_of_secret_looking_arguments_opens_with_the_live_figures() {
+    const TOKEN: &str = "tok-roundtrip-93817";
+    let mut command = Command::new("python3");
+    command
+        .args([
+            "-c",
+            "import time\nprint('ready',flush=True)\ntime.sleep(1000)",
+            "-Dsize=2048",
+            "--auth=false",
+            "--password=hunter2",
+        ])
+        .env("SERVICE_TOKEN", TOKEN);
+    let target = Target::start(command, "ready");
+    let pid = target.pid();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("roundtrip.tar.gz");
+    let output = bundle(
+        pid,
+        &out,
+        &["--duration", "1s", "--interval", "500ms", "--include-env"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let from = healthtop()
+        .args(["report", "--json", "--from"])
+        .arg(&out)
+        .output()
+        .expect("report --from runs");
+    assert_eq!(
+        from.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&from.stderr)
+    );
+    let from: Value = serde_json::from_slice(&from.stdout).expect("report --from JSON");
+    let live = healthtop()
+        .args(["report", "--json", "-p", &pid.to_string()])
+        .output()
+        .expect("report");
+    let mut live: Value = serde_json::from_slice(&live.stdout).expect("live JSON");
+    // The bundle's command line is masked where the key says so, and only there.
+    assert_eq!(
+        from["cmdline"]
+            .as_array()
+            .map(|args| Value::from(args[1..].to_vec())),
+        Some(serde_json::json!([
+            "-c",
+            "import time\nprint('ready',flush=True)\ntime.sleep(1000)",
+            "-Dsize=2048",
+            "--auth=********",
+            "--password=********"
+        ]))
+    );
+    live["cmdline"] = from["cmdline"].clone();
+    let mut differences = Vec::new();
+    diff(&stable(from), &stable(live), "", &mut differences);
+    assert!(
+        differences.is_empty(),
+        "bundle and live report differ: {differences:#?}"
+    );
+    let files = files_of(&out);
+    assert!(files.contains_key("proc/environ"));
+    for (file, data) in &files {
+        let text = String::from_utf8_lossy(data);
+        for secret in ["hunter2", TOKEN] {
+            assert!(!text.contains(secret), "{secret} leaked into {file}");
+        }
+    }
+    assert!(String::from_utf8_lossy(&files["proc/environ"]).contains("SERVICE_TOKEN=********"));
+}
+
+/// `--duration 5s --interval 1s` is a sample at 0, 1, … 5 s: six, first and last included,
+/// however slow the machine (the schedule counts ticks, not time left).
+#[test]
+fn a_duration_is_honoured_first_and_last_sample_included() {
+    let target = Target::start(
+        {
+            let mut c = Command::new("sh");
+            c.args(["-c", "echo ready; exec sleep 1000"]);
+            c
+        },
+        "ready",
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("five.tar.gz");
+    let output = bundle(
+        target.pid(),
+        &out,
+        &["--duration", "5s", "--interval", "1s", "--no-stacks"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let files = files_of(&out);
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest");
+    let report: Value = serde_json::from_slice(&files["report.json"]).expect("report");
+    let history = report["history"].as_array().expect("history");
+    assert!(history.len() >= 5, "{} samples", history.len());
+    assert_eq!(history.len(), 6);
+    assert_eq!(manifest["samples"], 6);
+    let first = history[0]["taken_at_ms"].as_u64().expect("first");
+    let last = history[5]["taken_at_ms"].as_u64().expect("last");
+    assert!(
+        last - first >= 5000,
+        "the last sample is taken at 5 s, not before"
+    );
+    // Longer than 2 s: progress on stderr (not a terminal here: whole lines).
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("healthtop: bundle: 1/6 samples"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("bytes written"), "{stderr}");
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\x1b'),
+        "{stderr:?}"
+    );
+}
+
+/// A target killed while it is watched: the bundle keeps the death (the exit and the
+/// `exited` finding with the signal), and `report --from` replays it.
+#[test]
+fn a_target_killed_during_the_watch_keeps_its_death() {
+    let target = Target::start(
+        {
+            let mut c = Command::new("sh");
+            c.args(["-c", "echo ready; exec sleep 1000"]);
+            c
+        },
+        "ready",
+    );
+    let pid = target.pid();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("killed.tar.gz");
+    let mut child = healthtop()
+        .args(["bundle", "-p", &pid.to_string(), "-o"])
+        .arg(&out)
+        .args(["--duration", "30s", "--interval", "500ms", "--no-stacks"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("bundle runs");
+    // Killed once healthtop has sampled it (its first progress line is on stderr).
+    let mut stderr = child.stderr.take().expect("stderr");
+    let mut first = [0u8; 1];
+    stderr.read_exact(&mut first).expect("progress begins");
+    sh(&format!("kill -9 {pid}"));
+    let status = child.wait().expect("bundle ends");
+    let mut rest = String::new();
+    let _ = stderr.read_to_string(&mut rest);
+    assert!(status.success(), "{rest}");
+    let files = files_of(&out);
+    let report: Value = serde_json::from_slice(&files["report.json"]).expect("report");
+    assert_eq!(
+        report["exit"]["how"], "killed by SIGKILL",
+        "{}",
+        report["exit"]
+    );
+    let from = healthtop()
+        .args(["report", "--from"])
+        .arg(&out)
+        .output()
+        .expect("report --from");
+    assert_eq!(from.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&from.stdout);
+    assert!(text.contains("exited"), "{text}");
+    assert!(text.contains("killed by SIGKILL"), "{text}");
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest");
+    assert!(
+        manifest["missing"]
+            .as_array()
+            .expect("missing")
+            .iter()
+            .any(|m| m["path"] == "proc/status"
+                && m["reason"].as_str().is_some_and(|r| r.contains("SIGKILL"))),
+        "{manifest}"
+    );
 }
 
 #[test]
@@ -375,7 +640,63 @@ fn bad_bundles_get_a_clear_error() {
             .finish()
             .expect("gzip");
     }
+    // The previous schema still opens; an unknown one is refused with a line naming it.
+    let with_schema = |schema: &str| {
+        let mut files = files_of(&good);
+        let mut manifest: Value =
+            serde_json::from_slice(&files["manifest.json"]).expect("manifest");
+        manifest["schema"] = schema.into();
+        files.insert(
+            "manifest.json".into(),
+            serde_json::to_vec(&manifest).expect("json"),
+        );
+        let path = dir
+            .path()
+            .join(format!("{}.tar.gz", schema.replace('/', "-")));
+        let out = std::fs::File::create(&path).expect("create");
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            out,
+            flate2::Compression::fast(),
+        ));
+        // The manifest first: a reader refuses any other order.
+        let manifest_first = files
+            .iter()
+            .filter(|(name, _)| name.as_str() == "manifest.json")
+            .chain(
+                files
+                    .iter()
+                    .filter(|(name, _)| name.as_str() != "manifest.json"),
+            );
+        for (name, data) in manifest_first {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(0o600);
+            builder
+                .append_data(&mut header, name, data.as_slice())
+                .expect("append");
+        }
+        builder
+            .into_inner()
+            .expect("finish")
+            .finish()
+            .expect("gzip");
+        path
+    };
+    let previous = with_schema("healthtop.bundle/1");
+    let opened = healthtop()
+        .args(["report", "--from"])
+        .arg(&previous)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        opened.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+    let future = with_schema("healthtop.bundle/9");
     for (path, needle) in [
+        (&future, "uses bundle schema \"healthtop.bundle/9\""),
         (&truncated, "corrupt or truncated"),
         (&foreign, "not a healthtop bundle"),
         (&missing, "cannot read"),

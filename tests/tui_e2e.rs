@@ -330,7 +330,9 @@ fn bundle_samples(path: &Path) -> usize {
     let bundle = healthtop::bundle::read::open_bundle(path).expect("open the bundle");
     let history = &bundle.report.history;
     match history.last() {
-        Some(last) if last.taken_at_ms == bundle.report.report.sample.taken_at_ms => history.len(),
+        Some(last) if last.sample.taken_at_ms == bundle.report.report.sample.taken_at_ms => {
+            history.len()
+        }
         _ => history.len() + 1,
     }
 }
@@ -508,7 +510,7 @@ fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
         .report
         .history
         .iter()
-        .map(|s| s.taken_at_ms)
+        .map(|s| s.sample.taken_at_ms)
         .collect();
     assert!(
         opened.files.contains_key("proc/status"),
@@ -544,12 +546,25 @@ fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
         .find(|m| m.path == "proc/status")
         .expect("proc/status listed as missing");
     assert!(missing.reason.contains("exited"), "{missing:?}");
+    // The death is kept: how the target ended, and the `exited` finding.
+    let exit = opened.report.exit.as_ref().expect("the exit is stored");
+    assert_eq!(exit.how, "killed by SIGKILL");
+    assert!(
+        opened
+            .report
+            .report
+            .findings
+            .iter()
+            .any(|f| f.evidence.iter().any(|e| e.contains("killed by SIGKILL"))),
+        "{:?}",
+        opened.report.report.findings
+    );
     // The second bundle holds the history seen, the first bundle's samples included.
     let seen_second: Vec<u64> = opened
         .report
         .history
         .iter()
-        .map(|s| s.taken_at_ms)
+        .map(|s| s.sample.taken_at_ms)
         .collect();
     assert!(
         seen_second.starts_with(&seen_first),

@@ -288,6 +288,80 @@ fn time_keys_step_through_a_bundle_and_every_figure_follows() {
     assert_eq!(state.ui.table().selected, threads_then - 1);
 }
 
+/// Stepping across the judging's kept copies (every `CHECKPOINT_EVERY` samples) shows exactly
+/// what replaying the samples from the first one shows: same findings, trail and thread CPU.
+#[test]
+fn stepping_across_checkpoints_equals_a_replay_from_the_start() {
+    let n = (2 * healthtop::app::replay::CHECKPOINT_EVERY + 5) as u64;
+    let mut state = tui_fixture::bundle_state(n);
+    let from_scratch = |i: u64| {
+        let samples: Vec<_> = (0..=i).map(tui_fixture::sample).collect();
+        healthtop::app::AppState::for_bundle(
+            "snap".into(),
+            samples,
+            healthtop::config::Config::default(),
+        )
+    };
+    let same = |state: &healthtop::app::AppState, i: u64| {
+        let fresh = from_scratch(i);
+        assert_eq!(state.replay().map(|r| r.index), Some(i as usize));
+        assert_eq!(state.findings, fresh.findings, "findings at {i}");
+        assert_eq!(state.trail.len(), fresh.trail.len(), "trail at {i}");
+        let tid = tui_fixture::sample(i).threads.items[0].tid;
+        assert_eq!(
+            state.thread_cpu.history(tid),
+            fresh.thread_cpu.history(tid),
+            "thread CPU at {i}"
+        );
+    };
+    same(&state, n - 1);
+    press(&mut state, "{");
+    same(&state, 0);
+    for _ in 0..130 {
+        press(&mut state, "]");
+    }
+    same(&state, 130);
+    press(&mut state, "[ [ [");
+    same(&state, 127);
+    press(&mut state, "}");
+    press(&mut state, "[");
+    same(&state, n - 2);
+}
+
+/// Before the judging reaches the shown sample the view says so, and shows no findings it has
+/// not judged; the judging's results replace that when they arrive.
+#[test]
+fn findings_wait_for_the_judging_and_say_so() {
+    let samples: Vec<_> = (0..30).map(tui_fixture::sample).collect();
+    let frozen = healthtop::app::Frozen {
+        goroutines: Vec::new(),
+        exit: None,
+        folded: Err("none".into()),
+        threads: Vec::new(),
+        dump: None,
+    };
+    let mut state = healthtop::app::AppState::for_bundle_with(
+        "snap".into(),
+        samples,
+        frozen,
+        healthtop::config::Config::default(),
+    );
+    assert!(state.findings.is_empty());
+    assert_eq!(
+        state.message.as_deref(),
+        Some("judging the history: 0/30 samples…")
+    );
+    let mut judge = state.judge().expect("bundle mode");
+    let mut batch = Vec::new();
+    while let Some(judged) = judge.next_judged() {
+        batch.push(judged);
+    }
+    update(&mut state, Msg::Judged(batch));
+    assert_eq!(state.message, None);
+    assert_eq!(state.findings, tui_fixture::bundle_state(30).findings);
+    assert!(!state.findings.is_empty());
+}
+
 #[test]
 fn a_bundle_is_read_only() {
     let mut state = tui_fixture::bundle_state(5);
@@ -337,6 +411,15 @@ fn live_the_time_keys_say_why_not_and_b_asks_the_shell_for_a_bundle() {
     assert_eq!(press(&mut state, "b"), vec![Effect::WriteBundle]);
     assert!(state.writing_bundle);
     assert_eq!(press(&mut state, "b"), vec![], "one bundle at a time");
+    // The writer's progress shows in the status line while it works.
+    update(
+        &mut state,
+        Msg::BundleProgress("5 samples, 0 stack samples; reading /proc…".into()),
+    );
+    assert_eq!(
+        state.message.as_deref(),
+        Some("writing a bundle: 5 samples, 0 stack samples; reading /proc…")
+    );
     update(
         &mut state,
         Msg::BundleWritten(Ok("bundle written to ./x.tar.gz (9 files)".into())),
@@ -367,9 +450,9 @@ fn live_the_time_keys_say_why_not_and_b_asks_the_shell_for_a_bundle() {
         if i < 4 {
             expected.memory.maps.clear();
         }
-        assert_eq!(sample, &expected, "sample {i}");
+        assert_eq!(&sample.sample, &expected, "sample {i}");
     }
-    assert!(!samples[4].memory.maps.is_empty());
+    assert!(!samples[4].sample.memory.maps.is_empty());
     assert_eq!(state.raw_copies_unavailable(), None);
     update(
         &mut state,

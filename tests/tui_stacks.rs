@@ -708,8 +708,9 @@ fn a_jvm_dump_joins_the_thread_table_by_tid() {
         .lines()
         .find(|l| l.contains(&format!("│{tid} ")) || l.contains(&format!(" {tid} ")))
         .unwrap_or_else(|| panic!("no row for {tid}:\n{screen}"));
+    // The Java name in the NAME column, its state beside the wchan.
     assert!(
-        row.contains("java \"order-worker-7\" WAITING"),
+        row.contains(" order-worker-7 ") && row.contains("java WAITING"),
         "the Java name and state in the row:\n{row}"
     );
 }

@@ -198,14 +198,17 @@ fn a_bundle_shows_where_in_time_it_stands() {
     let mut older = tui_fixture::bundle_state(3);
     for sample in older
         .replay()
-        .map(|r| r.samples.clone())
+        .map(|r| r.samples.to_vec())
         .unwrap_or_default()
     {
         assert!(!sample.memory.maps.is_empty(), "the fixture has maps");
     }
     // As a bundle holds them: maps only in the newest sample.
     if let healthtop::app::Mode::Bundle(replay) = &mut older.mode {
-        for sample in replay.samples.iter_mut().take(2) {
+        for sample in std::sync::Arc::make_mut(&mut replay.samples)
+            .iter_mut()
+            .take(2)
+        {
             sample.memory.maps.clear();
         }
     }

@@ -208,7 +208,16 @@ pub fn plan(facts: &Facts) -> Plan {
 
 /// `D`: open the dialog (the shell reads the facts first).
 pub fn start(state: &mut AppState) -> Vec<Effect> {
-    if state.replay().is_some() || !state.status.is_live() {
+    if state.replay().is_some() {
+        // A bundle's dump is the one taken when it was written: shown, never asked for.
+        match &state.dump.result {
+            Some(Ok(_)) => state.dump.panel = true,
+            Some(Err(reason)) => state.message = Some(format!("no dump in this bundle: {reason}")),
+            None => state.message = Some("this bundle holds no runtime dump".into()),
+        }
+        return Vec::new();
+    }
+    if !state.status.is_live() {
         state.message = Some("dumps need a live process".into());
         return Vec::new();
     }

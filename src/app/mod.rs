@@ -4,12 +4,13 @@
 //! reproducible in tests.
 //!
 //! May import: `sample`, `history`, `rules`, `config`, `decode`, `format`, `keymap`, and the
-//! data types of `stacks` and `runtimes`. Must not import: `collect`, `shell`, `view`, tokio,
+//! data types of `stacks`, `runtimes` and `bundle`. Must not import: `collect`, `shell`, `view`, tokio,
 //! the terminal, `std::fs`.
 
 pub mod dump;
 pub mod flame;
 mod msg;
+pub mod replay;
 pub mod rows;
 pub mod seen;
 pub mod stacks;
@@ -20,11 +21,17 @@ mod update;
 pub use msg::{Effect, Msg};
 pub use update::update;
 
+use crate::bundle::{GoroutineReading, TargetExit};
 use crate::config::Config;
+use crate::headroom::Headroom;
 use crate::history::History;
 use crate::rules::{Finding, RuleEngine};
+use crate::runtimes::Dump;
 use crate::sample::Sample;
+use crate::stacks::folded::FoldedStacks;
+use crate::stacks::ThreadStack;
 use seen::Seen;
+use std::sync::Arc;
 use std::time::Duration;
 pub use table::TableUi;
 use trail::{ThreadCpu, Trail};
@@ -118,10 +125,56 @@ pub enum Mode {
 pub struct Replay {
     /// The file, as the user named it (for the status line).
     pub file: String,
-    /// Every sample of the bundle, oldest first.
-    pub samples: Vec<Sample>,
+    /// Every sample of the bundle, oldest first (shared with the judging thread).
+    pub samples: Arc<Vec<Sample>>,
     /// The sample shown; the views show the data as of this one.
     pub index: usize,
+    /// The goroutine count read with each sample (Go targets), by sample index.
+    pub goroutines: Arc<Vec<Option<GoroutineReading>>>,
+    /// How the target ended, shown at the last sample.
+    pub exit: Option<TargetExit>,
+    /// The findings (and the headroom they were judged with) after each sample, as far as
+    /// the judging has come.
+    pub judged: Vec<(Vec<Finding>, Headroom)>,
+    /// The findings after the exit, once judged.
+    pub exit_findings: Option<(Vec<Finding>, Headroom)>,
+    /// The derived state every [`replay::CHECKPOINT_EVERY`] samples, oldest first (built when
+    /// the bundle is opened).
+    pub checkpoints: Vec<replay::Derived>,
+    /// Samples the state's trail, history and thread CPU have taken in.
+    pub taken: usize,
+}
+
+impl Replay {
+    /// The samples and what goes with them, for judging or deriving.
+    pub fn timeline(&self, interval: Duration) -> replay::Timeline {
+        replay::Timeline {
+            samples: Arc::clone(&self.samples),
+            goroutines: Arc::clone(&self.goroutines),
+            exit: self.exit.clone(),
+            interval,
+        }
+    }
+
+    /// Whether every sample (and the exit) has been judged.
+    pub fn fully_judged(&self) -> bool {
+        self.judged.len() >= self.samples.len()
+            && (self.exit.is_none() || self.exit_findings.is_some())
+    }
+}
+
+/// What a bundle holds beyond its samples, shown by `view` as the live view showed it.
+#[derive(Debug, Clone)]
+pub struct Frozen {
+    /// The goroutine count read with each sample, by sample index (may be shorter).
+    pub goroutines: Vec<Option<GoroutineReading>>,
+    pub exit: Option<TargetExit>,
+    /// The stacks sampled while watching (`stacks.folded`), or why the bundle has none.
+    pub folded: Result<FoldedStacks, String>,
+    /// Each thread's newest stack (`stacks.json`), for the thread drill-down.
+    pub threads: Vec<ThreadStack>,
+    /// The runtime dump (`dumps/<runtime>.json`), or why the bundle has none.
+    pub dump: Option<Result<Dump, String>>,
 }
 
 /// Everything about the screen that is not data.
@@ -174,6 +227,8 @@ pub struct AppState {
     pub thread_cpu: ThreadCpu,
     /// From the rules after the newest sample, most severe first.
     pub findings: Vec<Finding>,
+    /// In a bundle: the headroom model judged with the sample shown (see [`AppState::headroom`]).
+    pub shown_headroom: Option<Headroom>,
     /// The grouped Threads table's rows (derived with its order, see `rows::refresh`).
     pub thread_groups: Vec<rows::ThreadGroup>,
     pub ui: Ui,
@@ -197,7 +252,14 @@ pub struct AppState {
     pub dump: dump::DumpUi,
     /// Go targets only: the newest goroutine count from the pprof endpoint, or why not.
     pub goroutines: Option<Goroutines>,
+    /// Live, Go targets: the goroutine readings of the samples the bundle key hands over
+    /// (as many as [`Seen`] keeps samples, oldest dropped first).
+    pub goroutine_log: std::collections::VecDeque<GoroutineReading>,
 }
+
+/// Goroutine readings kept for the bundle key: one per sample [`Seen`] keeps, with room for
+/// readings that fell between samples.
+pub const GOROUTINE_LOG_CAPACITY: usize = 2 * seen::SEEN_CAPACITY;
 
 /// The newest goroutine reading of a Go target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,6 +300,14 @@ pub const INTERVALS: [Duration; 7] = [
 ];
 
 impl AppState {
+    /// The headroom model the gauges show: judged with the sample shown in a bundle, the
+    /// rules' newest live.
+    pub fn headroom(&self) -> &Headroom {
+        self.shown_headroom
+            .as_ref()
+            .unwrap_or_else(|| self.engine.headroom())
+    }
+
     /// A model with the default rule thresholds.
     pub fn new(pid: i32, interval: Duration, now_ms: u64) -> AppState {
         AppState::with_config(pid, interval, now_ms, Config::default())
@@ -254,6 +324,7 @@ impl AppState {
             engine: RuleEngine::new(config),
             thread_cpu: ThreadCpu::default(),
             findings: Vec::new(),
+            shown_headroom: None,
             thread_groups: Vec::new(),
             ui: Ui {
                 view: View::Overview,
@@ -277,6 +348,7 @@ impl AppState {
             stacks: Default::default(),
             dump: Default::default(),
             goroutines: None,
+            goroutine_log: Default::default(),
         }
     }
 
@@ -284,16 +356,75 @@ impl AppState {
     /// judge the whole bundle as the window (as `report --from` did when it was written), at
     /// the interval the samples were taken.
     pub fn for_bundle(file: String, samples: Vec<Sample>, config: Config) -> AppState {
+        let frozen = Frozen {
+            goroutines: Vec::new(),
+            exit: None,
+            folded: Err("this bundle holds no stacks".into()),
+            threads: Vec::new(),
+            dump: None,
+        };
+        let mut state = AppState::for_bundle_with(file, samples, frozen, config);
+        state.judge_now();
+        state
+    }
+
+    /// [`AppState::for_bundle`] with what the bundle holds beside its samples: the stacks
+    /// and the dump are shown as the live view showed them, goroutine counts and the exit
+    /// replayed with the samples.
+    pub fn for_bundle_with(
+        file: String,
+        samples: Vec<Sample>,
+        frozen: Frozen,
+        config: Config,
+    ) -> AppState {
         let pid = samples.first().map_or(0, |s| s.identity.pid);
         let mut state = AppState::with_config(pid, sample_interval(&samples), 0, config);
         let index = samples.len().saturating_sub(1);
-        state.mode = Mode::Bundle(Replay {
+        let at_ms = samples.last().map_or(0, |s| s.taken_at_ms);
+        match frozen.folded {
+            Ok(folded) => state.stacks.load(folded),
+            Err(reason) => state.stacks.error = Some(reason),
+        }
+        for thread in frozen.threads {
+            state.stacks.last.insert(thread.tid, (thread, at_ms));
+        }
+        state.dump.result = frozen.dump.map(|dump| dump.map(Box::new));
+        let mut replay = Replay {
             file,
-            samples,
+            samples: Arc::new(samples),
             index,
-        });
+            goroutines: Arc::new(frozen.goroutines),
+            exit: frozen.exit,
+            judged: Vec::new(),
+            exit_findings: None,
+            checkpoints: Vec::new(),
+            taken: 0,
+        };
+        replay.checkpoints = replay.timeline(state.interval).checkpoints();
+        state.mode = Mode::Bundle(replay);
         update::replay(&mut state);
         state
+    }
+
+    /// The judge of a bundle's whole history, for the shell to run off the UI thread (its
+    /// results come back as [`Msg::Judged`]); `None` live.
+    pub fn judge(&self) -> Option<replay::Judge> {
+        let replay = self.replay()?;
+        Some(replay::Judge::new(
+            replay.timeline(self.interval),
+            self.engine.config().clone(),
+        ))
+    }
+
+    /// Judges the whole bundle here and now (tests, and `report`-like callers that can wait).
+    pub fn judge_now(&mut self) {
+        if let Some(mut judge) = self.judge() {
+            let mut judged = Vec::new();
+            while let Some(next) = judge.next_judged() {
+                judged.push(next);
+            }
+            update(self, Msg::Judged(judged));
+        }
     }
 
     /// The replay, in bundle mode.
@@ -310,6 +441,14 @@ impl AppState {
         seen::BundleSource {
             seen: self.seen.clone(),
             current: self.current.clone(),
+            goroutines: self.goroutine_log.iter().cloned().collect(),
+            exit: match &self.status {
+                TargetStatus::Exited { at_ms, how } => Some(TargetExit {
+                    at_ms: *at_ms,
+                    how: how.clone(),
+                }),
+                _ => None,
+            },
         }
     }
 

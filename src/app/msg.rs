@@ -47,6 +47,10 @@ pub enum Msg {
     /// The bundle asked for by [`Effect::WriteBundle`] was written (`Ok`: what to tell the
     /// user, with the path) or not (`Err`: the one-line reason).
     BundleWritten(Result<String, String>),
+    /// How far the bundle being written has come, for the status line.
+    BundleProgress(String),
+    /// Bundle mode: more of the history judged, in order ([`super::replay::Judge`]).
+    Judged(Vec<super::replay::Judged>),
     /// From the stack sampling thread.
     Stacks(super::stacks::StacksMsg),
     /// From a dump request.

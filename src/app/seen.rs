@@ -6,6 +6,7 @@
 //! them every few ticks) is not encoded again: that sample is kept without it and gets it back
 //! from its predecessor when read.
 
+use crate::bundle::{GoroutineReading, Recorded, TargetExit};
 use crate::sample::Sample;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
@@ -129,17 +130,22 @@ impl Seen {
     }
 }
 
-/// What a bundle written now is made of: the samples seen and the newest one, with its maps.
+/// What a bundle written now is made of: the samples seen and the newest one, with its maps,
+/// the goroutine readings beside them and the target's end, if it ended.
 /// Cheap to take on the UI thread; [`BundleSource::samples`] does the decompressing.
 #[derive(Debug, Clone)]
 pub struct BundleSource {
     pub seen: Seen,
     pub current: Option<Sample>,
+    /// Oldest first.
+    pub goroutines: Vec<GoroutineReading>,
+    pub exit: Option<TargetExit>,
 }
 
 impl BundleSource {
-    /// The samples, oldest first, the newest with its memory maps.
-    pub fn samples(self) -> Result<Vec<Sample>, String> {
+    /// The samples, oldest first, the newest with its memory maps, each with the goroutine
+    /// reading made after it and before the next one.
+    pub fn samples(self) -> Result<Vec<Recorded>, String> {
         let mut samples = self.seen.samples()?;
         if let Some(current) = self.current {
             match samples.last_mut() {
@@ -147,6 +153,22 @@ impl BundleSource {
                 _ => samples.push(current),
             }
         }
-        Ok(samples)
+        let mut readings = self.goroutines.into_iter().peekable();
+        let mut recorded = Vec::with_capacity(samples.len());
+        for (index, sample) in samples.iter().enumerate() {
+            let until = samples.get(index + 1).map_or(u64::MAX, |s| s.taken_at_ms);
+            let mut reading = None;
+            while let Some(next) = readings.next_if(|r| r.at_ms < until) {
+                if next.at_ms >= sample.taken_at_ms {
+                    reading = Some(next);
+                }
+            }
+            recorded.push(reading);
+        }
+        Ok(samples
+            .into_iter()
+            .zip(recorded)
+            .map(|(sample, goroutines)| Recorded { sample, goroutines })
+            .collect())
     }
 }

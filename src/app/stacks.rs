@@ -129,9 +129,18 @@ pub struct StacksUi {
     pub last: BTreeMap<i32, (ThreadStack, u64)>,
     /// The drill-down asked for a one-off capture of this thread and it has not come yet.
     pub pending_once: Option<i32>,
+    /// A graph read from a bundle, shown as it was recorded instead of `recording`.
+    pub frozen: Option<FoldedStacks>,
 }
 
 impl StacksUi {
+    /// Shows `folded` (a bundle's `stacks.folded`) as it was recorded: its mode and roots
+    /// are those it was written with.
+    pub fn load(&mut self, folded: FoldedStacks) {
+        self.frozen = Some(folded);
+        self.rebuild();
+    }
+
     fn view(&self) -> FoldView {
         FoldView {
             mode: self.mode,
@@ -142,7 +151,10 @@ impl StacksUi {
 
     /// Folds the recording again for the current mode, roots, thread and function.
     fn rebuild(&mut self) {
-        self.folded = self.recording.fold(&self.view());
+        self.folded = match &self.frozen {
+            Some(folded) => folded.clone(),
+            None => self.recording.fold(&self.view()),
+        };
         self.tree = Tree::build(&self.folded, self.function.as_deref());
         self.top = top_functions(&self.folded, self.per_thread, self.top_sort);
         self.top_selected = self.top_selected.min(self.top.len().saturating_sub(1));

@@ -1,15 +1,16 @@
 //! The only mutator of [`AppState`].
 
+use super::replay::{Derived, Judged};
 use super::rows::{self, row_count};
 use super::trail::TrailPoint;
 use super::{dump, stacks};
 use super::{AppState, Effect, Goroutines, Mode, Msg, TargetStatus, View, INTERVALS};
-use crate::history::{History, Metric};
+use crate::bundle::GoroutineReading;
+use crate::headroom::Headroom;
+use crate::history::Metric;
 use crate::keymap::{self, Command};
-use crate::rules::{RuleEngine, Window};
 use crate::sample::Sample;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use std::time::Duration;
 
 /// Applies one message; returns what the shell must do about it.
 pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
@@ -43,6 +44,16 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Stacks(msg) => stacks::on_msg(state, msg),
         Msg::Dump(msg) => dump::on_msg(state, msg),
+        Msg::Judged(batch) => {
+            on_judged(state, batch);
+            Vec::new()
+        }
+        Msg::BundleProgress(progress) => {
+            if state.writing_bundle {
+                state.message = Some(format!("writing a bundle: {progress}"));
+            }
+            Vec::new()
+        }
         Msg::BundleWritten(result) => {
             state.writing_bundle = false;
             state.message = Some(match result {
@@ -78,6 +89,14 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
             if state.status.is_live() && !state.paused {
                 let value = count.clone().map(|c| c as f64);
                 state.history.record(Metric::Goroutines, at_ms, value);
+                if state.goroutine_log.len() == super::GOROUTINE_LOG_CAPACITY {
+                    state.goroutine_log.pop_front();
+                }
+                state.goroutine_log.push_back(GoroutineReading::new(
+                    at_ms,
+                    count.clone(),
+                    endpoint.clone(),
+                ));
                 state.findings = state.engine.evaluate(&state.history);
                 rows::refresh(state, View::Findings);
                 let last_count = count
@@ -140,41 +159,103 @@ fn take_in(state: &mut AppState, sample: &Sample) {
     state.thread_cpu.observe(sample);
 }
 
-/// Bundle mode: rebuilds everything derived from the samples as it stood at the selected one,
-/// by feeding the bundle's samples up to it to fresh sparklines, history and rule engine (so
-/// trends, persistence and findings are judged as they were at that moment).
+/// Bundle mode: shows the data as of the selected sample. What the views derive from the
+/// samples is rebuilt from the nearest copy kept by the judging (or from where the view
+/// stands, when that is closer); the findings are the judging's, never re-judged per key.
 pub(super) fn replay(state: &mut AppState) {
-    let Mode::Bundle(replay) = std::mem::replace(&mut state.mode, Mode::Live) else {
+    let Mode::Bundle(replay) = &state.mode else {
         return;
     };
-    let config = state.engine.config().clone();
-    state.trail = Default::default();
-    state.history = History::new(Duration::from_secs(3600), state.interval);
-    state.engine = match replay.samples.first() {
-        Some(first) => RuleEngine::with_window(
-            config,
-            Window::Explicit {
-                since_ms: first.taken_at_ms,
-            },
-        ),
-        None => RuleEngine::new(config),
+    let index = replay.index;
+    let timeline = replay.timeline(state.interval);
+    let from = Derived {
+        taken: replay.taken,
+        trail: std::mem::take(&mut state.trail),
+        history: std::mem::take(&mut state.history),
+        thread_cpu: std::mem::take(&mut state.thread_cpu),
+        goroutines: state.goroutines.take(),
     };
-    state.thread_cpu = Default::default();
-    state.findings = Vec::new();
-    state.current = None;
-    state.now_ms = 0;
-    let shown = replay.samples.get(..=replay.index).unwrap_or_default();
-    for sample in shown {
-        take_in(state, sample);
-        state.now_ms = state.now_ms.max(sample.taken_at_ms);
-    }
-    if let Some(last) = shown.last() {
-        state.start_time = Some(last.identity.start_time);
+    let derived = timeline.derive(index, &replay.checkpoints, Some(from));
+    state.trail = derived.trail;
+    state.history = derived.history;
+    state.thread_cpu = derived.thread_cpu;
+    state.goroutines = derived.goroutines;
+    let Mode::Bundle(replay) = &mut state.mode else {
+        return;
+    };
+    replay.taken = derived.taken;
+    state.current = replay.samples.get(index).cloned();
+    state.now_ms = state.current.as_ref().map_or(0, |s| s.taken_at_ms);
+    if let Some(current) = &state.current {
+        state.start_time = Some(current.identity.start_time);
         state.status = TargetStatus::Live;
-        state.current = Some(last.clone());
     }
-    state.mode = Mode::Bundle(replay);
+    // The end, as the live view saw it, at the last sample.
+    let at_end = index + 1 >= replay.samples.len();
+    if let Some(exit) = replay.exit.as_ref().filter(|_| at_end) {
+        state.history.mark_gone(exit.at_ms, exit.how.clone());
+        state.status = TargetStatus::Exited {
+            at_ms: exit.at_ms,
+            how: exit.how.clone(),
+        };
+        state.now_ms = state.now_ms.max(exit.at_ms);
+    }
+    show_judged(state);
     clamp_selection(state);
+}
+
+/// The findings as judged at the shown sample, or a word on how far the judging has come.
+fn show_judged(state: &mut AppState) {
+    let Mode::Bundle(replay) = &state.mode else {
+        return;
+    };
+    let at_end = replay.index + 1 >= replay.samples.len();
+    let judged = match (&replay.exit, at_end) {
+        (Some(_), true) => replay.exit_findings.as_ref(),
+        _ => replay.judged.get(replay.index),
+    };
+    match judged {
+        Some((findings, headroom)) => {
+            state.findings = findings.clone();
+            state.shown_headroom = Some(headroom.clone());
+            if state
+                .message
+                .as_deref()
+                .is_some_and(|m| m.starts_with(JUDGING))
+            {
+                state.message = None;
+            }
+        }
+        None => {
+            state.findings = Vec::new();
+            state.shown_headroom = Some(Headroom::default());
+            state.message = Some(format!(
+                "{JUDGING} {}/{} samples…",
+                replay.judged.len(),
+                replay.samples.len()
+            ));
+        }
+    }
+}
+
+/// How the status line says the findings are not judged yet.
+const JUDGING: &str = "judging the history:";
+
+/// More of the bundle's history judged.
+fn on_judged(state: &mut AppState, batch: Vec<Judged>) {
+    let Mode::Bundle(replay) = &mut state.mode else {
+        return;
+    };
+    for judged in batch {
+        if judged.index < replay.samples.len() {
+            if judged.index == replay.judged.len() {
+                replay.judged.push((judged.findings, judged.headroom));
+            }
+        } else {
+            replay.exit_findings = Some((judged.findings, judged.headroom));
+        }
+    }
+    show_judged(state);
 }
 
 /// Moves the bundle's selected sample (clamped to the bundle) and replays to it.

@@ -1,4 +1,4 @@
-//! The optional parts of a bundle: thread stacks (`stacks.txt`, `stacks.folded`,
+//! The optional parts of a bundle: thread stacks (`stacks.txt`, `stacks.json`, `stacks.folded`,
 //! `flamegraph.svg`) and runtime dumps (`dumps/`). The caller captures them (the command with
 //! ptrace and the runtime's own protocol, the TUI from what it already sampled); this turns
 //! them into files.
@@ -8,19 +8,41 @@ use super::MissingEntry;
 use crate::runtimes::Dump;
 use crate::stacks::flamegraph::render_svg;
 use crate::stacks::folded::FoldedStacks;
+use crate::stacks::ThreadStack;
 
 /// Paths of the stack files, for `missing` entries when there are none.
-pub const STACK_FILES: [&str; 3] = ["stacks.txt", "stacks.folded", "flamegraph.svg"];
+pub const STACK_FILES: [&str; 4] = [
+    "stacks.txt",
+    "stacks.json",
+    "stacks.folded",
+    "flamegraph.svg",
+];
 
-/// `stacks.folded` and `flamegraph.svg` from sampled stacks, plus `stacks.txt` (every thread's
-/// newest stack, as `healthtop stacks` prints it) when given.
+/// `stacks.folded` and `flamegraph.svg` from sampled stacks, `stacks.json` (each thread's
+/// newest stack, for `view`'s thread drill-down) and `stacks.txt` (the same as `healthtop
+/// stacks` prints it) when given.
 pub fn stack_entries(
     folded: &FoldedStacks,
     text: Option<String>,
+    threads: &[ThreadStack],
     title: &str,
 ) -> (Vec<Entry>, Vec<MissingEntry>) {
     let mut entries = Vec::new();
     let mut missing = Vec::new();
+    match serde_json::to_vec(threads) {
+        Ok(json) if !threads.is_empty() => entries.push(Entry {
+            path: "stacks.json".into(),
+            data: json,
+        }),
+        Ok(_) => missing.push(MissingEntry {
+            path: "stacks.json".into(),
+            reason: "no thread's stack was captured".into(),
+        }),
+        Err(e) => missing.push(MissingEntry {
+            path: "stacks.json".into(),
+            reason: e.to_string(),
+        }),
+    }
     match text {
         Some(text) => entries.push(Entry {
             path: "stacks.txt".into(),
@@ -32,7 +54,7 @@ pub fn stack_entries(
         }),
     }
     if folded.is_empty() {
-        for path in &STACK_FILES[1..] {
+        for path in &STACK_FILES[2..] {
             missing.push(MissingEntry {
                 path: (*path).into(),
                 reason: "no stacks were sampled".into(),

@@ -6,12 +6,14 @@
 //! [`crate::safe_file`] ([`write`]);
 //! reading checks the schema and every checksum ([`read`]).
 //!
-//! May import: `report`, `sample`, `config`, `safe_file`, `collect::raw` and `collect::HostRoot`
+//! May import: `report`, `sample`, `config`, `history`, `rules`, `safe_file`, `collect::raw` and
+//! `collect::HostRoot`
 //! (only [`snapshot`] reads `/proc`: the raw copies, when the caller says the target is alive).
 
 pub mod extras;
 pub mod json_guard;
 pub mod read;
+pub mod rederive;
 pub mod secrets;
 pub mod snapshot;
 pub mod write;
@@ -22,8 +24,12 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use thiserror::Error;
 
-/// Schema of `manifest.json`.
-pub const SCHEMA: &str = "healthtop.bundle/1";
+/// Schema of `manifest.json` written now.
+pub const SCHEMA: &str = "healthtop.bundle/2";
+
+/// Schemas this healthtop opens: `/1` bundles lack the exit, the goroutine counts and
+/// `stacks.json`, which then read as absent.
+pub const READABLE: [&str; 2] = [SCHEMA, "healthtop.bundle/1"];
 
 /// What a bundle says about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,7 +78,124 @@ pub struct BundleReport {
     pub report: Report,
     /// Every sample, oldest first (the last one is the report itself). Memory maps are kept
     /// only in the report, not repeated per sample.
-    pub history: Vec<Sample>,
+    pub history: Vec<Recorded>,
+    /// How the target ended, when it ended while it was watched (`/2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<TargetExit>,
+}
+
+/// One sample of a bundle's history and what was read beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recorded {
+    #[serde(flatten)]
+    pub sample: Sample,
+    /// Go targets: the goroutine count read from the pprof endpoint with this sample (`/2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goroutines: Option<GoroutineReading>,
+}
+
+impl Recorded {
+    /// A sample with nothing read beside it.
+    pub fn plain(sample: Sample) -> Recorded {
+        Recorded {
+            sample,
+            goroutines: None,
+        }
+    }
+}
+
+/// One reading of a Go target's goroutine count: the count, or why it could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoroutineReading {
+    pub at_ms: u64,
+    pub count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<String>,
+    /// The endpoint read, when one was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+impl GoroutineReading {
+    pub fn new(
+        at_ms: u64,
+        count: Result<u64, String>,
+        endpoint: Option<String>,
+    ) -> GoroutineReading {
+        let (count, unread) = match count {
+            Ok(count) => (Some(count), None),
+            Err(reason) => (None, Some(reason)),
+        };
+        GoroutineReading {
+            at_ms,
+            count,
+            unread,
+            endpoint,
+        }
+    }
+
+    /// The count, or why not.
+    pub fn result(&self) -> Result<u64, String> {
+        self.count.ok_or_else(|| {
+            self.unread
+                .clone()
+                .unwrap_or_else(|| "not read".to_string())
+        })
+    }
+}
+
+/// The end of the target, as the watch saw it: `how` is `killed by SIGKILL`, `exited with
+/// status 3`, or why it could not be told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetExit {
+    pub at_ms: u64,
+    pub how: String,
+}
+
+/// Findings over a bundle's history, judged as the live view judges them: the rules run after
+/// each sample (goroutine readings recorded beside it) over the window from the first one,
+/// and once more after the exit, if the target ended.
+pub fn judge(
+    history: &[Recorded],
+    exit: Option<&TargetExit>,
+    interval: std::time::Duration,
+    config: crate::config::Config,
+) -> crate::report::watch::Judged {
+    use crate::history::{History, Metric};
+    use crate::rules::{RuleEngine, Window};
+    let Some(first) = history.first() else {
+        return crate::report::watch::Judged {
+            findings: Vec::new(),
+            headroom: crate::headroom::Headroom::default(),
+        };
+    };
+    let mut engine = RuleEngine::with_window(
+        config,
+        Window::Explicit {
+            since_ms: first.sample.taken_at_ms,
+        },
+    );
+    let mut judged = History::new(std::time::Duration::from_secs(3600), interval);
+    let mut findings = Vec::new();
+    for recorded in history {
+        judged.push(&recorded.sample);
+        if let Some(reading) = &recorded.goroutines {
+            judged.record(
+                Metric::Goroutines,
+                reading.at_ms,
+                reading.result().map(|c| c as f64),
+            );
+        }
+        findings = engine.evaluate(&judged);
+    }
+    if let Some(exit) = exit {
+        judged.mark_gone(exit.at_ms, exit.how.clone());
+        findings = engine.evaluate(&judged);
+    }
+    crate::report::watch::Judged {
+        findings,
+        headroom: engine.headroom().clone(),
+    }
 }
 
 #[derive(Debug, Error)]
@@ -94,7 +217,7 @@ pub enum BundleError {
     Foreign { path: PathBuf, detail: String },
     #[error("{path} is corrupt or truncated: {detail}")]
     Corrupt { path: PathBuf, detail: String },
-    #[error("{path} uses bundle schema {found:?}; this healthtop reads {SCHEMA:?}")]
+    #[error("{path} uses bundle schema {found:?}; this healthtop reads {SCHEMA:?} and \"healthtop.bundle/1\"")]
     UnsupportedSchema { path: PathBuf, found: String },
     #[error("nothing to bundle: no sample of the target was taken")]
     NoSamples,

@@ -10,7 +10,7 @@
 //! hashed as it streams and not kept.
 
 use super::json_guard::{JsonGuard, Shape};
-use super::{BundleError, BundleReport, Manifest, SCHEMA};
+use super::{BundleError, BundleReport, Manifest, READABLE};
 use crate::sample::Sample;
 use flate2::read::GzDecoder;
 use sha2::{Digest, Sha256};
@@ -64,6 +64,10 @@ const JSON_SHAPE: Shape = Shape {
     ],
 };
 
+/// Most bytes of members other than the report kept in memory, all together: a real bundle's
+/// stacks, dump and raw copies of a 10,000-thread process are tens of MB.
+pub const MAX_KEPT_BYTES: u64 = 128 * MIB;
+
 /// Latest time a bundle may speak of: the year 9999, in ms since the Unix epoch.
 const MAX_UNIX_MS: u64 = 253_402_300_799_999;
 
@@ -74,7 +78,28 @@ pub struct OpenedBundle {
     pub manifest: Manifest,
     pub report: BundleReport,
     /// Every member but the manifest, with its size (checked against the manifest).
-    pub files: BTreeMap<String, u64>,
+    pub sizes: BTreeMap<String, u64>,
+    /// The bytes of those members but the report, as long as they fit [`MAX_KEPT_BYTES`] together (the view's
+    /// stacks and dump, the raw copies `report --from` re-derives from); the rest were checked
+    /// and not kept.
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl OpenedBundle {
+    /// Why a member's bytes are not at hand: not in the bundle, or not kept.
+    pub fn why_not_kept(&self, path: &str) -> Option<String> {
+        if self.files.contains_key(path) {
+            return None;
+        }
+        Some(match self.sizes.get(path) {
+            Some(bytes) => format!(
+                "{path} ({bytes} bytes) is over what healthtop keeps of a bundle in memory \
+                 ({} MiB in all)",
+                MAX_KEPT_BYTES >> 20
+            ),
+            None => format!("the bundle has no {path}"),
+        })
+    }
 }
 
 /// Opens, checks and parses a bundle.
@@ -132,7 +157,9 @@ pub fn read_bundle(mut file: impl Read, path: &Path) -> Result<OpenedBundle, Bun
         .map(|item| (item.path.as_str(), item))
         .collect();
 
+    let mut sizes = BTreeMap::new();
     let mut files = BTreeMap::new();
+    let mut kept = 0u64;
     let mut report = None;
     for entry in entries {
         let mut entry = entry.map_err(|e| corrupt(tar_error(&e)))?;
@@ -143,12 +170,16 @@ pub fn read_bundle(mut file: impl Read, path: &Path) -> Result<OpenedBundle, Bun
         let Some(item) = listed.get(name.as_str()) else {
             return Err(corrupt(format!("{name} is not listed in the manifest")));
         };
-        if files.contains_key(&name) {
+        if sizes.contains_key(&name) {
             return Err(corrupt(format!("{name} appears twice")));
         }
         check_member_header(&entry, Size::Exact(item.bytes))
             .map_err(|d| corrupt(format!("{name}: {d}")))?;
         let mut hashed = HashingReader::new((&mut entry).take(item.bytes.saturating_add(1)));
+        let keep = name != "report.json" && kept.saturating_add(item.bytes) <= MAX_KEPT_BYTES;
+        if keep {
+            hashed.kept = Some(Vec::new());
+        }
         if name == "report.json" {
             let guarded = BufReader::new(JsonGuard::new(&mut hashed, JSON_SHAPE));
             let parsed = serde_json::from_reader(guarded).map_err(|e| match e.io_error_kind() {
@@ -172,12 +203,16 @@ pub fn read_bundle(mut file: impl Read, path: &Path) -> Result<OpenedBundle, Bun
         if !hashed.matches(item) {
             return Err(corrupt(format!("checksum of {name} does not match")));
         }
-        files.insert(name, item.bytes);
+        if let Some(bytes) = hashed.kept.take() {
+            kept += item.bytes;
+            files.insert(name.clone(), bytes);
+        }
+        sizes.insert(name, item.bytes);
     }
     if let Some(item) = manifest
         .contents
         .iter()
-        .find(|item| !files.contains_key(&item.path))
+        .find(|item| !sizes.contains_key(&item.path))
     {
         return Err(corrupt(format!("{} is listed but missing", item.path)));
     }
@@ -187,6 +222,7 @@ pub fn read_bundle(mut file: impl Read, path: &Path) -> Result<OpenedBundle, Bun
         path: path.to_path_buf(),
         manifest,
         report,
+        sizes,
         files,
     })
 }
@@ -315,14 +351,16 @@ fn parse_manifest(bytes: &[u8], path: &Path) -> Result<Manifest, BundleError> {
                     .ok()
                     .and_then(|v| v.get("schema")?.as_str().map(str::to_string));
             match schema {
-                Some(found) if found != SCHEMA => BundleError::UnsupportedSchema {
-                    path: path.to_path_buf(),
-                    found: crate::safe_text::line(&found).into_owned(),
-                },
+                Some(found) if !READABLE.contains(&found.as_str()) => {
+                    BundleError::UnsupportedSchema {
+                        path: path.to_path_buf(),
+                        found: crate::safe_text::line(&found).into_owned(),
+                    }
+                }
                 _ => corrupt(format!("manifest.json: {}", json_error(&e))),
             }
         })?;
-    if manifest.schema != SCHEMA {
+    if !READABLE.contains(&manifest.schema.as_str()) {
         return Err(BundleError::UnsupportedSchema {
             path: path.to_path_buf(),
             found: crate::safe_text::line(&manifest.schema).into_owned(),
@@ -375,8 +413,8 @@ fn parse_manifest(bytes: &[u8], path: &Path) -> Result<Manifest, BundleError> {
 /// (JSON holds no infinity or NaN, and every ETA is clamped where it is shown.)
 pub fn check_figures(report: &BundleReport) -> Result<(), String> {
     check_sample(&report.report.sample)?;
-    for sample in &report.history {
-        check_sample(sample)?;
+    for recorded in &report.history {
+        check_sample(&recorded.sample)?;
     }
     Ok(())
 }
@@ -463,6 +501,8 @@ struct HashingReader<R> {
     hasher: Sha256,
     count: u64,
     digest: Option<String>,
+    /// What was read, when the member is kept.
+    kept: Option<Vec<u8>>,
 }
 
 impl<R: Read> HashingReader<R> {
@@ -472,6 +512,7 @@ impl<R: Read> HashingReader<R> {
             hasher: Sha256::new(),
             count: 0,
             digest: None,
+            kept: None,
         }
     }
 
@@ -498,6 +539,9 @@ impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
+        if let Some(kept) = self.kept.as_mut() {
+            kept.extend_from_slice(&buf[..n]);
+        }
         self.count += n as u64;
         Ok(n)
     }

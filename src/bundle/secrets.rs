@@ -1,12 +1,11 @@
-//! Keeping secrets out of bundles: values of secret-looking arguments, environment variables and
-//! URL credentials are found once, then masked in every file the bundle holds.
+//! Keeping secrets out of bundles, by structure: a value is masked where it lives (an argument,
+//! an environment entry, the password of a URL) when its KEY says it is a secret
+//! (`--password=…`, `--token …`, `-Ddb.password=…`, `API_TOKEN=…`). Nothing is searched for
+//! as text across files: a bare `2048` or `false` seen in a secret-looking argument must never
+//! be masked inside a number of `report.json`, which would make the bundle unreadable.
 
 /// What a masked value is replaced with.
 pub const MASK: &str = "********";
-
-/// Shorter values are masked where they stand (cmdline, environ) but not searched for across
-/// files: replacing every "ab" in a bundle would destroy the data and hide nothing.
-const MIN_GLOBAL_LEN: usize = 4;
 
 const SECRET_WORDS: [&str; 12] = [
     "PASSWORD",
@@ -23,128 +22,112 @@ const SECRET_WORDS: [&str; 12] = [
     "SIGNATURE",
 ];
 
-/// Whether a name (`--db-password`, `AWS_SECRET_ACCESS_KEY`) looks like it holds a secret.
+/// Whether a name (`--db-password`, `AWS_SECRET_ACCESS_KEY`, `-Djavax.net.ssl.keyStorePassword`)
+/// looks like it holds a secret.
 pub fn is_secret_name(name: &str) -> bool {
     let upper = name.trim_start_matches('-').to_ascii_uppercase();
     SECRET_WORDS.iter().any(|word| upper.contains(word))
 }
 
-/// The secrets found in a target's arguments and environment, and how to mask them.
-#[derive(Debug, Default, Clone)]
-pub struct Redactor {
-    secrets: Vec<String>,
+/// Masks a command line, argument by argument: `KEY=value` and `-DKEY=value` whose key looks
+/// secret, the argument after a secret-looking flag (`--token abc`), and URL passwords.
+pub fn mask_args(args: &[String]) -> Vec<String> {
+    let mut masked = Vec::with_capacity(args.len());
+    let mut value_is_secret = false;
+    for arg in args {
+        if value_is_secret && !arg.starts_with('-') {
+            masked.push(MASK.to_string());
+            value_is_secret = false;
+            continue;
+        }
+        value_is_secret = false;
+        if let Some(entry) = mask_key_value(arg) {
+            masked.push(entry);
+        } else {
+            value_is_secret = arg.starts_with('-') && is_secret_name(arg);
+            masked.push(mask_url_passwords(arg));
+        }
+    }
+    masked
 }
 
-impl Redactor {
-    /// Finds secrets in `args` (the command line) and `env` (`KEY=value` entries).
-    pub fn new(args: &[String], env: &[String]) -> Self {
-        let mut secrets = Vec::new();
-        let mut iter = args.iter().peekable();
-        while let Some(arg) = iter.next() {
-            if let Some((key, value)) = arg.split_once('=') {
-                if is_secret_name(key) && !value.is_empty() {
-                    secrets.push(value.to_string());
-                }
-            } else if arg.starts_with('-') && is_secret_name(arg) {
-                if let Some(next) = iter.peek().filter(|n| !n.starts_with('-')) {
-                    secrets.push((*next).clone());
-                }
-            }
-            secrets.extend(url_passwords(arg));
-        }
-        for entry in env {
-            if let Some((key, value)) = entry.split_once('=') {
-                if is_secret_name(key) && !value.is_empty() {
-                    secrets.push(value.to_string());
-                }
-                secrets.extend(url_passwords(value));
-            }
-        }
-        // Longest first, so a secret containing another is masked whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        secrets.dedup();
-        Redactor { secrets }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
-    }
-
-    /// Masks one argument or environment entry where it stands.
-    pub fn mask_entry(&self, entry: &str) -> String {
-        let mut masked = entry.to_string();
-        for secret in &self.secrets {
-            if masked == *secret {
-                return MASK.to_string();
-            }
-            if let Some((key, value)) = masked.split_once('=') {
-                if value == secret {
-                    masked = format!("{key}={MASK}");
-                    continue;
-                }
-            }
-            if secret.len() >= MIN_GLOBAL_LEN || masked.contains(&format!(":{secret}@")) {
-                masked = masked.replace(secret.as_str(), MASK);
-            }
-        }
-        masked
-    }
-
-    /// Masks every NUL-separated entry of a raw `cmdline` or `environ` file.
-    pub fn mask_nul_separated(&self, raw: &[u8]) -> Vec<u8> {
-        let text = String::from_utf8_lossy(raw);
-        let mut out: Vec<u8> = Vec::with_capacity(raw.len());
-        for entry in text.split_terminator('\0') {
-            out.extend_from_slice(self.mask_entry(entry).as_bytes());
-            out.push(0);
-        }
-        out
-    }
-
-    /// Masks every occurrence of every secret long enough to search for, in any file.
-    pub fn mask_bytes(&self, data: &[u8]) -> Vec<u8> {
-        let mut out = data.to_vec();
-        for secret in self.secrets.iter().filter(|s| s.len() >= MIN_GLOBAL_LEN) {
-            out = replace_all(&out, secret.as_bytes(), MASK.as_bytes());
-        }
-        out
-    }
+/// Masks environment entries (`KEY=value`): the value when the key looks secret, otherwise
+/// any URL password inside it.
+pub fn mask_env(entries: &[String]) -> Vec<String> {
+    entries
+        .iter()
+        .map(|entry| mask_key_value(entry).unwrap_or_else(|| mask_url_passwords(entry)))
+        .collect()
 }
 
-/// Passwords in `scheme://user:password@host` URLs inside `text`.
-fn url_passwords(text: &str) -> Vec<String> {
-    let mut found = Vec::new();
+/// Masks a raw NUL-separated `cmdline` as [`mask_args`] does.
+pub fn mask_raw_cmdline(raw: &[u8]) -> Vec<u8> {
+    join_nul(&mask_args(&split_nul(raw)))
+}
+
+/// Masks a raw NUL-separated `environ` as [`mask_env`] does.
+pub fn mask_raw_environ(raw: &[u8]) -> Vec<u8> {
+    join_nul(&mask_env(&split_nul(raw)))
+}
+
+/// `key=value` with a secret-looking key, value masked (URL passwords in the value otherwise);
+/// `None` when `entry` is not `key=value`.
+fn mask_key_value(entry: &str) -> Option<String> {
+    let (key, value) = entry.split_once('=')?;
+    if key.is_empty() {
+        return None;
+    }
+    Some(if is_secret_name(key) && !value.is_empty() {
+        format!("{key}={MASK}")
+    } else {
+        format!("{key}={}", mask_url_passwords(value))
+    })
+}
+
+/// `scheme://user:password@host` → `scheme://user:********@host`, for every URL in `text`.
+fn mask_url_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("://") {
-        let after = &rest[start + 3..];
+        let (before, after) = rest.split_at(start + 3);
+        out.push_str(before);
         let authority_end = after.find(['/', '?', '#', ' ']).unwrap_or(after.len());
         let authority = &after[..authority_end];
-        if let Some((userinfo, _host)) = authority.rsplit_once('@') {
-            if let Some((_user, password)) = userinfo.split_once(':') {
-                if !password.is_empty() {
-                    found.push(password.to_string());
+        match authority.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, password)) if !password.is_empty() => {
+                    out.push_str(user);
+                    out.push(':');
+                    out.push_str(MASK);
+                    out.push('@');
+                    out.push_str(host);
                 }
-            }
+                _ => out.push_str(authority),
+            },
+            None => out.push_str(authority),
         }
-        rest = after;
+        rest = &after[authority_end..];
     }
-    found
+    out.push_str(rest);
+    out
 }
 
-fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    if needle.is_empty() || haystack.len() < needle.len() {
-        return haystack.to_vec();
+fn split_nul(raw: &[u8]) -> Vec<String> {
+    // The file ends with a NUL: the empty piece after it is not an entry.
+    let raw = raw.strip_suffix(&[0]).unwrap_or(raw);
+    if raw.is_empty() {
+        return Vec::new();
     }
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut i = 0;
-    while i < haystack.len() {
-        if haystack[i..].starts_with(needle) {
-            out.extend_from_slice(with);
-            i += needle.len();
-        } else {
-            out.push(haystack[i]);
-            i += 1;
-        }
+    raw.split(|&b| b == 0)
+        .map(|piece| String::from_utf8_lossy(piece).into_owned())
+        .collect()
+}
+
+fn join_nul(entries: &[String]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in entries {
+        out.extend_from_slice(entry.as_bytes());
+        out.push(0);
     }
     out
 }
@@ -158,7 +141,7 @@ mod tests {
     }
 
     #[test]
-    fn finds_and_masks_secrets() {
+    fn arguments_are_masked_by_their_key() {
         let args = strings(&[
             "server",
             "--password=hunter22",
@@ -167,39 +150,68 @@ mod tests {
             "--verbose",
             "postgres://app:s3cr3tpw@db:5432/x",
             "token=abcdef1",
+            "-Djdk.tls.ephemeralDHKeySize=2048",
+            "-Dsize=2048",
+            "--auth=false",
+            "--port",
+            "2048",
         ]);
-        let env = strings(&[
-            "HOME=/root",
-            "AWS_SECRET_ACCESS_KEY=AKIAsecretvalue",
-            "PATH=/bin",
-        ]);
-        let r = Redactor::new(&args, &env);
-        assert_eq!(r.mask_entry("--password=hunter22"), "--password=********");
-        assert_eq!(r.mask_entry("tok-123456"), MASK);
         assert_eq!(
-            r.mask_entry("postgres://app:s3cr3tpw@db:5432/x"),
-            "postgres://app:********@db:5432/x"
+            mask_args(&args),
+            strings(&[
+                "server",
+                "--password=********",
+                "--api-token",
+                "********",
+                "--verbose",
+                "postgres://app:********@db:5432/x",
+                "token=********",
+                "-Djdk.tls.ephemeralDHKeySize=********",
+                "-Dsize=2048",
+                "--auth=********",
+                "--port",
+                "2048",
+            ])
         );
-        assert_eq!(r.mask_entry("token=abcdef1"), "token=********");
-        assert_eq!(r.mask_entry("--verbose"), "--verbose");
-        assert_eq!(
-            r.mask_entry("AWS_SECRET_ACCESS_KEY=AKIAsecretvalue"),
-            "AWS_SECRET_ACCESS_KEY=********"
-        );
-        assert_eq!(r.mask_entry("HOME=/root"), "HOME=/root");
-        let masked = r.mask_bytes(b"log: connecting with hunter22 and AKIAsecretvalue");
-        assert_eq!(
-            masked,
-            b"log: connecting with ******** and ********".to_vec()
-        );
-        let raw = r.mask_nul_separated(b"server\0--password=hunter22\0");
-        assert_eq!(raw, b"server\0--password=********\0".to_vec());
     }
 
     #[test]
-    fn short_values_are_masked_in_place_only() {
-        let r = Redactor::new(&strings(&["--password=ab"]), &[]);
-        assert_eq!(r.mask_entry("--password=ab"), "--password=********");
-        assert_eq!(r.mask_bytes(b"tab"), b"tab".to_vec());
+    fn a_secret_flag_followed_by_a_flag_masks_nothing_else() {
+        assert_eq!(
+            mask_args(&strings(&["--token", "--verbose", "x"])),
+            strings(&["--token", "--verbose", "x"])
+        );
+    }
+
+    #[test]
+    fn environment_entries_are_masked_by_their_key() {
+        let env = strings(&[
+            "HOME=/root",
+            "AWS_SECRET_ACCESS_KEY=AKIAsecretvalue",
+            "DATABASE_URL=mysql://u:pw123@h/db",
+            "PATH=/bin",
+        ]);
+        assert_eq!(
+            mask_env(&env),
+            strings(&[
+                "HOME=/root",
+                "AWS_SECRET_ACCESS_KEY=********",
+                "DATABASE_URL=mysql://u:********@h/db",
+                "PATH=/bin",
+            ])
+        );
+    }
+
+    #[test]
+    fn raw_copies_keep_their_nul_structure() {
+        assert_eq!(
+            mask_raw_cmdline(b"server\0--password=hunter22\0-Dsize=2048\0"),
+            b"server\0--password=********\0-Dsize=2048\0".to_vec()
+        );
+        assert_eq!(
+            mask_raw_environ(b"A=1\0MY_TOKEN=abc\0"),
+            b"A=1\0MY_TOKEN=********\0".to_vec()
+        );
+        assert_eq!(mask_raw_cmdline(b""), Vec::<u8>::new());
     }
 }

@@ -5,12 +5,16 @@
 //! name), and only when the caller says the target is still there: a bundle of an exited target
 //! is built from its frozen samples, its raw copies listed as missing with the reason.
 
-use super::secrets::Redactor;
+use super::secrets::{mask_args, mask_raw_cmdline, mask_raw_environ};
 use super::write::{write_bundle, Entry};
-use super::{BundleError, BundleReport, Manifest, MissingEntry, TargetIdentity, SCHEMA};
+use super::{
+    judge, BundleError, BundleReport, Manifest, MissingEntry, Recorded, TargetExit, TargetIdentity,
+    SCHEMA,
+};
 use crate::collect::{raw, HostRoot};
 use crate::config::Config;
 use crate::report::Report;
+use crate::runtimes::go::GoroutineCount;
 use crate::safe_file::{Existing, NewFile, PRIVATE};
 use crate::sample::Sample;
 use std::path::{Path, PathBuf};
@@ -33,7 +37,9 @@ pub enum RawCopies {
 pub struct Request {
     pub root: HostRoot,
     /// Oldest first; the last one becomes the report (with its memory maps, if it has them).
-    pub samples: Vec<Sample>,
+    pub samples: Vec<Recorded>,
+    /// How the target ended, when it ended while it was watched.
+    pub exit: Option<TargetExit>,
     /// Time between samples, for judging the findings over them.
     pub interval: Duration,
     pub config: Config,
@@ -139,6 +145,7 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
     let Request {
         root,
         samples,
+        exit,
         interval,
         config,
         raw,
@@ -147,7 +154,7 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
         extras,
         extras_missing,
     } = request;
-    let last = samples.last().ok_or(BundleError::NoSamples)?;
+    let last = &samples.last().ok_or(BundleError::NoSamples)?.sample;
     let pid = last.identity.pid;
     let raw = match raw {
         RawCopies::Copy => match raw::same_process(&root, pid, last.identity.start_time) {
@@ -157,27 +164,46 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
         skip => skip,
     };
     let environment = match &raw {
-        RawCopies::Copy => raw::environment(&root, pid).map_err(|e| e.reason()),
+        RawCopies::Copy if include_env => raw::environment(&root, pid).map_err(|e| e.reason()),
+        RawCopies::Copy => Err("left out (no --include-env)".to_string()),
         RawCopies::Skip { reason } => Err(reason.clone()),
     };
-    let redactor = Redactor::new(
-        &last.identity.cmdline,
-        environment.as_deref().unwrap_or_default(),
-    );
     let mut entries = Vec::new();
     let mut missing = Vec::new();
 
-    let mut history: Vec<Sample> = samples.iter().map(|s| mask_sample(s, &redactor)).collect();
-    let report_sample = history.last().cloned().ok_or(BundleError::NoSamples)?;
-    for sample in history.iter_mut() {
-        sample.memory.maps.clear();
+    // Masked before anything is judged or serialized: findings quote what they saw.
+    let masked: Vec<Recorded> = samples
+        .iter()
+        .map(|recorded| Recorded {
+            sample: mask_sample(&recorded.sample),
+            goroutines: recorded.goroutines.clone(),
+        })
+        .collect();
+    let judged = judge(&masked, exit.as_ref(), interval, config);
+    let newest = masked.last().cloned().ok_or(BundleError::NoSamples)?;
+    let report_sample = newest.sample.clone();
+    let mut history = masked;
+    for recorded in history.iter_mut() {
+        recorded.sample.memory.maps.clear();
     }
-    let judged = crate::report::watch::judge_series(&samples, interval, config);
+    let mut report = Report::new(report_sample.clone())
+        .with_findings(judged.findings)
+        .with_headroom(judged.headroom);
+    if let Some(reading) = &newest.goroutines {
+        report = report.with_goroutines(Some(GoroutineCount {
+            count: reading.count,
+            endpoint: reading.endpoint.clone(),
+            at_ms: Some(reading.at_ms),
+            // Which page a reading came from is not kept with the sample.
+            source: None,
+            every_ms: None,
+            took_ms: None,
+        }));
+    }
     let report = BundleReport {
-        report: Report::new(report_sample.clone())
-            .with_findings(judged.findings)
-            .with_headroom(judged.headroom),
+        report,
         history,
+        exit,
     };
     entries.push(json_entry("report.json", &report)?);
 
@@ -202,12 +228,14 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
                 for file in files {
                     let path = format!("proc/{}", file.path);
                     match file.contents {
-                        Ok(data) if file.path == "cmdline" || file.path == "environ" => {
-                            entries.push(Entry {
-                                path,
-                                data: redactor.mask_nul_separated(&data),
-                            });
-                        }
+                        Ok(data) if file.path == "cmdline" => entries.push(Entry {
+                            path,
+                            data: mask_raw_cmdline(&data),
+                        }),
+                        Ok(data) if file.path == "environ" => entries.push(Entry {
+                            path,
+                            data: mask_raw_environ(&data),
+                        }),
                         Ok(data) => entries.push(Entry { path, data }),
                         Err(reason) => missing.push(MissingEntry { path, reason }),
                     }
@@ -240,9 +268,6 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
         path: "README.txt".into(),
         data: README.as_bytes().to_vec(),
     });
-    for entry in &mut entries {
-        entry.data = redactor.mask_bytes(&entry.data);
-    }
 
     let manifest = Manifest {
         schema: SCHEMA.to_string(),
@@ -265,14 +290,10 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
     Ok(Built { manifest, entries })
 }
 
-fn mask_sample(sample: &Sample, redactor: &Redactor) -> Sample {
+/// The sample with its command line masked by structure ([`super::secrets`]).
+fn mask_sample(sample: &Sample) -> Sample {
     let mut masked = sample.clone();
-    masked.identity.cmdline = sample
-        .identity
-        .cmdline
-        .iter()
-        .map(|a| redactor.mask_entry(a))
-        .collect();
+    masked.identity.cmdline = mask_args(&sample.identity.cmdline);
     masked
 }
 

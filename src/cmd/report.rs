@@ -12,7 +12,8 @@ use std::path::Path;
 pub fn run(args: &ReportArgs, config_path: Option<&Path>) -> Result<(), CliError> {
     if let Some(path) = &args.from {
         let bundle = crate::bundle::read::open_bundle(path)?;
-        return print(&bundle.report.report, args.json);
+        print(&bundle.report.report, args.json)?;
+        return check_raw_copies(&bundle, args.json);
     }
     let pid = parse_pid(args.pid.as_deref().unwrap_or_default())?;
     let config = Config::load(config_path)?;
@@ -45,6 +46,56 @@ pub fn run(args: &ReportArgs, config_path: Option<&Path>) -> Result<(), CliError
         }
     };
     print(&report, args.json)
+}
+
+/// Re-derives the headline figures from a bundle's raw `/proc` copies and says where they
+/// disagree with `report.json`: a section after the text report, or (with `--json`, whose
+/// stdout stays the report) one line per disagreement on stderr.
+fn check_raw_copies(
+    bundle: &crate::bundle::read::OpenedBundle,
+    json: bool,
+) -> Result<(), CliError> {
+    let checked = crate::bundle::rederive::rederive(bundle);
+    if json {
+        for figure in checked.iter().flatten().filter(|f| !f.agrees()) {
+            let line = format!(
+                "healthtop: raw /proc copies differ from report.json: {} {} (report.json {})",
+                figure.name, figure.raw, figure.report
+            );
+            eprintln!("{}", line.replace(char::is_control, "?"));
+        }
+        return Ok(());
+    }
+    let mut out = String::from("\nRaw /proc copies, re-read with the same collectors\n");
+    match checked {
+        Ok(figures) => {
+            let agreed: Vec<String> = figures
+                .iter()
+                .filter(|f| f.agrees())
+                .map(|f| format!("{} {}", f.name, f.report))
+                .collect();
+            if !agreed.is_empty() {
+                out.push_str(&format!(
+                    "  agree with report.json: {}\n",
+                    agreed.join(", ")
+                ));
+            }
+            for figure in figures.iter().filter(|f| !f.agrees()) {
+                out.push_str(&format!(
+                    "  differ: {} is {} in the copies, {} in report.json (the copies were \
+                     taken just after the last sample)\n",
+                    figure.name, figure.raw, figure.report
+                ));
+            }
+        }
+        Err(reason) => out.push_str(&format!("  not checked: {reason}\n")),
+    }
+    // The bundle is hostile: no control byte of it reaches the terminal.
+    let out: String = out
+        .chars()
+        .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
+        .collect();
+    super::write_stdout(&out)
 }
 
 /// Prints a report as JSON or text (colour only on a terminal, never with `NO_COLOR`).

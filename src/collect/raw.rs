@@ -5,7 +5,7 @@ use super::{CollectError, HostRoot};
 use std::fs;
 
 /// Files copied from `/proc/PID/` when readable.
-const PROCESS_FILES: [&str; 14] = [
+pub const PROCESS_FILES: [&str; 14] = [
     "status",
     "stat",
     "statm",
@@ -22,7 +22,7 @@ const PROCESS_FILES: [&str; 14] = [
     "net/tcp6",
 ];
 /// Files copied from every `/proc/PID/task/TID/`.
-const TASK_FILES: [&str; 4] = ["stat", "status", "wchan", "syscall"];
+pub const TASK_FILES: [&str; 4] = ["stat", "status", "wchan", "syscall"];
 
 /// One copied file: its path inside the bundle's `proc/` and its bytes, or why it is missing.
 #[derive(Debug)]

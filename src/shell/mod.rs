@@ -136,6 +136,9 @@ async fn run_async(
     let collecting = live.map(|(collector, cadence)| {
         tokio::spawn(collector::run(collector, cadence, control_rx, tx.clone()))
     });
+    if let Some(judge) = state.judge() {
+        judge_off_the_ui_thread(judge, tx.clone());
+    }
     // A bundle's time is its samples': the wall clock only ages live data.
     let ticking = collecting.is_some();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
@@ -206,6 +209,36 @@ async fn run_async(
     Ok(ending)
 }
 
+/// Judges a bundle's history on a thread of its own, sending the results in batches (one
+/// every [`JUDGED_BATCH`]) so keys are never queued behind it; stops when the view is gone.
+fn judge_off_the_ui_thread(mut judge: app::replay::Judge, tx: mpsc::Sender<Msg>) {
+    std::thread::spawn(move || {
+        let mut batch = Vec::new();
+        let mut since = std::time::Instant::now();
+        loop {
+            let next = judge.next_judged();
+            let done = next.is_none();
+            batch.extend(next);
+            if done || since.elapsed() >= JUDGED_BATCH {
+                if !batch.is_empty()
+                    && tx
+                        .blocking_send(Msg::Judged(std::mem::take(&mut batch)))
+                        .is_err()
+                {
+                    return;
+                }
+                since = std::time::Instant::now();
+            }
+            if done {
+                return;
+            }
+        }
+    });
+}
+
+/// How often the judging thread reports.
+const JUDGED_BATCH: Duration = Duration::from_millis(100);
+
 /// Builds and writes a bundle of the watched target off the UI thread (it copies `/proc`
 /// files), into the current directory under a new name; answers with [`Msg::BundleWritten`].
 fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
@@ -221,7 +254,14 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
     let unkept = state.seen.unkept();
     // What the user sampled in the Stacks view and the last dump they asked for go along.
     let title = format!("healthtop: pid {pid} · {}", state.stacks.mode.label());
-    let (mut extras, mut extras_missing) = stack_entries(&state.stacks.folded, None, &title);
+    let threads: Vec<_> = state
+        .stacks
+        .last
+        .values()
+        .map(|(stack, _)| stack.clone())
+        .collect();
+    let (mut extras, mut extras_missing) =
+        stack_entries(&state.stacks.folded, None, &threads, &title);
     if let Some(Ok(dump)) = &state.dump.result {
         extras.extend(dump_entries(dump));
     } else {
@@ -230,18 +270,34 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
             reason: "no runtime dump was taken in this session (key D)".into(),
         });
     }
+    let stack_samples = state.stacks.folded.total();
+    let progress_tx = tx.clone();
     tokio::spawn(async move {
         let written = tokio::task::spawn_blocking(move || {
+            let exit = source.exit.clone();
+            let say = |progress: String| {
+                let _ = progress_tx.blocking_send(Msg::BundleProgress(progress));
+            };
             let samples = source.samples()?;
+            say(format!(
+                "{} samples, {stack_samples} stack samples; reading /proc…",
+                samples.len()
+            ));
             let span = match (samples.first(), samples.last()) {
-                (Some(first), Some(last)) => last.taken_at_ms.saturating_sub(first.taken_at_ms),
+                (Some(first), Some(last)) => last
+                    .sample
+                    .taken_at_ms
+                    .saturating_sub(first.sample.taken_at_ms),
                 _ => 0,
             };
-            let comm = samples.last().map_or("", |s| s.identity.comm.as_str());
+            let comm = samples
+                .last()
+                .map_or("", |s| s.sample.identity.comm.as_str());
             let stem = snapshot::default_stem(comm, pid, at_ms);
             let built = snapshot::build(Request {
                 root,
                 samples,
+                exit,
                 interval,
                 config,
                 raw,
@@ -251,6 +307,11 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
                 extras_missing,
             })
             .map_err(|e| e.to_string())?;
+            let bytes: usize = built.entries.iter().map(|e| e.data.len()).sum();
+            say(format!(
+                "{} files, {bytes} bytes before compression; writing…",
+                built.files()
+            ));
             let path = built
                 .write_new(Path::new("."), &stem)
                 .map_err(|e| e.to_string())?;
@@ -259,8 +320,9 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
             } else {
                 String::new()
             };
+            let written = std::fs::metadata(&path).map_or(0, |m| m.len());
             Ok::<_, String>(format!(
-                "bundle written to {} ({} files{unkept})",
+                "bundle written to {} ({} files, {written} bytes{unkept})",
                 path.display(),
                 built.files()
             ))

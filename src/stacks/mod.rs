@@ -24,7 +24,7 @@ pub mod unwind;
 pub use error::StacksError;
 
 use modules::{AddressSpace, ModuleCache};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
 use symbols::Symbolizer;
@@ -56,7 +56,7 @@ impl Default for CaptureOptions {
 }
 
 /// One frame of a thread's stack.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Frame {
     /// The PC (innermost frame) or return address.
     pub address: u64,
@@ -72,7 +72,7 @@ pub struct Frame {
 }
 
 /// What happened to a thread in this capture.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ThreadState {
     /// Stopped, copied and released.
     Captured {
@@ -94,7 +94,7 @@ pub enum ThreadState {
 }
 
 /// One thread's stack, innermost frame first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadStack {
     pub tid: i32,
     pub name: String,

@@ -202,7 +202,7 @@ fn render_gauges(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rec
     frame.render_widget(block, area);
     let wide = inner.width >= 120;
     let rows = Layout::vertical([Constraint::Length(1); 5]).split(inner);
-    let headroom = state.engine.headroom();
+    let headroom = state.headroom();
     let resources: Vec<&Resource> = GAUGES.iter().filter_map(|k| headroom.get(*k)).collect();
     // One set of column widths for every row, from the widest value and trend, so the
     // columns line up and no figure is cut.
@@ -354,11 +354,7 @@ fn trend_text(state: &AppState, resource: &Resource) -> String {
         Outlook::Stopped(stop) => format!(
             "flat {} (+{})",
             format::duration(Duration::from_millis(
-                state
-                    .engine
-                    .headroom()
-                    .at_ms
-                    .saturating_sub(stop.flat_since_ms)
+                state.headroom().at_ms.saturating_sub(stop.flat_since_ms)
             )),
             if bytes {
                 format::bytes(stop.grew_by.max(0.0) as u64)

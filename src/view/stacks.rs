@@ -55,9 +55,9 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         line(format!(" {}", keys_line(ui.pane))).style(theme::dim()),
         keys_area,
     );
-    if state.replay().is_some() {
+    if let (Some(error), Some(_)) = (&ui.error, state.replay()) {
         frame.render_widget(
-            Paragraph::new(" stacks need a live process: a bundle holds no stacks"),
+            Paragraph::new(format!(" {}", safe_text::line(error))).wrap(Wrap { trim: false }),
             body_area,
         );
         return;
@@ -269,6 +269,12 @@ fn micros(d: Duration) -> String {
 /// The sampling cost line: what watching costs the target.
 fn cost_line(state: &AppState) -> String {
     let cost = &state.stacks.cost;
+    if state.replay().is_some() {
+        return format!(
+            " the stacks sampled when the bundle was written: {} samples (read-only)",
+            state.stacks.folded.total()
+        );
+    }
     if cost.captures == 0 {
         return format!(
             " sampling {SAMPLE_HZ} Hz while this view is open (threads idle since the last \
