@@ -177,7 +177,7 @@ pub struct StacksArgs {
     /// Process whose threads to print.
     #[arg(short, long, value_name = "PID")]
     pub pid: String,
-    /// Print {"threads":[{"tid","name","frames":[{"function","module","address","file","line"}]}]}.
+    /// Print {"threads":[{"tid","name","truncated","frames":[{"function","module","address","file","line"}]}]}.
     #[arg(long)]
     pub json: bool,
 }

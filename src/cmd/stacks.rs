@@ -122,6 +122,8 @@ struct JsonCapture<'a> {
 struct JsonThread<'a> {
     tid: i32,
     name: &'a str,
+    /// The unwinder stopped before the outermost frame.
+    truncated: bool,
     frames: Vec<JsonFrame<'a>>,
 }
 
@@ -135,7 +137,7 @@ struct JsonFrame<'a> {
     line: Option<u32>,
 }
 
-/// `{"threads":[{"tid","name","frames":[{"function","module","address","file","line"}]}]}`,
+/// `{"threads":[{"tid","name","truncated","frames":[{"function","module","address","file","line"}]}]}`,
 /// innermost frame first.
 pub fn to_json(capture: &Capture) -> Result<String, CliError> {
     let json = JsonCapture {
@@ -145,6 +147,7 @@ pub fn to_json(capture: &Capture) -> Result<String, CliError> {
             .map(|t| JsonThread {
                 tid: t.tid,
                 name: &t.name,
+                truncated: t.truncated,
                 frames: t
                     .frames
                     .iter()

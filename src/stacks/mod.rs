@@ -467,14 +467,16 @@ fn fix_go_leaf(space: &AddressSpace, raw: &tracer::RawThread, unwound: &mut unwi
 
 /// Go stacks end at a top frame (`runtime.goexit` for goroutines, `runtime.mstart` for the
 /// scheduler stack of a thread); the frame pointer above it is whatever `clone` left there.
+/// A thread's stack also ends where it switched stacks (`runtime.mcall` of an idle thread in
+/// the scheduler, `systemstack`): the caller's frame lies on a goroutine's stack, which belongs
+/// to a parked goroutine or was not copied. This is where Go's own traceback stops too.
 fn end_at_go_top_frame(space: &AddressSpace, unwound: &mut unwind::Unwound) {
     let top = unwound.frames.iter().position(|frame| {
         space.find(frame.lookup).is_some_and(|mapped| {
-            mapped
-                .data
-                .go_table
-                .as_ref()
-                .is_some_and(|table| table.is_top_frame(frame.lookup.wrapping_sub(mapped.bias)))
+            mapped.data.go_table.as_ref().is_some_and(|table| {
+                let svma = frame.lookup.wrapping_sub(mapped.bias);
+                table.is_top_frame(svma) || table.switches_stack(svma)
+            })
         })
     });
     if let Some(index) = top {

@@ -301,18 +301,18 @@ fn parse_module(name: String, bytes: &[u8], symbols: SymbolFile) -> Result<Modul
     if let Some(got) = file.section_by_name(".got") {
         unwind.got_svma = Some(got.address()..got.address() + got.size());
     }
-    if !is_go {
-        if let Some((range, data)) = section(".eh_frame") {
-            unwind.eh_frame_svma = Some(range);
-            unwind.eh_frame = Some(data);
-        }
-        if let Some((range, data)) = section(".eh_frame_hdr") {
-            unwind.eh_frame_hdr_svma = Some(range);
-            unwind.eh_frame_hdr = Some(data);
-        }
-        if unwind.eh_frame.is_none() {
-            unwind.debug_frame = section(".debug_frame").map(|(_, data)| data);
-        }
+    // Go functions have no `.eh_frame` entries (the unwinder falls back to frame pointers for
+    // them); the C parts of a cgo binary do. Go's `.debug_frame` misleads unwinders.
+    if let Some((range, data)) = section(".eh_frame") {
+        unwind.eh_frame_svma = Some(range);
+        unwind.eh_frame = Some(data);
+    }
+    if let Some((range, data)) = section(".eh_frame_hdr") {
+        unwind.eh_frame_hdr_svma = Some(range);
+        unwind.eh_frame_hdr = Some(data);
+    }
+    if unwind.eh_frame.is_none() && !is_go {
+        unwind.debug_frame = section(".debug_frame").map(|(_, data)| data);
     }
     let segments = file
         .segments()

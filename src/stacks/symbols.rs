@@ -84,7 +84,9 @@ fn debug_file(build_id: Option<&[u8]>) -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-/// The symbol table of a file; for a stripped Go binary, the functions of `.gopclntab`.
+/// The symbol table of a file, plus the functions of `.gopclntab` when the symbol tables name
+/// no Go function: a stripped Go binary has no `.symtab`, and a stripped cgo binary still has a
+/// `.dynsym` with only its C exports (`_cgo_*`, `crosscall2`).
 fn table_of(path: &Path) -> Table {
     let Ok(bytes) = std::fs::read(path) else {
         return Table::new();
@@ -92,12 +94,19 @@ fn table_of(path: &Path) -> Table {
     let Ok(file) = object::File::parse(&*bytes) else {
         return Table::new();
     };
-    let table = symbol_table(&file);
-    if table.is_empty() {
-        super::gopclntab::functions(&file)
-    } else {
-        table
+    let mut table = symbol_table(&file);
+    if !table
+        .iter()
+        .any(|(_, _, name)| name.starts_with("runtime."))
+    {
+        let go = super::gopclntab::functions(&file);
+        if !go.is_empty() {
+            table.extend(go);
+            table.sort();
+            table.dedup_by_key(|(start, _, _)| *start);
+        }
     }
+    table
 }
 
 fn open_source(file: &SymbolFile, build_id: Option<&[u8]>) -> Source {
