@@ -180,6 +180,10 @@ pub struct StacksArgs {
     /// Print {"threads":[{"tid","name","truncated","frames":[{"function","module","address","file","line"}]}]}.
     #[arg(long)]
     pub json: bool,
+    /// Ask a JVM to write its perf map first (`jcmd PID Compiler.perfmap`, JDK 17+; may send
+    /// SIGQUIT to start its attach listener), so JIT frames get Java method names.
+    #[arg(long)]
+    pub jvm_perfmap: bool,
 }
 
 #[derive(Debug, Args)]
@@ -196,6 +200,10 @@ pub struct RecordArgs {
     /// The SVG to write; the folded stacks go beside it (`.folded`).
     #[arg(short, long, value_name = "FILE", default_value = "flame.svg")]
     pub output: PathBuf,
+    /// Ask a JVM to write its perf map first (`jcmd PID Compiler.perfmap`, JDK 17+; may send
+    /// SIGQUIT to start its attach listener), so JIT frames get Java method names.
+    #[arg(long)]
+    pub jvm_perfmap: bool,
 }
 
 /// Parses `500ms`, `1s`, `2m`, `1h30m`.

@@ -65,6 +65,9 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
     // Before any thread starts: every thread inherits the blocked mask.
     let signals = StopSignals::install()
         .map_err(|e| CliError::new(ExitCode::Internal, format!("cannot block signals: {e}")))?;
+    if args.jvm_perfmap {
+        super::stacks::request_jvm_perf_map(pid);
+    }
     let mut stacker = Stacker::new(pid)?;
     let options = CaptureOptions {
         skip_idle: true,

@@ -14,6 +14,7 @@ pub mod flamegraph;
 pub mod folded;
 pub mod gopclntab;
 pub mod modules;
+pub mod perfmap;
 pub mod procfs;
 pub mod signals;
 pub mod symbols;
@@ -24,6 +25,7 @@ pub mod unwind;
 pub use error::StacksError;
 
 use modules::{AddressSpace, ModuleCache};
+use perfmap::PerfMap;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -60,8 +62,9 @@ impl Default for CaptureOptions {
 pub struct Frame {
     /// The PC (innermost frame) or return address.
     pub address: u64,
-    /// Demangled function name; `module+0xoffset` when no symbol covers the address; `None`
-    /// outside any module (JIT code, garbage).
+    /// Demangled function name; `module+0xoffset` when no symbol covers the address; in
+    /// anonymous executable memory the perf map's name, else `[jit]`; `None` outside any
+    /// mapping of code (garbage).
     pub function: Option<String>,
     /// Path of the module as the target maps it.
     pub module: Option<String>,
@@ -145,7 +148,12 @@ pub struct Stacker {
     space: Option<(AddressSpace, StackUnwinder)>,
     symbolizer: Symbolizer,
     previous: HashMap<i32, Previous>,
+    /// The target's perf map and the (size, mtime) it was read at; read again when it changes.
+    perf_map: Option<(PerfMap, (u64, i64))>,
 }
+
+/// The name of a frame in anonymous executable memory that no perf map names.
+pub const JIT_FRAME: &str = "[jit]";
 
 impl Stacker {
     /// Checks that `pid` can have user stacks and starts the tracer thread.
@@ -159,6 +167,7 @@ impl Stacker {
             space: None,
             symbolizer: Symbolizer::new(),
             previous: HashMap::new(),
+            perf_map: None,
         })
     }
 
@@ -198,6 +207,9 @@ impl Stacker {
         }
         if self.space.is_none() {
             self.reload_space(&mut capture)?;
+        }
+        if self.space.as_ref().is_some_and(|(s, _)| !s.jit.is_empty()) {
+            self.refresh_perf_map(&mut capture);
         }
         let events = self.tracer.submit(Job {
             pid,
@@ -296,6 +308,35 @@ impl Stacker {
         Ok(capture)
     }
 
+    /// Reads the target's perf map when it appeared or changed since the last read.
+    fn refresh_perf_map(&mut self, capture: &mut Capture) {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(meta) = std::fs::symlink_metadata(PerfMap::path(self.pid)) else {
+            return;
+        };
+        let stamp = (meta.len(), meta.mtime_nsec() + meta.mtime() * 1_000_000_000);
+        if self.perf_map.as_ref().is_some_and(|(_, s)| *s == stamp) {
+            return;
+        }
+        match PerfMap::load(self.pid) {
+            Ok(Some(map)) => {
+                if map.truncated {
+                    capture.notes.push(format!(
+                        "perf map cut at {} MiB or {} entries: later JIT code is unnamed",
+                        perfmap::MAX_BYTES >> 20,
+                        perfmap::MAX_ENTRIES
+                    ));
+                }
+                self.perf_map = Some((map, stamp));
+            }
+            Ok(None) => self.perf_map = None,
+            Err(why) => {
+                capture.notes.push(format!("perf map not read: {why}"));
+                self.perf_map = None;
+            }
+        }
+    }
+
     fn reload_space(&mut self, capture: &mut Capture) -> Result<(), StacksError> {
         let space = AddressSpace::load(self.pid, &mut self.modules)?;
         for why in &space.unreadable {
@@ -385,9 +426,17 @@ impl Stacker {
         stack.truncated = unwound.truncated;
         for addr in unwound.frames {
             let Some(mapped) = space.find(addr.lookup) else {
+                // JIT code: named from the perf map, else marked, never dropped.
+                let function = space.is_jit(addr.lookup).then(|| {
+                    self.perf_map
+                        .as_ref()
+                        .and_then(|(map, _)| map.lookup(addr.lookup))
+                        .unwrap_or(JIT_FRAME)
+                        .to_string()
+                });
                 stack.frames.push(Frame {
                     address: addr.address,
-                    function: None,
+                    function,
                     module: None,
                     file: None,
                     line: None,

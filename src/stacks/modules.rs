@@ -102,6 +102,8 @@ pub struct AddressSpace {
     pub modules: Vec<Mapped>,
     /// Modules that could not be read, with why (shown as notes).
     pub unreadable: Vec<String>,
+    /// Anonymous executable mappings: code a JIT compiler wrote (named from a perf map).
+    pub jit: Vec<Range<u64>>,
 }
 
 impl AddressSpace {
@@ -125,6 +127,10 @@ impl AddressSpace {
                     }),
                     Err(why) => space.unreadable.push(format!("[vdso]: {why}")),
                 }
+                continue;
+            }
+            if exec.path.is_empty() || exec.path.starts_with("[anon") {
+                space.jit.push(exec.start..exec.end);
                 continue;
             }
             if !exec.path.starts_with('/') {
@@ -168,6 +174,11 @@ impl AddressSpace {
         }
         space.modules.sort_by_key(|m| m.avma.start);
         Ok(space)
+    }
+
+    /// Whether `address` is in anonymous executable memory (JIT-compiled code).
+    pub fn is_jit(&self, address: u64) -> bool {
+        self.jit.iter().any(|range| range.contains(&address))
     }
 
     /// The module whose mappings contain `address`.
