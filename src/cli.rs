@@ -204,6 +204,14 @@ pub struct RecordArgs {
     /// SIGQUIT to start its attach listener), so JIT frames get Java method names.
     #[arg(long)]
     pub jvm_perfmap: bool,
+    /// Go: the goroutine flame graph instead of the threads' (one goroutine profile from the
+    /// program's net/http/pprof endpoint, `?debug=1`: widths are goroutine counts).
+    #[arg(long, conflicts_with_all = ["hz", "jvm_perfmap"])]
+    pub goroutines: bool,
+    /// With --goroutines: the pprof endpoint (`http://127.0.0.1:6060`) instead of discovering it
+    /// among the target's loopback listeners.
+    #[arg(long, value_name = "URL", requires = "goroutines")]
+    pub pprof: Option<String>,
 }
 
 /// Parses `500ms`, `1s`, `2m`, `1h30m`.

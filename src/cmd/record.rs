@@ -1,10 +1,12 @@
 //! `healthtop record -p PID --duration 10s [--hz N] -o flame.svg`: samples every thread's stack,
 //! writes the flame graph (SVG) and the folded stacks beside it, prints what it cost.
+//! `--goroutines`: the goroutine flame graph of a Go program from its pprof endpoint instead.
 
 use super::parse_pid;
 use super::stacks::check_left_stopped;
 use crate::cli::RecordArgs;
 use crate::exit::{CliError, ExitCode};
+use crate::runtimes::{Detail, DumpRequest, GoDebug, Method};
 use crate::stacks::flamegraph::write_svg;
 use crate::stacks::folded::FoldedStacks;
 use crate::stacks::signals::StopSignals;
@@ -62,6 +64,9 @@ pub fn folded_path(svg: &Path) -> PathBuf {
 
 pub fn run(args: &RecordArgs) -> Result<(), CliError> {
     let pid = parse_pid(&args.pid)?;
+    if args.goroutines {
+        return record_goroutines(args, pid);
+    }
     // Before any thread starts: every thread inherits the blocked mask.
     let signals = StopSignals::install()
         .map_err(|e| CliError::new(ExitCode::Internal, format!("cannot block signals: {e}")))?;
@@ -179,6 +184,67 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
     }
     if note_count > notes.len() {
         eprintln!("healthtop: note: … {} more notes", note_count - notes.len());
+    }
+    println!(
+        "wrote {} and {}",
+        args.output.display(),
+        folded_file.display()
+    );
+    Ok(())
+}
+
+/// `record --goroutines`: one goroutine profile from the Go program's pprof endpoint
+/// (`?debug=1`: stacks with counts, captured concurrently after a brief stop to count), folded
+/// so that each stack's width is its goroutine count and the widths add up to the total.
+fn record_goroutines(args: &RecordArgs, pid: i32) -> Result<(), CliError> {
+    let upid = u32::try_from(pid).map_err(|_| CliError::new(ExitCode::Usage, "bad PID"))?;
+    let request = DumpRequest {
+        method: Method::Pprof,
+        pprof_url: args.pprof.clone(),
+        go_debug: GoDebug::One,
+        ..DumpRequest::default()
+    };
+    let dump = crate::runtimes::dump(upid, &request).map_err(super::dump::to_cli_error)?;
+    let Detail::Go(goroutines) = &dump.detail else {
+        return Err(CliError::new(
+            ExitCode::Internal,
+            "the pprof endpoint answered with something other than goroutines",
+        ));
+    };
+    let mut folded = FoldedStacks::new();
+    for (frames, count) in goroutines.folded_stacks() {
+        let stack = if frames.is_empty() {
+            "[no frames]".to_string()
+        } else {
+            frames
+                .iter()
+                .rev()
+                .map(|f| f.replace(';', ":").replace(['\n', '\r'], " "))
+                .collect::<Vec<_>>()
+                .join(";")
+        };
+        folded.add_folded(&stack, count);
+    }
+    let folded_file = folded_path(&args.output);
+    std::fs::write(&folded_file, folded.to_text()).map_err(|e| {
+        CliError::new(
+            ExitCode::Internal,
+            format!("cannot write {}: {e}", folded_file.display()),
+        )
+    })?;
+    write_svg(
+        &folded,
+        &format!("healthtop record --goroutines -p {pid} (widths: goroutines)"),
+        &args.output,
+    )?;
+    println!(
+        "goroutines of PID {pid}: {} in {} distinct stacks (the profile says total {})",
+        folded.total(),
+        goroutines.groups.len(),
+        dump.total.map_or("-".to_string(), |t| t.to_string())
+    );
+    for note in &dump.notes {
+        eprintln!("healthtop: note: {note}");
     }
     println!(
         "wrote {} and {}",
