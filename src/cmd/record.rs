@@ -15,10 +15,6 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Share of each thread's time it may spend stopped by the default rate (1%).
-const STOP_BUDGET: f64 = 0.01;
-/// Share of wall time one sampling round may take, so rounds do not run back to back.
-const ROUND_BUDGET: f64 = 0.25;
 /// The eBPF profilers sample at 19-20 Hz; with idle threads skipped we can afford more.
 const MAX_DEFAULT_HZ: f64 = 50.0;
 
@@ -49,12 +45,14 @@ impl StopStats {
     }
 }
 
-/// The default rate: each thread stopped at most `STOP_BUDGET` of the time (from the median
-/// stop time), one round at most `ROUND_BUDGET` of the interval, between 1 and 50 Hz.
+/// The default rate: each thread stopped at most 1% of the time (from the median stop time),
+/// one round at most 25% of the interval (`stacks::sustainable_interval`), between 1 and 50 Hz.
 pub fn default_hz(median_stop: Duration, round: Duration) -> u32 {
-    let by_stop = STOP_BUDGET / median_stop.as_secs_f64().max(1e-6);
-    let by_round = ROUND_BUDGET / round.as_secs_f64().max(1e-6);
-    by_stop.min(by_round).clamp(1.0, MAX_DEFAULT_HZ).floor() as u32
+    let fastest = Duration::from_secs_f64(1.0 / MAX_DEFAULT_HZ);
+    let interval = crate::stacks::sustainable_interval(median_stop, round, fastest);
+    (1.0 / interval.as_secs_f64().max(1e-6))
+        .clamp(1.0, MAX_DEFAULT_HZ)
+        .floor() as u32
 }
 
 /// `flame.svg` → `flame.folded`.

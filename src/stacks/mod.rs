@@ -124,6 +124,21 @@ pub struct Capture {
     pub left_stopped: Vec<i32>,
 }
 
+/// Share of each thread's time it may spend stopped by repeated captures (1%).
+pub const STOP_BUDGET: f64 = 0.01;
+/// Share of wall time one capture round may take, so rounds do not run back to back (the
+/// round costs healthtop's CPU and reads every thread's /proc files).
+pub const ROUND_BUDGET: f64 = 0.25;
+
+/// The shortest interval between captures that keeps each thread stopped at most
+/// [`STOP_BUDGET`] of the time (from the median stop) and a round at most [`ROUND_BUDGET`] of
+/// the interval; never shorter than `fastest`.
+pub fn sustainable_interval(median_stop: Duration, round: Duration, fastest: Duration) -> Duration {
+    let by_stop = median_stop.as_secs_f64() / STOP_BUDGET;
+    let by_round = round.as_secs_f64() / ROUND_BUDGET;
+    Duration::from_secs_f64(by_stop.max(by_round)).max(fastest)
+}
+
 /// Captures every thread of `pid` once.
 pub fn capture_all(pid: i32, options: &CaptureOptions) -> Result<Capture, StacksError> {
     Stacker::new(pid)?.capture(options)
