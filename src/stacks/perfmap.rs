@@ -173,6 +173,25 @@ mod tests {
         assert!(!map.truncated);
     }
 
+    /// Target-written bytes: random text made of the characters the format uses.
+    #[test]
+    fn random_input_never_panics() {
+        let alphabet = b"0123456789abcdefxX \n\t\r\x07;ffffffffffffffff";
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200 {
+            let text: String = (0..2000)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    char::from(alphabet[(state >> 33) as usize % alphabet.len()])
+                })
+                .collect();
+            let map = PerfMap::parse(&text);
+            for probe in [0, 1, u64::MAX, state] {
+                let _ = map.lookup(probe);
+            }
+        }
+    }
+
     #[test]
     fn caps_entries_and_name_length() {
         let long = "x".repeat(10_000);
