@@ -188,9 +188,13 @@ pub struct StacksArgs {
     /// Process whose threads to print.
     #[arg(short, long, value_name = "PID")]
     pub pid: String,
-    /// Print {"threads":[{"tid","name","frames":[{"function","module","address","file","line"}]}]}.
+    /// Print {"threads":[{"tid","name","truncated","frames":[{"function","module","address","file","line"}]}]}.
     #[arg(long)]
     pub json: bool,
+    /// Ask a JVM to write its perf map first (`jcmd PID Compiler.perfmap`, JDK 17+; may send
+    /// SIGQUIT to start its attach listener), so JIT frames get Java method names.
+    #[arg(long)]
+    pub jvm_perfmap: bool,
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +221,18 @@ pub struct RecordArgs {
     /// A root frame per thread pool (the thread name with digits as `N`); merged otherwise.
     #[arg(long)]
     pub per_thread: bool,
+    /// Ask a JVM to write its perf map first (`jcmd PID Compiler.perfmap`, JDK 17+; may send
+    /// SIGQUIT to start its attach listener), so JIT frames get Java method names.
+    #[arg(long)]
+    pub jvm_perfmap: bool,
+    /// Go: the goroutine flame graph instead of the threads' (one goroutine profile from the
+    /// program's net/http/pprof endpoint, `?debug=1`: widths are goroutine counts).
+    #[arg(long, conflicts_with_all = ["hz", "jvm_perfmap"])]
+    pub goroutines: bool,
+    /// With --goroutines: the pprof endpoint (`http://127.0.0.1:6060`) instead of discovering it
+    /// among the target's loopback listeners.
+    #[arg(long, value_name = "URL", requires = "goroutines")]
+    pub pprof: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -424,10 +424,20 @@ fn check_existing(
 /// FIFO does not block the open) and without making a terminal ours. The caller checks what
 /// it opened (`metadata`) before it reads.
 pub fn open_for_reading(path: &Path) -> std::io::Result<File> {
+    open_read_only(path, 0)
+}
+
+/// [`open_for_reading`] a file a target controls (its perf map): a link at the last
+/// component is refused (ELOOP), never followed.
+pub fn open_target_file(path: &Path) -> std::io::Result<File> {
+    open_read_only(path, libc::O_NOFOLLOW)
+}
+
+fn open_read_only(path: &Path, flags: libc::c_int) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | flags)
         .open(path)
 }
 

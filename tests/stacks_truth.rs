@@ -210,3 +210,157 @@ fn stripped_go_target_is_named_from_pclntab() {
         );
     }
 }
+
+/// The load bias of `binary` in `pid`: where its first mapping starts minus the page-aligned
+/// address its first `PT_LOAD` states.
+fn load_bias(pid: i32, binary: &std::path::Path) -> u64 {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).expect("maps");
+    let path = binary.to_str().expect("utf-8 path");
+    let start = maps
+        .lines()
+        .filter(|l| l.ends_with(path))
+        .filter_map(|l| u64::from_str_radix(l.split('-').next()?, 16).ok())
+        .min()
+        .expect("binary is mapped");
+    let headers = run({
+        let mut c = Command::new("readelf");
+        c.arg("-lW").arg(binary);
+        c
+    });
+    let vaddr = String::from_utf8_lossy(&headers.stdout)
+        .lines()
+        .find(|l| l.trim_start().starts_with("LOAD"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| u64::from_str_radix(v.trim_start_matches("0x"), 16).ok())
+        .expect("a PT_LOAD");
+    start - (vaddr & !0xfff)
+}
+
+/// Function names at `addresses` (stated addresses) of an unstripped binary, from
+/// `go tool addr2line`, or from binutils' `addr2line` (DWARF, outermost of inlined frames)
+/// where Go's answers `?` (it cannot read PIE binaries).
+fn names_from_addr2line(binary: &std::path::Path, addresses: &[u64]) -> Vec<String> {
+    let input: String = addresses.iter().map(|a| format!("{a:#x}\n")).collect();
+    let mut child = Command::new("go")
+        .args(["tool", "addr2line"])
+        .arg(binary)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("go tool addr2line runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), input.as_bytes())
+        .expect("write addresses");
+    let output = child.wait_with_output().expect("go tool addr2line ends");
+    let go: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    assert_eq!(go.len(), addresses.len(), "go tool addr2line: {go:?}");
+    if go.iter().all(|name| name != "?") {
+        return go;
+    }
+    let output = run({
+        let mut c = Command::new("addr2line");
+        c.args(["-a", "-f", "-i", "-e"]).arg(binary);
+        c.args(addresses.iter().map(|a| format!("{a:#x}")));
+        c
+    });
+    // Per address: the address line, then (function, file:line) pairs, innermost first.
+    let mut names = Vec::new();
+    let mut last_function: Option<String> = None;
+    let mut since_address = 0;
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        since_address += 1;
+        if since_address % 2 == 1 && line.starts_with("0x") {
+            names.extend(last_function.take());
+            since_address = 0;
+        } else if since_address % 2 == 1 {
+            // DWARF names assembly functions by their ABI (`runtime.futex.abi0`); Go does not.
+            last_function = Some(line.trim_end_matches(".abi0").to_string());
+        }
+    }
+    names.extend(last_function);
+    assert_eq!(names.len(), addresses.len(), "addr2line: {names:?}");
+    names
+}
+
+/// A stripped cgo binary (linked by the host linker; its `.dynsym` holds `_cgo_*` C symbols,
+/// so a symbol table is there but names no Go function) is named from `.gopclntab`, in the
+/// plain and in the PIE build; every frame in the binary has the name `addr2line` gives the
+/// same address in the same build unstripped; no thread ends truncated.
+fn stripped_cgo_case(pie: bool) {
+    if !require_tool("go") || !require_tool("readelf") || !require_tool("gcc") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let build = |output, ldflags| {
+        build_go_variant(
+            dir.path(),
+            output,
+            &GoBuild {
+                ldflags,
+                cgo: true,
+                pie,
+            },
+        )
+    };
+    let binary = build("stripped", "-s -w");
+    let unstripped = build("unstripped", "");
+    let readelf = |flag: &str| {
+        let output = run({
+            let mut c = Command::new("readelf");
+            c.arg(flag).arg(&binary);
+            c
+        });
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(!readelf("-SW").contains(".symtab"), "binary not stripped");
+    assert!(readelf("--dyn-syms").contains("_cgo_"), "no cgo symbols");
+    assert_eq!(readelf("-hW").contains("DYN (Position-Independent"), pie);
+    let target = Target::start(Command::new(&binary));
+    let pid = target.pid();
+    wait_parked(
+        pid,
+        |n| n.starts_with("go-worker-"),
+        &[libc::SYS_nanosleep],
+        2,
+    );
+    let threads = healthtop_stacks_json(pid);
+    assert_not_stopped(pid);
+    let bias = load_bias(pid, &binary);
+    let module = binary.to_str().expect("utf-8 path");
+    let mut ours = Vec::new();
+    let mut addresses = Vec::new();
+    for thread in &threads {
+        assert!(!thread.truncated, "truncated: {thread:?}");
+        for (index, frame) in thread.frames.iter().enumerate() {
+            if frame.module.as_deref() != Some(module) {
+                continue;
+            }
+            // Return addresses are looked up inside the call.
+            let lookup = frame.address - bias - u64::from(index > 0);
+            ours.push(frame.function.clone().unwrap_or_default());
+            addresses.push(lookup);
+        }
+    }
+    let theirs = names_from_addr2line(&unstripped, &addresses);
+    assert_eq!(ours, theirs, "at {addresses:x?}");
+    for expected in ["main.levelTwo", "main.workerMain", "runtime.goexit"] {
+        assert!(
+            ours.iter().any(|f| f == expected),
+            "no {expected}: {ours:?}"
+        );
+    }
+    assert!(ours.iter().filter(|f| f.starts_with("runtime.")).count() >= 5);
+}
+
+#[test]
+fn stripped_cgo_go_binary_is_named_like_addr2line() {
+    stripped_cgo_case(false);
+}
+
+#[test]
+fn stripped_cgo_pie_go_binary_is_named_like_addr2line() {
+    stripped_cgo_case(true);
+}

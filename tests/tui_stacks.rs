@@ -124,6 +124,8 @@ fn stacks_state(width: u16, height: u16) -> AppState {
             Msg::Stacks(StacksMsg::Captured {
                 capture: Box::new(capture),
                 at_ms,
+                round: Duration::from_millis(2),
+                interval: Duration::from_millis(100),
             }),
         );
     }
@@ -256,6 +258,8 @@ fn frames_too_narrow_merge_into_a_visible_block() {
         Msg::Stacks(StacksMsg::Captured {
             capture: Box::new(capture),
             at_ms: 0,
+            round: Duration::from_millis(2),
+            interval: Duration::from_millis(100),
         }),
     );
     let ui = &state.stacks;
@@ -449,6 +453,8 @@ fn thread_picker_lists_threads_by_cpu_and_shows_one() {
         Msg::Stacks(StacksMsg::Captured {
             capture: Box::new(capture),
             at_ms,
+            round: Duration::from_millis(2),
+            interval: Duration::from_millis(100),
         }),
     );
     assert_eq!(state.stacks.thread, None);
@@ -534,6 +540,8 @@ fn sampling_only_while_someone_looks_and_the_drill_down_shows_the_stack() {
         Msg::Stacks(StacksMsg::Captured {
             capture: Box::new(capture),
             at_ms,
+            round: Duration::from_millis(2),
+            interval: Duration::from_millis(100),
         }),
     );
     assert_eq!(stacks::wanted(&state), Sampling::Off, "once is once");
@@ -752,4 +760,62 @@ fn a_go_dump_shows_goroutine_groups_with_counts_and_top_frames() {
         "{screen}"
     );
     assert!(state.message.as_deref() == Some("dump: 28 in total"));
+}
+
+/// At 10,000 threads a capture takes seconds: the sampler lowers its rate and the cost line
+/// says the rate it really keeps and why, instead of the nominal 10 Hz.
+#[test]
+fn cost_line_says_the_real_rate_when_the_sampler_slows_down() {
+    let mut state = stacks_state(160, 48);
+    let capture = |stop_us| Capture {
+        pid: tui_fixture::PID,
+        stop_times: vec![Duration::from_micros(stop_us)],
+        ..Capture::default()
+    };
+    let at_ms = state.now_ms;
+    update(
+        &mut state,
+        Msg::Stacks(StacksMsg::Captured {
+            capture: Box::new(capture(40)),
+            at_ms,
+            round: Duration::from_millis(3),
+            interval: Duration::from_millis(100),
+        }),
+    );
+    let screen = text(&state, 160, 48);
+    assert!(screen.contains("1 captures at 10 Hz ·"), "{screen}");
+    update(
+        &mut state,
+        Msg::Stacks(StacksMsg::Captured {
+            capture: Box::new(capture(40)),
+            at_ms,
+            round: Duration::from_secs(25),
+            interval: Duration::from_secs(100),
+        }),
+    );
+    let screen = text(&state, 160, 48);
+    assert!(
+        screen.contains(
+            "2 captures at 0.01 Hz (lowered from 10 Hz to keep stops within budget, a capture takes 25.0 s)"
+        ),
+        "{screen}"
+    );
+}
+
+/// The interval the sampler keeps: each thread stopped at most 1% of the time, a capture at
+/// most 25% of the interval, never faster than asked.
+#[test]
+fn sustainable_interval_follows_stops_and_rounds() {
+    use healthtop::stacks::sustainable_interval;
+    let fastest = Duration::from_millis(100);
+    let ms = Duration::from_millis;
+    assert_eq!(
+        sustainable_interval(Duration::from_micros(50), ms(2), fastest),
+        fastest
+    );
+    assert_eq!(sustainable_interval(ms(2), ms(2), fastest), ms(200));
+    assert_eq!(
+        sustainable_interval(Duration::from_micros(50), Duration::from_secs(25), fastest),
+        Duration::from_secs(100)
+    );
 }

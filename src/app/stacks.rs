@@ -15,7 +15,8 @@ use crossterm::event::{KeyCode, KeyEvent};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Captures per second while the Stacks view is open.
+/// Captures per second while the Stacks view is open, at most: the sampler goes slower when the
+/// stop budget demands it (`stacks::sustainable_interval`) and says so.
 pub const SAMPLE_HZ: u32 = 10;
 /// Stop times kept for the median and p99.
 const STOP_TIMES_KEPT: usize = 20_000;
@@ -36,6 +37,9 @@ pub enum StacksMsg {
     Captured {
         capture: Box<Capture>,
         at_ms: u64,
+        /// How long the capture took, and the interval the sampler chose after it.
+        round: Duration,
+        interval: Duration,
     },
     /// No capture is possible (permissions, ptrace_scope, gone): the one-line reason.
     Failed(String),
@@ -58,6 +62,9 @@ pub struct Cost {
     pub threads_reused: u64,
     /// Per stopped thread, newest last (bounded).
     pub stop_times: Vec<Duration>,
+    /// The last capture's duration and the interval the sampler keeps now.
+    pub round: Option<Duration>,
+    pub interval: Option<Duration>,
 }
 
 impl Cost {
@@ -277,11 +284,18 @@ pub fn on_open_thread(state: &mut AppState, tid: i32) {
 
 pub fn on_msg(state: &mut AppState, msg: StacksMsg) -> Vec<Effect> {
     match msg {
-        StacksMsg::Captured { capture, at_ms } => {
+        StacksMsg::Captured {
+            capture,
+            at_ms,
+            round,
+            interval,
+        } => {
             if state.replay().is_some() {
                 return Vec::new();
             }
             state.stacks.add(&capture, at_ms);
+            state.stacks.cost.round = Some(round);
+            state.stacks.cost.interval = Some(interval);
             state.stacks.pending_once = None;
             if let Some(tid) = state.stacks.thread {
                 if state.stacks.recording.thread(tid).is_none() {

@@ -97,7 +97,7 @@ fn print(dump: &Dump, args: &DumpArgs) -> Result<(), CliError> {
 
 /// Exit codes: gone 3, forbidden 4, a zombie or a thread 5, refused or unconfirmed 7, nothing to dump from 8,
 /// I/O and parse failures 1.
-fn to_cli_error(error: DumpError) -> CliError {
+pub fn to_cli_error(error: DumpError) -> CliError {
     let code = match &error {
         DumpError::NoSuchProcess { .. } => ExitCode::NoSuchProcess,
         DumpError::PermissionDenied { .. } | DumpError::AccessDenied { .. } => {

@@ -2,24 +2,22 @@
 //! samples every thread's stack, writes the flame graph (SVG) and the folded stacks beside it,
 //! prints what it cost. The default on-CPU graph weighs each stack by the CPU time its thread
 //! used since the previous capture; threads are merged unless `--per-thread`.
+//! `--goroutines`: the goroutine flame graph of a Go program from its pprof endpoint instead.
 
 use super::parse_pid;
 use super::stacks::check_left_stopped;
 use crate::cli::{FlameModeArg, RecordArgs};
 use crate::exit::{CliError, ExitCode};
+use crate::runtimes::{Detail, DumpRequest, GoDebug, Method};
 use crate::safe_file::{self, Existing, NewFile, SHARED};
 use crate::stacks::flamegraph::write_svg;
-use crate::stacks::folded::{FlameMode, FoldView, Recording};
+use crate::stacks::folded::{FlameMode, FoldView, FoldedStacks, Recording};
 use crate::stacks::signals::StopSignals;
 use crate::stacks::{CaptureOptions, Stacker, StacksError, ThreadState};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Share of each thread's time it may spend stopped by the default rate (1%).
-const STOP_BUDGET: f64 = 0.01;
-/// Share of wall time one sampling round may take, so rounds do not run back to back.
-const ROUND_BUDGET: f64 = 0.25;
 /// The eBPF profilers sample at 19-20 Hz; with idle threads skipped we can afford more.
 const MAX_DEFAULT_HZ: f64 = 50.0;
 
@@ -50,12 +48,14 @@ impl StopStats {
     }
 }
 
-/// The default rate: each thread stopped at most `STOP_BUDGET` of the time (from the median
-/// stop time), one round at most `ROUND_BUDGET` of the interval, between 1 and 50 Hz.
+/// The default rate: each thread stopped at most 1% of the time (from the median stop time),
+/// one round at most 25% of the interval (`stacks::sustainable_interval`), between 1 and 50 Hz.
 pub fn default_hz(median_stop: Duration, round: Duration) -> u32 {
-    let by_stop = STOP_BUDGET / median_stop.as_secs_f64().max(1e-6);
-    let by_round = ROUND_BUDGET / round.as_secs_f64().max(1e-6);
-    by_stop.min(by_round).clamp(1.0, MAX_DEFAULT_HZ).floor() as u32
+    let fastest = Duration::from_secs_f64(1.0 / MAX_DEFAULT_HZ);
+    let interval = crate::stacks::sustainable_interval(median_stop, round, fastest);
+    (1.0 / interval.as_secs_f64().max(1e-6))
+        .clamp(1.0, MAX_DEFAULT_HZ)
+        .floor() as u32
 }
 
 /// `flame.svg` → `flame.folded`.
@@ -65,6 +65,9 @@ pub fn folded_path(svg: &Path) -> PathBuf {
 
 pub fn run(args: &RecordArgs) -> Result<(), CliError> {
     let pid = parse_pid(&args.pid)?;
+    if args.goroutines {
+        return record_goroutines(args, pid);
+    }
     // Both destinations are checked and opened (unnamed) before any thread is stopped.
     let folded_file = folded_path(&args.output);
     let existing = Existing::replace_if(args.force);
@@ -73,6 +76,9 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
     // Before any thread starts: every thread inherits the blocked mask.
     let signals = StopSignals::install()
         .map_err(|e| CliError::new(ExitCode::Internal, format!("cannot block signals: {e}")))?;
+    if args.jvm_perfmap {
+        super::stacks::request_jvm_perf_map(pid);
+    }
     let mut stacker = Stacker::new(pid)?;
     // The first capture weighs the CPU used from now on.
     stacker.restart_cpu_accounting();
@@ -220,6 +226,66 @@ pub fn run(args: &RecordArgs) -> Result<(), CliError> {
     }
     if note_count > notes.len() {
         eprintln!("healthtop: note: … {} more notes", note_count - notes.len());
+    }
+    println!(
+        "wrote {} and {}",
+        args.output.display(),
+        folded_file.display()
+    );
+    Ok(())
+}
+
+/// `record --goroutines`: one goroutine profile from the Go program's pprof endpoint
+/// (`?debug=1`: stacks with counts, captured concurrently after a brief stop to count), folded
+/// so that each stack's width is its goroutine count and the widths add up to the total.
+fn record_goroutines(args: &RecordArgs, pid: i32) -> Result<(), CliError> {
+    // Both destinations are checked and opened (unnamed) before the endpoint is asked.
+    let folded_file = folded_path(&args.output);
+    let existing = Existing::replace_if(args.force);
+    let svg_out = NewFile::create(&args.output, existing, SHARED)?;
+    let folded_out = NewFile::create(&folded_file, existing, SHARED)?;
+    let upid = u32::try_from(pid).map_err(|_| CliError::new(ExitCode::Usage, "bad PID"))?;
+    let request = DumpRequest {
+        method: Method::Pprof,
+        pprof_url: args.pprof.clone(),
+        go_debug: GoDebug::One,
+        ..DumpRequest::default()
+    };
+    let dump = crate::runtimes::dump(upid, &request).map_err(super::dump::to_cli_error)?;
+    let Detail::Go(goroutines) = &dump.detail else {
+        return Err(CliError::new(
+            ExitCode::Internal,
+            "the pprof endpoint answered with something other than goroutines",
+        ));
+    };
+    let mut folded = FoldedStacks::new();
+    for (frames, count) in goroutines.folded_stacks() {
+        let stack = if frames.is_empty() {
+            "[no frames]".to_string()
+        } else {
+            frames
+                .iter()
+                .rev()
+                .map(|f| crate::safe_text::folded_frame(f))
+                .collect::<Vec<_>>()
+                .join(";")
+        };
+        folded.add_folded(&stack, count);
+    }
+    safe_file::write_into(folded_out, folded.to_text().as_bytes())?;
+    write_svg(
+        &folded,
+        &format!("healthtop record --goroutines -p {pid} (widths: goroutines)"),
+        svg_out,
+    )?;
+    println!(
+        "goroutines of PID {pid}: {} in {} distinct stacks (the profile says total {})",
+        folded.total(),
+        goroutines.groups.len(),
+        dump.total.map_or("-".to_string(), |t| t.to_string())
+    );
+    for note in &dump.notes {
+        eprintln!("healthtop: note: {}", crate::safe_text::line(note));
     }
     println!(
         "wrote {} and {}",

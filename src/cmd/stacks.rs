@@ -31,6 +31,9 @@ pub fn run(args: &StacksArgs) -> Result<(), CliError> {
     // Ctrl-C during the capture must not cut it short between a stop and its detach.
     let _signals = crate::stacks::signals::StopSignals::install()
         .map_err(|e| CliError::new(ExitCode::Internal, format!("cannot block signals: {e}")))?;
+    if args.jvm_perfmap {
+        request_jvm_perf_map(pid);
+    }
     let capture = capture_all(pid, &CaptureOptions::default())?;
     let output = if args.json {
         to_json(&capture)?
@@ -42,6 +45,20 @@ pub fn run(args: &StacksArgs) -> Result<(), CliError> {
     }
     super::write_stdout(&output)?;
     check_left_stopped(&capture)
+}
+
+/// `--jvm-perfmap`: asks the JVM to write its perf map; a failure is a note, not an error
+/// (the stacks are still worth having, with `[jit]` frames).
+pub fn request_jvm_perf_map(pid: i32) {
+    let Ok(upid) = u32::try_from(pid) else {
+        return;
+    };
+    let result = crate::runtimes::target::Target::open(upid).and_then(|target| {
+        crate::runtimes::jvm::write_perf_map(&target, std::time::Duration::from_secs(10))
+    });
+    if let Err(error) = result {
+        eprintln!("healthtop: note: no perf map from the JVM: {error}");
+    }
 }
 
 /// Fails loudly if the capture left a thread stopped (never expected).

@@ -1,16 +1,17 @@
 //! Stack sampling for the TUI on a dedicated OS thread that owns the [`Stacker`] (and through
 //! it the ptrace tracer thread), so the UI never waits on ptrace. It samples only while the
 //! model wants it (`app::stacks::wanted`): continuously at `SAMPLE_HZ` while the Stacks view
-//! is open, once for a drilled-into thread; otherwise it stops nothing and just waits. After a
-//! pause the CPU baselines start over, so the on-CPU graph never weighs a stack with CPU time
-//! used while sampling was off.
+//! is open — slower when the stop budget demands it (each thread stopped at most 1% of the time,
+//! a capture at most 25% of the interval), which the view shows — once for a drilled-into
+//! thread; otherwise it stops nothing and just waits. After a pause the CPU baselines start
+//! over, so the on-CPU graph never weighs a stack with CPU time used while sampling was off.
 //!
 //! May import: `stacks`, `app` (messages).
 
 use crate::app::stacks::{Sampling, StacksMsg, SAMPLE_HZ};
 use crate::app::Msg;
 use crate::safe_file::{self, Existing, NewFile, SHARED};
-use crate::stacks::{CaptureOptions, Stacker};
+use crate::stacks::{sustainable_interval, CaptureOptions, Stacker};
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::Sender;
@@ -69,6 +70,9 @@ fn run(pid: i32, wanted: &mpsc::Receiver<Sampling>, out: &Sender<Msg>) {
     };
     let mut stacker: Option<Stacker> = None;
     let mut want = Sampling::Off;
+    // Lowered when a capture stops threads too long or takes too long for `SAMPLE_HZ`.
+    let mut interval = period;
+    let mut median_stop = Duration::ZERO;
     loop {
         if want == Sampling::Off {
             match wanted.recv() {
@@ -106,9 +110,19 @@ fn run(pid: i32, wanted: &mpsc::Receiver<Sampling>, out: &Sender<Msg>) {
                 match result {
                     Ok(capture) => {
                         stacker = Some(session);
+                        let round = started.elapsed();
+                        let mut stops = capture.stop_times.clone();
+                        stops.sort_unstable();
+                        // All threads idle (none stopped): the last median still holds.
+                        if let Some(median) = stops.get(stops.len() / 2) {
+                            median_stop = *median;
+                        }
+                        interval = sustainable_interval(median_stop, round, period);
                         StacksMsg::Captured {
                             capture: Box::new(capture),
                             at_ms: super::now_ms(),
+                            round,
+                            interval,
                         }
                     }
                     Err(error) => StacksMsg::Failed(error.to_string()),
@@ -124,7 +138,7 @@ fn run(pid: i32, wanted: &mpsc::Receiver<Sampling>, out: &Sender<Msg>) {
             want = Sampling::Off;
             continue;
         }
-        match wanted.recv_timeout(period.saturating_sub(started.elapsed())) {
+        match wanted.recv_timeout(interval.saturating_sub(started.elapsed())) {
             Ok(next) => want = next,
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,

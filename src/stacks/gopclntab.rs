@@ -1,6 +1,8 @@
 //! Function names of a Go binary from its `.gopclntab`, which survives `-ldflags="-s -w"`
 //! (stripped of `.symtab` and DWARF). Go 1.18 and later (magics `0xfffffff0`, `0xfffffff1`);
-//! older tables and PIE builds (where the table sits inside `.data.rel.ro`) are not read.
+//! older tables are not read. The table is the `.gopclntab` section, or in PIE builds
+//! `.data.rel.ro.gopclntab` (internal linking) or a part of `.data.rel.ro` found by its header
+//! (external linking, as with cgo).
 //!
 //! Layout (`debug/gosym/pclntab.go`): a header with `nfunc`, `textStart`, the offset of the
 //! function-name table and of `functab`; `functab` holds `nfunc + 1` pairs of u32
@@ -40,12 +42,45 @@ pub struct GoTable {
 }
 
 impl GoTable {
-    /// Reads the `.gopclntab` section of a Go 1.18+ binary.
+    /// Reads the function table of a Go 1.18+ binary, wherever the linker put it.
     pub fn from_file(file: &object::File<'_>) -> Option<GoTable> {
-        let section = file.section_by_name(".gopclntab")?;
-        let data = section.data().ok()?;
         let text_section = file.section_by_name(".text").map(|s| s.address());
-        GoTable::parse(data, text_section)
+        let named = [".gopclntab", ".data.rel.ro.gopclntab"]
+            .iter()
+            .find_map(|name| file.section_by_name(name)?.data().ok());
+        if let Some(data) = named {
+            return GoTable::parse(data, text_section);
+        }
+        // The host linker merges the table into `.data.rel.ro`: look for a header whose
+        // offsets all fall inside what follows it. The linker aligns the table to 32 bytes.
+        let data = file.section_by_name(".data.rel.ro")?.data().ok()?;
+        (0..data.len())
+            .step_by(32)
+            .filter(|&at| {
+                matches!(data.get(at..at + 4), Some(m) if m == MAGIC_118.to_le_bytes() || m == MAGIC_120.to_le_bytes())
+            })
+            .find_map(|at| {
+                let table = GoTable::parse(data.get(at..)?, text_section)?;
+                table.is_consistent().then_some(table)
+            })
+    }
+
+    /// Whether the header's offsets describe a table that fits in the bytes read, with a
+    /// readable first function (rules out an accidental magic in other data).
+    fn is_consistent(&self) -> bool {
+        let functab_end = self
+            .nfunc
+            .checked_add(1)
+            .and_then(|n| n.checked_mul(8))
+            .and_then(|n| n.checked_add(self.functab));
+        self.nfunc > 0
+            && self.text_start != 0
+            && functab_end.is_some_and(|end| end <= self.data.len())
+            && self.funcname_offset < self.data.len()
+            && self.pctab_offset < self.data.len()
+            && self
+                .entry(0)
+                .is_some_and(|(entry, func)| self.u32_at(func) == Some(entry))
     }
 
     /// Parses a table; `None` when it is not a Go 1.18+ table or its header points outside
@@ -180,9 +215,22 @@ impl GoTable {
     /// above it is not a Go frame, and frame pointers there are garbage.
     pub fn is_top_frame(&self, pc: u64) -> bool {
         const FUNC_FLAG_TOPFRAME: u8 = 1;
-        self.function_at(pc)
-            .and_then(|(_, func)| self.data.get(func.checked_add(self.flag_offset)?).copied())
+        self.flag_at(pc)
             .is_some_and(|flag| flag & FUNC_FLAG_TOPFRAME != 0)
+    }
+
+    /// Whether the function at `pc` switches stacks (`funcFlag_SPWRITE`: `runtime.mcall`,
+    /// `systemstack`, `morestack`, `asmcgocall`…). Its caller's frame is on another stack
+    /// (a goroutine's), outside the copied window; the Go runtime's own traceback stops here.
+    pub fn switches_stack(&self, pc: u64) -> bool {
+        const FUNC_FLAG_SPWRITE: u8 = 2;
+        self.flag_at(pc)
+            .is_some_and(|flag| flag & FUNC_FLAG_SPWRITE != 0)
+    }
+
+    fn flag_at(&self, pc: u64) -> Option<u8> {
+        let (_, func) = self.function_at(pc)?;
+        self.data.get(func.checked_add(self.flag_offset)?).copied()
     }
 
     /// Decodes a pcvalue table (`step` in runtime/symtab.go) up to `target`.

@@ -14,6 +14,7 @@ pub mod flamegraph;
 pub mod folded;
 pub mod gopclntab;
 pub mod modules;
+pub mod perfmap;
 pub mod procfs;
 pub mod signals;
 pub mod symbols;
@@ -24,6 +25,7 @@ pub mod unwind;
 pub use error::StacksError;
 
 use modules::{AddressSpace, ModuleCache};
+use perfmap::PerfMap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -60,8 +62,9 @@ impl Default for CaptureOptions {
 pub struct Frame {
     /// The PC (innermost frame) or return address.
     pub address: u64,
-    /// Demangled function name; `module+0xoffset` when no symbol covers the address; `None`
-    /// outside any module (JIT code, garbage).
+    /// Demangled function name; `module+0xoffset` when no symbol covers the address; in
+    /// anonymous executable memory the perf map's name, else `[jit]`; `None` outside any
+    /// mapping of code (garbage).
     pub function: Option<String>,
     /// Path of the module as the target maps it.
     pub module: Option<String>,
@@ -125,6 +128,21 @@ pub struct Capture {
     pub cpu_used: HashMap<i32, Duration>,
 }
 
+/// Share of each thread's time it may spend stopped by repeated captures (1%).
+pub const STOP_BUDGET: f64 = 0.01;
+/// Share of wall time one capture round may take, so rounds do not run back to back (the
+/// round costs healthtop's CPU and reads every thread's /proc files).
+pub const ROUND_BUDGET: f64 = 0.25;
+
+/// The shortest interval between captures that keeps each thread stopped at most
+/// [`STOP_BUDGET`] of the time (from the median stop) and a round at most [`ROUND_BUDGET`] of
+/// the interval; never shorter than `fastest`.
+pub fn sustainable_interval(median_stop: Duration, round: Duration, fastest: Duration) -> Duration {
+    let by_stop = median_stop.as_secs_f64() / STOP_BUDGET;
+    let by_round = round.as_secs_f64() / ROUND_BUDGET;
+    Duration::from_secs_f64(by_stop.max(by_round)).max(fastest)
+}
+
 /// Captures every thread of `pid` once.
 pub fn capture_all(pid: i32, options: &CaptureOptions) -> Result<Capture, StacksError> {
     Stacker::new(pid)?.capture(options)
@@ -169,7 +187,12 @@ pub struct Stacker {
     previous: HashMap<i32, Previous>,
     /// Each thread's CPU time as of the previous capture, the baseline of `cpu_used`.
     cpu_base: HashMap<i32, CpuTime>,
+    /// The target's perf map and the (size, mtime) it was read at; read again when it changes.
+    perf_map: Option<(PerfMap, (u64, i64))>,
 }
+
+/// The name of a frame in anonymous executable memory that no perf map names.
+pub const JIT_FRAME: &str = "[jit]";
 
 impl Stacker {
     /// Checks that `pid` can have user stacks and starts the tracer thread.
@@ -184,6 +207,7 @@ impl Stacker {
             symbolizer: Symbolizer::new(),
             previous: HashMap::new(),
             cpu_base: HashMap::new(),
+            perf_map: None,
         })
     }
 
@@ -243,6 +267,9 @@ impl Stacker {
         }
         if self.space.is_none() {
             self.reload_space(&mut capture)?;
+        }
+        if self.space.as_ref().is_some_and(|(s, _)| !s.jit.is_empty()) {
+            self.refresh_perf_map(&mut capture);
         }
         let events = self.tracer.submit(Job {
             pid,
@@ -352,6 +379,35 @@ impl Stacker {
         Ok(capture)
     }
 
+    /// Reads the target's perf map when it appeared or changed since the last read.
+    fn refresh_perf_map(&mut self, capture: &mut Capture) {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(meta) = std::fs::symlink_metadata(PerfMap::path(self.pid)) else {
+            return;
+        };
+        let stamp = (meta.len(), meta.mtime_nsec() + meta.mtime() * 1_000_000_000);
+        if self.perf_map.as_ref().is_some_and(|(_, s)| *s == stamp) {
+            return;
+        }
+        match PerfMap::load(self.pid) {
+            Ok(Some(map)) => {
+                if map.truncated {
+                    capture.notes.push(format!(
+                        "perf map cut at {} MiB or {} entries: later JIT code is unnamed",
+                        perfmap::MAX_BYTES >> 20,
+                        perfmap::MAX_ENTRIES
+                    ));
+                }
+                self.perf_map = Some((map, stamp));
+            }
+            Ok(None) => self.perf_map = None,
+            Err(why) => {
+                capture.notes.push(format!("perf map not read: {why}"));
+                self.perf_map = None;
+            }
+        }
+    }
+
     fn reload_space(&mut self, capture: &mut Capture) -> Result<(), StacksError> {
         let space = AddressSpace::load(self.pid, &mut self.modules)?;
         for why in &space.unreadable {
@@ -441,9 +497,17 @@ impl Stacker {
         stack.truncated = unwound.truncated;
         for addr in unwound.frames {
             let Some(mapped) = space.find(addr.lookup) else {
+                // JIT code: named from the perf map, else marked, never dropped.
+                let function = space.is_jit(addr.lookup).then(|| {
+                    self.perf_map
+                        .as_ref()
+                        .and_then(|(map, _)| map.lookup(addr.lookup))
+                        .unwrap_or(JIT_FRAME)
+                        .to_string()
+                });
                 stack.frames.push(Frame {
                     address: addr.address,
-                    function: None,
+                    function,
                     module: None,
                     file: None,
                     line: None,
@@ -523,14 +587,16 @@ fn fix_go_leaf(space: &AddressSpace, raw: &tracer::RawThread, unwound: &mut unwi
 
 /// Go stacks end at a top frame (`runtime.goexit` for goroutines, `runtime.mstart` for the
 /// scheduler stack of a thread); the frame pointer above it is whatever `clone` left there.
+/// A thread's stack also ends where it switched stacks (`runtime.mcall` of an idle thread in
+/// the scheduler, `systemstack`): the caller's frame lies on a goroutine's stack, which belongs
+/// to a parked goroutine or was not copied. This is where Go's own traceback stops too.
 fn end_at_go_top_frame(space: &AddressSpace, unwound: &mut unwind::Unwound) {
     let top = unwound.frames.iter().position(|frame| {
         space.find(frame.lookup).is_some_and(|mapped| {
-            mapped
-                .data
-                .go_table
-                .as_ref()
-                .is_some_and(|table| table.is_top_frame(frame.lookup.wrapping_sub(mapped.bias)))
+            mapped.data.go_table.as_ref().is_some_and(|table| {
+                let svma = frame.lookup.wrapping_sub(mapped.bias);
+                table.is_top_frame(svma) || table.switches_stack(svma)
+            })
         })
     });
     if let Some(index) = top {

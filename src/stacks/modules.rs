@@ -102,6 +102,8 @@ pub struct AddressSpace {
     pub modules: Vec<Mapped>,
     /// Modules that could not be read, with why (shown as notes).
     pub unreadable: Vec<String>,
+    /// Anonymous executable mappings: code a JIT compiler wrote (named from a perf map).
+    pub jit: Vec<Range<u64>>,
 }
 
 impl AddressSpace {
@@ -127,6 +129,10 @@ impl AddressSpace {
                     }),
                     Err(why) => space.unreadable.push(format!("[vdso]: {why}")),
                 }
+                continue;
+            }
+            if exec.path.is_empty() || exec.path.starts_with("[anon") {
+                space.jit.push(exec.start..exec.end);
                 continue;
             }
             if !exec.path.starts_with('/') {
@@ -170,6 +176,11 @@ impl AddressSpace {
         }
         space.modules.sort_by_key(|m| m.avma.start);
         Ok(space)
+    }
+
+    /// Whether `address` is in anonymous executable memory (JIT-compiled code).
+    pub fn is_jit(&self, address: u64) -> bool {
+        self.jit.iter().any(|range| range.contains(&address))
     }
 
     /// The module whose mappings contain `address`.
@@ -303,18 +314,18 @@ fn parse_module(name: String, bytes: &[u8], symbols: SymbolFile) -> Result<Modul
     if let Some(got) = file.section_by_name(".got") {
         unwind.got_svma = Some(got.address()..got.address() + got.size());
     }
-    if !is_go {
-        if let Some((range, data)) = section(".eh_frame") {
-            unwind.eh_frame_svma = Some(range);
-            unwind.eh_frame = Some(data);
-        }
-        if let Some((range, data)) = section(".eh_frame_hdr") {
-            unwind.eh_frame_hdr_svma = Some(range);
-            unwind.eh_frame_hdr = Some(data);
-        }
-        if unwind.eh_frame.is_none() {
-            unwind.debug_frame = section(".debug_frame").map(|(_, data)| data);
-        }
+    // Go functions have no `.eh_frame` entries (the unwinder falls back to frame pointers for
+    // them); the C parts of a cgo binary do. Go's `.debug_frame` misleads unwinders.
+    if let Some((range, data)) = section(".eh_frame") {
+        unwind.eh_frame_svma = Some(range);
+        unwind.eh_frame = Some(data);
+    }
+    if let Some((range, data)) = section(".eh_frame_hdr") {
+        unwind.eh_frame_hdr_svma = Some(range);
+        unwind.eh_frame_hdr = Some(data);
+    }
+    if unwind.eh_frame.is_none() && !is_go {
+        unwind.debug_frame = section(".debug_frame").map(|(_, data)| data);
     }
     let segments = file
         .segments()

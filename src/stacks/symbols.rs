@@ -3,13 +3,15 @@
 //! and `module+0xoffset` when nothing is known. Go binaries keep `.symtab` and DWARF unless
 //! stripped; a stripped Go binary is named from its `.gopclntab` (see `gopclntab`).
 //!
-//! Sources and results are cached per module, keyed by path and build id.
+//! Sources and results are cached per module, keyed by path and build id. Each file is read
+//! once for both its symbol table and its DWARF; of the DWARF only what names, inlining and
+//! lines need is inflated (not location lists, macros, type units); units and line tables are
+//! parsed by `addr2line` on first use.
 //!
 //! May import: `stacks::modules`.
 
 use super::modules::{Mapped, SymbolFile};
-use addr2line::gimli;
-use object::{Object, ObjectSymbol, ObjectSymbolTable};
+use object::{Object, ObjectSection, ObjectSymbol, ObjectSymbolTable};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,10 +29,14 @@ pub struct SymFrame {
 /// Sorted (start, size, name) of the text symbols of `.symtab` (else `.dynsym`).
 type Table = Vec<(u64, u64, String)>;
 
+/// DWARF sections shared without copying; `Send`, so the symbolizer can move threads.
+type DwarfReader = gimli::EndianReader<gimli::RunTimeEndian, Arc<[u8]>>;
+type Dwarf = addr2line::Context<DwarfReader>;
+
 enum Source {
     /// DWARF (when present) and the symbol table of a file on disk.
     File {
-        loader: Option<Box<addr2line::Loader>>,
+        dwarf: Option<Box<Dwarf>>,
         table: Table,
     },
     /// The symbol table of a module copied from memory (the vDSO).
@@ -84,20 +90,92 @@ fn debug_file(build_id: Option<&[u8]>) -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-/// The symbol table of a file; for a stripped Go binary, the functions of `.gopclntab`.
-fn table_of(path: &Path) -> Table {
-    let Ok(bytes) = std::fs::read(path) else {
-        return Table::new();
-    };
-    let Ok(file) = object::File::parse(&*bytes) else {
-        return Table::new();
-    };
-    let table = symbol_table(&file);
-    if table.is_empty() {
-        super::gopclntab::functions(&file)
-    } else {
-        table
+/// The symbol table of a file, plus the functions of `.gopclntab` when the symbol tables name
+/// no Go function: a stripped Go binary has no `.symtab`, and a stripped cgo binary still has a
+/// `.dynsym` with only its C exports (`_cgo_*`, `crosscall2`).
+fn table_of(file: &object::File<'_>) -> Table {
+    let mut table = symbol_table(file);
+    if !table
+        .iter()
+        .any(|(_, _, name)| name.starts_with("runtime."))
+    {
+        let go = super::gopclntab::functions(file);
+        if !go.is_empty() {
+            table.extend(go);
+            table.sort();
+            table.dedup_by_key(|(start, _, _)| *start);
+        }
     }
+    table
+}
+
+/// The sections `addr2line` reads: names, inlining, ranges and lines. Location lists
+/// (`.debug_loclists`, often the second largest section), macros and type units are never
+/// read, so they are not decompressed.
+const DWARF_SECTIONS: &[gimli::SectionId] = &[
+    gimli::SectionId::DebugAbbrev,
+    gimli::SectionId::DebugAddr,
+    gimli::SectionId::DebugAranges,
+    gimli::SectionId::DebugInfo,
+    gimli::SectionId::DebugLine,
+    gimli::SectionId::DebugLineStr,
+    gimli::SectionId::DebugRanges,
+    gimli::SectionId::DebugRngLists,
+    gimli::SectionId::DebugStr,
+    gimli::SectionId::DebugStrOffsets,
+];
+
+/// The DWARF context of a file (`bytes`, parsed as `file`); `None` when it has no
+/// `.debug_info`. Uncompressed sections are read in place; compressed ones are inflated.
+fn dwarf_of(bytes: &Arc<[u8]>, file: &object::File<'_>) -> Option<Dwarf> {
+    file.section_by_name(".debug_info")?;
+    let endian = if file.is_little_endian() {
+        gimli::RunTimeEndian::Little
+    } else {
+        gimli::RunTimeEndian::Big
+    };
+    let empty = || gimli::EndianReader::new(Arc::from(&[][..]), endian);
+    let load =
+        |id: gimli::SectionId| -> Result<DwarfReader, gimli::Error> {
+            let Some(section) = file
+                .section_by_name(id.name())
+                .filter(|_| DWARF_SECTIONS.contains(&id))
+            else {
+                return Ok(empty());
+            };
+            let in_place = section.compressed_file_range().ok().and_then(|range| {
+                (range.format == object::CompressionFormat::None).then_some(range)
+            });
+            if let Some(range) = in_place {
+                let start = usize::try_from(range.offset).ok();
+                let len = usize::try_from(range.uncompressed_size).ok();
+                if let (Some(start), Some(len)) = (start, len) {
+                    if start.checked_add(len).is_some_and(|end| end <= bytes.len()) {
+                        return Ok(gimli::EndianReader::new(bytes.clone(), endian)
+                            .range(start..start + len));
+                    }
+                }
+                return Ok(empty());
+            }
+            Ok(match section.uncompressed_data() {
+                Ok(data) => gimli::EndianReader::new(Arc::from(data.into_owned()), endian),
+                Err(_) => empty(),
+            })
+        };
+    let dwarf = gimli::Dwarf::load(load).ok()?;
+    addr2line::Context::from_dwarf(dwarf).ok()
+}
+
+/// Reads a file once for both its symbol table and its DWARF.
+fn read_file(path: &Path) -> (Table, Option<Dwarf>) {
+    let Ok(bytes) = std::fs::read(path) else {
+        return (Table::new(), None);
+    };
+    let bytes: Arc<[u8]> = Arc::from(bytes);
+    let Ok(file) = object::File::parse(&*bytes) else {
+        return (Table::new(), None);
+    };
+    (table_of(&file), dwarf_of(&bytes, &file))
 }
 
 fn open_source(file: &SymbolFile, build_id: Option<&[u8]>) -> Source {
@@ -105,15 +183,17 @@ fn open_source(file: &SymbolFile, build_id: Option<&[u8]>) -> Source {
         SymbolFile::Path(path) => {
             // A separate debug file has the full .symtab and the DWARF the binary lost.
             let best = debug_file(build_id).unwrap_or_else(|| path.clone());
-            let mut table = table_of(&best);
+            let (mut table, dwarf) = read_file(&best);
             if table.is_empty() && best != *path {
-                table = table_of(path);
+                table = read_file(path).0;
             }
-            let loader = addr2line::Loader::new(&best).ok().map(Box::new);
-            if loader.is_none() && table.is_empty() {
+            if dwarf.is_none() && table.is_empty() {
                 Source::Unavailable
             } else {
-                Source::File { loader, table }
+                Source::File {
+                    dwarf: dwarf.map(Box::new),
+                    table,
+                }
             }
         }
         SymbolFile::Memory(bytes) => match object::File::parse(&**bytes) {
@@ -139,10 +219,10 @@ fn symbol_table(file: &object::File<'_>) -> Table {
 
 fn lookup_in(source: &Source, svma: u64) -> Vec<SymFrame> {
     match source {
-        Source::File { loader, table } => {
-            let mut frames = loader
+        Source::File { dwarf, table } => {
+            let mut frames = dwarf
                 .as_ref()
-                .map(|l| dwarf_frames(l, svma))
+                .map(|d| dwarf_frames(d, svma))
                 .unwrap_or_default();
             let named = frames.last().is_some_and(|f| f.function.is_some());
             if !named {
@@ -176,9 +256,10 @@ fn lookup_in(source: &Source, svma: u64) -> Vec<SymFrame> {
 }
 
 /// DWARF frames at `svma`, innermost (most inlined) first.
-fn dwarf_frames(loader: &addr2line::Loader, svma: u64) -> Vec<SymFrame> {
+fn dwarf_frames(dwarf: &Dwarf, svma: u64) -> Vec<SymFrame> {
     let mut frames = Vec::new();
-    if let Ok(mut iter) = loader.find_frames(svma) {
+    // Split DWARF (.dwo files) is not followed: the frames of the skeleton unit are kept.
+    if let Ok(mut iter) = dwarf.find_frames(svma).skip_all_loads() {
         while let Ok(Some(frame)) = iter.next() {
             let function = frame.function.as_ref().and_then(|name| {
                 let raw = name.raw_name().ok()?;

@@ -256,13 +256,14 @@ impl Drop for Seized<'_> {
     }
 }
 
-/// Yield briefly, then sleep in short steps: a stop usually takes microseconds, and every
-/// microsecond between the stop and our noticing it is stop time for the target. Sleeping
-/// (with a tight timer slack, set in `tracer_main`) gives up the CPU to the target thread
-/// when both share one, which `sched_yield` does not reliably do.
+/// Spin briefly, then sleep in short steps: a stop usually takes microseconds, and every
+/// microsecond between the stop and our noticing it is stop time for the target. Not
+/// `sched_yield`: on a busy machine it hands the CPU to other tasks for their whole slice
+/// (milliseconds of stop time for a running thread, measured). Sleeping (with a tight timer
+/// slack, set in `tracer_main`) gives up the CPU to the target thread when both share one.
 fn pause(start: Instant) {
     if start.elapsed() < Duration::from_micros(50) {
-        std::thread::yield_now();
+        std::hint::spin_loop();
     } else {
         std::thread::sleep(Duration::from_micros(10));
     }

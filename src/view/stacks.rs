@@ -288,11 +288,27 @@ fn cost_line(state: &AppState) -> String {
             format!(" · stop median {} p99 {}", micros(median), micros(p99))
         });
     format!(
-        " cost: {} captures at {SAMPLE_HZ} Hz · {:.1} threads stopped/capture{stops} · {:.1} idle reused/capture",
+        " cost: {} captures at {} · {:.1} threads stopped/capture{stops} · {:.1} idle reused/capture",
         cost.captures,
+        rate(cost),
         per(cost.threads_stopped),
         per(cost.threads_reused)
     )
+}
+
+/// The rate the sampler keeps, and why when it is below `SAMPLE_HZ`.
+fn rate(cost: &crate::app::stacks::Cost) -> String {
+    let Some(interval) = cost.interval else {
+        return format!("{SAMPLE_HZ} Hz");
+    };
+    let hz = 1.0 / interval.as_secs_f64().max(1e-9);
+    if hz >= f64::from(SAMPLE_HZ) - 0.01 {
+        return format!("{SAMPLE_HZ} Hz");
+    }
+    let took = cost.round.map_or_else(String::new, |r| {
+        format!(", a capture takes {:.1} s", r.as_secs_f64())
+    });
+    format!("{hz:.2} Hz (lowered from {SAMPLE_HZ} Hz to keep stops within budget{took})")
 }
 
 fn scope_line(ui: &StacksUi, search: &str) -> String {

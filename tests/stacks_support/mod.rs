@@ -60,11 +60,43 @@ pub fn build_rust(dir: &Path) -> PathBuf {
 /// Builds `tests/targets/stacks_go.go` with the standard library only, offline
 /// (`ldflags` `-s -w` strips `.symtab` and DWARF).
 pub fn build_go(dir: &Path, ldflags: &str) -> PathBuf {
-    let out = dir.join("stacks_go");
-    let status = Command::new("go")
-        .args(["build", "-ldflags", ldflags, "-o"])
+    build_go_variant(
+        dir,
+        "stacks_go",
+        &GoBuild {
+            ldflags,
+            ..GoBuild::default()
+        },
+    )
+}
+
+/// How to build the Go stacks target.
+#[derive(Default)]
+pub struct GoBuild<'a> {
+    pub ldflags: &'a str,
+    /// Add `tests/targets/stacks_go_cgo.go` (`import "C"`), built with `CGO_ENABLED=1`.
+    pub cgo: bool,
+    /// `-buildmode=pie`.
+    pub pie: bool,
+}
+
+/// Builds `tests/targets/stacks_go.go` as `dir/output` the way `build` says, offline.
+pub fn build_go_variant(dir: &Path, output: &str, build: &GoBuild) -> PathBuf {
+    let out = dir.join(output);
+    let mut command = Command::new("go");
+    command.args(["build", "-ldflags", build.ldflags]);
+    if build.pie {
+        command.arg("-buildmode=pie");
+    }
+    command
+        .arg("-o")
         .arg(&out)
-        .arg(target_source("stacks_go.go"))
+        .arg(target_source("stacks_go.go"));
+    if build.cgo {
+        command.arg(target_source("stacks_go_cgo.go"));
+    }
+    let status = command
+        .env("CGO_ENABLED", if build.cgo { "1" } else { "0" })
         .env("GOFLAGS", "-mod=mod")
         .env("GOPROXY", "off")
         .env("GOCACHE", dir.join("gocache"))
@@ -202,6 +234,67 @@ pub fn healthtop_stacks(pid: i32) -> BTreeMap<i32, (String, Vec<String>)> {
         threads.insert(tid, (name, frames));
     }
     threads
+}
+
+/// One frame of `healthtop stacks --json`.
+#[derive(Debug, Clone)]
+pub struct JsonFrame {
+    pub address: u64,
+    pub function: Option<String>,
+    pub module: Option<String>,
+}
+
+/// One thread of `healthtop stacks --json`.
+#[derive(Debug, Clone)]
+pub struct JsonThread {
+    pub tid: i32,
+    pub name: String,
+    pub truncated: bool,
+    pub frames: Vec<JsonFrame>,
+}
+
+/// `healthtop stacks -p PID --json`, every field the tests compare.
+pub fn healthtop_stacks_json(pid: i32) -> Vec<JsonThread> {
+    let output = run({
+        let mut c = healthtop();
+        c.args(["stacks", "--json", "-p", &pid.to_string()]);
+        c
+    });
+    assert!(
+        output.status.success(),
+        "healthtop stacks failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stacks --json is JSON");
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    json["threads"]
+        .as_array()
+        .expect("threads array")
+        .iter()
+        .map(|t| JsonThread {
+            tid: t["tid"].as_i64().expect("tid") as i32,
+            name: text(&t["name"]).expect("name"),
+            truncated: t["truncated"].as_bool().expect("truncated"),
+            frames: t["frames"]
+                .as_array()
+                .expect("frames")
+                .iter()
+                .map(|f| JsonFrame {
+                    address: u64::from_str_radix(
+                        f["address"]
+                            .as_str()
+                            .and_then(|a| a.strip_prefix("0x"))
+                            .expect("hex address"),
+                        16,
+                    )
+                    .expect("hex address"),
+                    function: text(&f["function"]),
+                    module: text(&f["module"]),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// `gdb -p PID -batch -ex "thread apply all bt"`, parsed: tid → function names, innermost first.

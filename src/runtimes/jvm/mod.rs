@@ -44,6 +44,13 @@ pub fn dump(target: &Target, runtime: Runtime, request: &DumpRequest) -> Result<
     })
 }
 
+/// Asks the JVM to write its perf map (`/tmp/perf-<nspid>.map`: where each compiled method
+/// sits) now, over attach: `jcmd PID Compiler.perfmap`, JDK 17 and later. Starting the attach
+/// listener may need a SIGQUIT (see [`attach`]): callers ask the user first.
+pub fn write_perf_map(target: &Target, timeout: std::time::Duration) -> Result<(), DumpError> {
+    attach::execute(target, "jcmd", ["Compiler.perfmap", "", ""], timeout).map(|_| ())
+}
+
 /// Joins the dump with `/proc/PID/task`: `tid` becomes the host tid of the task whose
 /// namespace tid (last `NSpid` field) is the thread's `nid` — the same number outside
 /// containers — and `task_comm` its kernel name. Threads with no such task get `None`.
