@@ -471,7 +471,7 @@ _healthtop() {
             return 0
             ;;
         healthtop__subcmd__record)
-            opts="-p -d -o -h --pid --duration --hz --output --force --mode --per-thread --config --help"
+            opts="-p -d -o -h --pid --duration --hz --output --force --mode --per-thread --jvm-perfmap --goroutines --pprof --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -507,6 +507,10 @@ _healthtop() {
                     ;;
                 --mode)
                     COMPREPLY=($(compgen -W "cpu wall" -- "${cur}"))
+                    return 0
+                    ;;
+                --pprof)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -581,7 +585,7 @@ _healthtop() {
             return 0
             ;;
         healthtop__subcmd__stacks)
-            opts="-p -h --pid --json --config --help"
+            opts="-p -h --pid --json --jvm-perfmap --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -25,7 +25,7 @@ function __fish_healthtop_using_subcommand
 end
 
 complete -c healthtop -n "__fish_healthtop_needs_command" -s p -l pid -d 'Process to watch (opens the terminal UI)' -r
-complete -c healthtop -n "__fish_healthtop_needs_command" -s i -l interval -d 'Time between samples' -r
+complete -c healthtop -n "__fish_healthtop_needs_command" -s i -l interval -d 'Time between samples (500ms … 30s)' -r
 complete -c healthtop -n "__fish_healthtop_needs_command" -l config -d 'Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml' -r -F
 complete -c healthtop -n "__fish_healthtop_needs_command" -s h -l help -d 'Print help'
 complete -c healthtop -n "__fish_healthtop_needs_command" -s V -l version -d 'Print version'
@@ -44,7 +44,7 @@ complete -c healthtop -n "__fish_healthtop_needs_command" -f -a "help" -d 'Print
 complete -c healthtop -n "__fish_healthtop_using_subcommand report" -s p -l pid -d 'Process to report on' -r
 complete -c healthtop -n "__fish_healthtop_using_subcommand report" -l from -d 'Print the report stored in a bundle instead of reading a live process' -r -F
 complete -c healthtop -n "__fish_healthtop_using_subcommand report" -l watch -d 'Sample for this long, then report with trend findings (ETAs need a window: try 30s)' -r
-complete -c healthtop -n "__fish_healthtop_using_subcommand report" -l interval -d 'Time between samples while watching' -r
+complete -c healthtop -n "__fish_healthtop_using_subcommand report" -l interval -d 'Time between samples while watching (500ms … 30s)' -r
 complete -c healthtop -n "__fish_healthtop_using_subcommand report" -l pprof -d 'Go pprof endpoint (http://127.0.0.1:6060) for the goroutine count while watching, instead of discovering it among the target\'s loopback listeners' -r
 complete -c healthtop -n "__fish_healthtop_using_subcommand report" -l config -d 'Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml' -r -F
 complete -c healthtop -n "__fish_healthtop_using_subcommand report" -l json -d 'Print one JSON object (schema healthtop.report/1) instead of text'
@@ -54,7 +54,8 @@ complete -c healthtop -n "__fish_healthtop_using_subcommand demo" -l report -d '
 complete -c healthtop -n "__fish_healthtop_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c healthtop -n "__fish_healthtop_using_subcommand stacks" -s p -l pid -d 'Process whose threads to print' -r
 complete -c healthtop -n "__fish_healthtop_using_subcommand stacks" -l config -d 'Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml' -r -F
-complete -c healthtop -n "__fish_healthtop_using_subcommand stacks" -l json -d 'Print {"threads":[{"tid","name","frames":[{"function","module","address","file","line"}]}]}'
+complete -c healthtop -n "__fish_healthtop_using_subcommand stacks" -l json -d 'Print {"threads":[{"tid","name","truncated","frames":[{"function","module","address","file","line"}]}]}'
+complete -c healthtop -n "__fish_healthtop_using_subcommand stacks" -l jvm-perfmap -d 'Ask a JVM to write its perf map first (`jcmd PID Compiler.perfmap`, JDK 17+; may send SIGQUIT to start its attach listener), so JIT frames get Java method names'
 complete -c healthtop -n "__fish_healthtop_using_subcommand stacks" -s h -l help -d 'Print help'
 complete -c healthtop -n "__fish_healthtop_using_subcommand record" -s p -l pid -d 'Process to sample' -r
 complete -c healthtop -n "__fish_healthtop_using_subcommand record" -s d -l duration -d 'How long to sample' -r
@@ -62,9 +63,12 @@ complete -c healthtop -n "__fish_healthtop_using_subcommand record" -l hz -d 'Sa
 complete -c healthtop -n "__fish_healthtop_using_subcommand record" -s o -l output -d 'The SVG to write; the folded stacks go beside it (`.folded`)' -r -F
 complete -c healthtop -n "__fish_healthtop_using_subcommand record" -l mode -d 'cpu: each thread\'s stack weighs the CPU time it used since the previous capture (idle threads add nothing); wall: every thread counts at every capture (where threads wait)' -r -f -a "cpu\t''
 wall\t''"
+complete -c healthtop -n "__fish_healthtop_using_subcommand record" -l pprof -d 'With --goroutines: the pprof endpoint (`http://127.0.0.1:6060`) instead of discovering it among the target\'s loopback listeners' -r
 complete -c healthtop -n "__fish_healthtop_using_subcommand record" -l config -d 'Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml' -r -F
 complete -c healthtop -n "__fish_healthtop_using_subcommand record" -l force -d 'Replace existing regular files at FILE and its `.folded` (never a link or a device)'
 complete -c healthtop -n "__fish_healthtop_using_subcommand record" -l per-thread -d 'A root frame per thread pool (the thread name with digits as `N`); merged otherwise'
+complete -c healthtop -n "__fish_healthtop_using_subcommand record" -l jvm-perfmap -d 'Ask a JVM to write its perf map first (`jcmd PID Compiler.perfmap`, JDK 17+; may send SIGQUIT to start its attach listener), so JIT frames get Java method names'
+complete -c healthtop -n "__fish_healthtop_using_subcommand record" -l goroutines -d 'Go: the goroutine flame graph instead of the threads\' (one goroutine profile from the program\'s net/http/pprof endpoint, `?debug=1`: widths are goroutine counts)'
 complete -c healthtop -n "__fish_healthtop_using_subcommand record" -s h -l help -d 'Print help'
 complete -c healthtop -n "__fish_healthtop_using_subcommand rules" -l config -d 'Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml' -r -F
 complete -c healthtop -n "__fish_healthtop_using_subcommand rules" -l markdown -d 'Print the catalogue as Markdown (the content of docs/rules.md)'
@@ -72,7 +76,7 @@ complete -c healthtop -n "__fish_healthtop_using_subcommand rules" -s h -l help 
 complete -c healthtop -n "__fish_healthtop_using_subcommand bundle" -s p -l pid -d 'Process to bundle' -r
 complete -c healthtop -n "__fish_healthtop_using_subcommand bundle" -s o -l output -d 'Where to write the bundle (.tar.gz)' -r -F
 complete -c healthtop -n "__fish_healthtop_using_subcommand bundle" -l duration -d 'Watch for this long first, so the bundle holds a history (0s = one sample)' -r
-complete -c healthtop -n "__fish_healthtop_using_subcommand bundle" -l interval -d 'Time between samples while watching' -r
+complete -c healthtop -n "__fish_healthtop_using_subcommand bundle" -l interval -d 'Time between samples while watching (500ms … 30s)' -r
 complete -c healthtop -n "__fish_healthtop_using_subcommand bundle" -l config -d 'Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml' -r -F
 complete -c healthtop -n "__fish_healthtop_using_subcommand bundle" -l include-env -d 'Include the target\'s environment (values of secret-looking keys are masked)'
 complete -c healthtop -n "__fish_healthtop_using_subcommand bundle" -l force -d 'Replace the output file if it exists'
