@@ -23,6 +23,36 @@ fn bundle(pid: i32, out: &Path, extra: &[&str]) -> Output {
         .expect("healthtop runs")
 }
 
+/// Writes `files` as a gzip'd tar, the manifest first (a reader refuses any other order).
+fn write_bundle_members(path: &Path, files: &BTreeMap<String, Vec<u8>>) {
+    let file = std::fs::File::create(path).expect("create");
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        file,
+        flate2::Compression::fast(),
+    ));
+    let manifest_first = files
+        .iter()
+        .filter(|(name, _)| name.as_str() == "manifest.json")
+        .chain(
+            files
+                .iter()
+                .filter(|(name, _)| name.as_str() != "manifest.json"),
+        );
+    for (name, data) in manifest_first {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o600);
+        builder
+            .append_data(&mut header, name, data.as_slice())
+            .expect("append");
+    }
+    builder
+        .into_inner()
+        .expect("finish")
+        .finish()
+        .expect("gzip");
+}
+
 fn files_of(path: &Path) -> BTreeMap<String, Vec<u8>> {
     let file = std::fs::File::open(path).expect("bundle exists");
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
@@ -261,33 +291,7 @@ fn a_bundle_holds_every_file_with_the_reports_figures() {
             "manifest.json".into(),
             serde_json::to_vec(&manifest).expect("json"),
         );
-        let file = std::fs::File::create(&tampered).expect("create");
-        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-            file,
-            flate2::Compression::fast(),
-        ));
-        // The manifest first: a reader refuses any other order.
-        let manifest_first = files
-            .iter()
-            .filter(|(name, _)| name.as_str() == "manifest.json")
-            .chain(
-                files
-                    .iter()
-                    .filter(|(name, _)| name.as_str() != "manifest.json"),
-            );
-        for (name, data) in manifest_first {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(data.len() as u64);
-            header.set_mode(0o600);
-            builder
-                .append_data(&mut header, name, data.as_slice())
-                .expect("append");
-        }
-        builder
-            .into_inner()
-            .expect("finish")
-            .finish()
-            .expect("gzip");
+        write_bundle_members(&tampered, &files);
     }
     let text = healthtop()
         .args(["report", "--from"])
@@ -653,33 +657,7 @@ fn bad_bundles_get_a_clear_error() {
         let path = dir
             .path()
             .join(format!("{}.tar.gz", schema.replace('/', "-")));
-        let out = std::fs::File::create(&path).expect("create");
-        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-            out,
-            flate2::Compression::fast(),
-        ));
-        // The manifest first: a reader refuses any other order.
-        let manifest_first = files
-            .iter()
-            .filter(|(name, _)| name.as_str() == "manifest.json")
-            .chain(
-                files
-                    .iter()
-                    .filter(|(name, _)| name.as_str() != "manifest.json"),
-            );
-        for (name, data) in manifest_first {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(data.len() as u64);
-            header.set_mode(0o600);
-            builder
-                .append_data(&mut header, name, data.as_slice())
-                .expect("append");
-        }
-        builder
-            .into_inner()
-            .expect("finish")
-            .finish()
-            .expect("gzip");
+        write_bundle_members(&path, &files);
         path
     };
     let previous = with_schema("healthtop.bundle/1");

@@ -86,7 +86,7 @@ fn a_kill_during_the_watch_is_told_as_the_tui_tells_it() {
             "--watch",
             "60s",
             "--interval",
-            "200ms",
+            "500ms",
         ])
         .stdout(Stdio::piped())
         .spawn()
