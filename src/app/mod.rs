@@ -288,9 +288,8 @@ fn sample_interval(samples: &[Sample]) -> Duration {
         })
 }
 
-/// Interval steps for `+` and `-`.
-pub const INTERVALS: [Duration; 7] = [
-    Duration::from_millis(250),
+/// Interval steps for `+` and `-`, within the documented range (500 ms … 30 s).
+pub const INTERVALS: [Duration; 6] = [
     Duration::from_millis(500),
     Duration::from_secs(1),
     Duration::from_secs(2),
