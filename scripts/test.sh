@@ -37,4 +37,8 @@ cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 # Benchmarks spawn 10,000-thread children: compile them here, run them with `cargo bench`.
 cargo bench --no-run --quiet
-cargo test --quiet
+# The property tests first, uncaptured, so CI's log shows how many mutated inputs each ran
+# (`fuzz: …` lines); then everything else.
+cargo test --quiet --test hostile_inputs_never_panic --test pprof_reply_never_panics \
+  --test parse_never_panics -- --nocapture
+cargo test --quiet -- --skip mutated_ --skip the_reply_decoder_never_panics
