@@ -98,6 +98,8 @@ type ExpectedThread = (
 const PASTEOF_REASON: &str = "could not stat /tmp/healthtop-fixture/trunc.dat (deleted, replaced, or not permitted); past-EOF check skipped for it";
 const DUMPABLE_REASON: &str =
     "the target runs as root, so /proc cannot tell whether it is dumpable";
+/// Every fixture target runs as root, whom RLIMIT_NPROC does not bind: the host is not scanned.
+const NPROC_REASON: &str = "not counted: RLIMIT_NPROC does not bind the root user";
 const PIDS_REASON: &str = "the target's cgroup has no pids controller (or it is the root cgroup)";
 
 /// Everything that does not depend on the cgroup layout, checked on every tree derived from the
@@ -626,6 +628,7 @@ fn v1_hybrid_capture_every_field() {
     let gaps = unavailable(&s);
     let expected: BTreeMap<&str, &str> = [
         ("dumpable", DUMPABLE_REASON),
+        ("threads.user_tasks", NPROC_REASON),
         ("memory.mappings_past_eof", PASTEOF_REASON),
         ("threads.cgroup_pids_current", PIDS_REASON),
         ("threads.cgroup_pids_max", PIDS_REASON),
@@ -693,6 +696,7 @@ fn v2_assembled_tightest_limits_events_pressure_pids() {
     let gaps = unavailable(&s);
     let expected: BTreeMap<&str, &str> = [
         ("dumpable", DUMPABLE_REASON),
+        ("threads.user_tasks", NPROC_REASON),
         ("memory.mappings_past_eof", PASTEOF_REASON),
     ]
     .into_iter()
@@ -720,7 +724,8 @@ fn old_kernel_without_seccomp_filters_and_no_new_privs() {
         gaps.get("seccomp.no_new_privs"),
         Some(&"no NoNewPrivs line in status: kernel older than 4.10")
     );
-    assert_eq!(gaps.len(), 6, "{gaps:#?}");
+    assert_eq!(gaps.get("threads.user_tasks"), Some(&NPROC_REASON));
+    assert_eq!(gaps.len(), 7, "{gaps:#?}");
 }
 
 #[test]
@@ -751,6 +756,7 @@ fn unreadable_parts_are_unavailable_with_reasons_never_zero() {
     let fd_reason = missing(&format!("proc/{PID}/fd"));
     let expected: BTreeMap<&str, String> = [
         ("dumpable", DUMPABLE_REASON.to_string()),
+        ("threads.user_tasks", NPROC_REASON.to_string()),
         ("memory.mappings_past_eof", PASTEOF_REASON.to_string()),
         ("threads.cgroup_pids_current", PIDS_REASON.to_string()),
         ("threads.cgroup_pids_max", PIDS_REASON.to_string()),

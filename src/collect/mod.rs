@@ -292,9 +292,22 @@ impl Collector {
 
         let (root, pid, page_size) = (&self.root, self.pid, self.host.page_size);
         if tiers.census || self.last_census.is_none() {
+            // Every task of the real uid is counted (a scan of the host's /proc) only where
+            // RLIMIT_NPROC can bind: not for root, not when the limit is unlimited.
             let real_uid = status.ids("Uid").map(|ids| ids[0]);
-            self.last_census =
-                Some(gaps.tier(|g| threads::census(root, pid, arch, real_uid, now_ms, g)));
+            let nproc_unlimited = limits.get("nproc").is_some_and(|l| l.soft.is_none());
+            let count_for = match real_uid {
+                Some(0) => Err("not counted: RLIMIT_NPROC does not bind the root user"),
+                Some(_) if nproc_unlimited => Err("not counted: RLIMIT_NPROC is unlimited"),
+                uid => Ok(uid),
+            };
+            self.last_census = Some(gaps.tier(|g| {
+                let uid = count_for.unwrap_or_else(|reason| {
+                    g.add("threads.user_tasks", reason);
+                    None
+                });
+                threads::census(root, pid, arch, uid, now_ms, g)
+            }));
         }
         if tiers.census || self.last_fds.is_none() {
             self.last_fds = Some(gaps.tier(|g| fds::census(root, pid, now_ms, g)));
