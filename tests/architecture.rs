@@ -21,7 +21,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("headroom", &["sample", "format", "config", "history"]),
     (
         "stacks",
-        &["sample", "parse", "decode", "exit", "safe_file"],
+        &["sample", "parse", "decode", "collect", "exit", "safe_file"],
     ),
     (
         "runtimes",

@@ -15,17 +15,20 @@ pub mod exit_status;
 mod fds;
 mod memory;
 mod process;
+mod process_dir;
 pub mod raw;
 mod root;
 mod runtime;
 mod system;
 mod threads;
 
+pub use fds::tcp_sockets;
+pub use process_dir::ProcessDir;
 pub use root::HostRoot;
 pub use runtime::{detect_runtime, runtime_evidence};
 
 use crate::decode::syscalls::Arch;
-use crate::parse::stat::{parse_stat, Stat};
+use crate::parse::stat::Stat;
 use crate::sample::{Runtime, Sample, Unavailable};
 use root::is_gone;
 use std::io;
@@ -79,7 +82,9 @@ impl CollectError {
         }
     }
 
-    fn is_gone(&self) -> bool {
+    /// Whether the error means the process (or thread) is no longer there: the one "gone"
+    /// mapping every reader of a process shares.
+    pub fn is_gone(&self) -> bool {
         match self {
             CollectError::Io { source, .. } => is_gone(source),
             CollectError::Gone { .. } | CollectError::NoSuchProcess { .. } => true,
@@ -201,28 +206,7 @@ pub struct Collector {
 impl Collector {
     /// Checks that `pid` is a watchable process and pins its identity.
     pub fn new(root: HostRoot, pid: i32) -> Result<Self, CollectError> {
-        let stat = read_stat(&root, pid)?;
-        if stat.is_kernel_thread() {
-            return Err(CollectError::KernelThread {
-                pid,
-                comm: stat.comm,
-            });
-        }
-        if stat.state == 'Z' || stat.state == 'X' {
-            return Err(CollectError::Zombie {
-                pid,
-                comm: stat.comm,
-                ppid: stat.ppid,
-            });
-        }
-        let status = root.read_proc(format!("{pid}/status"))?;
-        let tgid = crate::parse::status::Status::parse(&status).signed("Tgid");
-        if let Some(tgid) = tgid.filter(|&t| t != i64::from(pid)) {
-            return Err(CollectError::NotAProcess {
-                pid,
-                tgid: tgid as i32,
-            });
-        }
+        let stat = ProcessDir::new(root.clone(), pid).watchable()?;
         let (runtime, runtime_unknown) = match runtime_evidence(&root, pid) {
             Ok(runtime) => (runtime, None),
             Err(error) => (Runtime::Unknown, Some(error.reason())),
@@ -392,16 +376,7 @@ impl Collector {
 }
 
 fn read_stat(root: &HostRoot, pid: i32) -> Result<Stat, CollectError> {
-    let path = root.proc_path(format!("{pid}/stat"));
-    let text = match root.read(&path) {
-        Ok(text) => text,
-        Err(e) if e.is_gone() => return Err(CollectError::NoSuchProcess { pid }),
-        Err(e) => return Err(e),
-    };
-    parse_stat(&text).map_err(|e| CollectError::Parse {
-        path,
-        detail: e.to_string(),
-    })
+    ProcessDir::new(root.clone(), pid).stat()
 }
 
 fn now_ms() -> u64 {
