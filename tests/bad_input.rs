@@ -86,14 +86,14 @@ fn a_kernel_thread() {
 
 #[test]
 fn a_zombie() {
-    let mut child = Command::new("true").spawn().expect("spawn true");
-    let pid = child.id();
-    // Not reaped yet: the kernel keeps it as a zombie until we wait().
+    // Not reaped until dropped: the kernel keeps it as a zombie until then.
+    let child = Target::spawn(Command::new("true"));
+    let pid = child.pid();
     wait_until("zombie", || {
         proc_text(&format!("{pid}/stat")).contains(") Z ")
     });
     assert_one_line_error(&report(&pid.to_string()), NOT_WATCHABLE, "zombie");
-    child.wait().expect("reap");
+    drop(child);
 }
 
 #[test]
@@ -123,16 +123,16 @@ fn a_thread_id_is_not_a_process() {
 fn processes_that_exit_while_being_read() {
     // Short-lived targets: each run must either report or say the process is gone.
     for _ in 0..40 {
-        let mut child = Command::new("sh")
+        let mut command = Command::new("sh");
+        command
             .args(["-c", "exec sleep 0.02"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawn");
+            .stdout(Stdio::null());
+        let child = Target::spawn(command);
         let output = healthtop()
-            .args(["report", "--json", "-p", &child.id().to_string()])
+            .args(["report", "--json", "-p", &child.pid().to_string()])
             .output()
             .expect("runs");
-        let _ = child.wait();
+        drop(child);
         match output.status.code() {
             Some(0) => {
                 serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("complete JSON");

@@ -45,7 +45,7 @@ fn view_shows_the_bundled_flame_graph_dump_and_goroutines() {
     let mut service = Target::spawn(command);
     let ready = service.read_line();
     assert!(ready.starts_with("port "), "{ready}");
-    let pid = service.pid();
+    let pid = service.upid();
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("go.tar.gz");
     let output = healthtop(&[
@@ -129,7 +129,7 @@ fn view_of_a_target_killed_during_the_watch_shows_its_death() {
         .stdout(Stdio::piped());
     let mut target = Target::spawn(command);
     assert_eq!(target.read_line(), "ready");
-    let pid = target.pid();
+    let pid = target.upid();
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("killed.tar.gz");
     let mut bundle = Command::new(HEALTHTOP)

@@ -77,7 +77,7 @@ fn start_target(dir: &std::path::Path) -> Target {
     let mut command = Command::new(exe);
     command.args(ARGV.iter().map(|a| OsStr::from_bytes(a)));
     command.stderr(std::fs::File::create(dir.join("stderr.log")).expect("stderr file"));
-    Target::start(command)
+    Target::start(command, "ready")
 }
 
 /// Why `c` must never be written to a terminal: C0 (but `\n`), DEL, C1, a bidi control, or a

@@ -17,11 +17,14 @@ fn capture_all_then_repeated_captures_reuse_idle_threads() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = build_c(dir.path(), "api", &["-O2"]);
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.arg("3");
-        c
-    });
+    let target = Target::start(
+        {
+            let mut c = Command::new(&binary);
+            c.arg("3");
+            c
+        },
+        "ready",
+    );
     let pid = target.pid();
     wait_parked(pid, |_| true, &[libc::SYS_pause], 4);
 
@@ -100,11 +103,14 @@ fn cpu_used_between_captures_is_the_kernels_run_time() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = build_c(dir.path(), "cpu", &["-O2"]);
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.args(["2", "--spin"]);
-        c
-    });
+    let target = Target::start(
+        {
+            let mut c = Command::new(&binary);
+            c.args(["2", "--spin"]);
+            c
+        },
+        "ready",
+    );
     let pid = target.pid();
     wait_parked(pid, |n| n != "spinner", &[libc::SYS_pause], 3);
     let spinner = tids(pid)

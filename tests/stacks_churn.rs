@@ -15,11 +15,14 @@ fn threads_exiting_during_capture_are_skipped() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = build_c(dir.path(), "churn", &["-O2"]);
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.args(["2", "--churn"]);
-        c
-    });
+    let target = Target::start(
+        {
+            let mut c = Command::new(&binary);
+            c.args(["2", "--churn"]);
+            c
+        },
+        "ready",
+    );
     let pid = target.pid();
     let output = run({
         let mut c = healthtop();
@@ -77,11 +80,14 @@ fn vdso_frames_are_unwound_and_named() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = build_c(dir.path(), "vdso", &["-O2"]);
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.args(["1", "--spin", "--vdso"]);
-        c
-    });
+    let target = Target::start(
+        {
+            let mut c = Command::new(&binary);
+            c.args(["1", "--spin", "--vdso"]);
+            c
+        },
+        "ready",
+    );
     let pid = target.pid();
     // The spinner spends most of its time inside the vDSO; a few captures find it there.
     for _ in 0..50 {

@@ -16,11 +16,14 @@ fn realtime_signals_sent_during_sampling_all_arrive() {
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = build_c(dir.path(), "signals", &["-O2"]);
     let report = dir.path().join("rt.txt");
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.args(["4", "--spin", "--rtsig", "20000"]).arg(&report);
-        c
-    });
+    let target = Target::start(
+        {
+            let mut c = Command::new(&binary);
+            c.args(["4", "--spin", "--rtsig", "20000"]).arg(&report);
+            c
+        },
+        "ready",
+    );
     let pid = target.pid();
     let output = run({
         let mut c = healthtop();

@@ -1,6 +1,10 @@
-//! The few helpers every test-support module needs, in one place: finding a required tool
-//! and polling the kernel's state. Included by the support modules with `#[path]`.
+//! The few helpers every test-support module needs, in one place: finding a required tool,
+//! polling the kernel's state, and the one spawner of test targets ([`Target`]). Included by
+//! the support modules with `#[path]`.
 #![allow(dead_code)]
+
+mod target;
+pub use target::Target;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
