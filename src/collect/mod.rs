@@ -1,12 +1,14 @@
-//! Collection: the only code that reads `/proc`, `/sys` and cgroupfs.
+//! Collection: the one way to read `/proc`, `/sys` and cgroupfs (stacks and runtimes read a
+//! process through its [`ProcessDir`] too).
 //!
 //! A [`Collector`] watches one process identified by `(pid, start_time)` and produces a
-//! [`Sample`] per call. Reads are tiered by cost (see `risks.md` §4): the cheap files every
-//! call; the per-thread and per-fd census, and the memory maps, only when [`Tiers`] asks for
+//! [`Sample`] per call. Reads are tiered by cost (README, "What one poll costs"): the cheap
+//! files every call; the per-thread and per-fd census, and the memory maps, only when [`Tiers`] asks for
 //! them — otherwise the last census is carried over with its own timestamp, so every part of
 //! a sample says how fresh it is.
 //!
-//! Everything reads through a [`HostRoot`], so the same code runs live and on fixture trees.
+//! Everything reads through a [`HostRoot`] (one process: a [`ProcessDir`] on it), so the same
+//! code runs live and on fixture trees.
 //!
 //! May import: `sample`, `parse`, `decode`.
 

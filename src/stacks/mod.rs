@@ -7,7 +7,9 @@
 //! process (the TUI and `record`), which keeps modules, symbols and the tracer thread between
 //! captures and does not stop threads that have not run since the last capture.
 //!
-//! Its only `unsafe` is the raw ptrace/wait calls in `sys`. May import: `parse`, `sample`.
+//! Its only `unsafe` is the raw ptrace/wait calls in `sys`. Reads the process through
+//! `collect::ProcessDir`. May import: `collect`, `parse`, `decode`, `sample`, `exit`,
+//! `safe_file`.
 
 pub mod error;
 pub mod flamegraph;
