@@ -55,24 +55,8 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         line(format!(" {}", keys_line(ui.pane))).style(theme::dim()),
         keys_area,
     );
-    if let (Some(error), Some(_)) = (&ui.error, state.replay()) {
-        frame.render_widget(
-            Paragraph::new(format!(" {}", safe_text::line(error))).wrap(Wrap { trim: false }),
-            body_area,
-        );
-        return;
-    }
-    if let Some(error) = &ui.error {
-        frame.render_widget(
-            Paragraph::new(format!(" cannot sample stacks: {}", safe_text::line(error)))
-                .style(theme::notice())
-                .wrap(Wrap { trim: false }),
-            body_area,
-        );
-        return;
-    }
-    if ui.recording.is_empty() {
-        frame.render_widget(Paragraph::new(" waiting for the first capture…"), body_area);
+    if let Some(why) = no_graph(state) {
+        frame.render_widget(why, body_area);
         return;
     }
     frame.render_widget(line(scope_line(ui, search)), scope_area);
@@ -105,6 +89,28 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     if let Some(at) = ui.picker {
         draw_picker(ui, at, frame, body_area);
     }
+}
+
+/// What the body shows instead of a graph: an error (a bundle's says why it holds no stacks),
+/// or that no capture came yet.
+fn no_graph(state: &AppState) -> Option<Paragraph<'static>> {
+    let ui = &state.stacks;
+    if let (Some(error), Some(_)) = (&ui.error, state.replay()) {
+        let text = format!(" {}", safe_text::line(error));
+        return Some(Paragraph::new(text).wrap(Wrap { trim: false }));
+    }
+    if let Some(error) = &ui.error {
+        let text = format!(" cannot sample stacks: {}", safe_text::line(error));
+        return Some(
+            Paragraph::new(text)
+                .style(theme::notice())
+                .wrap(Wrap { trim: false }),
+        );
+    }
+    if ui.recording.is_empty() {
+        return Some(Paragraph::new(" waiting for the first capture…"));
+    }
+    None
 }
 
 /// Why the graph is empty although captures came.
