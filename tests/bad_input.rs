@@ -184,14 +184,7 @@ fn permission_denied_gives_a_partial_report_with_reasons() {
         return;
     }
     // A root process read by nobody: world-readable parts are reported, the rest says why.
-    let target = Target::start(
-        {
-            let mut c = Command::new("sh");
-            c.args(["-c", "echo ready; exec sleep 1000"]);
-            c
-        },
-        "ready",
-    );
+    let target = Target::sleeper();
     let output = report_as_nobody(target.pid());
     assert_eq!(
         output.status.code(),

@@ -1,9 +1,11 @@
 //! The few helpers every test-support module needs, in one place: finding a required tool,
 //! polling the kernel's state, and the one spawner of test targets ([`Target`]). Included by
 //! the support modules with `#[path]`.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
+mod archive;
 mod target;
+pub use archive::archive_members;
 pub use target::Target;
 
 use std::path::PathBuf;

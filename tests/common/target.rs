@@ -31,6 +31,13 @@ impl Target {
         Target::from_child(child, true)
     }
 
+    /// An idle target: `sh` says `ready` and execs `sleep 1000` (its comm becomes `sleep`).
+    pub fn sleeper() -> Target {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo ready; exec sleep 1000"]);
+        Target::start(command, "ready")
+    }
+
     /// Starts `command` with stdout piped and waits for its first line to equal `ready`.
     pub fn start(mut command: Command, ready: &str) -> Target {
         command.stdout(Stdio::piped());

@@ -6,7 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)]
-pub use common::{tool, wait_until, Target};
+pub use common::{archive_members, tool, wait_until, Target};
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
