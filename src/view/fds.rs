@@ -1,7 +1,7 @@
 //! FDs: open descriptors against the limit, counts per kind with their trend over the
 //! watched window, TCP states, then every descriptor (sockets with their endpoints).
 
-use super::table::{draw, draw_fixed, Cells, Column, Fit, Props, KEEP_ALWAYS};
+use super::table::{draw, draw_list, Cells, Column, Fit, Props, KEEP_ALWAYS};
 use super::text::{ago, count, fit, na};
 use super::theme;
 use crate::app::rows;
@@ -102,7 +102,8 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         .collect();
     let [kinds_area, tcp_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
-    draw_fixed(frame, kinds_area, &KIND_COLUMNS, rows);
+    let kinds = (rows.len(), 0, false);
+    draw_list(frame, kinds_area, &KIND_COLUMNS, kinds, |i| rows[i].clone());
     frame.render_widget(
         Paragraph::new(fit(&format!(" {tcp}"), usize::from(tcp_area.width))),
         tcp_area,

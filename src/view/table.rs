@@ -46,6 +46,7 @@ impl Column {
 }
 
 /// One row's cells (already made safe) and style.
+#[derive(Clone)]
 pub struct Cells {
     pub cells: Vec<String>,
     pub style: Style,
@@ -102,15 +103,23 @@ pub fn draw(
     draw_rows(frame, inner, props.columns, &shown, Some(table.selected));
 }
 
-/// A table without cursor, sort or filter (a summary such as the fds by kind): the same
-/// columns, widths and header as [`draw`], every row of `rows` from the top, no border.
-pub fn draw_fixed(frame: &mut Frame, area: Rect, columns: &[Column], rows: Vec<Cells>) {
-    let shown: Vec<(usize, Cells)> = rows
-        .into_iter()
-        .take(usize::from(area.height.saturating_sub(1)))
-        .enumerate()
+/// A table without the view state of [`draw`] (a summary such as the fds by kind, the Stacks
+/// top table, the thread picker): the same columns, widths and header, no border; the rows on
+/// screen follow `cursor`, which is in reverse video when `highlight` is set. `row` is asked
+/// only for the positions shown, of `count`.
+pub fn draw_list(
+    frame: &mut Frame,
+    area: Rect,
+    columns: &[Column],
+    (count, cursor, highlight): (usize, usize, bool),
+    row: impl Fn(usize) -> Cells,
+) {
+    let body_rows = usize::from(area.height.saturating_sub(1));
+    let start = window_start(cursor, body_rows);
+    let shown: Vec<(usize, Cells)> = (start..count.min(start + body_rows))
+        .map(|i| (i, row(i)))
         .collect();
-    draw_rows(frame, area, columns, &shown, None);
+    draw_rows(frame, area, columns, &shown, highlight.then_some(cursor));
 }
 
 /// The header and the `shown` rows (position, cells), columns fitted to `area`; the row at
