@@ -2,7 +2,7 @@
 
 mod live_support;
 
-use live_support::{healthtop, proc_text, require_tool, sh, wait_until, Target};
+use live_support::{healthtop, proc_text, require_tool, run_healthtop, sh, wait_until, Target};
 use std::process::{Command, Output, Stdio};
 
 const USAGE: i32 = 2;
@@ -163,6 +163,18 @@ fn report_as_nobody(pid: i32) -> Output {
         .expect("setpriv runs")
 }
 
+/// `report --json` as nobody, which must succeed (a partial report, not an error).
+fn report_json_as_nobody(pid: i32) -> serde_json::Value {
+    let output = report_as_nobody(pid);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
 fn reasons(json: &serde_json::Value) -> Vec<(String, String)> {
     json["unavailable"]
         .as_array()
@@ -185,14 +197,7 @@ fn permission_denied_gives_a_partial_report_with_reasons() {
     }
     // A root process read by nobody: world-readable parts are reported, the rest says why.
     let target = Target::sleeper();
-    let output = report_as_nobody(target.pid());
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let json = report_json_as_nobody(target.pid());
     assert!(json["threads"]["count"].as_u64() >= Some(1));
     assert!(
         json["memory"]["map_count"].is_null(),
@@ -231,27 +236,12 @@ fn a_non_dumpable_process_of_the_same_user() {
         },
         "ready",
     );
-    let output = report_as_nobody(target.pid());
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let json = report_json_as_nobody(target.pid());
     assert_eq!(json["dumpable"], false);
     assert!(json["memory"]["map_count"].is_null());
     assert!(reasons(&json)
         .iter()
         .any(|(f, r)| f == "memory.map_count" && r.contains("permission denied")));
-}
-
-fn run(args: &[&str]) -> Output {
-    healthtop()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("healthtop runs")
 }
 
 /// clap's own errors are three lines with a usage block; they are one `healthtop:` line with
@@ -280,16 +270,16 @@ fn command_line_errors_are_one_line() {
         (&["frobnicate"][..], "frobnicate"),
         (&["dump", "-p", "1", "--debug", "3"][..], "--debug"),
     ] {
-        let output = run(args);
+        let output = run_healthtop(args);
         assert_one_line_error(&output, USAGE, needle);
     }
     for flag in ["--help", "--version"] {
-        let output = run(&[flag]);
+        let output = run_healthtop(&[flag]);
         assert_eq!(output.status.code(), Some(0), "{flag}");
         assert!(output.stderr.is_empty(), "{flag}");
         assert!(!output.stdout.is_empty(), "{flag}");
     }
-    let help = String::from_utf8_lossy(&run(&["--help"]).stdout).into_owned();
+    let help = String::from_utf8_lossy(&run_healthtop(&["--help"]).stdout).into_owned();
     assert!(
         help.contains("Exit codes:") && help.lines().count() > 10,
         "{help}"

@@ -4,8 +4,10 @@
 #![allow(dead_code, unused_imports)]
 
 mod archive;
+mod fuzz;
 mod target;
 pub use archive::archive_members;
+pub use fuzz::{mutate_bytes, Rng};
 pub use target::Target;
 
 use std::path::PathBuf;
@@ -45,4 +47,13 @@ pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
     panic!("timed out waiting for {what}");
+}
+
+/// `healthtop ARGS…` with stdin closed (never a terminal), its output captured.
+pub fn run_healthtop(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_healthtop"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("healthtop runs")
 }

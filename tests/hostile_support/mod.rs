@@ -6,7 +6,7 @@
 #[path = "../live_support/mod.rs"]
 mod live_support;
 #[allow(unused_imports)]
-pub use live_support::{healthtop, tool, Target};
+pub use live_support::{healthtop, mutate_bytes, tool, Rng, Target};
 
 use sha2::Digest;
 use std::io::Read;

@@ -5,7 +5,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)]
-pub use common::{archive_members, require_tool, tool, wait_until, Target};
+pub use common::{
+    archive_members, mutate_bytes, require_tool, run_healthtop, tool, wait_until, Rng, Target,
+};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
