@@ -26,6 +26,14 @@ pub fn build_c(dir: &Path, output: &str, flags: &[&str]) -> PathBuf {
     build_c_target(dir, "stacks_threads.c", output, flags)
 }
 
+/// Builds `tests/targets/stacks_threads.c` (`-O2`) into `dir` as `name`, starts it with
+/// `args` and waits for its `ready` line.
+pub fn start_threads(dir: &Path, name: &str, args: &[&str]) -> Target {
+    let mut command = Command::new(build_c(dir, name, &["-O2"]));
+    command.args(args);
+    Target::start(command, "ready")
+}
+
 /// Compiles the C target `tests/targets/<source>` with `flags`.
 pub fn build_c_target(dir: &Path, source: &str, output: &str, flags: &[&str]) -> PathBuf {
     let out = dir.join(output);
