@@ -4,21 +4,23 @@
 //!
 //! ```text
 //! cli (main.rs, cmd/)          parse arguments, run a command, map errors to exit codes
-//! shell/                       tokio loop, terminal, signals, tracer thread (TUI issue)
-//! view/                        pure render(&AppState)           (TUI issue)
+//! shell/                       tokio loop, terminal, signals, tracer thread
+//! view/                        pure render(&AppState)
 //! bundle/  report/             write/read bundles; one-shot report text and JSON
-//! app/                         AppState + update(), no I/O       (TUI issue)
+//! app/                         AppState + update(), no I/O
 //! rules/                       health rules, reading the headroom model
 //! headroom/                    per resource: binding limit, usage, trend, ETA (one source)
 //! history/                     bounded series, Theil–Sen trends
-//! collect/ stacks/ runtimes/   the only code that reads /proc, ptraces, or talks to a runtime
+//! collect/ stacks/ runtimes/   the only code that reads /proc (through collect::ProcessDir),
+//!                              ptraces, or talks to a runtime
 //! sample.rs decode/ format.rs  plain data; pure decoders of kernel encodings; units for humans
 //! safe_file.rs                 the one writer of files: no-follow, exclusive, O_TMPFILE + linkat
 //! safe_text.rs                 the one sanitizer of target-controlled text for display
 //! ```
 //!
-//! `collect` is the only module that reads `/proc`, `/sys` or cgroupfs; everything above it
-//! works on [`sample::Sample`] values, so it can be tested without a live process.
+//! `collect` owns the reading of `/proc`, `/sys` and cgroupfs (stacks and runtimes read a process
+//! through its `ProcessDir`); everything above works on [`sample::Sample`] values, so it can be
+//! tested without a live process.
 
 pub mod app;
 pub mod bundle;

@@ -2,7 +2,7 @@
 
 mod live_support;
 
-use live_support::{healthtop, proc_text, require_tool, sh, wait_until, Target};
+use live_support::{healthtop, proc_text, require_tool, run_healthtop, sh, wait_until, Target};
 use std::process::{Command, Output, Stdio};
 
 const USAGE: i32 = 2;
@@ -86,14 +86,14 @@ fn a_kernel_thread() {
 
 #[test]
 fn a_zombie() {
-    let mut child = Command::new("true").spawn().expect("spawn true");
-    let pid = child.id();
-    // Not reaped yet: the kernel keeps it as a zombie until we wait().
+    // Not reaped until dropped: the kernel keeps it as a zombie until then.
+    let child = Target::spawn(Command::new("true"));
+    let pid = child.pid();
     wait_until("zombie", || {
         proc_text(&format!("{pid}/stat")).contains(") Z ")
     });
     assert_one_line_error(&report(&pid.to_string()), NOT_WATCHABLE, "zombie");
-    child.wait().expect("reap");
+    drop(child);
 }
 
 #[test]
@@ -123,16 +123,16 @@ fn a_thread_id_is_not_a_process() {
 fn processes_that_exit_while_being_read() {
     // Short-lived targets: each run must either report or say the process is gone.
     for _ in 0..40 {
-        let mut child = Command::new("sh")
+        let mut command = Command::new("sh");
+        command
             .args(["-c", "exec sleep 0.02"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawn");
+            .stdout(Stdio::null());
+        let child = Target::spawn(command);
         let output = healthtop()
-            .args(["report", "--json", "-p", &child.id().to_string()])
+            .args(["report", "--json", "-p", &child.pid().to_string()])
             .output()
             .expect("runs");
-        let _ = child.wait();
+        drop(child);
         match output.status.code() {
             Some(0) => {
                 serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("complete JSON");
@@ -163,6 +163,18 @@ fn report_as_nobody(pid: i32) -> Output {
         .expect("setpriv runs")
 }
 
+/// `report --json` as nobody, which must succeed (a partial report, not an error).
+fn report_json_as_nobody(pid: i32) -> serde_json::Value {
+    let output = report_as_nobody(pid);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
 fn reasons(json: &serde_json::Value) -> Vec<(String, String)> {
     json["unavailable"]
         .as_array()
@@ -184,22 +196,8 @@ fn permission_denied_gives_a_partial_report_with_reasons() {
         return;
     }
     // A root process read by nobody: world-readable parts are reported, the rest says why.
-    let target = Target::start(
-        {
-            let mut c = Command::new("sh");
-            c.args(["-c", "echo ready; exec sleep 1000"]);
-            c
-        },
-        "ready",
-    );
-    let output = report_as_nobody(target.pid());
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let target = Target::sleeper();
+    let json = report_json_as_nobody(target.pid());
     assert!(json["threads"]["count"].as_u64() >= Some(1));
     assert!(
         json["memory"]["map_count"].is_null(),
@@ -238,27 +236,12 @@ fn a_non_dumpable_process_of_the_same_user() {
         },
         "ready",
     );
-    let output = report_as_nobody(target.pid());
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let json = report_json_as_nobody(target.pid());
     assert_eq!(json["dumpable"], false);
     assert!(json["memory"]["map_count"].is_null());
     assert!(reasons(&json)
         .iter()
         .any(|(f, r)| f == "memory.map_count" && r.contains("permission denied")));
-}
-
-fn run(args: &[&str]) -> Output {
-    healthtop()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("healthtop runs")
 }
 
 /// clap's own errors are three lines with a usage block; they are one `healthtop:` line with
@@ -287,16 +270,16 @@ fn command_line_errors_are_one_line() {
         (&["frobnicate"][..], "frobnicate"),
         (&["dump", "-p", "1", "--debug", "3"][..], "--debug"),
     ] {
-        let output = run(args);
+        let output = run_healthtop(args);
         assert_one_line_error(&output, USAGE, needle);
     }
     for flag in ["--help", "--version"] {
-        let output = run(&[flag]);
+        let output = run_healthtop(&[flag]);
         assert_eq!(output.status.code(), Some(0), "{flag}");
         assert!(output.stderr.is_empty(), "{flag}");
         assert!(!output.stdout.is_empty(), "{flag}");
     }
-    let help = String::from_utf8_lossy(&run(&["--help"]).stdout).into_owned();
+    let help = String::from_utf8_lossy(&run_healthtop(&["--help"]).stdout).into_owned();
     assert!(
         help.contains("Exit codes:") && help.lines().count() > 10,
         "{help}"

@@ -54,19 +54,8 @@ fn write_bundle_members(path: &Path, files: &BTreeMap<String, Vec<u8>>) {
 }
 
 fn files_of(path: &Path) -> BTreeMap<String, Vec<u8>> {
-    let file = std::fs::File::open(path).expect("bundle exists");
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    archive
-        .entries()
-        .expect("tar")
-        .map(|e| {
-            let mut e = e.expect("entry");
-            let name = e.path().expect("path").to_string_lossy().into_owned();
-            let mut data = Vec::new();
-            e.read_to_end(&mut data).expect("read");
-            (name, data)
-        })
-        .collect()
+    let bytes = std::fs::read(path).expect("bundle exists");
+    live_support::archive_members(&bytes).into_iter().collect()
 }
 
 /// A Python process holding secrets in its arguments and environment.
@@ -141,14 +130,7 @@ fn diff(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
 
 #[test]
 fn a_bundle_holds_every_file_with_the_reports_figures() {
-    let target = Target::start(
-        {
-            let mut c = Command::new("sh");
-            c.args(["-c", "echo ready; exec sleep 1000"]);
-            c
-        },
-        "ready",
-    );
+    let target = Target::sleeper();
     let pid = target.pid();
     wait_until("sleep exec'd", || {
         proc_text(&format!("{pid}/comm")).trim() == "sleep"
@@ -440,14 +422,7 @@ fn a_bundle_of_secret_looking_arguments_opens_with_the_live_figures() {
 /// however slow the machine (the schedule counts ticks, not time left).
 #[test]
 fn a_duration_is_honoured_first_and_last_sample_included() {
-    let target = Target::start(
-        {
-            let mut c = Command::new("sh");
-            c.args(["-c", "echo ready; exec sleep 1000"]);
-            c
-        },
-        "ready",
-    );
+    let target = Target::sleeper();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("five.tar.gz");
     let output = bundle(
@@ -490,14 +465,7 @@ fn a_duration_is_honoured_first_and_last_sample_included() {
 /// `exited` finding with the signal), and `report --from` replays it.
 #[test]
 fn a_target_killed_during_the_watch_keeps_its_death() {
-    let target = Target::start(
-        {
-            let mut c = Command::new("sh");
-            c.args(["-c", "echo ready; exec sleep 1000"]);
-            c
-        },
-        "ready",
-    );
+    let target = Target::sleeper();
     let pid = target.pid();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("killed.tar.gz");
@@ -547,14 +515,7 @@ fn a_target_killed_during_the_watch_keeps_its_death() {
 
 #[test]
 fn writing_is_safe() {
-    let target = Target::start(
-        {
-            let mut c = Command::new("sh");
-            c.args(["-c", "echo ready; exec sleep 1000"]);
-            c
-        },
-        "ready",
-    );
+    let target = Target::sleeper();
     let pid = target.pid();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("b.tar.gz");
@@ -594,14 +555,7 @@ fn writing_is_safe() {
 
 #[test]
 fn bad_bundles_get_a_clear_error() {
-    let target = Target::start(
-        {
-            let mut c = Command::new("sh");
-            c.args(["-c", "echo ready; exec sleep 1000"]);
-            c
-        },
-        "ready",
-    );
+    let target = Target::sleeper();
     let dir = tempfile::tempdir().expect("tempdir");
     let good = dir.path().join("good.tar.gz");
     assert!(bundle(target.pid(), &good, &[]).status.success());

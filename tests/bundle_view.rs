@@ -16,19 +16,8 @@ const HEALTHTOP: &str = env!("CARGO_BIN_EXE_healthtop");
 
 /// Every member of a bundle, by path.
 fn members(path: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let file = std::fs::File::open(path).expect("bundle exists");
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    archive
-        .entries()
-        .expect("tar")
-        .map(|e| {
-            let mut e = e.expect("entry");
-            let name = e.path().expect("path").to_string_lossy().into_owned();
-            let mut data = Vec::new();
-            e.read_to_end(&mut data).expect("read");
-            (name, data)
-        })
-        .collect()
+    let bytes = std::fs::read(path).expect("bundle exists");
+    dump_support::archive_members(&bytes).into_iter().collect()
 }
 
 #[test]
@@ -45,7 +34,7 @@ fn view_shows_the_bundled_flame_graph_dump_and_goroutines() {
     let mut service = Target::spawn(command);
     let ready = service.read_line();
     assert!(ready.starts_with("port "), "{ready}");
-    let pid = service.pid();
+    let pid = service.upid();
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("go.tar.gz");
     let output = healthtop(&[
@@ -122,14 +111,8 @@ fn view_shows_the_bundled_flame_graph_dump_and_goroutines() {
 
 #[test]
 fn view_of_a_target_killed_during_the_watch_shows_its_death() {
-    let mut command = Command::new("sh");
-    command
-        .args(["-c", "echo ready; exec sleep 1000"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped());
-    let mut target = Target::spawn(command);
-    assert_eq!(target.read_line(), "ready");
-    let pid = target.pid();
+    let target = Target::sleeper();
+    let pid = target.upid();
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("killed.tar.gz");
     let mut bundle = Command::new(HEALTHTOP)

@@ -105,9 +105,17 @@ const PIDS_REASON: &str = "the target's cgroup has no pids controller (or it is 
 /// Everything that does not depend on the cgroup layout, checked on every tree derived from the
 /// capture.
 fn assert_process_fields(root: &Path, s: &Sample, has_syscall_files: bool) {
-    let p = |f: &str| format!("proc/{PID}/{f}");
+    assert_identity(root, s);
+    assert_threads(root, s, has_syscall_files);
+    assert_security(root, s);
+    assert_limits(root, s);
+    assert_crash_evidence_and_memory(root, s);
+    assert_host(root, s);
+}
 
-    // Identity.
+/// Identity: pid, names, command line, start time, ids, runtime.
+fn assert_identity(root: &Path, s: &Sample) {
+    let p = |f: &str| format!("proc/{PID}/{f}");
     assert_eq!(s.identity.pid, PID);
     assert_eq!(s.identity.comm, "fixture_target");
     assert_eq!(s.identity.comm, keyed(root, &p("status"), "Name"));
@@ -154,8 +162,11 @@ fn assert_process_fields(root: &Path, s: &Sample, has_syscall_files: bool) {
     assert_eq!(s.identity.runtime, Runtime::Native);
     assert_eq!(s.identity.tracer_pid, 0);
     assert_eq!(s.identity.dumpable, None);
+}
 
-    // Threads: the count every sample, the census with names, wchan and syscall names.
+/// Threads: the count every sample, the census with names, wchan and syscall names.
+fn assert_threads(root: &Path, s: &Sample, has_syscall_files: bool) {
+    let p = |f: &str| format!("proc/{PID}/{f}");
     assert_eq!(s.threads.count, 6);
     assert_eq!(keyed(root, &p("status"), "Threads"), "6");
     assert_eq!(s.threads.zombie_children, Some(1));
@@ -264,8 +275,11 @@ fn assert_process_fields(root: &Path, s: &Sample, has_syscall_files: bool) {
             stat_field(root, &t("stat"), 22)
         );
     }
+}
 
-    // Security and signals.
+/// Security and signals: seccomp, capabilities, signal masks.
+fn assert_security(root: &Path, s: &Sample) {
+    let p = |f: &str| format!("proc/{PID}/{f}");
     assert_eq!(keyed(root, &p("status"), "Seccomp"), "2");
     assert_eq!(s.seccomp.mode.as_deref(), Some("filter"));
     assert_eq!(keyed(root, &p("status"), "SigBlk"), "0000001000004200");
@@ -287,8 +301,11 @@ fn assert_process_fields(root: &Path, s: &Sample, has_syscall_files: bool) {
         s.capabilities,
         Some(names(&["CAP_KILL", "CAP_NET_BIND_SERVICE"]))
     );
+}
 
-    // Limits: every row of the file, read by its fixed columns.
+/// Limits: every row of the file, read by its fixed columns.
+fn assert_limits(root: &Path, s: &Sample) {
+    let p = |f: &str| format!("proc/{PID}/{f}");
     let limits_text = read(root, &p("limits"));
     let mut rows = 0;
     for line in limits_text.lines().skip(1) {
@@ -333,8 +350,11 @@ fn assert_process_fields(root: &Path, s: &Sample, has_syscall_files: bool) {
         (s.limits["nproc"].soft, s.limits["nproc"].hard),
         (Some(4000), Some(8000))
     );
+}
 
-    // Crash evidence.
+/// Crash evidence, and memory from status, oom files, maps and the host.
+fn assert_crash_evidence_and_memory(root: &Path, s: &Sample) {
+    let p = |f: &str| format!("proc/{PID}/{f}");
     assert_eq!(s.core.rlimit_bytes, Some(1 << 20));
     assert_eq!(s.core.pattern.as_deref(), Some("core"));
     assert_eq!(read(root, "proc/sys/kernel/core_pattern"), "core\n");
@@ -406,8 +426,10 @@ fn assert_process_fields(root: &Path, s: &Sample, has_syscall_files: bool) {
         kib(root, "proc/meminfo", "SwapTotal")
     );
     assert_eq!(host.swap_free_bytes, kib(root, "proc/meminfo", "SwapFree"));
+}
 
-    // Host-wide limits.
+/// Host-wide limits and the live host constants.
+fn assert_host(root: &Path, s: &Sample) {
     let sys = &s.system;
     assert_eq!(sys.kernel.as_deref(), Some("6.18.44-fc-v669"));
     assert_eq!(sys.threads_max, Some(192_730));
@@ -547,12 +569,58 @@ fn assert_fds(root: &Path, s: &Sample) {
     assert_eq!(tcp.by_state, by_state);
 }
 
-#[test]
-fn v1_hybrid_capture_every_field() {
+/// The capture's full sample, one test per section (each fails alone, with its own name).
+fn v1_hybrid() -> (PathBuf, Sample) {
     let root = fixture("v1-hybrid");
     let s = sample(&root, Tiers::ALL);
-    assert_process_fields(&root, &s, true);
+    (root, s)
+}
+
+#[test]
+fn v1_hybrid_identity() {
+    let (root, s) = v1_hybrid();
+    assert_identity(&root, &s);
+}
+
+#[test]
+fn v1_hybrid_threads() {
+    let (root, s) = v1_hybrid();
+    assert_threads(&root, &s, true);
+}
+
+#[test]
+fn v1_hybrid_security_and_signals() {
+    let (root, s) = v1_hybrid();
+    assert_security(&root, &s);
+}
+
+#[test]
+fn v1_hybrid_limits() {
+    let (root, s) = v1_hybrid();
+    assert_limits(&root, &s);
+}
+
+#[test]
+fn v1_hybrid_crash_evidence_and_memory() {
+    let (root, s) = v1_hybrid();
+    assert_crash_evidence_and_memory(&root, &s);
+}
+
+#[test]
+fn v1_hybrid_host() {
+    let (root, s) = v1_hybrid();
+    assert_host(&root, &s);
+}
+
+#[test]
+fn v1_hybrid_fds() {
+    let (root, s) = v1_hybrid();
     assert_fds(&root, &s);
+}
+
+#[test]
+fn v1_hybrid_seccomp_exe_and_cgroups() {
+    let (root, s) = v1_hybrid();
     assert_eq!(s.seccomp.filters, Some(2));
     assert_eq!(s.seccomp.no_new_privs, Some(true));
     assert_eq!(

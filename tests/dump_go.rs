@@ -83,7 +83,7 @@ fn goroutine_totals_match_the_endpoint_and_leaks_are_listed() {
     let Some((mut service, port)) = start_service() else {
         return;
     };
-    let pid = service.pid().to_string();
+    let pid = service.upid().to_string();
 
     let (truth, ours, dump) = settled(port, || {
         let dump = healthtop_json(&["dump", "-p", &pid, "--json"]);
@@ -104,7 +104,7 @@ fn goroutine_totals_match_the_endpoint_and_leaks_are_listed() {
     assert_eq!(own_group, Some(INITIAL_LEAK));
 
     // The library's cheap count for the leak rule, against the same truth.
-    let found = endpoint(service.pid(), None).expect("endpoint discovered");
+    let found = endpoint(service.upid(), None).expect("endpoint discovered");
     assert_eq!(found.address.port(), port);
     let (truth, ours, ()) = settled(port, || {
         (
@@ -157,7 +157,7 @@ fn sigquit_to_go_is_refused_unless_forced() {
     let Some((mut service, port)) = start_service() else {
         return;
     };
-    let pid = service.pid().to_string();
+    let pid = service.upid().to_string();
     for args in [
         vec!["dump", "-p", &pid, "--signal", "QUIT"],
         vec![
@@ -230,7 +230,7 @@ fn pprof_is_reached_inside_the_targets_network_namespace() {
     let mut service = Target::spawn(command);
     let line = service.read_line();
     assert!(line.starts_with("port "), "{line}");
-    let pid = service.pid().to_string();
+    let pid = service.upid().to_string();
     assert_ne!(
         std::fs::read_link(format!("/proc/{pid}/ns/net")).expect("netns"),
         std::fs::read_link("/proc/self/ns/net").expect("own netns"),

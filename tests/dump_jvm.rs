@@ -61,7 +61,7 @@ fn jvm_dump_names_every_parked_thread_like_jstack() {
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut jvm = Target::spawn(jvm_cmd);
-    let pid = jvm.pid();
+    let pid = jvm.upid();
     assert_eq!(jvm.read_line(), format!("ready {pid}"));
 
     let dump = healthtop_json(&["dump", "-p", &pid.to_string(), "--json"]);
@@ -222,7 +222,7 @@ fn jvm_in_a_pid_namespace_attaches_by_namespace_pid_and_maps_tids() {
     let mut wrapper = Target::spawn(command);
     // Inside its namespace the JVM is pid 1.
     assert_eq!(wrapper.read_line(), "ready 1");
-    let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", wrapper.pid()))
+    let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", wrapper.upid()))
         .expect("children of unshare");
     let pid: u32 = children.trim().parse().expect("one child: the JVM");
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
@@ -292,7 +292,7 @@ fn start_parker(java: &std::path::Path, classes: &std::path::Path, options: &[&s
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut jvm = Target::spawn(command);
-    let pid = jvm.pid();
+    let pid = jvm.upid();
     assert_eq!(jvm.read_line(), format!("ready {pid}"));
     jvm
 }
@@ -324,7 +324,7 @@ fn jvm_without_a_sigquit_handler_is_not_signalled() {
     build(compile);
 
     let mut jvm = start_parker(&java, dir.path(), &["-Xrs"]);
-    let pid = jvm.pid();
+    let pid = jvm.upid();
     assert!(!catches_sigquit(pid), "-Xrs JVM catches SIGQUIT?");
     let output = healthtop(&["dump", "-p", &pid.to_string()]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -333,7 +333,7 @@ fn jvm_without_a_sigquit_handler_is_not_signalled() {
     drop(jvm);
 
     let mut jvm = start_parker(&java, dir.path(), &["-Xrs", "-XX:+DisableAttachMechanism"]);
-    let pid = jvm.pid();
+    let pid = jvm.upid();
     assert!(!catches_sigquit(pid));
     let output = healthtop(&["dump", "-p", &pid.to_string()]);
     assert_eq!(output.status.code(), Some(8), "{}", stderr(&output));
@@ -385,14 +385,14 @@ fn jvm_with_attach_disabled_is_sent_nothing() {
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut jvm = Target::spawn(command);
-        assert_eq!(jvm.read_line(), format!("ready {}", jvm.pid()));
+        assert_eq!(jvm.read_line(), format!("ready {}", jvm.upid()));
         jvm
     };
     for (mut jvm, source) in [
         (on_command_line, "on its command line"),
         (in_environment, "in JAVA_TOOL_OPTIONS"),
     ] {
-        let pid = jvm.pid();
+        let pid = jvm.upid();
         assert!(
             catches_sigquit(pid),
             "SIGQUIT would reach the JVM's handler"
@@ -466,7 +466,7 @@ fn a_planted_attach_trigger_link_never_redirects_roots_write() {
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut jvm = Target::spawn(command);
-    let pid = jvm.pid();
+    let pid = jvm.upid();
     assert_eq!(jvm.read_line(), format!("ready {pid}"));
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
     assert!(

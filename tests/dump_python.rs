@@ -29,7 +29,7 @@ fn faulthandler_dump_needs_a_registered_signal_and_a_yes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("stderr.log");
     let mut target = start(&python, &log, &[]);
-    let pid = target.pid().to_string();
+    let pid = target.upid().to_string();
 
     // Not confirmed (stdin is not a terminal): refused, nothing sent.
     let output = healthtop(&["dump", "-p", &pid]);
@@ -58,7 +58,7 @@ fn without_faulthandler_healthtop_says_what_is_possible() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("stderr.log");
     let mut target = start(&python, &log, &["noregister"]);
-    let pid = target.pid().to_string();
+    let pid = target.upid().to_string();
     let output = healthtop(&["dump", "-p", &pid, "--method", "python", "--yes"]);
     assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
     let message = stderr(&output);
@@ -80,7 +80,7 @@ fn on_a_terminal_healthtop_asks_first() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("stderr.log");
     let mut target = start(&python, &log, &[]);
-    let pid = target.pid();
+    let pid = target.upid();
     let ask = |answer: &str| {
         let mut child = Command::new(&script)
             .args(["-q", "-e", "-c"])

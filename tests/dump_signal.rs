@@ -54,7 +54,7 @@ fn usr1_dump_is_captured_from_a_file_backed_stderr() {
     };
     let log = dir.path().join("stderr.log");
     let mut target = start(&binary, append_file(&log).into(), &[]);
-    let pid = target.pid().to_string();
+    let pid = target.upid().to_string();
 
     let output = healthtop(&["dump", "-p", &pid, "--method", "signal", "--signal", "USR1"]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -93,7 +93,7 @@ fn uncaught_usr1_is_refused_and_the_program_lives() {
     };
     let log = dir.path().join("stderr.log");
     let mut target = start(&binary, append_file(&log).into(), &["nohandler"]);
-    let pid = target.pid().to_string();
+    let pid = target.upid().to_string();
     let output = healthtop(&["dump", "-p", &pid, "--signal", "USR1"]);
     assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
     assert!(
@@ -120,7 +120,7 @@ fn output_to_a_pipe_is_not_captured_and_the_signal_not_sent() {
         return;
     };
     let mut target = start(&binary, Stdio::piped(), &[]);
-    let pid = target.pid().to_string();
+    let pid = target.upid().to_string();
     let output = healthtop(&["dump", "-p", &pid, "--signal", "USR1"]);
     assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
     assert!(

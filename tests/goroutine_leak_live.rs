@@ -79,7 +79,7 @@ fn a_steady_goroutine_leak_is_found_and_its_count_matches_the_endpoint() {
     let Some((mut service, port)) = start("leak") else {
         return;
     };
-    let pid = service.pid().to_string();
+    let pid = service.upid().to_string();
     let watch = Command::new(env!("CARGO_BIN_EXE_healthtop"))
         .args(["report", "-p", &pid, "--watch", "20s", "--json"])
         .stdin(Stdio::null())
@@ -148,7 +148,7 @@ fn assert_quiet(mode: &str, explicit_url: bool, at_least: u64) {
     let Some((mut service, port)) = start(mode) else {
         return;
     };
-    let pid = service.pid().to_string();
+    let pid = service.upid().to_string();
     let url = format!("http://127.0.0.1:{port}");
     let mut args = vec!["report", "-p", &pid, "--watch", "20s", "--json"];
     if explicit_url {
@@ -184,7 +184,7 @@ fn a_go_service_without_pprof_is_unavailable_not_zero() {
     let Some((service, _port)) = start("nopprof") else {
         return;
     };
-    let pid = service.pid().to_string();
+    let pid = service.upid().to_string();
     let report = healthtop_json(&["report", "-p", &pid, "--watch", "3s", "--json"]);
     assert_eq!(report["runtime"], "go");
     assert!(report["goroutines"]["count"].is_null(), "{report:#}");
@@ -207,7 +207,7 @@ fn a_native_target_has_no_goroutine_entry() {
     let mut command = Command::new(sleep);
     command.arg("60").stdin(Stdio::null()).stdout(Stdio::null());
     let target = Target::spawn(command);
-    let pid = target.pid().to_string();
+    let pid = target.upid().to_string();
     let report = healthtop_json(&["report", "-p", &pid, "--watch", "2s", "--json"]);
     assert_eq!(report["runtime"], "native");
     assert!(report.get("goroutines").is_none(), "{report:#}");
@@ -223,7 +223,7 @@ fn an_endpoint_that_never_answers_leaves_gaps_with_the_reason() {
     // are never answered, so every reading must end at healthtop's own timeout.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", silent.local_addr().expect("addr"));
-    let pid = service.pid().to_string();
+    let pid = service.upid().to_string();
     let report = healthtop_json(&[
         "report", "-p", &pid, "--watch", "3s", "--json", "--pprof", &url,
     ]);
@@ -257,7 +257,7 @@ fn the_tui_shows_the_goroutine_count() {
         c.args(["-L", &socket, "-f", "/dev/null"]);
         c
     };
-    let command = format!("{} -p {}", env!("CARGO_BIN_EXE_healthtop"), service.pid());
+    let command = format!("{} -p {}", env!("CARGO_BIN_EXE_healthtop"), service.upid());
     let started = tmux_cmd()
         .args(["new-session", "-d", "-x", "160", "-y", "48", "-s", "g"])
         .args(["env", "TERM=xterm-256color", "sh", "-c", &command])
@@ -308,7 +308,7 @@ fn a_bundle_of_a_go_service_holds_its_goroutine_dump() {
     let output = healthtop(&[
         "bundle",
         "-p",
-        &service.pid().to_string(),
+        &service.upid().to_string(),
         "-o",
         &out.to_string_lossy(),
     ]);
@@ -356,7 +356,7 @@ fn a_service_at_100000_goroutines_keeps_its_count() {
     let Some((service, port)) = start_with(&["many", &PARKED.to_string()]) else {
         return;
     };
-    let pid = service.pid().to_string();
+    let pid = service.upid().to_string();
     let before = own_count(port);
     let report = healthtop_json(&["report", "-p", &pid, "--watch", "3s", "--json"]);
     let after = own_count(port);
@@ -379,7 +379,7 @@ fn a_rise_from_130_to_230_in_a_20s_watch_raises_goroutine_leak() {
     let Some((mut service, port)) = start("ramp") else {
         return;
     };
-    let pid = service.pid().to_string();
+    let pid = service.upid().to_string();
     let first = own_count(port);
     let output = healthtop(&["report", "-p", &pid, "--watch", "20s", "--json"]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -407,7 +407,7 @@ fn without_the_index_page_the_count_comes_from_debug1() {
     let Some((service, port)) = start("noindex") else {
         return;
     };
-    let pid = service.pid().to_string();
+    let pid = service.upid().to_string();
     let report = healthtop_json(&["report", "-p", &pid, "--watch", "2s", "--json"]);
     assert_eq!(report["goroutines"]["source"], "debug=1", "{report:#}");
     let ours = report["goroutines"]["count"].as_u64().expect("count");
@@ -426,7 +426,7 @@ fn a_slow_endpoint_is_read_less_often_and_the_report_says_so() {
     let Some((service, port)) = start("slow") else {
         return;
     };
-    let pid = service.pid().to_string();
+    let pid = service.upid().to_string();
     let report = healthtop_json(&["report", "-p", &pid, "--watch", "5s", "--json"]);
     let g = &report["goroutines"];
     let count = g["count"].as_u64().unwrap_or_else(|| panic!("{g:#}"));
@@ -458,7 +458,7 @@ fn the_tui_says_when_it_reads_a_slow_endpoint_less_often() {
     tmux.line(&format!(
         "{} -p {}",
         env!("CARGO_BIN_EXE_healthtop"),
-        service.pid()
+        service.upid()
     ));
     let screen = tmux.wait_for(&["goroutines (read every ", "a reading takes "]);
     let words: Vec<&str> = screen.split_whitespace().collect();

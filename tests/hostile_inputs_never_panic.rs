@@ -15,60 +15,10 @@ use healthtop::runtimes::go::goroutines::parse_goroutines;
 use healthtop::runtimes::jvm::attach::parse_reply;
 use healthtop::runtimes::jvm::threaddump::parse_thread_dump;
 use healthtop::stacks::gopclntab::GoTable;
-use hostile_support::{members, real_bundle, with_matching_manifest, Member};
+use hostile_support::{members, mutate_bytes, real_bundle, with_matching_manifest, Member, Rng};
 use std::path::Path;
 
-/// xorshift64*: small, deterministic, good enough to pick mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
-
 /// Byte-level mutations: flips, inserted tokens, cut and duplicated ranges, truncation.
-fn mutate_bytes(rng: &mut Rng, data: &mut Vec<u8>, tokens: &[&[u8]]) {
-    for _ in 0..=rng.below(4) {
-        let at = rng.below(data.len() + 1);
-        match rng.below(6) {
-            0 if !data.is_empty() => {
-                let i = at.min(data.len() - 1);
-                data[i] ^= 1 << rng.below(8);
-            }
-            1 => {
-                let token = *rng.pick(tokens);
-                data.splice(at..at, token.iter().copied());
-            }
-            2 => {
-                let end = (at + rng.below(256)).min(data.len());
-                data.drain(at..end);
-            }
-            3 => {
-                let end = (at + rng.below(256)).min(data.len());
-                let copy = data[at..end].to_vec();
-                let times = 1 + rng.below(8);
-                for _ in 0..times {
-                    data.splice(at..at, copy.iter().copied());
-                }
-            }
-            4 => data.truncate(at),
-            _ => data.insert(at, (rng.next() & 0xff) as u8),
-        }
-    }
-}
-
 /// Runs `inputs` mutated inputs through `exercise`, each under `catch_unwind`.
 fn fuzz(
     name: &str,
@@ -226,6 +176,8 @@ fn mutated_bundle(rng: &mut Rng, seed: &[Member]) -> Vec<u8> {
                 rng,
                 &mut members[index].1,
                 &[b"{", b"}", b"[", b"]", b",", b"\"", b"\\", b"1e999"],
+                256,
+                8,
             );
             fix_manifest = rng.below(2) == 0;
         }
@@ -425,7 +377,7 @@ fn mutated_gopclntabs_never_panic() {
             if rng.below(2) == 0 {
                 data[7] = *rng.pick(&[4u8, 8, 0, 255]);
             }
-            mutate_bytes(rng, &mut data, &[&[0xff; 4], &[0x80; 5], &[0; 8]]);
+            mutate_bytes(rng, &mut data, &[&[0xff; 4], &[0x80; 5], &[0; 8]], 256, 8);
             data
         },
         exercise_table,
@@ -508,7 +460,7 @@ fn mutated_thread_dumps_never_panic() {
         15_000,
         |rng| {
             let mut data = rng.pick(&seeds).clone();
-            mutate_bytes(rng, &mut data, &DUMP_TOKENS);
+            mutate_bytes(rng, &mut data, &DUMP_TOKENS, 256, 8);
             data
         },
         |data| {
@@ -533,7 +485,7 @@ fn mutated_goroutine_dumps_never_panic() {
         20_000,
         |rng| {
             let mut data = rng.pick(&seeds).clone();
-            mutate_bytes(rng, &mut data, &DUMP_TOKENS);
+            mutate_bytes(rng, &mut data, &DUMP_TOKENS, 256, 8);
             data
         },
         |data| {
@@ -562,6 +514,8 @@ fn mutated_attach_replies_never_panic() {
                 rng,
                 &mut data,
                 &[b"\n", b"0", b"-", b"\xff", b"99999999999"],
+                256,
+                8,
             );
             data
         },

@@ -10,7 +10,7 @@
 mod stacks_support;
 mod tmux_support;
 
-use stacks_support::{build_c_target, healthtop, require_tool, tids, Target};
+use stacks_support::{build_c_target, healthtop, require_tool, run_healthtop, tids, Target};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::process::{Command, Output, Stdio};
@@ -77,7 +77,7 @@ fn start_target(dir: &std::path::Path) -> Target {
     let mut command = Command::new(exe);
     command.args(ARGV.iter().map(|a| OsStr::from_bytes(a)));
     command.stderr(std::fs::File::create(dir.join("stderr.log")).expect("stderr file"));
-    Target::start(command)
+    Target::start(command, "ready")
 }
 
 /// Why `c` must never be written to a terminal: C0 (but `\n`), DEL, C1, a bidi control, or a
@@ -121,14 +121,6 @@ fn assert_clean(what: &str, output: &Output) {
     }
 }
 
-fn run(args: &[&str]) -> Output {
-    healthtop()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("healthtop runs")
-}
-
 #[test]
 fn report_stacks_dump_and_record_escape_every_name_and_list_every_thread() {
     if !require_tool("gcc") {
@@ -145,7 +137,7 @@ fn report_stacks_dump_and_record_escape_every_name_and_list_every_thread() {
     );
 
     // report: every thread's row, with its name escaped; argv escaped too.
-    let report = run(&["report", "-p", &pid]);
+    let report = run_healthtop(&["report", "-p", &pid]);
     assert_eq!(report.status.code(), Some(0), "{report:?}");
     assert_clean("report", &report);
     let text = String::from_utf8_lossy(&report.stdout);
@@ -165,7 +157,7 @@ fn report_stacks_dump_and_record_escape_every_name_and_list_every_thread() {
     );
 
     // report --json: exact names (serde escapes them), every thread.
-    let json = run(&["report", "-p", &pid, "--json"]);
+    let json = run_healthtop(&["report", "-p", &pid, "--json"]);
     assert_eq!(json.status.code(), Some(0), "{json:?}");
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
     let mut names: Vec<(i64, String)> = value["threads"]["items"]
@@ -193,7 +185,7 @@ fn report_stacks_dump_and_record_escape_every_name_and_list_every_thread() {
     }
 
     // stacks: every thread, name escaped. It once exited 1 on the main thread's name.
-    let stacks = run(&["stacks", "-p", &pid]);
+    let stacks = run_healthtop(&["stacks", "-p", &pid]);
     assert_eq!(stacks.status.code(), Some(0), "{stacks:?}");
     assert_clean("stacks", &stacks);
     let text = String::from_utf8_lossy(&stacks.stdout);
@@ -211,7 +203,7 @@ fn report_stacks_dump_and_record_escape_every_name_and_list_every_thread() {
     }
 
     // stacks --json: every thread, its name exact.
-    let json = run(&["stacks", "-p", &pid, "--json"]);
+    let json = run_healthtop(&["stacks", "-p", &pid, "--json"]);
     assert_eq!(json.status.code(), Some(0), "{json:?}");
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
     let mut threads: Vec<(i64, &str)> = value["threads"]
@@ -239,11 +231,11 @@ fn report_stacks_dump_and_record_escape_every_name_and_list_every_thread() {
 
     // dump without --signal: a native program has no runtime to ask: exit 8, one clean line
     // (it once exited 1, failing to read the main thread's name).
-    let dump = run(&["dump", "-p", &pid]);
+    let dump = run_healthtop(&["dump", "-p", &pid]);
     assert_eq!(dump.status.code(), Some(8), "{dump:?}");
     assert_clean("dump", &dump);
     // dump --signal USR1: the handler's text, escaped; exact in the JSON.
-    let dump = run(&["dump", "-p", &pid, "--signal", "USR1"]);
+    let dump = run_healthtop(&["dump", "-p", &pid, "--signal", "USR1"]);
     assert_eq!(dump.status.code(), Some(0), "{dump:?}");
     // A dump keeps its layout: `\n` and `\t` are the only controls it may hold.
     for bytes in [&dump.stdout, &dump.stderr] {
@@ -254,7 +246,7 @@ fn report_stacks_dump_and_record_escape_every_name_and_list_every_thread() {
         );
     }
     assert_eq!(String::from_utf8_lossy(&dump.stdout), DUMP_SHOWN);
-    let dump = run(&["dump", "-p", &pid, "--signal", "USR1", "--json"]);
+    let dump = run_healthtop(&["dump", "-p", &pid, "--signal", "USR1", "--json"]);
     assert_eq!(dump.status.code(), Some(0), "{dump:?}");
     let value: serde_json::Value = serde_json::from_slice(&dump.stdout).expect("valid JSON");
     assert_eq!(value["text"].as_str(), Some(DUMP_EXACT));
@@ -262,7 +254,7 @@ fn report_stacks_dump_and_record_escape_every_name_and_list_every_thread() {
     // record: the SVG is well-formed XML; the folded file has one stack per line, one per
     // thread, each rooted at the thread's escaped name.
     let svg = dir.path().join("flame.svg");
-    let record = run(&[
+    let record = run_healthtop(&[
         "record",
         "-p",
         &pid,

@@ -4,6 +4,10 @@
 //! bytes the formats care about, numbers at the edges of the integer types, cut and duplicated
 //! ranges), so a failure reproduces exactly. A parse error is fine; a panic fails the test.
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{mutate_bytes, Rng};
 use healthtop::decode::capabilities::capability_names;
 use healthtop::decode::signals::{mask_has, mask_names, signal_name, signal_number};
 use healthtop::decode::syscalls::{syscall_name, Arch};
@@ -16,22 +20,6 @@ use healthtop::parse::status::Status;
 use healthtop::parse::tcp::{parse_tcp_table, tcp_state_name};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// xorshift64*: small, deterministic, good enough to pick mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 const TOKENS: [&[u8]; 16] = [
     b":",
@@ -54,33 +42,7 @@ const TOKENS: [&[u8]; 16] = [
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     let mut data = seed.to_vec();
-    for _ in 0..=rng.below(4) {
-        let at = rng.below(data.len() + 1);
-        match rng.below(6) {
-            0 if !data.is_empty() => {
-                let i = at.min(data.len() - 1);
-                data[i] ^= 1 << rng.below(8);
-            }
-            1 => {
-                let token = TOKENS[rng.below(TOKENS.len())];
-                data.splice(at..at, token.iter().copied());
-            }
-            2 => {
-                let end = (at + rng.below(64)).min(data.len());
-                data.drain(at..end);
-            }
-            3 => {
-                let end = (at + rng.below(64)).min(data.len());
-                let copy = data[at..end].to_vec();
-                data.splice(at..at, copy);
-            }
-            4 => data.truncate(at),
-            _ => {
-                let byte = (rng.next() & 0xff) as u8;
-                data.insert(at, byte);
-            }
-        }
-    }
+    mutate_bytes(rng, &mut data, &TOKENS, 64, 1);
     data
 }
 

@@ -344,20 +344,15 @@ fn dump_of_root_s_jvm_as_nobody_is_permission_denied() {
         .status()
         .expect("javac runs");
     assert!(status.success());
-    let mut jvm = Command::new(java)
+    let mut command = Command::new(java);
+    command
         .arg("-cp")
         .arg(dir.path())
         .args(["Parker", "2"])
         .current_dir(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("java starts");
-    let mut line = String::new();
-    let stdout = jvm.stdout.take().expect("stdout");
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).expect("ready");
-    assert!(line.starts_with("ready"), "{line}");
-    let pid = jvm.id().to_string();
+        .stdin(std::process::Stdio::piped());
+    let jvm = Target::start_ready(command);
+    let pid = jvm.pid().to_string();
     let output = as_nobody()
         .args(["dump", "-p", &pid])
         .output()
@@ -366,8 +361,7 @@ fn dump_of_root_s_jvm_as_nobody_is_permission_denied() {
         .args(["report", "--json", "-p", &pid])
         .output()
         .expect("runs");
-    let _ = jvm.kill();
-    let _ = jvm.wait();
+    drop(jvm);
     assert_one_line(
         &output,
         PERMISSION_DENIED,

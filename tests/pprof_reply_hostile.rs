@@ -73,7 +73,7 @@ fn sleeper() -> Option<Target> {
 fn assert_refused(hostile: Hostile, reason: &str) {
     let Some(target) = sleeper() else { return };
     let url = serve(hostile);
-    let pid = target.pid().to_string();
+    let pid = target.upid().to_string();
     let report = healthtop_json(&[
         "report", "-p", &pid, "--watch", "2s", "--json", "--pprof", &url,
     ]);
@@ -147,7 +147,7 @@ fn a_page_without_a_goroutine_row_or_profile_is_said() {
 fn an_endless_dump_is_cut_at_its_cap_in_bounded_memory() {
     let Some(target) = sleeper() else { return };
     let url = serve(Hostile::EndlessBody(b"goroutine profile: total 5\n"));
-    let pid = target.pid().to_string();
+    let pid = target.upid().to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_healthtop"))
         .args(["dump", "-p", &pid, "--method", "pprof", "--pprof", &url])
         .args(["--timeout", "60s"])

@@ -10,25 +10,13 @@
 //! same result as feeding them at once (the state machine carries nothing across reads that
 //! changes the answer).
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{mutate_bytes, Rng};
 use healthtop::runtimes::go::http::{decode, Limits, Overflow, ReplyDecoder};
 use healthtop::runtimes::go::{debug1_total, index_goroutine_count, parse_goroutines};
 use std::path::Path;
-
-/// xorshift64*: small, deterministic, good enough to pick mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 const TOKENS: [&[u8]; 20] = [
     b"\r\n",
@@ -55,30 +43,7 @@ const TOKENS: [&[u8]; 20] = [
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     let mut data = seed.to_vec();
-    for _ in 0..=rng.below(4) {
-        let at = rng.below(data.len() + 1);
-        match rng.below(6) {
-            0 if !data.is_empty() => {
-                let i = at.min(data.len() - 1);
-                data[i] ^= 1 << rng.below(8);
-            }
-            1 => {
-                let token = TOKENS[rng.below(TOKENS.len())];
-                data.splice(at..at, token.iter().copied());
-            }
-            2 => data.truncate(at),
-            3 if at < data.len() => {
-                let end = (at + rng.below(64)).min(data.len());
-                let copy = data[at..end].to_vec();
-                data.splice(end..end, copy);
-            }
-            4 if at < data.len() => {
-                let end = (at + rng.below(32)).min(data.len());
-                data.drain(at..end);
-            }
-            _ => data.push(rng.below(256) as u8),
-        }
-    }
+    mutate_bytes(rng, &mut data, &TOKENS, 64, 1);
     data
 }
 

@@ -355,14 +355,7 @@ fn report_of_the_truth_target_matches_the_kernel() {
 #[test]
 fn report_of_other_processes_matches_the_kernel() {
     // The comparison holds for any target, not only the one built for it.
-    let sleeper = Target::start(
-        {
-            let mut c = Command::new("sh");
-            c.args(["-c", "echo ready; exec sleep 1000"]);
-            c
-        },
-        "ready",
-    );
+    let sleeper = Target::sleeper();
     wait_until("sleep exec'd", || {
         proc_text(&format!("{}/comm", sleeper.pid())).trim() == "sleep"
     });

@@ -4,17 +4,11 @@
 mod live_support;
 
 use live_support::{healthtop, wait_until, Target};
-use std::process::{Command, Stdio};
-
-fn sleeper() -> Target {
-    let mut command = Command::new("sh");
-    command.args(["-c", "echo ready; exec sleep 1000"]);
-    Target::start(command, "ready")
-}
+use std::process::Stdio;
 
 #[test]
 fn watch_says_how_long_and_how_many_samples() {
-    let target = sleeper();
+    let target = Target::sleeper();
     let pid = target.pid().to_string();
     let json = healthtop()
         .args([
@@ -77,7 +71,7 @@ fn between_samples(healthtop_pid: u32) -> bool {
 
 #[test]
 fn a_kill_during_the_watch_is_told_as_the_tui_tells_it() {
-    let mut target = sleeper();
+    let mut target = Target::sleeper();
     let watcher = healthtop()
         .args([
             "report",

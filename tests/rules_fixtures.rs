@@ -9,6 +9,7 @@ use healthtop::history::{History, Metric};
 use healthtop::rules::{Finding, RuleEngine, Severity, Window, REGISTRY};
 use healthtop::sample::{Mapping, PastEofMapping, Runtime, Sample, TcpSocket};
 use rules_support::{base_sample, series};
+use std::time::Duration;
 
 /// Watches `samples` as `report --watch` does (explicit window, rules after every sample).
 fn watch(samples: &[Sample]) -> Vec<Finding> {
@@ -250,6 +251,42 @@ fn close_wait_is_quiet_on_a_few_steady_ones() {
         s.fds.tcp.as_mut().expect("tcp").close_wait = 3;
     });
     quiet(&watch(&few), "close-wait");
+}
+
+/// Counters a bundle controls may hold anything: sums, limits and gaps saturate instead of
+/// overflowing (the test profile has overflow checks on, so an overflow here is a panic).
+#[test]
+fn extreme_counters_and_intervals_never_overflow() {
+    let extreme = series(4, |i, s| {
+        s.fds.open = Some(1);
+        s.fds.soft_limit = Some(u64::MAX);
+        let tcp = s.fds.tcp.as_mut().expect("tcp");
+        tcp.close_wait = u64::MAX;
+        tcp.sockets = vec![
+            socket("CLOSE_WAIT", u64::MAX),
+            socket("ESTABLISHED", u64::MAX),
+        ];
+        tcp.sockets
+            .extend([socket("LISTEN", u64::MAX), socket("LISTEN", u64::MAX)]);
+        for thread in &mut s.threads.items {
+            thread.cpu_ticks = u64::MAX;
+            thread.voluntary_ctxt_switches = Some(u64::MAX);
+            thread.nonvoluntary_ctxt_switches = Some(u64::MAX);
+        }
+        s.taken_at_ms = u64::MAX / 2 + i as u64 * (u64::MAX / 8);
+    });
+    fired(&watch(&extreme), "close-wait", Severity::Warn);
+    let last = extreme.last().expect("samples");
+    assert_eq!(Metric::AcceptQueued.read(last), Some(u64::MAX as f64));
+    assert_eq!(
+        Metric::SocketRxQueuedBytes.read(last),
+        Some(u64::MAX as f64)
+    );
+    let mut slow = History::new(Duration::MAX, Duration::MAX);
+    for sample in &extreme {
+        slow.push(sample);
+    }
+    assert_eq!(slow.samples(), extreme.len());
 }
 
 // thread-headroom and thread-leak

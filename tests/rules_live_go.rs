@@ -3,10 +3,9 @@
 
 mod rules_support;
 
-use rules_support::live::{finding, report};
-use std::io::{BufRead, BufReader};
+use rules_support::live::{finding, report, Target};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 /// `go build` of tests/targets/rules_goheap.go, once per test binary; `None` (local only) when
@@ -52,29 +51,11 @@ fn binary() -> Option<&'static Path> {
         .map(|(_, path)| path.as_path())
 }
 
-struct GoHeap(Child);
-
-impl GoHeap {
-    fn start(binary: &Path, mode: &str) -> GoHeap {
-        let mut child = Command::new(binary)
-            .arg(mode)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("go target starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("readiness line");
-        assert_eq!(line.trim(), "ready");
-        GoHeap(child)
-    }
-}
-
-impl Drop for GoHeap {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// Starts the Go heap target in `mode` and waits for its `ready` line.
+fn start_heap(binary: &Path, mode: &str) -> Target {
+    let mut command = Command::new(binary);
+    command.arg(mode);
+    Target::start(command, "ready")
 }
 
 #[test]
@@ -82,8 +63,8 @@ fn a_go_gc_sawtooth_is_quiet() {
     let Some(binary) = binary() else {
         return;
     };
-    let heap = GoHeap::start(binary, "sawtooth");
-    let r = report(heap.0.id() as i32, &["--watch", "20s"]);
+    let heap = start_heap(binary, "sawtooth");
+    let r = report(heap.pid(), &["--watch", "20s"]);
     assert_eq!(r["runtime"], "go");
     assert!(
         finding(&r, "memory-growth").is_none(),
@@ -97,8 +78,8 @@ fn a_go_heap_leaking_under_its_sawtooth_raises_memory_growth() {
     let Some(binary) = binary() else {
         return;
     };
-    let heap = GoHeap::start(binary, "leak");
-    let r = report(heap.0.id() as i32, &["--watch", "20s"]);
+    let heap = start_heap(binary, "leak");
+    let r = report(heap.pid(), &["--watch", "20s"]);
     assert_eq!(r["runtime"], "go");
     let f = finding(&r, "memory-growth").unwrap_or_else(|| panic!("{:#}", r["findings"]));
     assert!(f["severity"] == "warn" || f["severity"] == "crit", "{f:#}");

@@ -4,7 +4,9 @@
 
 mod rules_support;
 
-use rules_support::live::{finding, have_gcc, report, require_tool, target_binary, Target};
+use rules_support::live::{
+    finding, have_gcc, report, require_tool, start_target, start_target_under, target_binary,
+};
 use std::os::unix::fs::PermissionsExt;
 
 /// `word MS` printed by the target: the epoch milliseconds.
@@ -20,7 +22,7 @@ fn a_leak_that_stops_has_no_eta_at_the_end_of_report_watch() {
         return;
     }
     // 10 fds/s for 15 s from the moment the watch starts, then flat for the rest of 40 s.
-    let mut target = Target::start(&["fdburst", "400", "10", "150"]);
+    let mut target = start_target(&["fdburst", "400", "10", "150"]);
     target.close_stdin();
     let r = report(target.pid(), &["--watch", "40s"]);
     let started = stamp(&target.next_line(), "start ");
@@ -68,11 +70,11 @@ fn rlimit_nproc_counts_every_task_of_the_real_user() {
         "--",
     ];
     // 20 other tasks of the same user: a process with 19 threads besides its main one.
-    let _others = Target::start_under(&nobody, &["threads", "19"]);
+    let _others = start_target_under(&nobody, &["threads", "19"]);
     // The leaker may have 100 tasks of its user, adding 2 threads a second.
     let mut wrapper = nobody.to_vec();
     wrapper.extend(["prlimit", "--nproc=100", "--"]);
-    let mut leaker = Target::start_under(&wrapper, &["threadleak", "2"]);
+    let mut leaker = start_target_under(&wrapper, &["threadleak", "2"]);
     let r = report(leaker.pid(), &["--watch", "20s"]);
     assert_eq!(r["uid"]["real"], 65534, "{:#}", r["uid"]);
     let users_tasks = r["threads"]["user_tasks"].as_u64().expect("user_tasks");
@@ -100,7 +102,7 @@ fn rlimit_nproc_does_not_bind_root() {
         return;
     }
     // As root a tiny RLIMIT_NPROC is not enforced: the thread limit must be another one.
-    let target = Target::start_under(&["prlimit", "--nproc=5", "--"], &["threads", "10"]);
+    let target = start_target_under(&["prlimit", "--nproc=5", "--"], &["threads", "10"]);
     let r = report(target.pid(), &[]);
     assert_eq!(r["uid"]["real"], 0, "{:#}", r["uid"]);
     let threads = &r["headroom"]["resources"][1];

@@ -3,7 +3,7 @@
 
 mod rules_support;
 
-use rules_support::live::{finding, have_gcc, report, Target};
+use rules_support::live::{finding, have_gcc, report, start_target};
 
 fn severity_is_warn_or_crit(f: &serde_json::Value) -> bool {
     f["severity"] == "warn" || f["severity"] == "crit"
@@ -15,7 +15,7 @@ fn fd_leak_is_forecast_within_25_percent_of_the_real_emfile() {
         return;
     }
     // 10 fds/s under a limit of 400: EMFILE about 40 s after start, ~20 s after the watch.
-    let mut target = Target::start(&["fdleak", "400", "10"]);
+    let mut target = start_target(&["fdleak", "400", "10"]);
     let r = report(target.pid(), &["--watch", "20s"]);
     let f = finding(&r, "fd-leak").unwrap_or_else(|| panic!("no fd-leak finding: {r:#}"));
     assert!(severity_is_warn_or_crit(f), "{f}");
@@ -39,7 +39,7 @@ fn thread_leak_raises_a_finding() {
     if !have_gcc() {
         return;
     }
-    let target = Target::start(&["threadleak", "5"]);
+    let target = start_target(&["threadleak", "5"]);
     let r = report(target.pid(), &["--watch", "20s"]);
     let f = finding(&r, "thread-leak").unwrap_or_else(|| panic!("no thread-leak finding: {r:#}"));
     assert!(severity_is_warn_or_crit(f), "{f}");
@@ -95,7 +95,7 @@ fn memory_growth_under_rlimit_as_raises_a_finding() {
         return;
     }
     // 4 MiB mapped 5 times a second under a 1 GiB address-space limit: ENOMEM in ~50 s.
-    let mut target = Target::start(&["memleak", "1024", "5"]);
+    let mut target = start_target(&["memleak", "1024", "5"]);
     let r = report(target.pid(), &["--watch", "20s"]);
     let f =
         finding(&r, "memory-growth").unwrap_or_else(|| panic!("no memory-growth finding: {r:#}"));
@@ -122,7 +122,7 @@ fn a_child_that_dies_during_the_watch_is_reported_with_what_led_to_it() {
         return;
     }
     // Leaks 10 fds/s under a limit of 100 and exits at EMFILE, about 10 s into a 20 s watch.
-    let target = Target::start(&["fdleak", "100", "10", "exit"]);
+    let target = start_target(&["fdleak", "100", "10", "exit"]);
     let r = report(target.pid(), &["--watch", "20s"]);
     let exited = finding(&r, "exited").unwrap_or_else(|| panic!("no exited: {r:#}"));
     assert_eq!(exited["severity"], "crit");

@@ -3,7 +3,7 @@
 
 mod rules_support;
 
-use rules_support::live::{findings, have_gcc, report, Target};
+use rules_support::live::{findings, have_gcc, report, start_target, Target};
 use std::net::TcpStream;
 
 /// Rules that judge growth or progress: none may fire on a steady process.
@@ -35,7 +35,7 @@ fn idle_server_with_an_open_connection_is_quiet() {
     if !have_gcc() {
         return;
     }
-    let target = Target::start(&["server"]);
+    let target = start_target(&["server"]);
     let _client = TcpStream::connect(("127.0.0.1", target.ready_arg.parse::<u16>().expect("port")))
         .expect("connect");
     assert_quiet(&target);
@@ -46,7 +46,7 @@ fn malloc_free_sawtooth_is_quiet() {
     if !have_gcc() {
         return;
     }
-    assert_quiet(&Target::start(&["sawtooth"]));
+    assert_quiet(&start_target(&["sawtooth"]));
 }
 
 #[test]
@@ -54,5 +54,5 @@ fn fds_opened_and_closed_are_quiet() {
     if !have_gcc() {
         return;
     }
-    assert_quiet(&Target::start(&["fdchurn"]));
+    assert_quiet(&start_target(&["fdchurn"]));
 }

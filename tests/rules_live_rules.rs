@@ -4,7 +4,7 @@
 mod rules_support;
 
 use rules_support::live::{
-    config_file, finding, findings, have_gcc, proc_state, report, wait_until, Target,
+    config_file, finding, findings, have_gcc, proc_state, report, start_target, wait_until, Target,
 };
 use serde_json::Value;
 use std::io::Write;
@@ -62,7 +62,7 @@ fn healthy_child_raises_nothing_once_or_over_a_watch() {
     if !have_gcc() {
         return;
     }
-    let target = Target::start(&["healthy"]);
+    let target = start_target(&["healthy"]);
     let limits =
         std::fs::read_to_string(format!("/proc/{}/limits", target.pid())).unwrap_or_default();
     let cores_off = limits
@@ -85,7 +85,7 @@ fn stall_fires_on_a_deadlocked_server_with_unread_input() {
     if !have_gcc() {
         return;
     }
-    let mut target = Target::start(&["stall"]);
+    let mut target = start_target(&["stall"]);
     let port: u16 = target.ready_arg.parse().expect("port");
     let mut client = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     assert_eq!(target.next_line(), "stuck");
@@ -110,7 +110,7 @@ fn stall_is_quiet_on_a_server_that_reads_its_input() {
     if !have_gcc() {
         return;
     }
-    let target = Target::start(&["server"]);
+    let target = start_target(&["server"]);
     let port: u16 = target.ready_arg.parse().expect("port");
     let mut client = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     client.write_all(&[b'x'; 100]).expect("send");
@@ -123,7 +123,7 @@ fn d_state_fires_on_a_vfork_parent() {
     if !have_gcc() {
         return;
     }
-    let mut target = Target::start(&["vfork"]);
+    let mut target = start_target(&["vfork"]);
     let pid = target.pid();
     wait_until("the vfork parent sleeps in D", || proc_state(pid) == "D");
     let r = watch(&target, 8);
@@ -143,7 +143,7 @@ fn pending_signal_fires_when_blocked_everywhere() {
     if !have_gcc() {
         return;
     }
-    let target = Target::start(&["pending"]);
+    let target = start_target(&["pending"]);
     let r = watch(&target, 8);
     let f = expect(&r, "pending-signals", "warn");
     assert!(
@@ -166,7 +166,7 @@ fn cpu_limit_fires_on_a_spinning_child_with_rlimit_cpu() {
     if !have_gcc() {
         return;
     }
-    let limited = Target::start(&["cpuspin", "120"]);
+    let limited = start_target(&["cpuspin", "120"]);
     // The truth is the CPU rate the spinner really got during the watch, whatever share of a
     // CPU this machine gave it: the ETA must match it, not a fixed bound.
     let (start, ticks_before) = (std::time::Instant::now(), cpu_ticks(limited.pid()));
@@ -187,7 +187,7 @@ fn cpu_limit_fires_on_a_spinning_child_with_rlimit_cpu() {
     let crit = eta <= 3600.0;
     assert_eq!(f["severity"], if crit { "crit" } else { "warn" }, "{f:#}");
     drop(limited);
-    let free = Target::start(&["cpuspin", "0"]);
+    let free = start_target(&["cpuspin", "0"]);
     absent(&watch(&free, 10), "cpu-limit");
 }
 
@@ -199,7 +199,7 @@ fn sigbus_risk_fires_on_a_truncated_shared_mapping() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("mapped.bin");
     let file = file.to_str().expect("utf-8");
-    let truncated = Target::start(&["sigbus", file]);
+    let truncated = start_target(&["sigbus", file]);
     let f = expect(&report(truncated.pid(), &[]), "sigbus-risk", "crit");
     assert!(
         f["message"]
@@ -209,7 +209,7 @@ fn sigbus_risk_fires_on_a_truncated_shared_mapping() {
         "{f:#}"
     );
     drop(truncated);
-    let whole = Target::start(&["mapped", file]);
+    let whole = start_target(&["mapped", file]);
     absent(&report(whole.pid(), &[]), "sigbus-risk");
 }
 
@@ -218,7 +218,7 @@ fn signal_rules_fire_on_their_children() {
     if !have_gcc() {
         return;
     }
-    let blocksegv = Target::start(&["blocksegv"]);
+    let blocksegv = start_target(&["blocksegv"]);
     let f = expect(&report(blocksegv.pid(), &[]), "fault-signals", "warn");
     let evidence = f["evidence"].to_string();
     assert!(
@@ -226,13 +226,13 @@ fn signal_rules_fire_on_their_children() {
         "{f:#}"
     );
     for mode in ["ignoreterm", "blockterm"] {
-        let t = Target::start(&[mode]);
+        let t = start_target(&[mode]);
         let f = expect(&report(t.pid(), &[]), "sigterm", "warn");
         // Its parent is this test, another program: nobody else will stop it.
         assert!(!f["message"].to_string().contains("supervis"), "{f:#}");
     }
     // A worker whose master runs the same program ignores SIGTERM by design: said, not warned.
-    let master = Target::start(&["worker"]);
+    let master = start_target(&["worker"]);
     let worker: i32 = master.ready_arg.parse().expect("worker pid");
     let r = report(worker, &[]);
     assert_eq!(r["parent"]["pid"], master.pid(), "{:#}", r["parent"]);
@@ -245,9 +245,9 @@ fn signal_rules_fire_on_their_children() {
         )),
         "{f:#}"
     );
-    let socket = Target::start(&["socket"]);
+    let socket = start_target(&["socket"]);
     expect(&report(socket.pid(), &[]), "sigpipe", "warn");
-    let seccomp = Target::start(&["seccomp"]);
+    let seccomp = start_target(&["seccomp"]);
     let f = expect(&report(seccomp.pid(), &[]), "seccomp", "info");
     assert!(
         f["message"]
@@ -256,7 +256,7 @@ fn signal_rules_fire_on_their_children() {
             .starts_with("2 seccomp"),
         "{f:#}"
     );
-    let nocore = Target::start(&["nocore"]);
+    let nocore = start_target(&["nocore"]);
     expect(&report(nocore.pid(), &[]), "core-dumps", "info");
 }
 
@@ -265,7 +265,7 @@ fn zombie_children_fire_when_not_reaped() {
     if !have_gcc() {
         return;
     }
-    let target = Target::start(&["zombies", "6"]);
+    let target = start_target(&["zombies", "6"]);
     let pid = target.pid();
     wait_until("six zombie children", || zombie_children(pid) == 6);
     let r = report(pid, &[]);
@@ -278,7 +278,7 @@ fn close_wait_fires_on_a_server_that_never_closes() {
     if !have_gcc() {
         return;
     }
-    let target = Target::start(&["acceptor"]);
+    let target = start_target(&["acceptor"]);
     let port: u16 = target.ready_arg.parse().expect("port");
     for _ in 0..70 {
         drop(TcpStream::connect(("127.0.0.1", port)).expect("connect"));
@@ -308,7 +308,7 @@ fn fd_headroom_fires_at_the_limit() {
     if !have_gcc() {
         return;
     }
-    let mut target = Target::start(&["fdleak", "100", "1000"]);
+    let mut target = start_target(&["fdleak", "100", "1000"]);
     assert!(target.next_line().starts_with("emfile "));
     // Every number below 100 is taken (fds the child inherited above 100 do not count).
     let f = expect(&report(target.pid(), &[]), "fd-headroom", "crit");

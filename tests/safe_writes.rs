@@ -9,13 +9,7 @@ use live_support::{healthtop, wait_until, Target};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn idle_target() -> Target {
-    let mut command = Command::new("sh");
-    command.args(["-c", "echo ready; exec sleep 1000"]);
-    Target::start(command, "ready")
-}
+use std::process::{Output, Stdio};
 
 fn run(args: &[&str], output: &Path, extra: &[&str]) -> Output {
     healthtop()
@@ -62,7 +56,7 @@ fn assert_refused(output: &Output, link: &Path, what: &str) {
 
 #[test]
 fn record_and_bundle_never_write_through_a_symlink() {
-    let target = idle_target();
+    let target = Target::sleeper();
     let pid = target.pid().to_string();
     let dir = tempfile::tempdir().expect("tempdir");
     let victim = dir.path().join("victim");
@@ -104,7 +98,7 @@ fn record_and_bundle_never_write_through_a_symlink() {
 
 #[test]
 fn record_replaces_an_existing_file_only_with_force() {
-    let target = idle_target();
+    let target = Target::sleeper();
     let pid = target.pid().to_string();
     let dir = tempfile::tempdir().expect("tempdir");
     let svg = dir.path().join("flame.svg");
@@ -166,7 +160,7 @@ fn unnamed_files_in(pid: u32, dir: &Path) -> Vec<PathBuf> {
 /// leaves nothing in the destination directory but, at most, a complete bundle.
 #[test]
 fn sigkill_of_bundle_leaves_no_temporary_file() {
-    let target = idle_target();
+    let target = Target::sleeper();
     let pid = target.pid().to_string();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("b.tar.gz");

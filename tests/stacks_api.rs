@@ -8,7 +8,6 @@ mod stacks_support;
 use healthtop::stacks::folded::FoldedStacks;
 use healthtop::stacks::{capture_all, CaptureOptions, Stacker, ThreadState};
 use stacks_support::*;
-use std::process::Command;
 
 #[test]
 fn capture_all_then_repeated_captures_reuse_idle_threads() {
@@ -16,12 +15,7 @@ fn capture_all_then_repeated_captures_reuse_idle_threads() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let binary = build_c(dir.path(), "api", &["-O2"]);
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.arg("3");
-        c
-    });
+    let target = start_threads(dir.path(), "api", &["3"]);
     let pid = target.pid();
     wait_parked(pid, |_| true, &[libc::SYS_pause], 4);
 
@@ -99,12 +93,7 @@ fn cpu_used_between_captures_is_the_kernels_run_time() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let binary = build_c(dir.path(), "cpu", &["-O2"]);
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.args(["2", "--spin"]);
-        c
-    });
+    let target = start_threads(dir.path(), "cpu", &["2", "--spin"]);
     let pid = target.pid();
     wait_parked(pid, |n| n != "spinner", &[libc::SYS_pause], 3);
     let spinner = tids(pid)

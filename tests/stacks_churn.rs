@@ -6,7 +6,6 @@
 mod stacks_support;
 
 use stacks_support::*;
-use std::process::Command;
 
 #[test]
 fn threads_exiting_during_capture_are_skipped() {
@@ -14,12 +13,7 @@ fn threads_exiting_during_capture_are_skipped() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let binary = build_c(dir.path(), "churn", &["-O2"]);
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.args(["2", "--churn"]);
-        c
-    });
+    let target = start_threads(dir.path(), "churn", &["2", "--churn"]);
     let pid = target.pid();
     let output = run({
         let mut c = healthtop();
@@ -76,12 +70,7 @@ fn vdso_frames_are_unwound_and_named() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let binary = build_c(dir.path(), "vdso", &["-O2"]);
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.args(["1", "--spin", "--vdso"]);
-        c
-    });
+    let target = start_threads(dir.path(), "vdso", &["1", "--spin", "--vdso"]);
     let pid = target.pid();
     // The spinner spends most of its time inside the vDSO; a few captures find it there.
     for _ in 0..50 {

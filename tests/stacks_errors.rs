@@ -72,13 +72,13 @@ fn kernel_thread_is_exit_5() {
 
 #[test]
 fn zombie_is_exit_5() {
-    let mut child = Command::new("true").spawn().expect("true runs");
-    let pid = child.id() as i32;
+    // Not reaped until dropped: the kernel keeps it as a zombie until then.
+    let child = Target::spawn(Command::new("true"));
+    let pid = child.pid();
     wait_until("the child to become a zombie", || {
         thread_state(pid, pid) == Some('Z')
     });
     assert_exit(&stacks(&pid.to_string()), 5, "zombie");
-    child.wait().expect("reap");
 }
 
 #[test]
@@ -92,11 +92,14 @@ fn permission_denied_is_exit_4_with_the_reason() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = build_c(dir.path(), "owned", &["-O0"]);
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.arg("1");
-        c
-    });
+    let target = Target::start(
+        {
+            let mut c = Command::new(&binary);
+            c.arg("1");
+            c
+        },
+        "ready",
+    );
     // A copy of healthtop that the unprivileged user may execute.
     let copy = dir.path().join("healthtop");
     std::fs::copy(env!("CARGO_BIN_EXE_healthtop"), &copy).expect("copy binary");
@@ -136,11 +139,14 @@ fn a_process_stopped_by_someone_else_stays_stopped() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = build_c(dir.path(), "stopped", &["-O0"]);
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.arg("2");
-        c
-    });
+    let target = Target::start(
+        {
+            let mut c = Command::new(&binary);
+            c.arg("2");
+            c
+        },
+        "ready",
+    );
     let pid = target.pid();
     wait_parked(pid, |_| true, &[libc::SYS_pause], 3);
     Command::new("kill")
@@ -186,11 +192,14 @@ fn a_thread_in_d_state_is_skipped_with_a_note() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = build_c(dir.path(), "dstate", &["-O0"]);
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.args(["1", "--vfork"]);
-        c
-    });
+    let target = Target::start(
+        {
+            let mut c = Command::new(&binary);
+            c.args(["1", "--vfork"]);
+            c
+        },
+        "ready",
+    );
     let pid = target.pid();
     let vforker = || {
         tids(pid)
@@ -227,11 +236,14 @@ fn a_thread_id_is_exit_5_naming_its_process() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = build_c(dir.path(), "threads", &["-O0"]);
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.arg("1");
-        c
-    });
+    let target = Target::start(
+        {
+            let mut c = Command::new(&binary);
+            c.arg("1");
+            c
+        },
+        "ready",
+    );
     let pid = target.pid();
     let tid = tids(pid)
         .into_iter()

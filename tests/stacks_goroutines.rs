@@ -55,7 +55,7 @@ fn goroutine_flame_graph_has_the_endpoints_stacks_and_counts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let svg = dir.path().join("goroutines.svg");
     let url = format!("http://127.0.0.1:{port}");
-    let pid = service.pid().to_string();
+    let pid = service.upid().to_string();
     // Every HTTP request leaves its connection goroutine for ~500 ms, and the pool's workers
     // take work every 10 ms: compare only when the endpoint gave the same stacks just before
     // and just after healthtop's reading.

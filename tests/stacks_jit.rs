@@ -74,7 +74,7 @@ fn record_names_java_methods_from_the_perf_map() {
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut jvm = Target::spawn(jvm_cmd);
-    let pid = jvm.pid();
+    let pid = jvm.upid();
     assert_eq!(jvm.read_line(), format!("ready {pid}"));
     let map_path = std::path::PathBuf::from(format!("/tmp/perf-{pid}.map"));
     // A map left by an earlier process with this PID would name frames wrongly.

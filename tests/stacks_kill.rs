@@ -33,7 +33,7 @@ fn sigkill_during_record_never_leaves_target_stopped() {
     let ticks = dir.path().join("ticks");
     let mut command = Command::new(&binary);
     command.arg("32").arg("--spin").arg("--ticker").arg(&ticks);
-    let target = Target::start(command);
+    let target = Target::start(command, "ready");
     let pid = target.pid();
     wait_until("the ticker to tick", || counter(&ticks) > 0);
 

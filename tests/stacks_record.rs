@@ -24,10 +24,7 @@ fn spinning_function_dominates_and_svg_is_valid() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let binary = build_c(dir.path(), "spin", &["-O2"]);
-    let mut command = Command::new(&binary);
-    command.args(["2", "--spin"]);
-    let target = Target::start(command);
+    let target = start_threads(dir.path(), "spin", &["2", "--spin"]);
     let pid = target.pid();
     wait_parked(pid, |n| n != "spinner", &[libc::SYS_pause], 3);
 
@@ -180,10 +177,7 @@ fn default_record_is_on_cpu_and_merged_and_wall_mode_shows_the_idle_pool() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let binary = build_c(dir.path(), "pool", &["-O2"]);
-    let mut command = Command::new(&binary);
-    command.args(["20", "--spin"]);
-    let target = Target::start(command);
+    let target = start_threads(dir.path(), "pool", &["20", "--spin"]);
     let pid = target.pid();
     wait_parked(pid, |n| n != "spinner", &[libc::SYS_pause], 21);
 
@@ -228,10 +222,7 @@ fn sigint_ends_recording_cleanly() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let binary = build_c(dir.path(), "spin", &["-O2"]);
-    let mut command = Command::new(&binary);
-    command.args(["1", "--spin"]);
-    let target = Target::start(command);
+    let target = start_threads(dir.path(), "spin", &["1", "--spin"]);
     let pid = target.pid();
     let svg = dir.path().join("flame.svg");
     let recorder = healthtop()

@@ -6,7 +6,6 @@
 mod stacks_support;
 
 use stacks_support::*;
-use std::process::Command;
 
 #[test]
 fn realtime_signals_sent_during_sampling_all_arrive() {
@@ -14,13 +13,18 @@ fn realtime_signals_sent_during_sampling_all_arrive() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let binary = build_c(dir.path(), "signals", &["-O2"]);
     let report = dir.path().join("rt.txt");
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.args(["4", "--spin", "--rtsig", "20000"]).arg(&report);
-        c
-    });
+    let target = start_threads(
+        dir.path(),
+        "signals",
+        &[
+            "4",
+            "--spin",
+            "--rtsig",
+            "20000",
+            report.to_str().expect("utf-8 path"),
+        ],
+    );
     let pid = target.pid();
     let output = run({
         let mut c = healthtop();

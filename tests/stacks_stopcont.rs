@@ -23,13 +23,17 @@ fn stop_cont_storm_does_not_hang_record_or_leave_target_stopped() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let binary = build_c(dir.path(), "storm", &["-O2"]);
     let ticks = dir.path().join("ticks");
-    let target = Target::start({
-        let mut c = Command::new(&binary);
-        c.args(["4", "--spin", "--ticker"]).arg(&ticks);
-        c
-    });
+    let target = start_threads(
+        dir.path(),
+        "storm",
+        &[
+            "4",
+            "--spin",
+            "--ticker",
+            ticks.to_str().expect("utf-8 path"),
+        ],
+    );
     let pid = target.pid();
     let mut recorder = healthtop()
         .args([

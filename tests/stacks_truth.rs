@@ -66,7 +66,7 @@ fn c_case(output: &str, flags: &[&str]) {
     let binary = build_c(dir.path(), output, flags);
     let mut command = Command::new(&binary);
     command.arg("3");
-    let target = Target::start(command);
+    let target = Target::start(command, "ready");
     let pid = target.pid();
     wait_parked(pid, |_| true, &[libc::SYS_pause], 4);
     check_target(pid, C_KNOWN, c_expected);
@@ -86,7 +86,7 @@ fn c_optimised_without_frame_pointers_matches_gdb() {
 fn rust_target_matches_gdb() {
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = build_rust(dir.path());
-    let target = Target::start(Command::new(&binary));
+    let target = Target::start(Command::new(&binary), "ready");
     let pid = target.pid();
     wait_parked(
         pid,
@@ -126,7 +126,7 @@ fn go_target_matches_gdb() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = build_go(dir.path(), "");
-    let target = Target::start(Command::new(&binary));
+    let target = Target::start(Command::new(&binary), "ready");
     let pid = target.pid();
     wait_parked(
         pid,
@@ -186,7 +186,7 @@ fn stripped_go_target_is_named_from_pclntab() {
     });
     let sections = String::from_utf8_lossy(&sections.stdout);
     assert!(!sections.contains(".symtab"), "binary not stripped");
-    let target = Target::start(Command::new(&binary));
+    let target = Target::start(Command::new(&binary), "ready");
     let pid = target.pid();
     wait_parked(
         pid,
@@ -318,7 +318,7 @@ fn stripped_cgo_case(pie: bool) {
     assert!(!readelf("-SW").contains(".symtab"), "binary not stripped");
     assert!(readelf("--dyn-syms").contains("_cgo_"), "no cgo symbols");
     assert_eq!(readelf("-hW").contains("DYN (Position-Independent"), pie);
-    let target = Target::start(Command::new(&binary));
+    let target = Target::start(Command::new(&binary), "ready");
     let pid = target.pid();
     wait_parked(
         pid,

@@ -4,11 +4,13 @@
 //! against /proc, help, quit with a working shell afterwards, the exit banner when the target
 //! is killed, and a restored terminal (cooked mode, main screen) after SIGTERM and SIGHUP.
 
+#[path = "common/mod.rs"]
+mod common;
 mod tmux_support;
 
-use std::io::{BufRead, BufReader};
+use common::Target;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tmux_support::Tmux;
 
@@ -52,38 +54,16 @@ fn build_c_target(dir: &Path, name: &str) -> PathBuf {
     exe
 }
 
-/// A running target; its "ready" line has been read.
-struct Target {
-    child: Child,
+/// Starts the TUI target with `threads` threads and reads its `ready` line.
+fn start_target(exe: &Path, threads: u32) -> Target {
+    start_target_with(exe, &[threads])
 }
 
-impl Target {
-    fn start(exe: &Path, threads: u32) -> Target {
-        Target::start_with(exe, &[threads])
-    }
-    fn start_with(exe: &Path, args: &[u32]) -> Target {
-        let mut child = Command::new(exe)
-            .args(args.iter().map(u32::to_string))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start target");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read ready");
-        assert!(line.starts_with("ready "), "target said {line:?}");
-        Target { child }
-    }
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts the TUI target with `args` and reads its `ready …` line.
+fn start_target_with(exe: &Path, args: &[u32]) -> Target {
+    let mut command = Command::new(exe);
+    command.args(args.iter().map(u32::to_string));
+    Target::start_ready(command)
 }
 
 /// One tmux server on a private socket, one 160×48 session running bash.
@@ -136,8 +116,8 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
     let dir = tempfile::tempdir().expect("tempdir");
     let exe = build_target(dir.path());
     let tmux = Tmux::start();
-    let target = Target::start(&exe, 8);
-    let pid = target.pid();
+    let target = start_target(&exe, 8);
+    let pid = target.upid();
 
     // Every view by its number key, each with content only that view has.
     run_healthtop(&tmux, pid);
@@ -241,8 +221,8 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
 
     // SIGTERM and SIGHUP to healthtop: it ends and the terminal is restored.
     for (signal, marker) in [("TERM", 60), ("HUP", 70)] {
-        let target = Target::start(&exe, 2);
-        run_healthtop(&tmux, target.pid());
+        let target = start_target(&exe, 2);
+        run_healthtop(&tmux, target.upid());
         let healthtop = tmux.healthtop_pid().expect("healthtop running");
         assert_eq!(tmux.display("#{alternate_on}"), "1");
         let status = Command::new("kill")
@@ -312,10 +292,10 @@ fn draws_and_restores_under_screen_tmux_and_linux_terms() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let exe = build_target(dir.path());
-    let target = Target::start(&exe, 2);
+    let target = start_target(&exe, 2);
     let tmux = Tmux::start();
     for (term, marker) in [("screen", 100), ("tmux-256color", 110), ("linux", 120)] {
-        run_healthtop_with(&tmux, &format!("TERM={term}"), target.pid());
+        run_healthtop_with(&tmux, &format!("TERM={term}"), target.upid());
         tmux.keys(&["3"]);
         tmux.wait_for(&["[3 FDs]", "LISTEN"]);
         tmux.keys(&["q"]);
@@ -344,8 +324,8 @@ fn view_opens_a_bundle_of_a_dead_target_read_only_and_steps_through_time() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let exe = build_target(dir.path());
-    let target = Target::start(&exe, 4);
-    let pid = target.pid();
+    let target = start_target(&exe, 4);
+    let pid = target.upid();
     let file = dir.path().join("snap.tar.gz");
     let output = Command::new(HEALTHTOP)
         .args(["bundle", "-p", &pid.to_string(), "--duration", "3s", "-o"])
@@ -469,8 +449,8 @@ fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let exe = build_target(dir.path());
-    let target = Target::start(&exe, 3);
-    let pid = target.pid();
+    let target = start_target(&exe, 3);
+    let pid = target.upid();
     let tmux = Tmux::start();
     tmux.line(&format!("cd {}", dir.path().display()));
     run_healthtop(&tmux, pid);
@@ -642,8 +622,8 @@ fn key_latency_at_10000_threads_is_within_3x_of_100() {
     let exe = build_c_target(dir.path(), "poll_big");
     let mut medians = Vec::new();
     for threads in [100, 10_000] {
-        let target = Target::start_with(&exe, &[threads, 15_000.min(threads * 2), 64]);
-        let pid = target.pid();
+        let target = start_target_with(&exe, &[threads, 15_000.min(threads * 2), 64]);
+        let pid = target.upid();
         let tmux = Tmux::start();
         tmux.line(&format!("{HEALTHTOP} -p {pid}"));
         tmux.wait_for(&["[1 Overview]", &format!("pid {pid} poll_big")]);

@@ -5,7 +5,7 @@
 mod rules_support;
 mod tmux_support;
 
-use rules_support::live::{have_gcc, require_tool, Target};
+use rules_support::live::{have_gcc, require_tool, start_target, Target};
 use std::time::{Duration, Instant};
 use tmux_support::Tmux;
 
@@ -42,7 +42,7 @@ fn a_fast_fd_leak_is_in_the_findings_panel_with_an_eta_within_30_s() {
         return;
     }
     // 4 fds/s from 3 toward a soft limit of 284: EMFILE about 70 s after the start.
-    let mut target = Target::start(&["fdburst", "284", "4", "1000"]);
+    let mut target = start_target(&["fdburst", "284", "4", "1000"]);
     let tmux = watch(&target);
     target.close_stdin();
     let start = Instant::now();
@@ -67,7 +67,7 @@ fn a_leak_that_stops_loses_its_eta_in_the_tui_within_30_s() {
         return;
     }
     // 10 fds/s for 25 s toward 600, then the fds are held and nothing more is opened.
-    let mut target = Target::start(&["fdburst", "600", "10", "250"]);
+    let mut target = start_target(&["fdburst", "600", "10", "250"]);
     let tmux = watch(&target);
     target.close_stdin();
     let line = target.next_line();

@@ -397,7 +397,7 @@ fn top_table_sorts_and_enter_zooms_to_every_call_of_the_function() {
     }
     let screen = text(&state, 160, 48);
     assert!(screen.contains("▶ top by self"), "{screen}");
-    assert!(screen.contains("▶  0.0   82.7  compress"), "{screen}");
+    assert!(screen.contains("▶   0.0   82.7 compress"), "{screen}");
     press(&mut state, "Enter");
     assert_eq!(state.stacks.function.as_deref(), Some("compress"));
     assert_eq!(state.stacks.tree.total(), 33 * 100_000);

@@ -10,7 +10,6 @@ mod stacks_support;
 mod tmux_support;
 
 use stacks_support::{assert_not_stopped, build_c, require_tool, thread_state, tids, Target};
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use tmux_support::Tmux;
@@ -30,7 +29,7 @@ fn stacks_view_modes_top_table_thread_picker_and_the_target_left_running() {
     );
     let mut command = Command::new(exe);
     command.args(["2", "--spin"]);
-    let target = Target::start(command);
+    let target = Target::start(command, "ready");
     let pid = target.pid();
 
     let tmux = Tmux::start();
@@ -215,23 +214,18 @@ fn dump_key_on_a_go_service_says_the_get_then_shows_the_goroutines() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = go_service(dir.path());
-    let mut child = Command::new(binary)
+    let mut command = Command::new(binary);
+    command
         .args(["-leak", "25"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("service starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("readiness line");
+        .stderr(Stdio::null());
+    let mut service = Target::spawn(command);
+    let line = service.next_line();
     let port: u16 = line
-        .trim()
         .strip_prefix("port ")
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("readiness line {line:?}"));
-    let service = Target { child };
     let pid = service.pid();
 
     let tmux = Tmux::start();

@@ -1,7 +1,7 @@
 //! Open file descriptors: a cheap count every sample, and a census (readlink of every fd,
 //! kinds, deleted files, the TCP join) when asked.
 
-use super::{CollectError, Gaps, HostRoot};
+use super::{CollectError, Gaps, HostRoot, ProcessDir};
 use crate::parse::tcp::{parse_tcp_table, tcp_state_name, TcpRow};
 use crate::sample::{FdInfo, Fds, Limit, TcpSocket, TcpSummary};
 use std::collections::{BTreeMap, HashMap};
@@ -54,7 +54,7 @@ pub(super) fn census(root: &HostRoot, pid: i32, now_ms: u64, gaps: &mut Gaps) ->
         })
         .collect();
     items.sort_unstable_by_key(|f| f.fd);
-    let tcp = tcp_sockets(root, pid, &items, gaps);
+    let tcp = tcp_summary(root, pid, &items, gaps);
     FdCensus {
         items,
         tcp,
@@ -97,33 +97,37 @@ fn socket_inode(target: &str) -> Option<u64> {
         .ok()
 }
 
-/// Joins the target's socket inodes with `net/tcp` and `net/tcp6` of its network namespace.
-fn tcp_sockets(root: &HostRoot, pid: i32, items: &[FdInfo], gaps: &mut Gaps) -> Option<TcpSummary> {
-    let inodes: HashMap<u64, u64> = items
-        .iter()
-        .filter_map(|f| Some((socket_inode(&f.target)?, f.fd)))
+/// The target's TCP sockets: its socket fds joined by inode with `net/tcp` and `net/tcp6` of
+/// its network namespace. The census joins the fds it already read; pprof discovery calls this.
+pub fn tcp_sockets(dir: &ProcessDir) -> Result<Vec<TcpSocket>, CollectError> {
+    let fd_dir = dir.path("fd");
+    let entries = fs::read_dir(&fd_dir)
+        .map_err(|source| dir.gone_as_missing(CollectError::io(&fd_dir, source)))?;
+    let inodes: HashMap<u64, u64> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let fd = entry.file_name().to_str()?.parse().ok()?;
+            let target = fs::read_link(entry.path()).ok()?;
+            Some((socket_inode(&target.to_string_lossy())?, fd))
+        })
         .collect();
+    join_tcp(dir, &inodes)
+}
+
+/// The rows of `net/tcp` and `net/tcp6` whose inode is one of `inodes` (inode → fd).
+fn join_tcp(dir: &ProcessDir, inodes: &HashMap<u64, u64>) -> Result<Vec<TcpSocket>, CollectError> {
     let mut rows: Vec<TcpRow> = Vec::new();
     for table in ["tcp", "tcp6"] {
-        let path = root.proc_path(format!("{pid}/net/{table}"));
-        match root.read(&path) {
-            Ok(text) => match parse_tcp_table(&text) {
-                Ok(parsed) => rows.extend(parsed),
-                Err(e) => gaps.note(
-                    "fds.tcp",
-                    &CollectError::Parse {
-                        path,
-                        detail: e.to_string(),
-                    },
-                ),
-            },
+        let path = dir.path(format!("net/{table}"));
+        match dir.read(format!("net/{table}")) {
+            Ok(text) => rows.extend(parse_tcp_table(&text).map_err(|e| CollectError::Parse {
+                path,
+                detail: e.to_string(),
+            })?),
             // No IPv6 on this host: tcp6 is simply absent.
             Err(CollectError::Io { source, .. })
                 if table == "tcp6" && source.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => {
-                gaps.note("fds.tcp", &error);
-                return None;
-            }
+            Err(error) => return Err(error),
         }
     }
     let mut sockets: Vec<TcpSocket> = rows
@@ -142,6 +146,22 @@ fn tcp_sockets(root: &HostRoot, pid: i32, items: &[FdInfo], gaps: &mut Gaps) -> 
         })
         .collect();
     sockets.sort_unstable_by_key(|s| s.fd);
+    Ok(sockets)
+}
+
+/// The census's fds joined with the TCP tables, summed by state.
+fn tcp_summary(root: &HostRoot, pid: i32, items: &[FdInfo], gaps: &mut Gaps) -> Option<TcpSummary> {
+    let inodes: HashMap<u64, u64> = items
+        .iter()
+        .filter_map(|f| Some((socket_inode(&f.target)?, f.fd)))
+        .collect();
+    let sockets = match join_tcp(&ProcessDir::new(root.clone(), pid), &inodes) {
+        Ok(sockets) => sockets,
+        Err(error) => {
+            gaps.note("fds.tcp", &error);
+            return None;
+        }
+    };
     let mut by_state = BTreeMap::new();
     for socket in &sockets {
         *by_state.entry(socket.state.clone()).or_insert(0) += 1;

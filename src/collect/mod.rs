@@ -1,12 +1,14 @@
-//! Collection: the only code that reads `/proc`, `/sys` and cgroupfs.
+//! Collection: the one way to read `/proc`, `/sys` and cgroupfs (stacks and runtimes read a
+//! process through its [`ProcessDir`] too).
 //!
 //! A [`Collector`] watches one process identified by `(pid, start_time)` and produces a
-//! [`Sample`] per call. Reads are tiered by cost (see `risks.md` §4): the cheap files every
-//! call; the per-thread and per-fd census, and the memory maps, only when [`Tiers`] asks for
+//! [`Sample`] per call. Reads are tiered by cost (README, "What one poll costs"): the cheap
+//! files every call; the per-thread and per-fd census, and the memory maps, only when [`Tiers`] asks for
 //! them — otherwise the last census is carried over with its own timestamp, so every part of
 //! a sample says how fresh it is.
 //!
-//! Everything reads through a [`HostRoot`], so the same code runs live and on fixture trees.
+//! Everything reads through a [`HostRoot`] (one process: a [`ProcessDir`] on it), so the same
+//! code runs live and on fixture trees.
 //!
 //! May import: `sample`, `parse`, `decode`.
 
@@ -15,17 +17,20 @@ pub mod exit_status;
 mod fds;
 mod memory;
 mod process;
+mod process_dir;
 pub mod raw;
 mod root;
 mod runtime;
 mod system;
 mod threads;
 
+pub use fds::tcp_sockets;
+pub use process_dir::ProcessDir;
 pub use root::HostRoot;
 pub use runtime::{detect_runtime, runtime_evidence};
 
 use crate::decode::syscalls::Arch;
-use crate::parse::stat::{parse_stat, Stat};
+use crate::parse::stat::Stat;
 use crate::sample::{Runtime, Sample, Unavailable};
 use root::is_gone;
 use std::io;
@@ -79,7 +84,9 @@ impl CollectError {
         }
     }
 
-    fn is_gone(&self) -> bool {
+    /// Whether the error means the process (or thread) is no longer there: the one "gone"
+    /// mapping every reader of a process shares.
+    pub fn is_gone(&self) -> bool {
         match self {
             CollectError::Io { source, .. } => is_gone(source),
             CollectError::Gone { .. } | CollectError::NoSuchProcess { .. } => true,
@@ -201,28 +208,7 @@ pub struct Collector {
 impl Collector {
     /// Checks that `pid` is a watchable process and pins its identity.
     pub fn new(root: HostRoot, pid: i32) -> Result<Self, CollectError> {
-        let stat = read_stat(&root, pid)?;
-        if stat.is_kernel_thread() {
-            return Err(CollectError::KernelThread {
-                pid,
-                comm: stat.comm,
-            });
-        }
-        if stat.state == 'Z' || stat.state == 'X' {
-            return Err(CollectError::Zombie {
-                pid,
-                comm: stat.comm,
-                ppid: stat.ppid,
-            });
-        }
-        let status = root.read_proc(format!("{pid}/status"))?;
-        let tgid = crate::parse::status::Status::parse(&status).signed("Tgid");
-        if let Some(tgid) = tgid.filter(|&t| t != i64::from(pid)) {
-            return Err(CollectError::NotAProcess {
-                pid,
-                tgid: tgid as i32,
-            });
-        }
+        let stat = ProcessDir::new(root.clone(), pid).watchable()?;
         let (runtime, runtime_unknown) = match runtime_evidence(&root, pid) {
             Ok(runtime) => (runtime, None),
             Err(error) => (Runtime::Unknown, Some(error.reason())),
@@ -392,16 +378,7 @@ impl Collector {
 }
 
 fn read_stat(root: &HostRoot, pid: i32) -> Result<Stat, CollectError> {
-    let path = root.proc_path(format!("{pid}/stat"));
-    let text = match root.read(&path) {
-        Ok(text) => text,
-        Err(e) if e.is_gone() => return Err(CollectError::NoSuchProcess { pid }),
-        Err(e) => return Err(e),
-    };
-    parse_stat(&text).map_err(|e| CollectError::Parse {
-        path,
-        detail: e.to_string(),
-    })
+    ProcessDir::new(root.clone(), pid).stat()
 }
 
 fn now_ms() -> u64 {

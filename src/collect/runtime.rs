@@ -1,7 +1,7 @@
 //! Which language runtime the target runs: Go, a JVM, Python, native code — or unknown, when
 //! the executable or the mappings may not be read (another user's process).
 
-use super::{CollectError, HostRoot};
+use super::{CollectError, HostRoot, ProcessDir};
 use crate::sample::Runtime;
 use object::{Object, ObjectSection};
 use std::fs::File;
@@ -18,7 +18,8 @@ pub fn detect_runtime(root: &HostRoot, pid: i32) -> Runtime {
 /// The runtime, or why it cannot be told: `maps` and `exe` need ptrace read access (the
 /// target's user and a dumpable target, or `CAP_SYS_PTRACE`), and "native" would be a guess.
 pub fn runtime_evidence(root: &HostRoot, pid: i32) -> Result<Runtime, CollectError> {
-    let maps = root.read_proc(format!("{pid}/maps"))?;
+    let dir = ProcessDir::new(root.clone(), pid);
+    let maps = dir.read("maps")?;
     let mapped = |needle: &str| {
         maps.lines().any(|line| {
             line.rsplit('/')
@@ -29,10 +30,11 @@ pub fn runtime_evidence(root: &HostRoot, pid: i32) -> Result<Runtime, CollectErr
     if mapped("libjvm.so") {
         return Ok(Runtime::Jvm);
     }
-    if is_go_binary(root, pid)? {
+    if is_go_binary(&dir)? {
         return Ok(Runtime::Go);
     }
-    let exe_name = std::fs::read_link(root.proc_path(format!("{pid}/exe")))
+    let exe_name = dir
+        .read_link("exe")
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
@@ -44,8 +46,8 @@ pub fn runtime_evidence(root: &HostRoot, pid: i32) -> Result<Runtime, CollectErr
 
 /// Whether the executable carries Go's sections. An executable that may not be opened is an
 /// error; one that is gone (deleted, a fixture without it) or not ELF is not Go.
-fn is_go_binary(root: &HostRoot, pid: i32) -> Result<bool, CollectError> {
-    let path = root.proc_path(format!("{pid}/exe"));
+fn is_go_binary(dir: &ProcessDir) -> Result<bool, CollectError> {
+    let path = dir.path("exe");
     let file = match File::open(&path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {

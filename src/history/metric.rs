@@ -162,27 +162,25 @@ impl Metric {
             Metric::CgroupMemoryBytes => cgroup?.current_bytes?,
             Metric::HostAvailableBytes => memory.host?.available_bytes,
             Metric::MapCount => memory.map_count?,
-            Metric::CpuTicks => census.iter().map(|t| t.cpu_ticks).sum(),
-            Metric::CtxtSwitches => census
-                .iter()
-                .map(|t| {
-                    t.voluntary_ctxt_switches.unwrap_or(0)
-                        + t.nonvoluntary_ctxt_switches.unwrap_or(0)
-                })
-                .sum(),
+            Metric::CpuTicks => saturating_sum(census.iter().map(|t| t.cpu_ticks)),
+            Metric::CtxtSwitches => saturating_sum(census.iter().map(|t| {
+                t.voluntary_ctxt_switches
+                    .unwrap_or(0)
+                    .saturating_add(t.nonvoluntary_ctxt_switches.unwrap_or(0))
+            })),
             Metric::CloseWait => tcp?.close_wait,
-            Metric::SocketRxQueuedBytes => tcp?
-                .sockets
-                .iter()
-                .filter(|s| s.state != "LISTEN")
-                .map(|s| s.rx_queue)
-                .sum(),
-            Metric::AcceptQueued => tcp?
-                .sockets
-                .iter()
-                .filter(|s| s.state == "LISTEN")
-                .map(|s| s.rx_queue)
-                .sum(),
+            Metric::SocketRxQueuedBytes => saturating_sum(
+                tcp?.sockets
+                    .iter()
+                    .filter(|s| s.state != "LISTEN")
+                    .map(|s| s.rx_queue),
+            ),
+            Metric::AcceptQueued => saturating_sum(
+                tcp?.sockets
+                    .iter()
+                    .filter(|s| s.state == "LISTEN")
+                    .map(|s| s.rx_queue),
+            ),
             Metric::ZombieChildren => sample.threads.zombie_children?,
             Metric::CgroupOomKills => *cgroup?.events.get("oom_kill")?,
             Metric::CgroupMemoryMaxEvents => *cgroup?.events.get("max")?,
@@ -203,4 +201,9 @@ impl Metric {
             Tier::External => None,
         }
     }
+}
+
+/// Sums counters a bundle controls without overflowing: a hostile file may hold `u64::MAX` twice.
+fn saturating_sum(values: impl Iterator<Item = u64>) -> u64 {
+    values.fold(0, u64::saturating_add)
 }

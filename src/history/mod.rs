@@ -119,9 +119,13 @@ impl Default for History {
 impl History {
     /// A history keeping `horizon` of samples taken every `interval`.
     pub fn new(horizon: Duration, interval: Duration) -> Self {
-        let interval_ms = (interval.as_millis() as u64).max(1);
-        let horizon_ms = (horizon.as_millis() as u64).max(interval_ms);
-        let capacity = ((horizon_ms / interval_ms) as usize + 1).min(MAX_POINTS_PER_SERIES);
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let interval_ms = millis(interval).max(1);
+        let horizon_ms = millis(horizon).max(interval_ms);
+        let capacity = usize::try_from(horizon_ms / interval_ms)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1)
+            .min(MAX_POINTS_PER_SERIES);
         History {
             horizon_ms,
             interval_ms,
@@ -162,9 +166,9 @@ impl History {
                 return Pushed::OutOfOrder;
             }
             let silence = sample.taken_at_ms - latest.taken_at_ms;
-            if silence > GAP_AFTER_INTERVALS * self.interval_ms {
+            if silence > GAP_AFTER_INTERVALS.saturating_mul(self.interval_ms) {
                 let gap = Point {
-                    at_ms: latest.taken_at_ms + self.interval_ms,
+                    at_ms: latest.taken_at_ms.saturating_add(self.interval_ms),
                     value: None,
                 };
                 for series in self.series.values_mut() {

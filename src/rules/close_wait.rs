@@ -40,7 +40,7 @@ impl Rule for CloseWait {
             (Some(open), Some(soft)) => Some(soft.saturating_sub(open)),
             _ => None,
         };
-        let limit = fds_left.map_or(f64::INFINITY, |left| (count + left) as f64);
+        let limit = fds_left.map_or(f64::INFINITY, |left| count.saturating_add(left) as f64);
         let growth = forecast(ctx, Metric::CloseWait, limit, c.min_level);
         let mut evidence = vec![format!("{count} TCP sockets in CLOSE_WAIT")];
         if let Some(tcp) = &sample.fds.tcp {

@@ -208,14 +208,8 @@ pub enum DumpError {
 impl DumpError {
     /// Classifies an I/O error on a path under `/proc/PID`: gone, forbidden, or other.
     pub fn from_proc_io(pid: u32, path: PathBuf, source: std::io::Error) -> DumpError {
-        match source.kind() {
-            std::io::ErrorKind::NotFound if !target::exists(pid) => {
-                DumpError::NoSuchProcess { pid }
-            }
-            std::io::ErrorKind::PermissionDenied => DumpError::PermissionDenied { path, source },
-            _ if source.raw_os_error() == Some(libc::ESRCH) => DumpError::NoSuchProcess { pid },
-            _ => DumpError::Io { path, source },
-        }
+        let dir = crate::collect::ProcessDir::live(i32::try_from(pid).unwrap_or(0));
+        DumpError::from_collect(&dir, crate::collect::CollectError::io(&path, source))
     }
 }
 

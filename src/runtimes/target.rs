@@ -1,16 +1,47 @@
 //! The target process as the dump code sees it: its `/proc/PID` files, signal dispositions,
 //! namespace pid, root and cwd. Every read maps "gone" and "forbidden" to their own errors.
 //!
-//! May import: `parse::status`, `decode::signals`, the parent's error type.
+//! Every read goes through `collect::ProcessDir`, so detection and discovery run on fixture
+//! trees too.
+//!
+//! May import: `collect` (`ProcessDir`, its error), `parse::status`, `decode::signals`, the
+//! parent's error type.
 
 use super::DumpError;
+use crate::collect::{CollectError, ProcessDir};
 use crate::decode::signals::mask_has;
 use crate::parse::status::Status;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Whether `/proc/PID` exists now.
 pub fn exists(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
+    i32::try_from(pid).is_ok_and(|pid| ProcessDir::live(pid).exists())
+}
+
+impl DumpError {
+    /// The one mapping from a process read's error: gone, not watchable, forbidden, or other.
+    pub fn from_collect(dir: &ProcessDir, error: CollectError) -> DumpError {
+        let pid = u32::try_from(dir.pid()).unwrap_or(0);
+        match dir.gone_as_missing(error) {
+            CollectError::NoSuchProcess { .. }
+            | CollectError::Gone { .. }
+            | CollectError::PidReused { .. } => DumpError::NoSuchProcess { pid },
+            e @ (CollectError::KernelThread { .. }
+            | CollectError::Zombie { .. }
+            | CollectError::NotAProcess { .. }) => DumpError::NotWatchable {
+                reason: e.to_string(),
+            },
+            CollectError::PermissionDenied { path, .. } => DumpError::PermissionDenied {
+                path,
+                source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            },
+            CollectError::Io { path, source } => DumpError::Io { path, source },
+            CollectError::Parse { path, detail } => DumpError::Protocol {
+                what: path.display().to_string(),
+                detail,
+            },
+        }
+    }
 }
 
 /// How the process treats one signal, from `/proc/PID/status` (main thread for `SigBlk`).
@@ -39,55 +70,48 @@ impl Disposition {
     }
 }
 
-/// A live process addressed through `/proc/PID`.
+/// A process addressed through its `/proc/PID` directory.
 #[derive(Debug, Clone)]
 pub struct Target {
     pub pid: u32,
-    dir: PathBuf,
+    dir: ProcessDir,
 }
 
 impl Target {
-    /// Checks the process exists and its status is readable.
+    /// Checks the live process exists and can be watched (not a kernel thread, a zombie or a
+    /// thread of another process) and that its status is readable.
     pub fn open(pid: u32) -> Result<Target, DumpError> {
-        if pid == 0 {
-            return Err(DumpError::NoSuchProcess { pid });
-        }
-        let target = Target {
-            pid,
-            dir: PathBuf::from(format!("/proc/{pid}")),
-        };
-        let status = target.status()?;
-        if status
-            .get("State")
-            .is_some_and(|state| state.starts_with('Z') || state.starts_with('X'))
-        {
-            return Err(DumpError::NotWatchable {
-                reason: format!(
-                    "PID {pid} is a zombie: it has exited and waits for its parent {} to reap it",
-                    status.get("PPid").unwrap_or("?")
-                ),
-            });
-        }
-        if let Some(tgid) = status.signed("Tgid").filter(|&t| t != i64::from(pid)) {
-            return Err(DumpError::NotWatchable {
-                reason: format!("PID {pid} is a thread of process {tgid}; dump {tgid} instead"),
-            });
-        }
-        Ok(target)
+        let host_pid = i32::try_from(pid)
+            .ok()
+            .filter(|&p| p > 0)
+            .ok_or(DumpError::NoSuchProcess { pid })?;
+        Target::open_at(ProcessDir::live(host_pid))
+    }
+
+    /// The same checks on a process directory of any root (a fixture tree in tests).
+    pub fn open_at(dir: ProcessDir) -> Result<Target, DumpError> {
+        let pid = u32::try_from(dir.pid()).map_err(|_| DumpError::NoSuchProcess { pid: 0 })?;
+        dir.watchable()
+            .map_err(|e| DumpError::from_collect(&dir, e))?;
+        Ok(Target { pid, dir })
+    }
+
+    /// Where the process's files are read.
+    pub fn dir(&self) -> &ProcessDir {
+        &self.dir
     }
 
     /// `/proc/PID/<relative>`.
     pub fn path(&self, relative: &str) -> PathBuf {
-        self.dir.join(relative)
+        self.dir.path(relative)
     }
 
     /// Reads `/proc/PID/<relative>`; bytes that are not UTF-8 (a thread name in `status`) are
     /// kept losslessly, never an error.
     pub fn read_to_string(&self, relative: &str) -> Result<String, DumpError> {
-        let path = self.path(relative);
-        std::fs::read(&path)
-            .map(|bytes| crate::safe_text::from_bytes(&bytes))
-            .map_err(|e| DumpError::from_proc_io(self.pid, path, e))
+        self.dir
+            .read(relative)
+            .map_err(|e| DumpError::from_collect(&self.dir, e))
     }
 
     pub fn status(&self) -> Result<Status, DumpError> {
@@ -111,8 +135,9 @@ impl Target {
 
     /// Where an open descriptor points (`/var/log/app.log`, `pipe:[123]`, `socket:[456]`).
     pub fn fd_link(&self, fd: u32) -> Result<PathBuf, DumpError> {
-        let path = self.path(&format!("fd/{fd}"));
-        std::fs::read_link(&path).map_err(|e| DumpError::from_proc_io(self.pid, path, e))
+        self.dir
+            .read_link(format!("fd/{fd}"))
+            .map_err(|e| DumpError::from_collect(&self.dir, e))
     }
 
     /// Whether the target lives in another network namespace than healthtop.
@@ -120,9 +145,9 @@ impl Target {
         use std::os::unix::fs::MetadataExt;
         let theirs = self.path("ns/net");
         let their_ino = std::fs::metadata(&theirs)
-            .map_err(|e| DumpError::from_proc_io(self.pid, theirs, e))?
+            .map_err(|e| DumpError::from_collect(&self.dir, CollectError::io(&theirs, e)))?
             .ino();
-        let ours = PathBuf::from("/proc/self/ns/net");
+        let ours = self.dir.root().proc_path("self/ns/net");
         let our_ino = std::fs::metadata(&ours)
             .map_err(|source| DumpError::Io { path: ours, source })?
             .ino();
@@ -146,7 +171,7 @@ impl Target {
         kill(Pid::from_raw(pid), sig).map_err(|errno| match errno {
             nix::errno::Errno::ESRCH => DumpError::NoSuchProcess { pid: self.pid },
             other => DumpError::PermissionDenied {
-                path: self.dir.clone(),
+                path: self.dir.path(""),
                 source: std::io::Error::from(other),
             },
         })

@@ -7,7 +7,9 @@
 //! process (the TUI and `record`), which keeps modules, symbols and the tracer thread between
 //! captures and does not stop threads that have not run since the last capture.
 //!
-//! Its only `unsafe` is the raw ptrace/wait calls in `sys`. May import: `parse`, `sample`.
+//! Its only `unsafe` is the raw ptrace/wait calls in `sys`. Reads the process through
+//! `collect::ProcessDir`. May import: `collect`, `parse`, `decode`, `sample`, `exit`,
+//! `safe_file`.
 
 pub mod error;
 pub mod flamegraph;
@@ -24,6 +26,7 @@ pub mod unwind;
 
 pub use error::StacksError;
 
+use crate::collect::ProcessDir;
 use modules::{AddressSpace, ModuleCache};
 use perfmap::PerfMap;
 use serde::{Deserialize, Serialize};
@@ -178,6 +181,8 @@ struct Previous {
 /// and each thread's last stack.
 pub struct Stacker {
     pid: i32,
+    /// Where its `/proc` files are read.
+    dir: ProcessDir,
     /// Identity of the process with `pid` (a PID can be reused after it exits).
     start_time: u64,
     tracer: Tracer,
@@ -197,9 +202,11 @@ pub const JIT_FRAME: &str = "[jit]";
 impl Stacker {
     /// Checks that `pid` can have user stacks and starts the tracer thread.
     pub fn new(pid: i32) -> Result<Stacker, StacksError> {
-        let stat = procfs::check_target(pid)?;
+        let dir = ProcessDir::live(pid);
+        let stat = procfs::check_target(&dir)?;
         Ok(Stacker {
             pid,
+            dir,
             start_time: stat.start_time,
             tracer: Tracer::spawn()?,
             modules: ModuleCache::default(),
@@ -221,14 +228,14 @@ impl Stacker {
     /// only; stops nothing.
     pub fn restart_cpu_accounting(&mut self) {
         self.cpu_base.clear();
-        let Ok(tids) = procfs::thread_ids(self.pid) else {
+        let Ok(tids) = procfs::thread_ids(&self.dir) else {
             return;
         };
         for tid in tids {
-            if let Some(stat) = procfs::thread_stat(self.pid, tid) {
+            if let Some(stat) = procfs::thread_stat(&self.dir, tid) {
                 let cpu = (
                     stat.utime + stat.stime,
-                    procfs::thread_run_ns(self.pid, tid),
+                    procfs::thread_run_ns(&self.dir, tid),
                 );
                 self.cpu_base.insert(tid, cpu);
             }
@@ -238,7 +245,7 @@ impl Stacker {
     /// Captures every thread once (rolling: one thread stopped at a time).
     pub fn capture(&mut self, options: &CaptureOptions) -> Result<Capture, StacksError> {
         let pid = self.pid;
-        if procfs::check_target(pid)?.start_time != self.start_time {
+        if procfs::check_target(&self.dir)?.start_time != self.start_time {
             // The process exited and another one got its PID.
             return Err(StacksError::NoSuchProcess { pid });
         }
@@ -246,15 +253,18 @@ impl Stacker {
             pid,
             ..Capture::default()
         };
-        let tids = procfs::thread_ids(pid)?;
+        let tids = procfs::thread_ids(&self.dir)?;
         let mut before: HashMap<i32, (String, char, CpuTime)> = HashMap::new();
         let mut to_stop = Vec::new();
         let mut reused = std::collections::HashSet::new();
         for &tid in &tids {
-            let Some(stat) = procfs::thread_stat(pid, tid) else {
+            let Some(stat) = procfs::thread_stat(&self.dir, tid) else {
                 continue;
             };
-            let cpu = (stat.utime + stat.stime, procfs::thread_run_ns(pid, tid));
+            let cpu = (
+                stat.utime + stat.stime,
+                procfs::thread_run_ns(&self.dir, tid),
+            );
             let idle = options.skip_idle
                 && stat.state != 'R'
                 && self.previous.get(&tid).is_some_and(|p| p.cpu == cpu);
@@ -322,11 +332,11 @@ impl Stacker {
                 // Not touched in this capture.
                 continue;
             }
-            if let Some(after) = procfs::thread_stat(pid, tid) {
+            if let Some(after) = procfs::thread_stat(&self.dir, tid) {
                 if matches!(after.state, 't' | 'T') && !matches!(state_before, 't' | 'T') {
                     // We only ever cause ptrace-stops (`t`) while a thread is ours; a `T`
                     // (job control) or a `t` under another tracer came from someone else.
-                    let tracer = procfs::thread_tracer_pid(pid, tid);
+                    let tracer = procfs::thread_tracer_pid(&self.dir, tid);
                     let ours = tracer == Some(std::process::id() as i32);
                     if ours || (after.state == 't' && tracer == Some(0)) {
                         capture.left_stopped.push(tid);
@@ -342,7 +352,10 @@ impl Stacker {
                 if after.state != 'R' {
                     cpu_after.insert(
                         tid,
-                        (after.utime + after.stime, procfs::thread_run_ns(pid, tid)),
+                        (
+                            after.utime + after.stime,
+                            procfs::thread_run_ns(&self.dir, tid),
+                        ),
                     );
                 }
             }

@@ -9,6 +9,7 @@
 
 use super::error::StacksError;
 use super::gopclntab::GoTable;
+use crate::collect::ProcessDir;
 use crate::parse::maps::parse_maps;
 use crate::sample::Mapping;
 use nix::sys::uio::{process_vm_readv, RemoteIoVec};
@@ -109,11 +110,12 @@ pub struct AddressSpace {
 impl AddressSpace {
     /// Reads `/proc/PID/maps` and loads (or reuses) every executable module.
     pub fn load(pid: i32, cache: &mut ModuleCache) -> Result<AddressSpace, StacksError> {
-        let path = PathBuf::from(format!("/proc/{pid}/maps"));
+        let dir = ProcessDir::live(pid);
+        let path = dir.path("maps");
         // A mapped file's name may be any bytes; one that is not UTF-8 must not fail the capture.
-        let text = std::fs::read(&path)
-            .map(|bytes| crate::safe_text::from_bytes(&bytes))
-            .map_err(|source| super::procfs::io_error(pid, path.clone(), source))?;
+        let text = dir
+            .read("maps")
+            .map_err(|e| StacksError::from_collect(&dir, e))?;
         let maps = parse_maps(&text).map_err(|e| StacksError::Parse {
             path,
             detail: e.to_string(),
@@ -243,17 +245,17 @@ impl ModuleCache {
         if let Some(data) = self.files.get(&key) {
             return Ok(data.clone());
         }
-        let through_root = PathBuf::from(format!("/proc/{pid}/root{}", exec.path));
+        let dir = ProcessDir::live(pid);
+        let mut through_root = dir.path("root").into_os_string();
+        through_root.push(&exec.path);
+        let through_root = PathBuf::from(through_root);
         let same_inode = std::fs::metadata(&through_root)
             .map(|m| m.ino() == exec.inode)
             .unwrap_or(false);
         let open_path = if same_inode && !exec.deleted {
             through_root
         } else {
-            PathBuf::from(format!(
-                "/proc/{pid}/map_files/{:x}-{:x}",
-                exec.start, exec.end
-            ))
+            dir.path(format!("map_files/{:x}-{:x}", exec.start, exec.end))
         };
         let bytes =
             std::fs::read(&open_path).map_err(|e| format!("{}: {e}", open_path.display()))?;

@@ -7,9 +7,9 @@
 //! FIFO, accepted only as a regular file owned by the target's user, read up to a size cap,
 //! parsed up to an entry cap, control bytes replaced; a malformed line is skipped.
 //!
-//! May import: `parse::status`.
+//! May import: `collect::ProcessDir`.
 
-use crate::parse::status::Status;
+use crate::collect::ProcessDir;
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
@@ -32,10 +32,7 @@ pub struct PerfMap {
 impl PerfMap {
     /// Where the target's perf map is, as healthtop sees it.
     pub fn path(pid: i32) -> PathBuf {
-        PathBuf::from(format!(
-            "/proc/{pid}/root/tmp/perf-{}.map",
-            namespace_pid(pid)
-        ))
+        ProcessDir::live(pid).path(format!("root/tmp/perf-{}.map", namespace_pid(pid)))
     }
 
     /// Reads the target's perf map: `Ok(None)` when there is none, `Err` with why when one is
@@ -53,9 +50,10 @@ impl PerfMap {
         if !meta.file_type().is_file() {
             return Err(format!("{}: not a regular file", path.display()));
         }
-        let owner = std::fs::metadata(format!("/proc/{pid}"))
+        let dir = ProcessDir::live(pid).path("");
+        let owner = std::fs::metadata(&dir)
             .map(|m| m.uid())
-            .map_err(|e| format!("/proc/{pid}: {e}"))?;
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
         if meta.uid() != owner {
             return Err(format!(
                 "{}: owned by uid {}, not by the target's uid {owner}",
@@ -130,16 +128,10 @@ impl PerfMap {
 
 /// The target's pid in its own pid namespace (last `NSpid` field), which names the file.
 fn namespace_pid(pid: i32) -> i32 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
+    ProcessDir::live(pid)
+        .status()
         .ok()
-        .and_then(|text| {
-            Status::parse(&text)
-                .get("NSpid")?
-                .split_whitespace()
-                .last()?
-                .parse()
-                .ok()
-        })
+        .and_then(|status| status.get("NSpid")?.split_whitespace().last()?.parse().ok())
         .unwrap_or(pid)
 }
 

@@ -2,7 +2,9 @@
 //! (nix's `Signal` has no real-time signals, so a real-time signal-delivery-stop would be
 //! consumed and lost) and detaching with a raw signal number (to re-inject such a signal).
 //!
-//! The only `unsafe` in healthtop. Imports nothing from the crate.
+//! The only `unsafe` of stack capture (healthtop's other `unsafe` blocks: the file-permission
+//! syscalls of `safe_file` and the demo target's deliberate misbehaviour in `demo::target`).
+//! Imports nothing from the crate.
 #![allow(unsafe_code)]
 
 use nix::errno::Errno;

@@ -17,6 +17,7 @@
 use super::error::StacksError;
 use super::procfs;
 use super::sys::{self, WaitOutcome};
+use crate::collect::ProcessDir;
 use nix::errno::Errno;
 use nix::sys::ptrace;
 use nix::sys::uio::{process_vm_readv, RemoteIoVec};
@@ -275,13 +276,14 @@ fn capture_thread(
     buffer: &mut [u8],
     abandoned: &mut bool,
 ) -> Result<ThreadOutcome, StacksError> {
-    let Some(stat) = procfs::thread_stat(job.pid, tid) else {
+    let dir = ProcessDir::live(job.pid);
+    let Some(stat) = procfs::thread_stat(&dir, tid) else {
         return Ok(ThreadOutcome::Gone);
     };
     match stat.state {
         'D' => {
             return Ok(ThreadOutcome::SkippedUninterruptible {
-                wchan: procfs::thread_wchan(job.pid, tid),
+                wchan: procfs::thread_wchan(&dir, tid),
             })
         }
         'Z' | 'X' | 'x' => return Ok(ThreadOutcome::Gone),
@@ -292,12 +294,12 @@ fn capture_thread(
         Err(Errno::ESRCH) => return Ok(ThreadOutcome::Gone),
         Err(Errno::EPERM) => {
             // An exiting thread answers EPERM too.
-            return match procfs::thread_stat(job.pid, tid) {
+            return match procfs::thread_stat(&dir, tid) {
                 None => Ok(ThreadOutcome::Gone),
                 Some(s) if matches!(s.state, 'Z' | 'X' | 'x') => Ok(ThreadOutcome::Gone),
                 Some(_) => Err(StacksError::PermissionDenied {
                     pid: job.pid,
-                    reason: procfs::explain_eperm(job.pid),
+                    reason: procfs::explain_eperm(&dir),
                 }),
             };
         }

@@ -132,6 +132,51 @@ pub fn render_panel(state: &AppState, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
+/// The goroutine groups, most goroutines first: count, state (debug=2 only), top frames.
+fn goroutine_lines(
+    goroutines: &crate::runtimes::go::Goroutines,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let mut groups: Vec<_> = goroutines.groups.iter().collect();
+    groups.sort_by_key(|g| std::cmp::Reverse(g.count));
+    // debug=1 groups carry no state: no empty column then.
+    let states = groups.iter().any(|g| g.state.is_some());
+    let state_of = |state: Option<&str>| {
+        if states {
+            format!("{:<14} ", state.unwrap_or("-"))
+        } else {
+            String::new()
+        }
+    };
+    lines.push(Line::from(Span::styled(
+        format!(
+            " {:>6}  {}top frames (innermost first)",
+            "COUNT",
+            state_of(Some("STATE"))
+        ),
+        theme::header_row(),
+    )));
+    for group in groups {
+        let frames: Vec<&str> = group
+            .frames
+            .iter()
+            .take(3)
+            .map(|f| f.function.as_str())
+            .collect();
+        lines.push(Line::from(fit(
+            &line(&format!(
+                " {:>6}  {}{}",
+                group.count,
+                state_of(group.state.as_deref()),
+                frames.join(" ← ")
+            )),
+            width,
+        )));
+    }
+    lines
+}
+
 fn dump_lines(dump: &Dump, width: usize) -> (String, Vec<Line<'static>>) {
     let mut lines = Vec::new();
     let title = match (&dump.detail, dump.total) {
@@ -140,44 +185,7 @@ fn dump_lines(dump: &Dump, width: usize) -> (String, Vec<Line<'static>>) {
         _ => format!(" dump of pid {} · Esc closes ", dump.pid),
     };
     match &dump.detail {
-        Detail::Go(goroutines) => {
-            let mut groups: Vec<_> = goroutines.groups.iter().collect();
-            groups.sort_by_key(|g| std::cmp::Reverse(g.count));
-            // debug=1 groups carry no state: no empty column then.
-            let states = groups.iter().any(|g| g.state.is_some());
-            let state_of = |state: Option<&str>| {
-                if states {
-                    format!("{:<14} ", state.unwrap_or("-"))
-                } else {
-                    String::new()
-                }
-            };
-            lines.push(Line::from(Span::styled(
-                format!(
-                    " {:>6}  {}top frames (innermost first)",
-                    "COUNT",
-                    state_of(Some("STATE"))
-                ),
-                theme::header_row(),
-            )));
-            for group in groups {
-                let frames: Vec<&str> = group
-                    .frames
-                    .iter()
-                    .take(3)
-                    .map(|f| f.function.as_str())
-                    .collect();
-                lines.push(Line::from(fit(
-                    &line(&format!(
-                        " {:>6}  {}{}",
-                        group.count,
-                        state_of(group.state.as_deref()),
-                        frames.join(" ← ")
-                    )),
-                    width,
-                )));
-            }
-        }
+        Detail::Go(goroutines) => lines.extend(goroutine_lines(goroutines, width)),
         Detail::Jvm(threads) => {
             lines.push(Line::from(Span::styled(
                 format!(

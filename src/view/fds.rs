@@ -1,7 +1,7 @@
 //! FDs: open descriptors against the limit, counts per kind with their trend over the
 //! watched window, TCP states, then every descriptor (sockets with their endpoints).
 
-use super::table::{draw, Cells, Column, Fit, Props, KEEP_ALWAYS};
+use super::table::{draw, draw_list, Cells, Column, Fit, Props, KEEP_ALWAYS};
 use super::text::{ago, count, fit, na};
 use super::theme;
 use crate::app::rows;
@@ -11,9 +11,16 @@ use crate::safe_text::line;
 use crate::sample::Sample;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 use std::time::Duration;
+
+/// The summary's descriptors by kind, with their change over the watch.
+const KIND_COLUMNS: [Column; 3] = [
+    Column::new("KIND", Fit::Text { min: 6, max: 24 }, KEEP_ALWAYS),
+    Column::new("COUNT", Fit::Number, KEEP_ALWAYS),
+    Column::new("TREND", Fit::Fill { min: 10 }, 1),
+];
 
 const FD_COLUMNS: [Column; 3] = [
     Column::new("FD", Fit::Number, KEEP_ALWAYS),
@@ -70,7 +77,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     let span = first
         .map(|f| sample.taken_at_ms.saturating_sub(f.at_ms))
         .unwrap_or(0);
-    let rows: Vec<Row> = fds
+    let rows: Vec<Cells> = fds
         .by_kind
         .iter()
         .map(|(kind, count)| {
@@ -90,24 +97,13 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                 }
                 _ => "= (one reading so far)".to_string(),
             };
-            Row::new(vec![kind.clone(), count.to_string(), trend])
+            Cells::plain(vec![line(kind).into_owned(), count.to_string(), trend])
         })
         .collect();
     let [kinds_area, tcp_area] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
-    let header = Row::new(vec!["KIND", "COUNT", "TREND"]).style(theme::header_row());
-    frame.render_widget(
-        Table::new(
-            rows,
-            [
-                Constraint::Length(24),
-                Constraint::Length(7),
-                Constraint::Min(10),
-            ],
-        )
-        .header(header),
-        kinds_area,
-    );
+    let kinds = (rows.len(), 0, false);
+    draw_list(frame, kinds_area, &KIND_COLUMNS, kinds, |i| rows[i].clone());
     frame.render_widget(
         Paragraph::new(fit(&format!(" {tcp}"), usize::from(tcp_area.width))),
         tcp_area,

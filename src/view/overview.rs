@@ -44,7 +44,50 @@ fn render_now(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) 
     let width = usize::from(inner.width).saturating_sub(10);
     let label = |name: &str| Span::styled(format!(" {name:<8}"), theme::title());
     let threads = &sample.threads;
-    let threads_line = if threads.census_taken_at_ms.is_none() {
+    let threads_line = threads_line(state, sample);
+    // Threads seen in one census only have no rate yet; they are left out of the sum.
+    let rates: Vec<f64> = threads
+        .items
+        .iter()
+        .filter_map(|t| state.thread_cpu.percent(t.tid))
+        .collect();
+    let cpu_line = if rates.is_empty() {
+        "- (needs two thread censuses)".to_string()
+    } else {
+        format!(
+            "{:.1}% of one core (sum over {} threads, last census interval)",
+            rates.iter().sum::<f64>(),
+            rates.len()
+        )
+    };
+    let memory = &sample.memory;
+    let memory_line = format!(
+        "RSS {} (anon {}) · swap {} · mappings: {} deleted, {} past EOF",
+        memory
+            .rss_bytes
+            .map_or_else(|| na(sample, "memory.rss_bytes"), format::bytes),
+        memory
+            .rss_anon_bytes
+            .map_or_else(|| "n/a".to_string(), format::bytes),
+        memory
+            .swap_bytes
+            .map_or_else(|| "n/a".to_string(), format::bytes),
+        count(sample.maps_count(memory.deleted_mappings.len())),
+        count(sample.maps_count(memory.mappings_past_eof.len())),
+    );
+    let lines = vec![
+        Line::from(vec![label("threads"), Span::raw(fit(&threads_line, width))]),
+        Line::from(vec![label("CPU"), Span::raw(fit(&cpu_line, width))]),
+        Line::from(vec![label("fds"), Span::raw(fit(&fds_line(sample), width))]),
+        Line::from(vec![label("memory"), Span::raw(fit(&memory_line, width))]),
+    ];
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// `28 in states R 1, S 27 · busiest worker (4242) 97.0%`, or why the census is missing.
+fn threads_line(state: &AppState, sample: &Sample) -> String {
+    let threads = &sample.threads;
+    if threads.census_taken_at_ms.is_none() {
         na(sample, "threads.items")
     } else {
         let mut states: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -65,22 +108,11 @@ fn render_now(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) 
             threads.items.len(),
             states.join(", ")
         )
-    };
-    // Threads seen in one census only have no rate yet; they are left out of the sum.
-    let rates: Vec<f64> = threads
-        .items
-        .iter()
-        .filter_map(|t| state.thread_cpu.percent(t.tid))
-        .collect();
-    let cpu_line = if rates.is_empty() {
-        "- (needs two thread censuses)".to_string()
-    } else {
-        format!(
-            "{:.1}% of one core (sum over {} threads, last census interval)",
-            rates.iter().sum::<f64>(),
-            rates.len()
-        )
-    };
+    }
+}
+
+/// Descriptors by kind and TCP sockets by state, or why the census is missing.
+fn fds_line(sample: &Sample) -> String {
     let kinds: Vec<String> = sample
         .fds
         .by_kind
@@ -95,36 +127,12 @@ fn render_now(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) 
             format!(" · TCP {}", states.join(", "))
         }
     });
-    let memory = &sample.memory;
-    let memory_line = format!(
-        "RSS {} (anon {}) · swap {} · mappings: {} deleted, {} past EOF",
-        memory
-            .rss_bytes
-            .map_or_else(|| na(sample, "memory.rss_bytes"), format::bytes),
-        memory
-            .rss_anon_bytes
-            .map_or_else(|| "n/a".to_string(), format::bytes),
-        memory
-            .swap_bytes
-            .map_or_else(|| "n/a".to_string(), format::bytes),
-        count(sample.maps_count(memory.deleted_mappings.len())),
-        count(sample.maps_count(memory.mappings_past_eof.len())),
-    );
     let fd_kinds = if sample.fds.census_taken_at_ms.is_some() {
         kinds.join(" · ")
     } else {
         na(sample, "fds.by_kind")
     };
-    let lines = vec![
-        Line::from(vec![label("threads"), Span::raw(fit(&threads_line, width))]),
-        Line::from(vec![label("CPU"), Span::raw(fit(&cpu_line, width))]),
-        Line::from(vec![
-            label("fds"),
-            Span::raw(fit(&format!("{fd_kinds}{tcp}"), width)),
-        ]),
-        Line::from(vec![label("memory"), Span::raw(fit(&memory_line, width))]),
-    ];
-    frame.render_widget(Paragraph::new(lines), inner);
+    format!("{fd_kinds}{tcp}")
 }
 
 fn render_identity(state: &AppState, sample: &Sample, frame: &mut Frame, area: Rect) {
@@ -287,6 +295,18 @@ fn render_gauge(
         let text = format!("▕{}{}▏", "█".repeat(filled), "░".repeat(18 - filled));
         frame.render_widget(Paragraph::new(Span::styled(text, style)), bar);
     }
+    render_sparkline(state, resource, style, frame, spark);
+    frame.render_widget(Paragraph::new(format!(" {trend}")), trend_area);
+}
+
+/// The resource's recent readings as a sparkline, relative to the window's minimum.
+fn render_sparkline(
+    state: &AppState,
+    resource: &Resource,
+    style: ratatui::style::Style,
+    frame: &mut Frame,
+    spark: Rect,
+) {
     let series = state.history.series(resource.metric);
     let points: Vec<u64> = series
         .points()
@@ -317,7 +337,6 @@ fn render_gauge(
         Sparkline::default().data(&relative).max(max).style(style),
         spark,
     );
-    frame.render_widget(Paragraph::new(format!(" {trend}")), trend_area);
 }
 
 /// Widths of a gauge row's columns (name, limit, value, percent, bar, sparkline, trend) in

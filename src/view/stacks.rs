@@ -7,7 +7,8 @@
 //! the selection is reverse video and marked `▶`, search matches are bold and marked `*`,
 //! frames too narrow to draw are one grey `+N more` block.
 
-use super::text::{ago, fit, window_start};
+use super::table::{draw_list, Cells, Column, Fit, KEEP_ALWAYS};
+use super::text::{ago, fit};
 use super::theme;
 use crate::app::flame::Cell;
 use crate::app::stacks::{top_table_width, Pane, StacksUi, SAMPLE_HZ};
@@ -55,24 +56,8 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         line(format!(" {}", keys_line(ui.pane))).style(theme::dim()),
         keys_area,
     );
-    if let (Some(error), Some(_)) = (&ui.error, state.replay()) {
-        frame.render_widget(
-            Paragraph::new(format!(" {}", safe_text::line(error))).wrap(Wrap { trim: false }),
-            body_area,
-        );
-        return;
-    }
-    if let Some(error) = &ui.error {
-        frame.render_widget(
-            Paragraph::new(format!(" cannot sample stacks: {}", safe_text::line(error)))
-                .style(theme::notice())
-                .wrap(Wrap { trim: false }),
-            body_area,
-        );
-        return;
-    }
-    if ui.recording.is_empty() {
-        frame.render_widget(Paragraph::new(" waiting for the first capture…"), body_area);
+    if let Some(why) = no_graph(state) {
+        frame.render_widget(why, body_area);
         return;
     }
     frame.render_widget(line(scope_line(ui, search)), scope_area);
@@ -105,6 +90,28 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
     if let Some(at) = ui.picker {
         draw_picker(ui, at, frame, body_area);
     }
+}
+
+/// What the body shows instead of a graph: an error (a bundle's says why it holds no stacks),
+/// or that no capture came yet.
+fn no_graph(state: &AppState) -> Option<Paragraph<'static>> {
+    let ui = &state.stacks;
+    if let (Some(error), Some(_)) = (&ui.error, state.replay()) {
+        let text = format!(" {}", safe_text::line(error));
+        return Some(Paragraph::new(text).wrap(Wrap { trim: false }));
+    }
+    if let Some(error) = &ui.error {
+        let text = format!(" cannot sample stacks: {}", safe_text::line(error));
+        return Some(
+            Paragraph::new(text)
+                .style(theme::notice())
+                .wrap(Wrap { trim: false }),
+        );
+    }
+    if ui.recording.is_empty() {
+        return Some(Paragraph::new(" waiting for the first capture…"));
+    }
+    None
 }
 
 /// Why the graph is empty although captures came.
@@ -168,44 +175,46 @@ fn draw_top(ui: &StacksUi, frame: &mut Frame, area: Rect) {
     if inner.height == 0 {
         return;
     }
-    let width = usize::from(inner.width);
     let total = ui.folded.total().max(1) as f64;
-    let share = |count: u64| count as f64 * 100.0 / total;
-    let rows = usize::from(inner.height - 1);
-    let first = window_start(ui.top_selected, rows);
-    let mut lines = vec![Line::from(Span::styled(
-        fit(" self% total%  function", width),
-        theme::header_row(),
-    ))];
-    for (index, function) in ui.top.iter().enumerate().skip(first).take(rows) {
+    // Right-aligned to the header's width, so the decimal points line up.
+    let share = |count: u64, width: usize| format!("{:>width$.1}", count as f64 * 100.0 / total);
+    let rows = (ui.top.len(), ui.top_selected, focused);
+    draw_list(frame, inner, &TOP_COLUMNS, rows, |index| {
+        let function = &ui.top[index];
         let cursor = focused && index == ui.top_selected;
         let zoomed = ui.function.as_deref() == Some(function.name.as_str());
         // Marked by a character too: colour carries nothing.
         let mark = match (cursor, zoomed) {
-            (true, _) => '▶',
-            (false, true) => '»',
-            (false, false) => ' ',
+            (true, _) => "▶",
+            (false, true) => "»",
+            (false, false) => " ",
         };
-        let text = fit(
-            &format!(
-                "{mark}{:>5.1} {:>6.1}  {}",
-                share(function.self_count),
-                share(function.total),
-                function.name
-            ),
-            width,
-        );
-        let style = if cursor {
-            theme::selected()
-        } else if zoomed {
-            theme::title()
-        } else {
-            Style::new()
-        };
-        lines.push(Line::from(Span::styled(format!("{text:<width$}"), style)));
-    }
-    frame.render_widget(Paragraph::new(lines), inner);
+        let cells = vec![
+            mark.to_string(),
+            share(function.self_count, "SELF%".len()),
+            share(function.total, "TOTAL%".len()),
+            function.name.clone(),
+        ];
+        let style = if zoomed { theme::title() } else { Style::new() };
+        Cells { cells, style }
+    });
 }
+
+/// The top table's columns: the cursor mark, self and total share in %, the function.
+const TOP_COLUMNS: [Column; 4] = [
+    Column::new(" ", Fit::Number, KEEP_ALWAYS),
+    Column::new("SELF%", Fit::Number, KEEP_ALWAYS),
+    Column::new("TOTAL%", Fit::Number, 2),
+    Column::new("FUNCTION", Fit::Fill { min: 8 }, KEEP_ALWAYS),
+];
+
+/// The thread picker's columns: the first row is "all threads".
+const PICKER_COLUMNS: [Column; 4] = [
+    Column::new("TID", Fit::Number, KEEP_ALWAYS),
+    Column::new("NAME", Fit::Fill { min: 8 }, KEEP_ALWAYS),
+    Column::new("CPU", Fit::Number, 2),
+    Column::new("SEEN", Fit::Number, 1),
+];
 
 /// The thread picker over the graph: every sampled thread, most CPU first.
 fn draw_picker(ui: &StacksUi, at: usize, frame: &mut Frame, area: Rect) {
@@ -225,36 +234,24 @@ fn draw_picker(ui: &StacksUi, at: usize, frame: &mut Frame, area: Rect) {
     let inner = block.inner(rect);
     frame.render_widget(Clear, rect);
     frame.render_widget(block, rect);
-    let line_width = usize::from(inner.width);
-    let mut texts = vec![format!(" all threads ({})", choices.len())];
-    texts.extend(choices.iter().map(|c| {
-        format!(
-            " {:>7}  {:<16}  {:>10}  {} samples",
-            c.tid,
-            safe_text::line(&c.name),
-            cpu_time(u64::try_from(c.cpu.as_micros()).unwrap_or(u64::MAX)),
-            c.samples
-        )
-    }));
-    let rows = usize::from(inner.height.saturating_sub(1));
-    let first = window_start(at, rows);
-    let mut lines = vec![Line::from(Span::styled(
-        fit("     TID  NAME                     CPU  seen", line_width),
-        theme::header_row(),
-    ))];
-    for (index, text) in texts.iter().enumerate().skip(first).take(rows) {
-        let text = fit(text, line_width);
-        let style = if index == at {
-            theme::selected()
-        } else {
-            Style::new()
+    let rows = (choices.len() + 1, at, true);
+    draw_list(frame, inner, &PICKER_COLUMNS, rows, |index| {
+        let cells = match index.checked_sub(1).and_then(|i| choices.get(i)) {
+            None => vec![
+                String::new(),
+                format!("all threads ({})", choices.len()),
+                String::new(),
+                String::new(),
+            ],
+            Some(c) => vec![
+                c.tid.to_string(),
+                safe_text::line(&c.name).into_owned(),
+                cpu_time(u64::try_from(c.cpu.as_micros()).unwrap_or(u64::MAX)),
+                format!("{} samples", c.samples),
+            ],
         };
-        lines.push(Line::from(Span::styled(
-            format!("{text:<line_width$}"),
-            style,
-        )));
-    }
-    frame.render_widget(Paragraph::new(lines), inner);
+        Cells::plain(cells)
+    });
 }
 
 fn micros(d: Duration) -> String {

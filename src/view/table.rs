@@ -46,6 +46,7 @@ impl Column {
 }
 
 /// One row's cells (already made safe) and style.
+#[derive(Clone)]
 pub struct Cells {
     pub cells: Vec<String>,
     pub style: Style,
@@ -99,21 +100,50 @@ pub fn draw(
         frame.render_widget(Paragraph::new(format!(" {}", props.empty)), inner);
         return;
     }
-    let widths = column_widths(props.columns, &shown, inner.width);
-    let kept: Vec<usize> = (0..props.columns.len())
-        .filter(|&c| widths[c] > 0)
+    draw_rows(frame, inner, props.columns, &shown, Some(table.selected));
+}
+
+/// A table without the view state of [`draw`] (a summary such as the fds by kind, the Stacks
+/// top table, the thread picker): the same columns, widths and header, no border; the rows on
+/// screen follow `cursor`, which is in reverse video when `highlight` is set. `row` is asked
+/// only for the positions shown, of `count`.
+pub fn draw_list(
+    frame: &mut Frame,
+    area: Rect,
+    columns: &[Column],
+    (count, cursor, highlight): (usize, usize, bool),
+    row: impl Fn(usize) -> Cells,
+) {
+    let body_rows = usize::from(area.height.saturating_sub(1));
+    let start = window_start(cursor, body_rows);
+    let shown: Vec<(usize, Cells)> = (start..count.min(start + body_rows))
+        .map(|i| (i, row(i)))
         .collect();
-    let header = Row::new(kept.iter().map(|&c| props.columns[c].header)).style(theme::header_row());
+    draw_rows(frame, area, columns, &shown, highlight.then_some(cursor));
+}
+
+/// The header and the `shown` rows (position, cells), columns fitted to `area`; the row at
+/// `selected` in reverse video.
+fn draw_rows(
+    frame: &mut Frame,
+    area: Rect,
+    columns: &[Column],
+    shown: &[(usize, Cells)],
+    selected: Option<usize>,
+) {
+    let widths = column_widths(columns, shown, area.width);
+    let kept: Vec<usize> = (0..columns.len()).filter(|&c| widths[c] > 0).collect();
+    let header = Row::new(kept.iter().map(|&c| columns[c].header)).style(theme::header_row());
     let rows = shown.iter().map(|(i, cells)| {
         let texts = kept.iter().map(|&c| {
             let text = cells.cells.get(c).map_or("", String::as_str);
             let width = usize::from(widths[c]);
-            match props.columns[c].fit {
+            match columns[c].fit {
                 Fit::Path { .. } => fit_middle(text, width),
                 _ => fit(text, width),
             }
         });
-        let style = if *i == table.selected {
+        let style = if Some(*i) == selected {
             theme::selected()
         } else {
             cells.style
@@ -121,7 +151,7 @@ pub fn draw(
         Row::new(texts.collect::<Vec<_>>()).style(style)
     });
     let constraints = kept.iter().map(|&c| Constraint::Length(widths[c]));
-    frame.render_widget(Table::new(rows, constraints).header(header), inner);
+    frame.render_widget(Table::new(rows, constraints).header(header), area);
 }
 
 /// `title · sort X · filter "y" · note`, the filter made safe to print.

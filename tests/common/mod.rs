@@ -1,6 +1,14 @@
-//! The few helpers every test-support module needs, in one place: finding a required tool
-//! and polling the kernel's state. Included by the support modules with `#[path]`.
-#![allow(dead_code)]
+//! The few helpers every test-support module needs, in one place: finding a required tool,
+//! polling the kernel's state, and the one spawner of test targets ([`Target`]). Included by
+//! the support modules with `#[path]`.
+#![allow(dead_code, unused_imports)]
+
+mod archive;
+mod fuzz;
+mod target;
+pub use archive::archive_members;
+pub use fuzz::{mutate_bytes, Rng};
+pub use target::Target;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -39,4 +47,13 @@ pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
     panic!("timed out waiting for {what}");
+}
+
+/// `healthtop ARGS…` with stdin closed (never a terminal), its output captured.
+pub fn run_healthtop(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_healthtop"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("healthtop runs")
 }

@@ -6,12 +6,12 @@
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)]
-pub use common::{tool, wait_until};
+pub use common::{archive_members, tool, wait_until, Target};
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 /// The source of a test target under tests/targets/.
 pub fn target_source(name: &str) -> PathBuf {
@@ -36,59 +36,6 @@ pub fn build(mut command: Command) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-/// A child process killed and reaped when dropped.
-pub struct Target {
-    pub child: Child,
-    pub stdout: Option<BufReader<ChildStdout>>,
-}
-
-impl Target {
-    pub fn spawn(mut command: Command) -> Target {
-        let mut child = command.spawn().expect("target starts");
-        let stdout = child.stdout.take().map(BufReader::new);
-        Target { child, stdout }
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// The next line the target prints on its stdout pipe (its readiness signal).
-    pub fn read_line(&mut self) -> String {
-        let mut line = String::new();
-        self.stdout
-            .as_mut()
-            .expect("stdout is piped")
-            .read_line(&mut line)
-            .expect("read target stdout");
-        assert!(!line.is_empty(), "target exited before it was ready");
-        line.trim_end().to_string()
-    }
-
-    /// Still running (not exited, not a zombie we reaped).
-    pub fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-}
-
-impl Drop for Target {
-    /// Targets with a piped stdin exit when it closes: give them a moment to do so, so a JVM
-    /// removes its attach socket and perf file instead of leaving them in /tmp; then kill.
-    fn drop(&mut self) {
-        if let Some(stdin) = self.child.stdin.take() {
-            drop(stdin);
-            for _ in 0..300 {
-                if !matches!(self.child.try_wait(), Ok(None)) {
-                    return;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// `healthtop <args>` with stdin closed (never a terminal), captured.

@@ -6,11 +6,11 @@
 #[path = "../live_support/mod.rs"]
 mod live_support;
 #[allow(unused_imports)]
-pub use live_support::{healthtop, tool, Target};
+pub use live_support::{healthtop, mutate_bytes, tool, Rng, Target};
 
 use sha2::Digest;
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -21,14 +21,7 @@ pub type Member = (String, Vec<u8>);
 pub fn real_bundle() -> &'static [u8] {
     static BUNDLE: OnceLock<Vec<u8>> = OnceLock::new();
     BUNDLE.get_or_init(|| {
-        let target = Target::start(
-            {
-                let mut c = Command::new("sh");
-                c.args(["-c", "echo ready; exec sleep 1000"]);
-                c
-            },
-            "ready",
-        );
+        let target = Target::sleeper();
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("real.tar.gz");
         let status = healthtop()
@@ -45,18 +38,7 @@ pub fn real_bundle() -> &'static [u8] {
 
 /// The members of a well-formed bundle, in archive order (trusted: written by healthtop).
 pub fn members(bundle: &[u8]) -> Vec<Member> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bundle));
-    archive
-        .entries()
-        .expect("tar")
-        .map(|e| {
-            let mut e = e.expect("entry");
-            let name = e.path().expect("path").to_string_lossy().into_owned();
-            let mut data = Vec::new();
-            e.read_to_end(&mut data).expect("read");
-            (name, data)
-        })
-        .collect()
+    live_support::archive_members(bundle)
 }
 
 /// `members` with `manifest.json`'s `contents` rewritten to list every other member with its

@@ -1,14 +1,16 @@
-//! Shared by the live tests: building real C targets, guarding children, requiring tools.
+//! Shared by the live tests: building real C targets, requiring tools; targets are spawned by
+//! `tests/common`'s `Target`.
 #![allow(dead_code)]
 
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)]
-pub use common::{require_tool, tool, wait_until};
+pub use common::{
+    archive_members, mutate_bytes, require_tool, run_healthtop, tool, wait_until, Rng, Target,
+};
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 /// The healthtop binary under test.
 pub fn healthtop() -> Command {
@@ -31,43 +33,6 @@ pub fn build_c(name: &str, dir: &Path, flags: &[&str]) -> PathBuf {
         .expect("gcc runs");
     assert!(status.success(), "gcc failed for {}", source.display());
     output
-}
-
-/// A child that is killed and reaped when the test ends, however it ends.
-pub struct Target {
-    pub child: Child,
-}
-
-impl Target {
-    /// Starts `command` and waits for its first stdout line to equal `ready`.
-    pub fn start(mut command: Command, ready: &str) -> Target {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("target starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut target = Target { child };
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read readiness line");
-        if line.trim() != ready {
-            let _ = target.child.kill();
-            panic!("target said {line:?} instead of {ready:?}");
-        }
-        target
-    }
-
-    pub fn pid(&self) -> i32 {
-        self.child.id() as i32
-    }
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Reads a /proc file as text.

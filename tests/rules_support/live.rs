@@ -1,15 +1,15 @@
 //! Live helpers for the rules tests: build `tests/targets/rules_target.c`, run it in its own
-//! process group (so vfork children and zombies die with it), read its lines, run healthtop.
+//! process group (so vfork children and zombies die with it) through `tests/common`'s `Target`,
+//! run healthtop.
 
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)]
-pub use common::{require_tool, wait_until};
+pub use common::{require_tool, wait_until, Target};
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 /// Whether gcc is here. In CI a missing tool is a failure, never a silent skip.
@@ -37,78 +37,30 @@ pub fn target_binary() -> &'static Path {
     path
 }
 
-/// A running target; killed with its whole process group when dropped.
-pub struct Target {
-    child: Child,
-    lines: BufReader<ChildStdout>,
-    /// What followed `ready` on the readiness line (a port, for servers).
-    pub ready_arg: String,
+/// Starts `rules_target MODE ARGS…` and waits for its `ready` line.
+pub fn start_target(args: &[&str]) -> Target {
+    start_target_under(&[], args)
 }
 
-impl Target {
-    /// Starts `rules_target MODE ARGS…` and waits for its `ready` line.
-    pub fn start(args: &[&str]) -> Target {
-        Target::start_under(&[], args)
-    }
-
-    /// Starts `rules_target MODE ARGS…` through `wrapper` (a command that execs the rest of
-    /// its arguments, such as `setpriv --reuid=65534 …`), and waits for its `ready` line.
-    pub fn start_under(wrapper: &[&str], args: &[&str]) -> Target {
-        use std::os::unix::process::CommandExt;
-        let mut command = match wrapper.split_first() {
-            Some((program, rest)) => {
-                let mut command = Command::new(program);
-                command.args(rest).arg(target_binary());
-                command
-            }
-            None => Command::new(target_binary()),
-        };
-        let mut child = command
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .process_group(0)
-            .spawn()
-            .expect("target starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut target = Target {
-            child,
-            lines: BufReader::new(stdout),
-            ready_arg: String::new(),
-        };
-        let line = target.next_line();
-        let rest = line
-            .strip_prefix("ready")
-            .unwrap_or_else(|| panic!("target {args:?} said {line:?} instead of ready"));
-        target.ready_arg = rest.trim().to_string();
-        target
-    }
-
-    pub fn pid(&self) -> i32 {
-        self.child.id() as i32
-    }
-
-    /// The next line the target prints (blocks until it does).
-    pub fn next_line(&mut self) -> String {
-        let mut line = String::new();
-        self.lines.read_line(&mut line).expect("read target line");
-        line.trim().to_string()
-    }
-
-    /// Closes the target's stdin (the vfork child waits for that).
-    pub fn close_stdin(&mut self) {
-        if let Some(mut stdin) = self.child.stdin.take() {
-            let _ = stdin.flush();
+/// Starts `rules_target MODE ARGS…` through `wrapper` (a command that execs the rest of its
+/// arguments, such as `setpriv --reuid=65534 …`), in its own process group (so vfork children
+/// and zombies die with it), and waits for its `ready` line.
+pub fn start_target_under(wrapper: &[&str], args: &[&str]) -> Target {
+    let mut command = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut command = Command::new(program);
+            command.args(rest).arg(target_binary());
+            command
         }
-    }
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        let group = nix::unistd::Pid::from_raw(self.pid());
-        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-        let _ = self.child.wait();
-    }
+        None => Command::new(target_binary()),
+    };
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut target = Target::spawn_in_group(command);
+    target.ready();
+    target
 }
 
 /// `healthtop report -p PID --json [extra…]`, parsed; panics with stderr on failure.

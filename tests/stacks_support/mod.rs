@@ -5,12 +5,11 @@
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)]
-pub use common::{require_tool, tool, wait_until};
+pub use common::{require_tool, run_healthtop, tool, wait_until, Target};
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 pub fn healthtop() -> Command {
     Command::new(env!("CARGO_BIN_EXE_healthtop"))
@@ -25,6 +24,14 @@ pub fn target_source(name: &str) -> PathBuf {
 /// Compiles `tests/targets/stacks_threads.c` with `flags`.
 pub fn build_c(dir: &Path, output: &str, flags: &[&str]) -> PathBuf {
     build_c_target(dir, "stacks_threads.c", output, flags)
+}
+
+/// Builds `tests/targets/stacks_threads.c` (`-O2`) into `dir` as `name`, starts it with
+/// `args` and waits for its `ready` line.
+pub fn start_threads(dir: &Path, name: &str, args: &[&str]) -> Target {
+    let mut command = Command::new(build_c(dir, name, &["-O2"]));
+    command.args(args);
+    Target::start(command, "ready")
 }
 
 /// Compiles the C target `tests/targets/<source>` with `flags`.
@@ -106,43 +113,6 @@ pub fn build_go_variant(dir: &Path, output: &str, build: &GoBuild) -> PathBuf {
         .expect("go runs");
     assert!(status.success(), "go build failed");
     out
-}
-
-/// A child that is killed and reaped when the test ends, however it ends.
-pub struct Target {
-    pub child: Child,
-}
-
-impl Target {
-    /// Starts `command` and waits for the stdout line `ready`.
-    pub fn start(mut command: Command) -> Target {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("target starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut target = Target { child };
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read readiness line");
-        if line.trim() != "ready" {
-            let _ = target.child.kill();
-            panic!("target said {line:?} instead of ready");
-        }
-        target
-    }
-
-    pub fn pid(&self) -> i32 {
-        self.child.id() as i32
-    }
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 pub fn tids(pid: i32) -> Vec<i32> {

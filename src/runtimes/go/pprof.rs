@@ -1,7 +1,7 @@
 //! Finding and talking to a Go program's `net/http/pprof` endpoint.
 //!
-//! Discovery: the target's own LISTEN TCP sockets (inodes of `/proc/PID/fd/* -> socket:[N]`
-//! joined with `/proc/PID/net/tcp{,6}`, which is the target's network namespace), loopback
+//! Discovery: the target's own LISTEN TCP sockets (`collect::tcp_sockets`, the join of the
+//! fd census: socket inodes joined with the target's own `net/tcp{,6}`), loopback
 //! first, then wildcard binds reached through loopback; each probed with the index page
 //! `GET /debug/pprof/` (cheap: no stack is rendered), then `goroutine?debug=1` for a service
 //! that serves the goroutine profile without the index. When the target lives in another
@@ -10,11 +10,10 @@
 //! Requests go through [`super::http`]: HTTP/1.0, every part of the reply capped — the index
 //! page at [`INDEX_CAP`], dumps at [`DEBUG1_CAP`] / [`DEBUG2_CAP`] (cut there, and said so).
 //!
-//! May import: `parse::tcp`, siblings in `runtimes`, the parent's error type.
+//! May import: `collect::tcp_sockets`, siblings in `runtimes`, the parent's error type.
 
 use super::goroutines::index_goroutine_count;
 use super::http::{self, GetError, Limits, Overflow, Reply};
-use crate::parse::tcp::parse_tcp_table;
 use crate::runtimes::target::Target;
 use crate::runtimes::DumpError;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -38,9 +37,9 @@ pub fn dump_cap(debug: u8) -> usize {
         DEBUG1_CAP
     }
 }
+
 /// A probe of a port that is not HTTP should not hold the user up long.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-const TCP_LISTEN: u8 = 0x0A;
 
 /// Where to reach pprof: `http://<address><base>goroutine?debug=N`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,49 +198,24 @@ fn in_netns<T: Send + 'static>(
 
 /// The target's listening TCP sockets that can be reached over loopback, loopback binds first.
 pub fn listening_loopback(target: &Target) -> Result<Vec<SocketAddr>, DumpError> {
-    let fd_dir = target.path("fd");
-    let entries = std::fs::read_dir(&fd_dir)
-        .map_err(|e| DumpError::from_proc_io(target.pid, fd_dir.clone(), e))?;
-    let mut inodes = std::collections::BTreeSet::new();
-    for entry in entries.flatten() {
-        if let Ok(link) = std::fs::read_link(entry.path()) {
-            let link = link.to_string_lossy();
-            if let Some(inode) = link
-                .strip_prefix("socket:[")
-                .and_then(|r| r.strip_suffix(']'))
-                .and_then(|n| n.parse::<u64>().ok())
-            {
-                inodes.insert(inode);
-            }
-        }
-    }
+    let sockets = crate::collect::tcp_sockets(target.dir())
+        .map_err(|e| DumpError::from_collect(target.dir(), e))?;
     let mut loopback = Vec::new();
     let mut wildcard = Vec::new();
-    for table in ["net/tcp", "net/tcp6"] {
-        let text = match target.read_to_string(table) {
-            Ok(text) => text,
-            // No IPv6 in the kernel: no tcp6 file.
-            Err(DumpError::Io { .. }) => continue,
-            Err(other) => return Err(other),
+    for socket in sockets.iter().filter(|s| s.state == "LISTEN") {
+        let Some(local) = parse_socket_addr(&socket.local) else {
+            continue;
         };
-        for row in parse_tcp_table(&text)? {
-            if row.state != TCP_LISTEN || !inodes.contains(&row.inode) {
-                continue;
+        let port = local.port();
+        match local.ip() {
+            ip if ip.is_loopback() => loopback.push(local),
+            IpAddr::V4(ip) if ip.is_unspecified() => {
+                wildcard.push(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
             }
-            let Some(local) = parse_socket_addr(&row.local) else {
-                continue;
-            };
-            let port = local.port();
-            match local.ip() {
-                ip if ip.is_loopback() => loopback.push(local),
-                IpAddr::V4(ip) if ip.is_unspecified() => {
-                    wildcard.push(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
-                }
-                IpAddr::V6(ip) if ip.is_unspecified() => {
-                    wildcard.push(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port))
-                }
-                _ => {}
+            IpAddr::V6(ip) if ip.is_unspecified() => {
+                wildcard.push(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port))
             }
+            _ => {}
         }
     }
     loopback.extend(wildcard);
