@@ -106,6 +106,19 @@ fn tightest_limit(mount: &Path, dir: &Path, file: &str) -> Option<Option<u64>> {
 }
 
 impl Cgroups {
+    /// The directory and hierarchy path of the cgroup that holds `file` for the target (v2
+    /// first, then the v1 controller named before the dot: `pids.max` → `pids`).
+    pub fn holding(&self, file: &str) -> Option<(&Path, &str)> {
+        let v1 = match file.split('.').next() {
+            Some("memory") => self.v1_memory.as_ref(),
+            Some("pids") => self.v1_pids.as_ref(),
+            _ => None,
+        };
+        self.v2_with(file)
+            .or(v1)
+            .map(|(_, dir, path)| (dir.as_path(), path.as_str()))
+    }
+
     fn v2_with(&self, file: &str) -> Option<&(PathBuf, PathBuf, String)> {
         self.v2
             .as_ref()

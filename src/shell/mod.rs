@@ -124,23 +124,19 @@ async fn run_async(
     }
 
     let (tx, mut rx) = mpsc::channel::<Msg>(64);
-    let (control_tx, control_rx) = watch::channel(collector::Control {
+    let (control_tx, _) = watch::channel(collector::Control {
         interval: state.interval,
         paused: false,
     });
     let input = input::spawn(tx.clone());
-    let root = live.as_ref().map(|(collector, _)| collector.root().clone());
-    let mut sampler = live
-        .as_ref()
-        .map(|_| tracer::Sampler::spawn(state.pid, tx.clone()));
-    let collecting = live.map(|(collector, cadence)| {
-        tokio::spawn(collector::run(collector, cadence, control_rx, tx.clone()))
+    let mut watching = live.map(|(collector, cadence)| {
+        Watching::start(collector, cadence, state.pid, &control_tx, &tx)
     });
     if let Some(judge) = state.judge() {
         judge_off_the_ui_thread(judge, tx.clone());
     }
     // A bundle's time is its samples': the wall clock only ages live data.
-    let ticking = collecting.is_some();
+    let ticking = watching.is_some();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
@@ -173,7 +169,7 @@ async fn run_async(
                     control_tx.send_modify(|c| c.interval = interval);
                 }
                 Effect::SetPaused(paused) => control_tx.send_modify(|c| c.paused = paused),
-                Effect::WriteBundle => match &root {
+                Effect::WriteBundle => match watching.as_ref().map(|w| &w.root) {
                     Some(root) => write_bundle(&state, root.clone(), tx.clone()),
                     None => {
                         let msg = Msg::BundleWritten(Err("nothing to read from".into()));
@@ -185,28 +181,107 @@ async fn run_async(
                 }
                 Effect::Dump(app::dump::DumpEffect::Plan) => dump::plan_for(state.pid, tx.clone()),
                 Effect::Dump(app::dump::DumpEffect::Run) => dump::run(state.pid, tx.clone()),
+                Effect::Watch { pid, came_from } => {
+                    if let Some(current) = watching.take() {
+                        watching = Some(
+                            current
+                                .switch(pid, came_from, &mut state, &control_tx, &tx, &mut rx)
+                                .await,
+                        );
+                    }
+                }
             }
         }
         if quit {
             break Ending::Quit;
         }
-        if let Some(sampler) = sampler.as_mut() {
-            sampler.set(app::stacks::wanted(&state));
+        if let Some(watching) = watching.as_mut() {
+            watching.sampler.set(app::stacks::wanted(&state));
         }
         term.draw(&state);
     };
-    if let Some(collecting) = collecting {
-        collecting.abort();
-    }
     // Nobody reads messages any more: a sampler waiting to send one gives up at once.
     drop(rx);
-    if let Some(sampler) = sampler {
-        // A capture under way finishes (and detaches) before healthtop exits.
-        sampler.stop(Duration::from_secs(3));
+    if let Some(watching) = watching {
+        watching.stop();
     }
     input.stop();
     term.leave();
     Ok(ending)
+}
+
+/// What watching one live process takes: its collection task and its stack sampler.
+struct Watching {
+    collecting: tokio::task::JoinHandle<()>,
+    sampler: tracer::Sampler,
+    root: HostRoot,
+    cadence: Cadence,
+}
+
+impl Watching {
+    fn start(
+        collector: Collector,
+        cadence: Cadence,
+        pid: i32,
+        control: &watch::Sender<collector::Control>,
+        tx: &mpsc::Sender<Msg>,
+    ) -> Watching {
+        let root = collector.root().clone();
+        let collecting = tokio::spawn(collector::run(
+            collector,
+            cadence,
+            control.subscribe(),
+            tx.clone(),
+        ));
+        Watching {
+            collecting,
+            sampler: tracer::Sampler::spawn(pid, tx.clone()),
+            root,
+            cadence,
+        }
+    }
+
+    /// Stops collecting and sampling (a capture under way finishes and detaches first).
+    fn stop(self) {
+        self.collecting.abort();
+        self.sampler.stop(Duration::from_secs(3));
+    }
+
+    /// Watches `pid` instead, with a fresh model; if it cannot be watched, keeps watching
+    /// what it watched and tells the model why. What the old target's tasks had queued is
+    /// dropped (keys and resizes are kept).
+    async fn switch(
+        self,
+        pid: i32,
+        came_from: Vec<i32>,
+        state: &mut AppState,
+        control: &watch::Sender<collector::Control>,
+        tx: &mpsc::Sender<Msg>,
+        rx: &mut mpsc::Receiver<Msg>,
+    ) -> Watching {
+        let root = self.root.clone();
+        let opened = tokio::task::spawn_blocking(move || Collector::new(root, pid)).await;
+        let collector = match opened {
+            Ok(Ok(collector)) => collector,
+            Ok(Err(error)) => return self.refused(pid, error.to_string(), state),
+            Err(error) => return self.refused(pid, error.to_string(), state),
+        };
+        let cadence = self.cadence;
+        self.stop();
+        *state = state.switched_to(pid, came_from, now_ms());
+        control.send_modify(|c| c.paused = false);
+        while let Ok(msg) = rx.try_recv() {
+            if matches!(msg, Msg::Key(_) | Msg::Resize { .. }) {
+                app::update(state, msg);
+            }
+        }
+        Watching::start(collector, cadence, pid, control, tx)
+    }
+
+    fn refused(self, pid: i32, reason: String, state: &mut AppState) -> Watching {
+        app::update(state, Msg::WatchFailed { pid, reason });
+        self
+    }
 }
 
 /// Judges a bundle's history on a thread of its own, sending the results in batches (one

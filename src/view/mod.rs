@@ -6,6 +6,7 @@
 
 mod chrome;
 mod dump;
+mod family;
 mod fds;
 mod findings;
 mod help;
@@ -57,6 +58,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         View::Signals => signals::render(state, frame, body),
         View::Findings => findings::render(state, frame, body),
         View::Stacks => stacks::render(state, frame, body),
+        View::Family => family::render(state, frame, body),
     }
     chrome::footer(state, frame, footer);
     if state.ui.help {

@@ -40,3 +40,52 @@ pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// The family target (`tests/targets/family.c`): a parent `family-parent` and its children
+/// `family-child`, the i-th holding 10 + i open descriptors. Killed and reaped when dropped;
+/// the children die with it (`PR_SET_PDEATHSIG`).
+pub struct Family {
+    pub parent: std::process::Child,
+}
+
+impl Family {
+    /// Builds the target into `dir` and starts it with `children` children; returns once
+    /// every child has opened its descriptors (its "ready" line).
+    pub fn start(dir: &std::path::Path, children: usize) -> Family {
+        use std::io::BufRead;
+        let source =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/targets/family.c");
+        let exe = dir.join("family");
+        let built = std::process::Command::new("gcc")
+            .args(["-O1", "-o"])
+            .arg(&exe)
+            .arg(&source)
+            .status()
+            .expect("run gcc");
+        assert!(built.success(), "gcc failed on {}", source.display());
+        let mut parent = std::process::Command::new(&exe)
+            .arg(children.to_string())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the family target");
+        let mut line = String::new();
+        let stdout = parent.stdout.take().expect("piped stdout");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the ready line");
+        let family = Family { parent };
+        assert_eq!(line.trim(), "ready", "the family target said {line:?}");
+        family
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.parent.id() as i32
+    }
+}
+
+impl Drop for Family {
+    fn drop(&mut self) {
+        let _ = self.parent.kill();
+        let _ = self.parent.wait();
+    }
+}

@@ -1,0 +1,88 @@
+//! End to end in tmux: the Family view of a real parent with real children (their fds as
+//! `/proc` counts them), Enter on a child watches it, Esc comes back to the parent.
+
+#[path = "common/mod.rs"]
+mod common;
+mod tmux_support;
+
+use tmux_support::Tmux;
+
+const HEALTHTOP: &str = env!("CARGO_BIN_EXE_healthtop");
+
+fn have_tools() -> bool {
+    common::require_tool("tmux") && common::require_tool("gcc")
+}
+
+/// `/proc/PID/task/PID/children` of a process, sorted.
+fn children_of(pid: i32) -> Vec<i32> {
+    let text =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    let mut pids: Vec<i32> = text
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
+#[test]
+fn a_parent_shows_its_children_and_enter_switches_to_one_and_esc_back() {
+    if !have_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let family = common::Family::start(dir.path(), 2);
+    let parent = family.pid();
+    let children = children_of(parent);
+    assert_eq!(children.len(), 2, "the target forked two children");
+    let tmux = Tmux::start();
+    tmux.line(&format!("{HEALTHTOP} -p {parent}"));
+    tmux.wait_for(&["[1 Overview]", &format!("pid {parent} family-parent")]);
+    tmux.keys(&["8"]);
+    // Each child with its fds against its soft RLIMIT_NOFILE, as /proc has them.
+    let rows: Vec<(String, String)> = children
+        .iter()
+        .map(|&child| {
+            let open = std::fs::read_dir(format!("/proc/{child}/fd"))
+                .expect("fd")
+                .count();
+            let limits = std::fs::read_to_string(format!("/proc/{child}/limits")).expect("limits");
+            let soft = limits
+                .lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3))
+                .expect("soft NOFILE")
+                .to_string();
+            (
+                format!("{child} child family-child"),
+                format!(" {open}/{soft} "),
+            )
+        })
+        .collect();
+    let screen = tmux.wait_until("both children with their fds", |screen| {
+        rows.iter().all(|(who, fds)| {
+            screen
+                .lines()
+                .any(|l| squeeze(l).contains(who) && l.contains(fds.as_str()))
+        })
+    });
+    assert!(screen.contains("watched"), "{screen}");
+    let child = children[1];
+    tmux.keys(&["/"]);
+    tmux.text(&format!("#{child}"));
+    tmux.keys(&["Enter", "Enter"]);
+    tmux.wait_for(&[&format!("pid {child} family-child"), "[8 Family]"]);
+    // The child's family: its parent is the process watched before.
+    tmux.wait_until("the parent listed as the child's parent", |screen| {
+        squeeze(screen).contains(&squeeze(&format!("{parent} parent family-parent")))
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for(&[&format!("pid {parent} family-parent")]);
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
+}
+
+/// Runs of spaces as one, so a row matches whatever width its columns took.
+fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
