@@ -16,6 +16,7 @@ mod fds;
 mod memory;
 mod process;
 pub mod raw;
+pub mod resolve;
 mod root;
 mod runtime;
 pub mod scan;

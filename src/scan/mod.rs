@@ -45,7 +45,7 @@ pub struct ResourceUse {
     /// `used / limit`.
     pub ratio: Option<f64>,
     /// Seconds until the limit at the current trend (watch mode only).
-    pub eta_secs: Option<f64>,
+    pub eta_seconds: Option<f64>,
     /// Why `used` is missing.
     pub reason: Option<String>,
 }
@@ -203,7 +203,7 @@ fn resource_use(sample: &Sample, resource: &Resource) -> ResourceUse {
         limit: limit.map(|l| l.value),
         limit_name: limit.map(|l| l.name.clone()),
         ratio,
-        eta_secs: resource.eta_secs(),
+        eta_seconds: resource.eta_secs(),
         reason: resource
             .usage
             .is_none()
@@ -235,7 +235,7 @@ fn from_sample(sample: &Sample, headroom: &Headroom) -> Ranked {
         .cloned();
     let eta_seconds = resources
         .iter()
-        .filter_map(|r| r.eta_secs)
+        .filter_map(|r| r.eta_seconds)
         .min_by(f64::total_cmp);
     let identity = &sample.identity;
     Ranked {
