@@ -77,6 +77,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "safe_file",
         ],
     ),
+    (
+        "scan",
+        &["sample", "collect", "config", "history", "headroom"],
+    ),
     ("demo", &["safe_file"]),
     (
         "shell",
