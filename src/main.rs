@@ -46,10 +46,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::DemoTarget) => healthtop::demo::target::run(),
         None => match &cli.pid {
             Some(pid) => cmd::watch::run(pid, cli.interval, cli.config.as_deref()),
-            None => Err(CliError::new(
-                ExitCode::Usage,
-                "nothing to do: give -p PID, or a command (see --help)",
-            )),
+            None => cmd::watch::run_picker(cli.interval, cli.config.as_deref()),
         },
     }
 }

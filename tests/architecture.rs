@@ -44,14 +44,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "app",
         &[
             "sample", "decode", "format", "config", "history", "headroom", "rules", "keymap",
-            "stacks", "runtimes", "bundle",
+            "stacks", "runtimes", "bundle", "scan",
         ],
     ),
     (
         "view",
         &[
             "sample", "decode", "format", "history", "headroom", "rules", "keymap", "app",
-            "stacks", "runtimes",
+            "stacks", "runtimes", "scan",
         ],
     ),
     (
@@ -101,6 +101,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "bundle",
             "report",
             "safe_file",
+            "scan",
         ],
     ),
 ];

@@ -86,3 +86,76 @@ fn a_parent_shows_its_children_and_enter_switches_to_one_and_esc_back() {
 fn squeeze(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// The PIDs of the table rows on screen (lines that start `│PID`).
+fn row_pids(screen: &str) -> Vec<i32> {
+    screen
+        .lines()
+        .filter_map(|l| l.strip_prefix('│')?.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn no_arguments_open_the_picker_filter_enter_watches_esc_comes_back() {
+    if !have_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let family = common::Family::start(dir.path(), 2);
+    let children = children_of(family.pid());
+    let tmux = Tmux::start();
+    tmux.line(HEALTHTOP);
+    tmux.wait_for(&["pick a process", "nearest a limit first", "scanned"]);
+    tmux.keys(&["/"]);
+    tmux.text("family-child");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_until("our children, and only children", |screen| {
+        let shown = row_pids(screen);
+        screen.contains("filter \"family-child\"") && children.iter().all(|c| shown.contains(c))
+    });
+    for line in screen.lines().filter(|l| !row_pids(l).is_empty()) {
+        assert!(
+            line.contains("family-child"),
+            "the filter let through {line:?}"
+        );
+    }
+    let child = children[0];
+    // Esc clears the kept filter (alone: Esc then a key at once reads as Alt-key); `/`
+    // starts a new one.
+    tmux.keys(&["Escape"]);
+    tmux.wait_until("the filter cleared", |screen| !screen.contains("filter \""));
+    tmux.keys(&["/"]);
+    tmux.text(&format!("#{child}"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_until("only the child", |screen| row_pids(screen) == [child]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&[&format!("pid {child} family-child"), "[1 Overview]"]);
+    tmux.keys(&["Escape"]);
+    let screen = tmux.wait_for(&["pick a process", &format!("filter \"#{child}\"")]);
+    assert_eq!(row_pids(&screen), [child], "the picker as it was left");
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
+    tmux.assert_terminal_restored(1);
+}
+
+#[test]
+fn a_name_several_processes_answer_opens_the_picker_on_them() {
+    if !have_tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let family = common::Family::start(dir.path(), 2);
+    let children = children_of(family.pid());
+    let tmux = Tmux::start();
+    tmux.line(&format!("{HEALTHTOP} -p family-child"));
+    let screen = tmux.wait_until("the picker on the family-child processes", |screen| {
+        let shown = row_pids(screen);
+        screen.contains("processes named \"family-child\"")
+            && children.iter().all(|c| shown.contains(c))
+    });
+    for line in screen.lines().filter(|l| !row_pids(l).is_empty()) {
+        assert!(line.contains("family-child"), "not a candidate: {line:?}");
+    }
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
+}

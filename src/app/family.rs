@@ -190,11 +190,12 @@ pub fn open(state: &mut AppState) -> Vec<Effect> {
     }]
 }
 
-/// Back at the top level: the process watched before this one, if it was reached by Enter.
+/// Back at the top level: the process watched before this one, if it was reached by Enter,
+/// else the picker, if the session started there.
 pub fn back(state: &mut AppState) -> Vec<Effect> {
     let mut came_from = state.came_from.clone();
     match came_from.pop() {
         Some(pid) => vec![Effect::Watch { pid, came_from }],
-        None => Vec::new(),
+        None => super::picker::back(state),
     }
 }

@@ -4,13 +4,14 @@
 //! reproducible in tests.
 //!
 //! May import: `sample`, `history`, `rules`, `config`, `decode`, `format`, `keymap`, and the
-//! data types of `stacks`, `runtimes` and `bundle`. Must not import: `collect`, `shell`, `view`, tokio,
+//! data types of `stacks`, `runtimes`, `bundle` and `scan`. Must not import: `collect`, `shell`, `view`, tokio,
 //! the terminal, `std::fs`.
 
 pub mod dump;
 pub mod family;
 pub mod flame;
 mod msg;
+pub mod picker;
 pub mod replay;
 pub mod rows;
 pub mod seen;
@@ -266,6 +267,8 @@ pub struct AppState {
     pub family_generation: u64,
     /// The processes watched before this one, newest last: Back returns to them.
     pub came_from: Vec<i32>,
+    /// The host's processes to pick from (shown while no process is watched).
+    pub picker: picker::PickerUi,
 }
 
 /// Goroutine readings kept for the bundle key: one per sample [`Seen`] keeps, with room for
@@ -362,7 +365,35 @@ impl AppState {
             family: Default::default(),
             family_generation: 0,
             came_from: Vec::new(),
+            picker: Default::default(),
         }
+    }
+
+    /// The picker, with no process watched yet: `only` restricts it to the processes a name
+    /// answered (their PIDs, and the name in words for the title).
+    pub fn picking(
+        interval: Duration,
+        now_ms: u64,
+        config: Config,
+        only: Option<(Vec<i32>, String)>,
+    ) -> AppState {
+        let mut state = AppState::with_config(0, interval, now_ms, config);
+        state.picker.active = true;
+        state.picker.reachable = true;
+        state.picker.only = only;
+        state
+    }
+
+    /// Back to the picker from a watched process: a fresh model keeping the screen, the
+    /// interval, the thresholds and the picker as it was left.
+    pub fn back_to_picker(&self, now_ms: u64) -> AppState {
+        let mut next =
+            AppState::with_config(0, self.interval, now_ms, self.engine.config().clone());
+        next.ui.width = self.ui.width;
+        next.ui.height = self.ui.height;
+        next.picker = self.picker.clone();
+        next.picker.active = true;
+        next
     }
 
     /// A fresh model watching `pid`, keeping what is about the screen and the session (view,
@@ -374,6 +405,8 @@ impl AppState {
         next.ui.width = self.ui.width;
         next.ui.height = self.ui.height;
         next.came_from = came_from;
+        next.picker = self.picker.clone();
+        next.picker.active = false;
         next.message = Some(format!("now watching pid {pid}"));
         next
     }

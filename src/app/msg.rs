@@ -57,6 +57,8 @@ pub enum Msg {
     Dump(super::dump::DumpMsg),
     /// The watched process's parent and children, read with the census.
     Family(Box<crate::sample::Family>),
+    /// A ranking of the host for the picker.
+    Scanned(Box<super::picker::Scanned>),
     /// [`Effect::Watch`] could not start on that process.
     WatchFailed {
         pid: i32,
@@ -84,4 +86,6 @@ pub enum Effect {
         pid: i32,
         came_from: Vec<i32>,
     },
+    /// Stop watching and show the picker again (the shell scans the host every interval).
+    Pick,
 }

@@ -3,7 +3,7 @@
 use super::replay::{Derived, Judged};
 use super::rows::{self, row_count};
 use super::trail::TrailPoint;
-use super::{dump, family, stacks};
+use super::{dump, family, picker, stacks};
 use super::{AppState, Effect, Goroutines, Mode, Msg, TargetStatus, View, INTERVALS};
 use crate::bundle::GoroutineReading;
 use crate::headroom::Headroom;
@@ -44,6 +44,11 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Stacks(msg) => stacks::on_msg(state, msg),
         Msg::Dump(msg) => dump::on_msg(state, msg),
+        Msg::Scanned(scanned) => {
+            state.now_ms = state.now_ms.max(scanned.taken_at_ms);
+            picker::on_scanned(state, *scanned);
+            Vec::new()
+        }
         Msg::WatchFailed { pid, reason } => {
             state.message = Some(format!("cannot watch pid {pid}: {reason}"));
             Vec::new()
@@ -285,6 +290,13 @@ fn step(state: &mut AppState, to: impl FnOnce(usize, usize) -> usize) {
 
 fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+    // The picker has keys of its own; help, quit, pause and the interval work as everywhere.
+    if state.picker.active && !state.ui.help && !ctrl_c {
+        state.message = None;
+        if let Some(effects) = picker::on_key(state, &key, keymap::resolve(&key)) {
+            return effects;
+        }
+    }
     if state.ui.editing_filter && !ctrl_c {
         edit_filter(state, key);
         if key.code == KeyCode::Enter && state.ui.view == View::Stacks {

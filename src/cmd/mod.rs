@@ -59,33 +59,51 @@ pub fn parse_pid(text: &str) -> Result<i32, CliError> {
     }
 }
 
-/// The process `-p` names: a PID ([`parse_pid`]'s rules), or a name ([`find_by_name`]). A name
-/// several processes answer to is a usage error listing them, one per line, to pick a PID from.
-pub fn target_pid(text: &str) -> Result<i32, CliError> {
+/// What `-p` names: one process, or the several a name answers to.
+pub enum Named {
+    One(i32),
+    /// Every process the name matched, how, and the name.
+    Several(Vec<Candidate>, MatchKind, String),
+}
+
+/// The processes `-p` names: a PID ([`parse_pid`]'s rules), or a name ([`find_by_name`]).
+pub fn named(text: &str) -> Result<Named, CliError> {
     let trimmed = text.trim();
     if trimmed.is_empty() || trimmed.starts_with('-') || trimmed.bytes().all(|b| b.is_ascii_digit())
     {
-        return parse_pid(text);
+        return parse_pid(text).map(Named::One);
     }
     let (candidates, how) = find_by_name(&HostRoot::live(), trimmed)?;
     match candidates.as_slice() {
-        [one] => Ok(one.pid),
+        [one] => Ok(Named::One(one.pid)),
         [] => Err(CliError::new(
             ExitCode::Usage,
             format!(
                 "invalid PID {text:?}: not a number, and no process is named so or has it in its command line"
             ),
         )),
-        many => {
+        _ => Ok(Named::Several(candidates, how, trimmed.to_string())),
+    }
+}
+
+/// The one process `-p` names. A name several processes answer to is a usage error listing
+/// them, one per line, to pick a PID from.
+pub fn target_pid(text: &str) -> Result<i32, CliError> {
+    match named(text)? {
+        Named::One(pid) => Ok(pid),
+        Named::Several(many, how, name) => {
             let how = match how {
                 MatchKind::Exact => "are named",
                 MatchKind::CommandLine => "have it in their command line",
             };
             Err(CliError::new(
                 ExitCode::Usage,
-                format!("{} processes {how} {text:?}: give one PID with -p", many.len()),
+                format!(
+                    "{} processes {how} {name:?}: give one PID with -p",
+                    many.len()
+                ),
             )
-            .with_details(candidate_lines(many)))
+            .with_details(candidate_lines(&many)))
         }
     }
 }

@@ -8,17 +8,20 @@
 //! SIGINT, errors (a guard's `Drop`) and panics (a hook).
 //!
 //! The bundle key's write runs here too (`spawn_blocking`: it copies `/proc` files), and
-//! `healthtop view` runs the same loop with no collector at all.
+//! `healthtop view` runs the same loop with no collector at all. The picker runs it with a
+//! scanner instead of a collector ([`scanner`]); Enter there, or on a relative in the Family
+//! view, swaps the source for a collector of that process (and Esc back).
 //!
 //! Stack sampling runs on a thread of its own that owns the ptrace session ([`tracer`]), only
 //! while the model wants stacks; dump requests run in `spawn_blocking` ([`dump`]).
 //!
 //! May import: everything below it (`app`, `view`, `collect`, `bundle`, `keymap`, `stacks`,
-//! `runtimes`).
+//! `runtimes`, `scan`).
 
 mod collector;
 mod dump;
 mod input;
+mod scanner;
 mod terminal;
 mod tracer;
 
@@ -85,7 +88,22 @@ pub fn now_ms() -> u64 {
 pub fn run(collector: Collector, cadence: Cadence, config: Config) -> Result<Ending, ShellError> {
     let (pid, _) = collector.identity();
     let state = AppState::with_config(pid, cadence.interval, now_ms(), config);
-    block_on(run_async(state, Some((collector, cadence))))
+    block_on(run_async(
+        state,
+        Some(Start::Watch(Box::new(collector), cadence)),
+    ))
+}
+
+/// Runs the TUI on the process picker: the host ranked by the nearest limit, scanned every
+/// interval; `only` restricts it to the processes a name answered (PIDs, and the name).
+pub fn run_picker(
+    root: HostRoot,
+    cadence: Cadence,
+    config: Config,
+    only: Option<(Vec<i32>, String)>,
+) -> Result<Ending, ShellError> {
+    let state = AppState::picking(cadence.interval, now_ms(), config, only);
+    block_on(run_async(state, Some(Start::Pick(root, cadence))))
 }
 
 /// Runs the TUI on a model already holding a bundle's samples: no collection, no clock, no
@@ -104,10 +122,7 @@ fn block_on(
     runtime.block_on(future)
 }
 
-async fn run_async(
-    mut state: AppState,
-    live: Option<(Collector, Cadence)>,
-) -> Result<Ending, ShellError> {
+async fn run_async(mut state: AppState, start: Option<Start>) -> Result<Ending, ShellError> {
     let mut sigterm = signal(SignalKind::terminate()).map_err(ShellError::Signal)?;
     let mut sighup = signal(SignalKind::hangup()).map_err(ShellError::Signal)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(ShellError::Signal)?;
@@ -129,14 +144,12 @@ async fn run_async(
         paused: false,
     });
     let input = input::spawn(tx.clone());
-    let mut watching = live.map(|(collector, cadence)| {
-        Watching::start(collector, cadence, state.pid, &control_tx, &tx)
-    });
+    let mut live = start.map(|start| Live::start(start, &state, &control_tx, &tx));
     if let Some(judge) = state.judge() {
         judge_off_the_ui_thread(judge, tx.clone());
     }
     // A bundle's time is its samples': the wall clock only ages live data.
-    let ticking = watching.is_some();
+    let ticking = live.is_some();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
@@ -169,8 +182,8 @@ async fn run_async(
                     control_tx.send_modify(|c| c.interval = interval);
                 }
                 Effect::SetPaused(paused) => control_tx.send_modify(|c| c.paused = paused),
-                Effect::WriteBundle => match watching.as_ref().map(|w| &w.root) {
-                    Some(root) => write_bundle(&state, root.clone(), tx.clone()),
+                Effect::WriteBundle => match live.as_ref().filter(|l| l.is_watching()) {
+                    Some(live) => write_bundle(&state, live.root.clone(), tx.clone()),
                     None => {
                         let msg = Msg::BundleWritten(Err("nothing to read from".into()));
                         app::update(&mut state, msg);
@@ -182,12 +195,14 @@ async fn run_async(
                 Effect::Dump(app::dump::DumpEffect::Plan) => dump::plan_for(state.pid, tx.clone()),
                 Effect::Dump(app::dump::DumpEffect::Run) => dump::run(state.pid, tx.clone()),
                 Effect::Watch { pid, came_from } => {
-                    if let Some(current) = watching.take() {
-                        watching = Some(
-                            current
-                                .switch(pid, came_from, &mut state, &control_tx, &tx, &mut rx)
-                                .await,
-                        );
+                    if let Some(current) = live.take() {
+                        let channels = (&control_tx, &tx, &mut rx);
+                        live = Some(current.switch(pid, came_from, &mut state, channels).await);
+                    }
+                }
+                Effect::Pick => {
+                    if let Some(current) = live.take() {
+                        live = Some(current.pick(&mut state, (&control_tx, &tx, &mut rx)));
                     }
                 }
             }
@@ -195,37 +210,77 @@ async fn run_async(
         if quit {
             break Ending::Quit;
         }
-        if let Some(watching) = watching.as_mut() {
-            watching.sampler.set(app::stacks::wanted(&state));
+        if let Some(sampler) = live.as_mut().and_then(Live::sampler) {
+            sampler.set(app::stacks::wanted(&state));
         }
         term.draw(&state);
     };
     // Nobody reads messages any more: a sampler waiting to send one gives up at once.
     drop(rx);
-    if let Some(watching) = watching {
-        watching.stop();
+    if let Some(live) = live {
+        live.stop();
     }
     input.stop();
     term.leave();
     Ok(ending)
 }
 
-/// What watching one live process takes: its collection task and its stack sampler.
-struct Watching {
-    collecting: tokio::task::JoinHandle<()>,
-    sampler: tracer::Sampler,
-    root: HostRoot,
-    cadence: Cadence,
+/// How a live session begins.
+enum Start {
+    /// Watching one process.
+    Watch(Box<Collector>, Cadence),
+    /// In the picker, scanning the host.
+    Pick(HostRoot, Cadence),
 }
 
-impl Watching {
+/// The channels a live session talks through.
+type Channels<'a> = (
+    &'a watch::Sender<collector::Control>,
+    &'a mpsc::Sender<Msg>,
+    &'a mut mpsc::Receiver<Msg>,
+);
+
+/// A live session: where it reads from, and the task that reads.
+struct Live {
+    root: HostRoot,
+    cadence: Cadence,
+    source: Source,
+}
+
+enum Source {
+    /// One process: its collection task and its stack sampler.
+    Watching {
+        collecting: tokio::task::JoinHandle<()>,
+        sampler: tracer::Sampler,
+    },
+    /// The picker: the host scanned every interval.
+    Picking {
+        scanning: tokio::task::JoinHandle<()>,
+    },
+}
+
+impl Live {
     fn start(
+        start: Start,
+        state: &AppState,
+        control: &watch::Sender<collector::Control>,
+        tx: &mpsc::Sender<Msg>,
+    ) -> Live {
+        match start {
+            Start::Watch(collector, cadence) => {
+                Live::watching(*collector, cadence, state.pid, control, tx)
+            }
+            Start::Pick(root, cadence) => Live::picking(root, cadence, state, control, tx),
+        }
+    }
+
+    fn watching(
         collector: Collector,
         cadence: Cadence,
         pid: i32,
         control: &watch::Sender<collector::Control>,
         tx: &mpsc::Sender<Msg>,
-    ) -> Watching {
+    ) -> Live {
         let root = collector.root().clone();
         let collecting = tokio::spawn(collector::run(
             collector,
@@ -233,32 +288,72 @@ impl Watching {
             control.subscribe(),
             tx.clone(),
         ));
-        Watching {
-            collecting,
-            sampler: tracer::Sampler::spawn(pid, tx.clone()),
+        Live {
             root,
             cadence,
+            source: Source::Watching {
+                collecting,
+                sampler: tracer::Sampler::spawn(pid, tx.clone()),
+            },
         }
     }
 
-    /// Stops collecting and sampling (a capture under way finishes and detaches first).
-    fn stop(self) {
-        self.collecting.abort();
-        self.sampler.stop(Duration::from_secs(3));
+    fn picking(
+        root: HostRoot,
+        cadence: Cadence,
+        state: &AppState,
+        control: &watch::Sender<collector::Control>,
+        tx: &mpsc::Sender<Msg>,
+    ) -> Live {
+        let config = state.engine.config().clone();
+        let scanning = tokio::spawn(scanner::run(
+            root.clone(),
+            config,
+            control.subscribe(),
+            tx.clone(),
+        ));
+        Live {
+            root,
+            cadence,
+            source: Source::Picking { scanning },
+        }
     }
 
-    /// Watches `pid` instead, with a fresh model; if it cannot be watched, keeps watching
-    /// what it watched and tells the model why. What the old target's tasks had queued is
-    /// dropped (keys and resizes are kept).
+    fn is_watching(&self) -> bool {
+        matches!(self.source, Source::Watching { .. })
+    }
+
+    fn sampler(&mut self) -> Option<&mut tracer::Sampler> {
+        match &mut self.source {
+            Source::Watching { sampler, .. } => Some(sampler),
+            Source::Picking { .. } => None,
+        }
+    }
+
+    /// Stops reading (a stack capture under way finishes and detaches first).
+    fn stop(self) -> (HostRoot, Cadence) {
+        match self.source {
+            Source::Watching {
+                collecting,
+                sampler,
+            } => {
+                collecting.abort();
+                sampler.stop(Duration::from_secs(3));
+            }
+            Source::Picking { scanning } => scanning.abort(),
+        }
+        (self.root, self.cadence)
+    }
+
+    /// Watches `pid` instead, with a fresh model; if it cannot be watched, goes on as before
+    /// and tells the model why.
     async fn switch(
         self,
         pid: i32,
         came_from: Vec<i32>,
         state: &mut AppState,
-        control: &watch::Sender<collector::Control>,
-        tx: &mpsc::Sender<Msg>,
-        rx: &mut mpsc::Receiver<Msg>,
-    ) -> Watching {
+        (control, tx, rx): Channels<'_>,
+    ) -> Live {
         let root = self.root.clone();
         let opened = tokio::task::spawn_blocking(move || Collector::new(root, pid)).await;
         let collector = match opened {
@@ -266,21 +361,38 @@ impl Watching {
             Ok(Err(error)) => return self.refused(pid, error.to_string(), state),
             Err(error) => return self.refused(pid, error.to_string(), state),
         };
-        let cadence = self.cadence;
-        self.stop();
+        let (_, cadence) = self.stop();
         *state = state.switched_to(pid, came_from, now_ms());
-        control.send_modify(|c| c.paused = false);
-        while let Ok(msg) = rx.try_recv() {
-            if matches!(msg, Msg::Key(_) | Msg::Resize { .. }) {
-                app::update(state, msg);
-            }
-        }
-        Watching::start(collector, cadence, pid, control, tx)
+        restart(control, state, rx);
+        Live::watching(collector, cadence, pid, control, tx)
     }
 
-    fn refused(self, pid: i32, reason: String, state: &mut AppState) -> Watching {
+    /// Back to the picker, as it was left.
+    fn pick(self, state: &mut AppState, (control, tx, rx): Channels<'_>) -> Live {
+        let (root, cadence) = self.stop();
+        *state = state.back_to_picker(now_ms());
+        restart(control, state, rx);
+        Live::picking(root, cadence, state, control, tx)
+    }
+
+    fn refused(self, pid: i32, reason: String, state: &mut AppState) -> Live {
         app::update(state, Msg::WatchFailed { pid, reason });
         self
+    }
+}
+
+/// After a switch: collection runs (not paused) and what the old source had queued is
+/// dropped; keys and resizes are kept.
+fn restart(
+    control: &watch::Sender<collector::Control>,
+    state: &mut AppState,
+    rx: &mut mpsc::Receiver<Msg>,
+) {
+    control.send_modify(|c| c.paused = false);
+    while let Ok(msg) = rx.try_recv() {
+        if matches!(msg, Msg::Key(_) | Msg::Resize { .. }) {
+            app::update(state, msg);
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! per view; `chrome` draws the header, tabs, banner and footer around them.
 //!
 //! May import: `app` (shared references only), `keymap` (help), `format`, `decode`, `sample`
-//! types. Must not import: `collect`, `shell`, tokio, `std::fs` — a view never reads `/proc`.
+//! and `scan` types. Must not import: `collect`, `shell`, tokio, `std::fs` — a view never reads `/proc`.
 
 mod chrome;
 mod dump;
@@ -13,6 +13,7 @@ mod help;
 mod memory;
 mod overview;
 mod pane;
+mod picker;
 mod signals;
 mod stacks;
 mod table;
@@ -34,6 +35,13 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         chrome::too_small(frame, area, MIN_WIDTH, MIN_HEIGHT);
+        return;
+    }
+    if state.picker.active {
+        picker::render(state, frame, area);
+        if state.ui.help {
+            help::render(frame, area);
+        }
         return;
     }
     let banner = !matches!(state.status, TargetStatus::Live) || state.notice.is_some();

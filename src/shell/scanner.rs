@@ -1,0 +1,51 @@
+//! The picker's source: one scan of the host per interval (`collect::scan`, its workers on
+//! blocking threads), ranked by the one headroom model (`scan::rank`) off the UI thread, so
+//! the picker's keys never wait on `/proc` however many processes the host has.
+
+use super::collector::Control;
+use super::now_ms;
+use crate::app::picker::Scanned;
+use crate::app::Msg;
+use crate::collect::scan::scan_host;
+use crate::collect::HostRoot;
+use crate::config::Config;
+use crate::scan::rank;
+use tokio::sync::{mpsc::Sender, watch};
+use tokio::time::Instant;
+
+pub async fn run(
+    root: HostRoot,
+    config: Config,
+    mut control: watch::Receiver<Control>,
+    tx: Sender<Msg>,
+) {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    loop {
+        let now = *control.borrow_and_update();
+        let started = Instant::now();
+        if !now.paused {
+            let (root, config) = (root.clone(), config.clone());
+            let joined = tokio::task::spawn_blocking(move || {
+                let taken_at_ms = now_ms();
+                let ranked = scan_host(&root, workers)
+                    .map(|scan| rank(&scan, &config))
+                    .map_err(|error| error.to_string());
+                Scanned {
+                    taken_at_ms,
+                    ranked,
+                }
+            })
+            .await;
+            let Ok(scanned) = joined else {
+                return;
+            };
+            if tx.send(Msg::Scanned(Box::new(scanned))).await.is_err() {
+                return;
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(started + now.interval) => {}
+            changed = control.changed() => if changed.is_err() { return },
+        }
+    }
+}
