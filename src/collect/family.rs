@@ -1,5 +1,5 @@
-//! The watched process's family: its parent and its children, each read with the cheap tier
-//! ([`Collector::glance`]), and who else draws on the limits it shares — RLIMIT_NPROC (every
+//! The watched process's family: its parent and its children, each read as the host scan
+//! reads a process (`collect::scan`: the cheap tier), and who else draws on the limits it shares — RLIMIT_NPROC (every
 //! task of its real user, host-wide), its cgroup's pids.max and memory.max.
 //!
 //! Children come from `/proc/PID/task/*/children` (one small file per thread of the watched
@@ -8,12 +8,15 @@
 //! exist (a kernel built without `CONFIG_PROC_CHILDREN`) every process's `stat` is read for its
 //! parent PID instead, and the family says which was used.
 
-use super::{cgroup, CollectError, Collector, Gaps, HostRoot};
+use super::scan::{scan_pids, Scanned};
+use super::{cgroup, CollectError, Gaps, HostRoot};
 use crate::parse::stat::parse_stat;
 use crate::parse::status::Status;
 use crate::sample::{
-    Family, Relative, Sample, SharedLimit, SharedUnit, SharedUser, SharedUsers, SHARED_TOP,
+    Family, Relative, Sample, SharedLimit, SharedUnit, SharedUser, SharedUsers, Unavailable,
+    SHARED_TOP,
 };
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Children read at most; more are counted, not read (a fork bomb must not grow healthtop).
@@ -41,45 +44,66 @@ pub fn read(root: &HostRoot, watched: &Sample) -> Family {
         .find(|s| s.name == "RLIMIT_NPROC")
         .and_then(|s| s.users.as_ref().ok())
         .map(|users| (watched.identity.uid.real, users.total));
-    let relative = |pid: i32| glance(root, pid, user_tasks);
     let ppid = watched.identity.ppid;
+    let parent_pid = (ppid > 0).then_some(ppid);
+    let mut relatives = relatives(root, parent_pid.iter().chain(&pids), user_tasks);
+    let parent = parent_pid.map(|ppid| {
+        relatives.remove(&ppid).unwrap_or_else(|| Relative {
+            pid: ppid,
+            comm: String::new(),
+            reading: Err(format!("no process with PID {ppid} (it exited)")),
+        })
+    });
     Family {
         pid,
         taken_at_ms: watched.taken_at_ms,
-        parent: (ppid > 0).then(|| relative(ppid)),
-        children: pids.into_iter().map(relative).collect(),
+        parent,
+        children: pids.iter().filter_map(|c| relatives.remove(c)).collect(),
         children_source,
         children_not_read,
         shared,
     }
 }
 
-/// One relative's reading. Its RLIMIT_NPROC usage is the watched user's count when it has the
-/// same real uid (the tasks of one user are one budget); otherwise it is not counted, and says so.
-fn glance(root: &HostRoot, pid: i32, user_tasks: Option<(u32, u64)>) -> Relative {
-    let comm = root
-        .read_proc(format!("{pid}/stat"))
-        .ok()
-        .and_then(|text| parse_stat(&text).ok())
-        .map(|stat| stat.comm)
-        .unwrap_or_default();
-    let reading = Collector::glance(root, pid).map(|mut sample| {
-        match user_tasks {
-            Some((uid, tasks)) if uid == sample.identity.uid.real => {
-                sample.threads.user_tasks = Some(tasks);
-            }
-            _ => sample.unavailable.push(crate::sample::Unavailable {
-                field: "threads.user_tasks".into(),
-                reason: "not counted for a relative of another user".into(),
-            }),
-        }
-        Box::new(sample)
-    });
-    Relative {
-        pid,
-        comm,
-        reading: reading.map_err(|e| e.reason()),
-    }
+/// Each relative read as the host scan reads a process (the cheap tier; never the maps, which
+/// take its mmap lock), by PID. Its RLIMIT_NPROC usage is the watched user's count when it
+/// has the same real uid (the tasks of one user are one budget); otherwise it is not counted,
+/// and says so. A kernel thread or a PID already gone is left out.
+fn relatives<'a>(
+    root: &HostRoot,
+    pids: impl Iterator<Item = &'a i32>,
+    user_tasks: Option<(u32, u64)>,
+) -> BTreeMap<i32, Relative> {
+    let pids: Vec<i32> = pids.copied().collect();
+    scan_pids(root, &pids)
+        .into_iter()
+        .map(|scanned| {
+            let relative = match scanned {
+                Scanned::Read(mut sample) => {
+                    match user_tasks {
+                        Some((uid, tasks)) if uid == sample.identity.uid.real => {
+                            sample.threads.user_tasks = Some(tasks);
+                        }
+                        _ => sample.unavailable.push(Unavailable {
+                            field: "threads.user_tasks".into(),
+                            reason: "not counted for a relative of another user".into(),
+                        }),
+                    }
+                    Relative {
+                        pid: sample.identity.pid,
+                        comm: sample.identity.comm.clone(),
+                        reading: Ok(sample),
+                    }
+                }
+                Scanned::Unreadable(u) => Relative {
+                    pid: u.pid,
+                    comm: u.comm.unwrap_or_default(),
+                    reading: Err(u.reason),
+                },
+            };
+            (relative.pid, relative)
+        })
+        .collect()
 }
 
 /// The union of every thread's `children` file; `None` when the kernel has none.

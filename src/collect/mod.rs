@@ -199,14 +199,33 @@ pub struct Collector {
     last_census: Option<(threads::Census, Vec<Unavailable>)>,
     last_fds: Option<(fds::FdCensus, Vec<Unavailable>)>,
     last_maps: Option<(Option<memory::MapsReading>, Vec<Unavailable>)>,
-    /// Whether the census and the maps may be read at all (`false` for a [`Collector::glance`]).
-    full: bool,
 }
 
 impl Collector {
     /// Checks that `pid` is a watchable process and pins its identity.
     pub fn new(root: HostRoot, pid: i32) -> Result<Self, CollectError> {
-        let start_time = watchable(&root, pid)?;
+        let stat = read_stat(&root, pid)?;
+        if stat.is_kernel_thread() {
+            return Err(CollectError::KernelThread {
+                pid,
+                comm: stat.comm,
+            });
+        }
+        if stat.state == 'Z' || stat.state == 'X' {
+            return Err(CollectError::Zombie {
+                pid,
+                comm: stat.comm,
+                ppid: stat.ppid,
+            });
+        }
+        let status = root.read_proc(format!("{pid}/status"))?;
+        let tgid = crate::parse::status::Status::parse(&status).signed("Tgid");
+        if let Some(tgid) = tgid.filter(|&t| t != i64::from(pid)) {
+            return Err(CollectError::NotAProcess {
+                pid,
+                tgid: tgid as i32,
+            });
+        }
         let (runtime, runtime_unknown) = match runtime_evidence(&root, pid) {
             Ok(runtime) => (runtime, None),
             Err(error) => (Runtime::Unknown, Some(error.reason())),
@@ -215,47 +234,16 @@ impl Collector {
         Ok(Collector {
             root,
             pid,
-            start_time,
+            start_time: stat.start_time,
             runtime,
             runtime_unknown,
             host,
             last_census: None,
             last_fds: None,
             last_maps: None,
-            full: true,
         })
     }
 
-    /// One cheap-tier reading of any process (a relative of the watched one): status, stat,
-    /// limits, fd count, cgroup; never the census or the maps (which take its mmap lock). Only
-    /// Go is told apart (its 10,000-thread limit is a thread limit): that needs the ELF
-    /// headers, not the maps; any other runtime is `unknown`, with that reason.
-    pub fn glance(root: &HostRoot, pid: i32) -> Result<Sample, CollectError> {
-        let start_time = watchable(root, pid)?;
-        let (runtime, runtime_unknown) = match runtime::is_go_binary(root, pid) {
-            Ok(true) => (Runtime::Go, None),
-            Ok(false) => (
-                Runtime::Unknown,
-                Some("not told apart for a relative (its maps are not read)".to_string()),
-            ),
-            Err(error) => (Runtime::Unknown, Some(error.reason())),
-        };
-        let mut collector = Collector {
-            root: root.clone(),
-            pid,
-            start_time,
-            runtime,
-            runtime_unknown,
-            host: system::HostConstants::read(root),
-            last_census: None,
-            last_fds: None,
-            last_maps: None,
-            full: false,
-        };
-        collector.sample(Tiers::CHEAP)
-    }
-
-    /// Checks that `pid` is a watchable process; its start time (the identity) if it is.
     pub fn pid(&self) -> i32 {
         self.pid
     }
@@ -306,7 +294,7 @@ impl Collector {
         let arch = Arch::native();
 
         let (root, pid, page_size) = (&self.root, self.pid, self.host.page_size);
-        if self.full && (tiers.census || self.last_census.is_none()) {
+        if tiers.census || self.last_census.is_none() {
             // Every task of the real uid is counted (a scan of the host's /proc) only where
             // RLIMIT_NPROC can bind: not for root, not when the limit is unlimited.
             let real_uid = status.ids("Uid").map(|ids| ids[0]);
@@ -324,10 +312,10 @@ impl Collector {
                 threads::census(root, pid, arch, uid, now_ms, g)
             }));
         }
-        if self.full && (tiers.census || self.last_fds.is_none()) {
+        if tiers.census || self.last_fds.is_none() {
             self.last_fds = Some(gaps.tier(|g| fds::census(root, pid, now_ms, g)));
         }
-        if self.full && (tiers.maps || self.last_maps.is_none()) {
+        if tiers.maps || self.last_maps.is_none() {
             self.last_maps =
                 Some(gaps.tier(|g| memory::read_maps(root, pid, page_size, now_ms, g)));
         }
@@ -404,34 +392,6 @@ impl Collector {
             e => e,
         }
     }
-}
-
-/// Checks that `pid` is a user-space process (not a kernel thread, a zombie or a thread of
-/// another process); its start time, the identity, if it is.
-fn watchable(root: &HostRoot, pid: i32) -> Result<u64, CollectError> {
-    let stat = read_stat(root, pid)?;
-    if stat.is_kernel_thread() {
-        return Err(CollectError::KernelThread {
-            pid,
-            comm: stat.comm,
-        });
-    }
-    if stat.state == 'Z' || stat.state == 'X' {
-        return Err(CollectError::Zombie {
-            pid,
-            comm: stat.comm,
-            ppid: stat.ppid,
-        });
-    }
-    let status = root.read_proc(format!("{pid}/status"))?;
-    let tgid = crate::parse::status::Status::parse(&status).signed("Tgid");
-    if let Some(tgid) = tgid.filter(|&t| t != i64::from(pid)) {
-        return Err(CollectError::NotAProcess {
-            pid,
-            tgid: tgid as i32,
-        });
-    }
-    Ok(stat.start_time)
 }
 
 fn read_stat(root: &HostRoot, pid: i32) -> Result<Stat, CollectError> {

@@ -44,7 +44,7 @@ pub fn runtime_evidence(root: &HostRoot, pid: i32) -> Result<Runtime, CollectErr
 
 /// Whether the executable carries Go's sections. An executable that may not be opened is an
 /// error; one that is gone (deleted, a fixture without it) or not ELF is not Go.
-pub(super) fn is_go_binary(root: &HostRoot, pid: i32) -> Result<bool, CollectError> {
+fn is_go_binary(root: &HostRoot, pid: i32) -> Result<bool, CollectError> {
     let path = root.proc_path(format!("{pid}/exe"));
     let file = match File::open(&path) {
         Ok(file) => file,

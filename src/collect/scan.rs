@@ -122,6 +122,12 @@ pub fn scan_host(root: &HostRoot, workers: usize) -> Result<HostScan, CollectErr
     })
 }
 
+/// Reads the given processes, as one pass would (a relative of the watched process, a
+/// candidate of a name): kernel threads and PIDs already gone are left out.
+pub fn scan_pids(root: &HostRoot, pids: &[i32]) -> Vec<Scanned> {
+    scan_chunk(&Shared::read(root), pids, super::now_ms())
+}
+
 /// Every numeric entry of `/proc`, in PID order.
 pub fn list_pids(root: &HostRoot) -> Result<Vec<i32>, CollectError> {
     let dir = root.proc_path("");

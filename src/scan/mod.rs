@@ -86,12 +86,7 @@ pub fn rank(scan: &HostScan, config: &Config) -> Vec<Ranked> {
         .processes
         .iter()
         .map(|scanned| match scanned {
-            Scanned::Read(sample) => {
-                let mut history = History::new(Duration::from_secs(1), Duration::from_secs(1));
-                history.push(sample);
-                let headroom = Headroom::assess(&history, config, Window::Rolling, None);
-                from_sample(sample, &headroom)
-            }
+            Scanned::Read(sample) => from_sample(sample, &Headroom::of_reading(sample, config)),
             Scanned::Unreadable(u) => unreadable(u),
         })
         .collect();
