@@ -6,14 +6,16 @@ use std::time::Duration;
 
 /// Watch one process and warn before it crashes.
 ///
-/// `healthtop -p PID` opens the terminal UI on PID. The subcommands print one-shot reports,
+/// `healthtop -p PID` opens the terminal UI on PID; `healthtop` alone opens it on a picker of
+/// the host's processes, nearest a limit first. The subcommands print one-shot reports,
 /// stacks, runtime dumps and snapshot bundles; `scan` ranks every process of the host by how
 /// close it is to a limit. Every -p takes a PID or a NAME: a process whose comm or executable
-/// is NAME, else whose command line holds NAME as a word; several matches are listed (exit 2).
+/// is NAME, else whose command line holds NAME as a word; several matches are listed (exit 2),
+/// or, in the terminal UI, shown in the picker to choose from.
 #[derive(Debug, Parser)]
 #[command(name = "healthtop", version, about, long_about = None, after_help = exit_codes_help())]
 pub struct Cli {
-    /// Process to watch (opens the terminal UI).
+    /// Process to watch (opens the terminal UI); without it, a picker of the host's processes.
     #[arg(short, long, value_name = "PID|NAME", allow_hyphen_values = true)]
     pub pid: Option<String>,
     /// Time between samples (500ms … 30s).

@@ -24,7 +24,7 @@ function __fish_healthtop_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c healthtop -n "__fish_healthtop_needs_command" -s p -l pid -d 'Process to watch (opens the terminal UI)' -r
+complete -c healthtop -n "__fish_healthtop_needs_command" -s p -l pid -d 'Process to watch (opens the terminal UI); without it, a picker of the host\'s processes' -r
 complete -c healthtop -n "__fish_healthtop_needs_command" -s i -l interval -d 'Time between samples (500ms … 30s)' -r
 complete -c healthtop -n "__fish_healthtop_needs_command" -l config -d 'Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml' -r -F
 complete -c healthtop -n "__fish_healthtop_needs_command" -s h -l help -d 'Print help'
