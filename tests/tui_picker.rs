@@ -103,6 +103,7 @@ fn picker(width: u16, height: u16, only: Option<(Vec<i32>, String)>) -> AppState
     let scanned = Scanned {
         taken_at_ms: T0_MS,
         ranked: Ok(ranking()),
+        took: Duration::from_millis(40),
     };
     update(&mut state, Msg::Scanned(Box::new(scanned)));
     state

@@ -13,6 +13,10 @@ use crate::scan::Ranked;
 use crossterm::event::{KeyCode, KeyEvent};
 use std::cmp::Ordering;
 
+/// A pass over the host may take one of this many parts of the time between passes: a slower
+/// one spaces the next wider (the shell's scanner paces itself by it; the header says so).
+pub const SCAN_SHARE: u32 = 4;
+
 /// Sort orders of the picker, in the order `s` cycles through them.
 pub const SORTS: &[&str] = &[
     "worst %",
@@ -37,6 +41,8 @@ pub struct PickerUi {
     pub taken_at_ms: Option<u64>,
     /// Why the last scan failed, if it did.
     pub error: Option<String>,
+    /// How long the last pass took.
+    pub took: std::time::Duration,
     /// Only these PIDs (the processes a `-p NAME` answered), with how they were named.
     pub only: Option<(Vec<i32>, String)>,
     pub table: TableUi,
@@ -49,6 +55,8 @@ pub struct PickerUi {
 pub struct Scanned {
     pub taken_at_ms: u64,
     pub ranked: Result<Vec<Ranked>, String>,
+    /// How long the pass took (the scanner spaces passes wider when they are slow).
+    pub took: std::time::Duration,
 }
 
 impl PickerUi {
@@ -69,6 +77,7 @@ pub fn on_scanned(state: &mut AppState, scanned: Scanned) {
         Err(reason) => picker.error = Some(reason),
     }
     picker.taken_at_ms = Some(scanned.taken_at_ms);
+    picker.took = scanned.took;
     refresh(picker);
 }
 

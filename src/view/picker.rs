@@ -5,7 +5,7 @@
 use super::table::{draw, Cells, Column, Fit, Props, KEEP_ALWAYS};
 use super::text::{ago, fit};
 use super::theme;
-use crate::app::picker::{ratio, PickerUi, SORTS};
+use crate::app::picker::{ratio, PickerUi, SCAN_SHARE, SORTS};
 use crate::app::AppState;
 use crate::format;
 use crate::headroom::ResourceKind;
@@ -41,10 +41,20 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         || "scanning the host…".to_string(),
         |at| format!("scanned {}", ago(state.now_ms, at)),
     );
+    // Slow passes are spaced wider (see the shell's scanner): say how often it really is.
+    let every = state.interval.max(picker.took * SCAN_SHARE);
+    let pace = if every > state.interval {
+        format!(
+            "every {} (a pass takes {})",
+            format::duration(every),
+            format::duration_secs(picker.took.as_secs_f64())
+        )
+    } else {
+        format!("every {}", humantime::format_duration(state.interval))
+    };
     let head = format!(
-        "pick a process · {} processes · {scanned} · every {}",
-        picker.rows.len(),
-        humantime::format_duration(state.interval)
+        "pick a process · {} processes · {scanned} · {pace}",
+        picker.rows.len()
     );
     frame.render_widget(
         Paragraph::new(Line::from(vec![
