@@ -7,17 +7,7 @@ mod tui_fixture;
 
 use healthtop::app::{update, AppState, Effect, Msg};
 use healthtop::sample::{Family, Relative, SharedLimit, SharedUnit, SharedUser, SharedUsers};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
-use tui_fixture::{press, sample, state, PID, T0_MS};
-
-fn draw(state: &AppState, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
-    terminal
-        .draw(|frame| healthtop::view::render(state, frame))
-        .expect("draw");
-    terminal.backend().to_string()
-}
+use tui_fixture::{press, sample, screen, state, PID, T0_MS};
 
 /// A reading of relative `pid` named `comm`, with `fds` open.
 fn relative(pid: i32, comm: &str, fds: u64) -> Relative {
@@ -88,7 +78,7 @@ fn with_family(width: u16, height: u16) -> AppState {
 #[test]
 fn the_family_pane_at_80x24_and_40x12() {
     for (width, height) in [(80, 24), (40, 12)] {
-        let screen = draw(&with_family(width, height), width, height);
+        let screen = screen(&with_family(width, height), width, height);
         for needle in ["4000", "supervisor", "4242", "4301", "worker"] {
             assert!(
                 screen.contains(needle),
@@ -97,7 +87,7 @@ fn the_family_pane_at_80x24_and_40x12() {
         }
         insta::assert_snapshot!(format!("family_{width}x{height}"), screen);
     }
-    let screen = draw(&with_family(80, 24), 80, 24);
+    let screen = screen(&with_family(80, 24), 80, 24);
     // fds against the soft RLIMIT_NOFILE of the relative's own reading, whole numbers.
     assert!(screen.contains("50/64"), "{screen}");
     assert!(

@@ -9,18 +9,8 @@ use healthtop::app::{update, AppState, Effect, Msg};
 use healthtop::config::Config;
 use healthtop::headroom::ResourceKind;
 use healthtop::scan::{Ranked, ResourceUse};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use std::time::Duration;
-use tui_fixture::{press, T0_MS};
-
-fn draw(state: &AppState, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
-    terminal
-        .draw(|frame| healthtop::view::render(state, frame))
-        .expect("draw");
-    terminal.backend().to_string()
-}
+use tui_fixture::{press, screen, T0_MS};
 
 fn usage(resource: ResourceKind, used: f64, limit: f64, name: &str) -> ResourceUse {
     ResourceUse {
@@ -112,7 +102,7 @@ fn picker(width: u16, height: u16, only: Option<(Vec<i32>, String)>) -> AppState
 #[test]
 fn the_picker_at_80x24_and_40x12() {
     for (width, height) in [(80, 24), (40, 12)] {
-        let screen = draw(&picker(width, height, None), width, height);
+        let screen = screen(&picker(width, height, None), width, height);
         for needle in ["4242", "postgres", "97%", "nginx", "31337", "secretd"] {
             assert!(
                 screen.contains(needle),
@@ -121,7 +111,7 @@ fn the_picker_at_80x24_and_40x12() {
         }
         insta::assert_snapshot!(format!("picker_{width}x{height}"), screen);
     }
-    let screen = draw(&picker(80, 24, None), 80, 24);
+    let screen = screen(&picker(80, 24, None), 80, 24);
     assert!(screen.contains("990/1024"), "used/limit whole:\n{screen}");
 }
 
@@ -172,7 +162,7 @@ fn a_name_several_processes_answer_opens_the_picker_on_them() {
     let only = Some((vec![17, 18], "named \"nginx\"".to_string()));
     let mut state = picker(80, 24, only);
     assert_eq!(state.picker.table.order.len(), 2);
-    let screen = draw(&state, 80, 24);
+    let screen = screen(&state, 80, 24);
     assert!(screen.contains("2 processes named \"nginx\""), "{screen}");
     // Esc lifts the restriction: every process again.
     press(&mut state, "Esc");

@@ -30,13 +30,9 @@ fn a_parent_shows_its_children_and_enter_switches_to_one_and_esc_back() {
     if !have_tools() {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let family = common::Family::start(dir.path(), 2);
-    let parent = family.pid();
-    let children = children_of(parent);
-    assert_eq!(children.len(), 2, "the target forked two children");
-    let tmux = Tmux::start();
-    tmux.line(&format!("{HEALTHTOP} -p {parent}"));
+    // Bound whole: its family must live until the end of the test.
+    let scene = scene(|parent| format!("-p {parent}"));
+    let (tmux, parent, children) = (&scene.tmux, scene.parent, &scene.children);
     tmux.wait_for(&["[1 Overview]", &format!("pid {parent} family-parent")]);
     tmux.keys(&["8"]);
     // Each child with its fds against its soft RLIMIT_NOFILE, as /proc has them.
@@ -87,6 +83,44 @@ fn squeeze(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A family target with two children (kept alive by the returned guard), and healthtop
+/// started in tmux with the arguments `args` makes of the parent's PID.
+struct Scene {
+    tmux: Tmux,
+    parent: i32,
+    children: Vec<i32>,
+    _family: common::Family,
+    _dir: tempfile::TempDir,
+}
+
+fn scene(args: impl FnOnce(i32) -> String) -> Scene {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let family = common::Family::start(dir.path(), 2);
+    let parent = family.pid();
+    let children = children_of(parent);
+    assert_eq!(children.len(), 2, "the target forked two children");
+    let tmux = Tmux::start();
+    tmux.line(&format!("{HEALTHTOP} {}", args(parent)));
+    Scene {
+        tmux,
+        parent,
+        children,
+        _family: family,
+        _dir: dir,
+    }
+}
+
+/// Waits until every table row on screen is a `family-child` and `children` are among them.
+fn only_children_shown(tmux: &Tmux, children: &[i32], title: &str) {
+    let screen = tmux.wait_until(title, |screen| {
+        let shown = row_pids(screen);
+        screen.contains(title) && children.iter().all(|c| shown.contains(c))
+    });
+    for line in screen.lines().filter(|l| !row_pids(l).is_empty()) {
+        assert!(line.contains("family-child"), "not a child: {line:?}");
+    }
+}
+
 /// The PIDs of the table rows on screen (lines that start `│PID`).
 fn row_pids(screen: &str) -> Vec<i32> {
     screen
@@ -100,25 +134,13 @@ fn no_arguments_open_the_picker_filter_enter_watches_esc_comes_back() {
     if !have_tools() {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let family = common::Family::start(dir.path(), 2);
-    let children = children_of(family.pid());
-    let tmux = Tmux::start();
-    tmux.line(HEALTHTOP);
+    let scene = scene(|_| String::new());
+    let (tmux, children) = (&scene.tmux, &scene.children);
     tmux.wait_for(&["pick a process", "nearest a limit first", "scanned"]);
     tmux.keys(&["/"]);
     tmux.text("family-child");
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_until("our children, and only children", |screen| {
-        let shown = row_pids(screen);
-        screen.contains("filter \"family-child\"") && children.iter().all(|c| shown.contains(c))
-    });
-    for line in screen.lines().filter(|l| !row_pids(l).is_empty()) {
-        assert!(
-            line.contains("family-child"),
-            "the filter let through {line:?}"
-        );
-    }
+    only_children_shown(tmux, children, "filter \"family-child\"");
     let child = children[0];
     // Esc clears the kept filter (alone: Esc then a key at once reads as Alt-key); `/`
     // starts a new one.
@@ -143,19 +165,9 @@ fn a_name_several_processes_answer_opens_the_picker_on_them() {
     if !have_tools() {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let family = common::Family::start(dir.path(), 2);
-    let children = children_of(family.pid());
-    let tmux = Tmux::start();
-    tmux.line(&format!("{HEALTHTOP} -p family-child"));
-    let screen = tmux.wait_until("the picker on the family-child processes", |screen| {
-        let shown = row_pids(screen);
-        screen.contains("processes named \"family-child\"")
-            && children.iter().all(|c| shown.contains(c))
-    });
-    for line in screen.lines().filter(|l| !row_pids(l).is_empty()) {
-        assert!(line.contains("family-child"), "not a candidate: {line:?}");
-    }
+    let scene = scene(|_| "-p family-child".into());
+    let (tmux, children) = (&scene.tmux, &scene.children);
+    only_children_shown(tmux, children, "processes named \"family-child\"");
     tmux.keys(&["q"]);
     tmux.wait_healthtop_gone();
 }

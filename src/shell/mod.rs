@@ -176,36 +176,8 @@ async fn run_async(mut state: AppState, start: Option<Start>) -> Result<Ending, 
         }
         let mut quit = false;
         for effect in effects {
-            match effect {
-                Effect::Quit => quit = true,
-                Effect::SetInterval(interval) => {
-                    control_tx.send_modify(|c| c.interval = interval);
-                }
-                Effect::SetPaused(paused) => control_tx.send_modify(|c| c.paused = paused),
-                Effect::WriteBundle => match live.as_ref().filter(|l| l.is_watching()) {
-                    Some(live) => write_bundle(&state, live.root.clone(), tx.clone()),
-                    None => {
-                        let msg = Msg::BundleWritten(Err("nothing to read from".into()));
-                        app::update(&mut state, msg);
-                    }
-                },
-                Effect::Stacks(app::stacks::StacksEffect::Export { folded, title }) => {
-                    tracer::export(state.pid, folded, title, tx.clone());
-                }
-                Effect::Dump(app::dump::DumpEffect::Plan) => dump::plan_for(state.pid, tx.clone()),
-                Effect::Dump(app::dump::DumpEffect::Run) => dump::run(state.pid, tx.clone()),
-                Effect::Watch { pid, came_from } => {
-                    if let Some(current) = live.take() {
-                        let channels = (&control_tx, &tx, &mut rx);
-                        live = Some(current.switch(pid, came_from, &mut state, channels).await);
-                    }
-                }
-                Effect::Pick => {
-                    if let Some(current) = live.take() {
-                        live = Some(current.pick(&mut state, (&control_tx, &tx, &mut rx)));
-                    }
-                }
-            }
+            let channels = (&control_tx, &tx, &mut rx);
+            quit |= perform(effect, &mut state, &mut live, channels).await;
         }
         if quit {
             break Ending::Quit;
@@ -223,6 +195,47 @@ async fn run_async(mut state: AppState, start: Option<Start>) -> Result<Ending, 
     input.stop();
     term.leave();
     Ok(ending)
+}
+
+/// Performs one effect of the model; true when it is to quit.
+async fn perform(
+    effect: Effect,
+    state: &mut AppState,
+    live: &mut Option<Live>,
+    (control, tx, rx): Channels<'_>,
+) -> bool {
+    match effect {
+        Effect::Quit => return true,
+        Effect::SetInterval(interval) => control.send_modify(|c| c.interval = interval),
+        Effect::SetPaused(paused) => control.send_modify(|c| c.paused = paused),
+        Effect::WriteBundle => match live.as_ref().filter(|l| l.is_watching()) {
+            Some(live) => write_bundle(state, live.root.clone(), tx.clone()),
+            None => {
+                let msg = Msg::BundleWritten(Err("nothing to read from".into()));
+                app::update(state, msg);
+            }
+        },
+        Effect::Stacks(app::stacks::StacksEffect::Export { folded, title }) => {
+            tracer::export(state.pid, folded, title, tx.clone());
+        }
+        Effect::Dump(app::dump::DumpEffect::Plan) => dump::plan_for(state.pid, tx.clone()),
+        Effect::Dump(app::dump::DumpEffect::Run) => dump::run(state.pid, tx.clone()),
+        Effect::Watch { pid, came_from } => {
+            if let Some(current) = live.take() {
+                *live = Some(
+                    current
+                        .switch(pid, came_from, state, (control, tx, rx))
+                        .await,
+                );
+            }
+        }
+        Effect::Pick => {
+            if let Some(current) = live.take() {
+                *live = Some(current.pick(state, (control, tx, rx)));
+            }
+        }
+    }
+    false
 }
 
 /// How a live session begins.
