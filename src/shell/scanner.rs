@@ -4,7 +4,8 @@
 //!
 //! To stay light on a big host, scanning takes at most a quarter of the time: when a pass
 //! takes longer than a quarter of the interval, the next waits four times as long as it
-//! took (the header says so), and one core is left to the UI thread.
+//! took (the header says so). One scanning thread, as `healthtop scan` (more were slower on
+//! the 2-CPU test host, `benches/scan.rs`), so the other cores stay with the UI.
 
 use super::collector::Control;
 use super::now_ms;
@@ -23,8 +24,6 @@ pub async fn run(
     mut control: watch::Receiver<Control>,
     tx: Sender<Msg>,
 ) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = cores.saturating_sub(1).max(1);
     loop {
         let now = *control.borrow_and_update();
         let started = Instant::now();
@@ -33,7 +32,7 @@ pub async fn run(
             let (root, config) = (root.clone(), config.clone());
             let joined = tokio::task::spawn_blocking(move || {
                 let taken_at_ms = now_ms();
-                let ranked = scan_host(&root, workers)
+                let ranked = scan_host(&root, 1)
                     .map(|scan| rank(&scan, &config))
                     .map_err(|error| error.to_string());
                 Scanned {
