@@ -212,13 +212,18 @@ pub const BINDINGS: &[Binding] = &[
         doc: "Stacks",
     },
     Binding {
+        keys: &[Key::ch('8')],
+        command: Command::GoView(7),
+        doc: "Family",
+    },
+    Binding {
         keys: &[
             Key::plain(KeyCode::Enter),
             Key::plain(KeyCode::Right),
             Key::ch('l'),
         ],
         command: Command::Open,
-        doc: "drill into the row; Stacks: Enter zooms, → l next frame",
+        doc: "drill in; Family: watch it; Stacks: zoom, → l next frame",
     },
     Binding {
         keys: &[
@@ -228,7 +233,7 @@ pub const BINDINGS: &[Binding] = &[
             Key::ch('h'),
         ],
         command: Command::Back,
-        doc: "back, close help, clear filter; Stacks: Esc zooms out",
+        doc: "back, clear filter, the process before; Stacks: zoom out",
     },
     Binding {
         keys: &[Key::ch('/')],

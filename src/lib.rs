@@ -42,6 +42,7 @@ pub mod runtimes;
 pub mod safe_file;
 pub mod safe_text;
 pub mod sample;
+pub mod scan;
 pub mod shell;
 pub mod stacks;
 pub mod view;

@@ -436,3 +436,83 @@ pub struct System {
     pub clock_ticks_per_sec: u64,
     pub page_size: u64,
 }
+
+/// The watched process's relatives (its parent and its children), each read with the cheap
+/// tier, and who else uses the limits it shares with other processes. Read by
+/// `collect::family` with the census; not part of the report schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Family {
+    /// Whose family this is.
+    pub pid: i32,
+    pub taken_at_ms: u64,
+    /// `None` for a process whose parent is the kernel (PID 1, kthreadd's children).
+    pub parent: Option<Relative>,
+    /// Children by PID.
+    pub children: Vec<Relative>,
+    /// How the children were found (`/proc/PID/task/*/children`, or a scan of every process's
+    /// parent PID where that file does not exist).
+    pub children_source: String,
+    /// Children beyond [`Family`]'s bound, listed by nobody (a fork bomb does not grow
+    /// healthtop's memory).
+    pub children_not_read: usize,
+    /// Limits shared with other processes: RLIMIT_NPROC (per real user), the cgroup's pids.max
+    /// and memory.max.
+    pub shared: Vec<SharedLimit>,
+}
+
+/// One relative: a cheap-tier reading, or why there is none (gone, a zombie, denied).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relative {
+    pub pid: i32,
+    /// `comm` from its `stat` (known even when the rest could not be read).
+    pub comm: String,
+    pub reading: Result<Box<Sample>, String>,
+}
+
+/// A limit several processes draw on, and who draws on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedLimit {
+    /// `RLIMIT_NPROC`, `pids.max`, `memory.max`.
+    pub name: String,
+    /// Who shares it: `real uid 1000 (alice), host-wide`, `cgroup /system.slice/x.service`.
+    pub scope: String,
+    /// The limit, in the unit of `unit` (tasks or bytes).
+    pub limit: u64,
+    pub unit: SharedUnit,
+    /// The processes counted, or why they could not be.
+    pub users: Result<SharedUsers, String>,
+}
+
+/// What a shared limit counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedUnit {
+    /// Tasks (threads): RLIMIT_NPROC, pids.max.
+    Tasks,
+    /// Bytes: memory.max (each process's share shown as its RSS).
+    Bytes,
+}
+
+/// The processes drawing on a shared limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedUsers {
+    /// Processes counted.
+    pub processes: usize,
+    /// Their usage summed (tasks, or RSS bytes).
+    pub total: u64,
+    /// What the kernel charges against the limit (`pids.current`, `memory.current`), when it
+    /// keeps a counter of its own: it may exceed `total` (page cache, sub-cgroups).
+    pub charged: Option<u64>,
+    /// The biggest users, biggest first (at most [`SHARED_TOP`]).
+    pub top: Vec<SharedUser>,
+}
+
+/// How many of a shared limit's biggest users are kept.
+pub const SHARED_TOP: usize = 5;
+
+/// One process drawing on a shared limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedUser {
+    pub pid: i32,
+    pub comm: String,
+    pub amount: u64,
+}

@@ -42,14 +42,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "app",
         &[
             "sample", "decode", "config", "history", "headroom", "rules", "keymap", "stacks",
-            "runtimes", "bundle",
+            "runtimes", "bundle", "scan",
         ],
     ),
     (
         "view",
         &[
             "sample", "decode", "format", "headroom", "rules", "keymap", "app", "stacks",
-            "runtimes",
+            "runtimes", "scan",
         ],
     ),
     (
@@ -75,6 +75,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "safe_file",
         ],
     ),
+    (
+        "scan",
+        &["sample", "collect", "config", "history", "headroom"],
+    ),
     ("demo", &["safe_file"]),
     (
         "shell",
@@ -87,6 +91,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "runtimes",
             "bundle",
             "safe_file",
+            "scan",
         ],
     ),
 ];

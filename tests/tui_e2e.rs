@@ -138,8 +138,10 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
     tmux.keys(&["m", "t"]);
     tmux.wait_for(&["stacks · wall", "by pool", "worker-N", "__libc_pause"]);
     tmux.keys(&["Tab"]);
+    tmux.wait_for(&["[8 Family]", "family of"]);
+    tmux.keys(&["Tab"]);
     tmux.wait_for(&["[1 Overview]"]);
-    tmux.keys(&["BTab", "BTab"]);
+    tmux.keys(&["BTab", "BTab", "BTab"]);
     tmux.wait_for(&["[6 Findings]"]);
 
     // Drill into worker-3: the TID shown must be the one /proc names worker-3.
@@ -155,7 +157,7 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
 
     // Help lists the keys; Esc closes it.
     tmux.keys(&["?"]);
-    tmux.wait_for(&["keys · ? or Esc closes", "drill into the row", "quit"]);
+    tmux.wait_for(&["keys · ? or Esc closes", "drill in; Family", "quit"]);
     tmux.keys(&["Escape"]);
 
     // Resized to 80x24 it redraws to fit.

@@ -10,14 +10,17 @@ use tui_fixture::{press, state, T0_MS};
 #[test]
 fn number_keys_tab_and_shift_tab_reach_every_view() {
     let mut state = state(3, 80, 24);
-    for (key, view) in ["1", "2", "3", "4", "5", "6", "7"].iter().zip(View::ALL) {
+    for (key, view) in ["1", "2", "3", "4", "5", "6", "7", "8"]
+        .iter()
+        .zip(View::ALL)
+    {
         press(&mut state, key);
         assert_eq!(state.ui.view, view, "key {key}");
     }
     press(&mut state, "Tab");
     assert_eq!(state.ui.view, View::Overview, "Tab wraps around");
     press(&mut state, "BackTab");
-    assert_eq!(state.ui.view, View::Stacks, "Shift-Tab wraps back");
+    assert_eq!(state.ui.view, View::Family, "Shift-Tab wraps back");
 }
 
 #[test]

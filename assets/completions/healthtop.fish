@@ -24,12 +24,13 @@ function __fish_healthtop_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c healthtop -n "__fish_healthtop_needs_command" -s p -l pid -d 'Process to watch (opens the terminal UI)' -r
+complete -c healthtop -n "__fish_healthtop_needs_command" -s p -l pid -d 'Process to watch (opens the terminal UI); without it, a picker of the host\'s processes' -r
 complete -c healthtop -n "__fish_healthtop_needs_command" -s i -l interval -d 'Time between samples (500ms … 30s)' -r
 complete -c healthtop -n "__fish_healthtop_needs_command" -l config -d 'Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml' -r -F
 complete -c healthtop -n "__fish_healthtop_needs_command" -s h -l help -d 'Print help'
 complete -c healthtop -n "__fish_healthtop_needs_command" -s V -l version -d 'Print version'
 complete -c healthtop -n "__fish_healthtop_needs_command" -f -a "report" -d 'Print a health report of one process (once, or after watching it for a while)'
+complete -c healthtop -n "__fish_healthtop_needs_command" -f -a "scan" -d 'Rank every process of the host by how close it is to a limit (fds, threads, memory, address space); watched, by when it reaches it'
 complete -c healthtop -n "__fish_healthtop_needs_command" -f -a "demo" -d 'Start healthtop\'s own misbehaving demo target and watch it'
 complete -c healthtop -n "__fish_healthtop_needs_command" -f -a "stacks" -d 'Print every thread\'s native stack once (like eu-stack), without harming the target'
 complete -c healthtop -n "__fish_healthtop_needs_command" -f -a "record" -d 'Sample every thread\'s stack for a while and write a flame graph (SVG + folded stacks)'
@@ -49,6 +50,12 @@ complete -c healthtop -n "__fish_healthtop_using_subcommand report" -l pprof -d 
 complete -c healthtop -n "__fish_healthtop_using_subcommand report" -l config -d 'Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml' -r -F
 complete -c healthtop -n "__fish_healthtop_using_subcommand report" -l json -d 'Print one JSON object (schema healthtop.report/1) instead of text'
 complete -c healthtop -n "__fish_healthtop_using_subcommand report" -s h -l help -d 'Print help'
+complete -c healthtop -n "__fish_healthtop_using_subcommand scan" -l top -d 'Show only the N processes nearest a limit' -r
+complete -c healthtop -n "__fish_healthtop_using_subcommand scan" -l user -d 'Only processes of this user (name or uid)' -r
+complete -c healthtop -n "__fish_healthtop_using_subcommand scan" -l watch -d 'Scan again every DURATION (500ms … 30s) until Ctrl-C, ranking by the nearest ETA' -r
+complete -c healthtop -n "__fish_healthtop_using_subcommand scan" -l config -d 'Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml' -r -F
+complete -c healthtop -n "__fish_healthtop_using_subcommand scan" -l json -d 'Print one JSON object (schema healthtop.scan/1) instead of a table'
+complete -c healthtop -n "__fish_healthtop_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c healthtop -n "__fish_healthtop_using_subcommand demo" -l config -d 'Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml' -r -F
 complete -c healthtop -n "__fish_healthtop_using_subcommand demo" -l report -d 'Print one report on the demo target and exit instead of opening the UI'
 complete -c healthtop -n "__fish_healthtop_using_subcommand demo" -s h -l help -d 'Print help'
@@ -107,15 +114,16 @@ complete -c healthtop -n "__fish_healthtop_using_subcommand manpage" -l config -
 complete -c healthtop -n "__fish_healthtop_using_subcommand manpage" -s h -l help -d 'Print help'
 complete -c healthtop -n "__fish_healthtop_using_subcommand demo-target" -l config -d 'Rule thresholds file (TOML); default: $XDG_CONFIG_HOME/healthtop/config.toml' -r -F
 complete -c healthtop -n "__fish_healthtop_using_subcommand demo-target" -s h -l help -d 'Print help'
-complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "report" -d 'Print a health report of one process (once, or after watching it for a while)'
-complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "demo" -d 'Start healthtop\'s own misbehaving demo target and watch it'
-complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "stacks" -d 'Print every thread\'s native stack once (like eu-stack), without harming the target'
-complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "record" -d 'Sample every thread\'s stack for a while and write a flame graph (SVG + folded stacks)'
-complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "rules" -d 'List every health rule with what it means, when it fires and its thresholds'
-complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "bundle" -d 'Write a snapshot bundle (one .tar.gz) of a process, to open later or elsewhere'
-complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "view" -d 'Open a snapshot bundle in the interactive view, read-only, and step through its samples'
-complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "dump" -d 'Ask a JVM, Go or Python process (or any program that dumps on a signal) for a dump of its threads, the safe way for its runtime'
-complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, …) generated from these definitions'
-complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "manpage" -d 'Print the man page (roff, as shipped in assets/healthtop.1)'
-complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "demo-target" -d 'Run the demo target itself (used by `healthtop demo`)'
-complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report scan demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "report" -d 'Print a health report of one process (once, or after watching it for a while)'
+complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report scan demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "scan" -d 'Rank every process of the host by how close it is to a limit (fds, threads, memory, address space); watched, by when it reaches it'
+complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report scan demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "demo" -d 'Start healthtop\'s own misbehaving demo target and watch it'
+complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report scan demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "stacks" -d 'Print every thread\'s native stack once (like eu-stack), without harming the target'
+complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report scan demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "record" -d 'Sample every thread\'s stack for a while and write a flame graph (SVG + folded stacks)'
+complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report scan demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "rules" -d 'List every health rule with what it means, when it fires and its thresholds'
+complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report scan demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "bundle" -d 'Write a snapshot bundle (one .tar.gz) of a process, to open later or elsewhere'
+complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report scan demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "view" -d 'Open a snapshot bundle in the interactive view, read-only, and step through its samples'
+complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report scan demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "dump" -d 'Ask a JVM, Go or Python process (or any program that dumps on a signal) for a dump of its threads, the safe way for its runtime'
+complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report scan demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, …) generated from these definitions'
+complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report scan demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "manpage" -d 'Print the man page (roff, as shipped in assets/healthtop.1)'
+complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report scan demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "demo-target" -d 'Run the demo target itself (used by `healthtop demo`)'
+complete -c healthtop -n "__fish_healthtop_using_subcommand help; and not __fish_seen_subcommand_from report scan demo stacks record rules bundle view dump completions manpage demo-target help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

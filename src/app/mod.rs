@@ -4,12 +4,14 @@
 //! reproducible in tests.
 //!
 //! May import: `sample`, `history`, `rules`, `config`, `decode`, `format`, `keymap`, and the
-//! data types of `stacks`, `runtimes` and `bundle`. Must not import: `collect`, `shell`, `view`, tokio,
+//! data types of `stacks`, `runtimes`, `bundle` and `scan`. Must not import: `collect`, `shell`, `view`, tokio,
 //! the terminal, `std::fs`.
 
 pub mod dump;
+pub mod family;
 pub mod flame;
 mod msg;
+pub mod picker;
 pub mod replay;
 pub mod rows;
 pub mod seen;
@@ -36,7 +38,7 @@ use std::time::Duration;
 pub use table::TableUi;
 use trail::{ThreadCpu, Trail};
 
-/// The seven views, in tab order (keys 1–7).
+/// The eight views, in tab order (keys 1–8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Overview,
@@ -46,10 +48,11 @@ pub enum View {
     Signals,
     Findings,
     Stacks,
+    Family,
 }
 
 impl View {
-    pub const ALL: [View; 7] = [
+    pub const ALL: [View; 8] = [
         View::Overview,
         View::Threads,
         View::Fds,
@@ -57,6 +60,7 @@ impl View {
         View::Signals,
         View::Findings,
         View::Stacks,
+        View::Family,
     ];
 
     pub fn title(self) -> &'static str {
@@ -68,6 +72,7 @@ impl View {
             View::Signals => "Signals",
             View::Findings => "Findings",
             View::Stacks => "Stacks",
+            View::Family => "Family",
         }
     }
 
@@ -81,6 +86,7 @@ impl View {
             View::Threads => &["CPU%", "TID", "name", "state", "switches"],
             View::Fds => &["fd", "kind", "target"],
             View::Memory => &["size", "address", "path"],
+            View::Family => family::SORTS,
             View::Overview | View::Signals | View::Findings | View::Stacks => &[],
         }
     }
@@ -185,7 +191,7 @@ pub struct Ui {
     /// Keys go into the current view's filter until Enter or Esc.
     pub editing_filter: bool,
     /// One per view, indexed by [`View::index`].
-    pub tables: [TableUi; 7],
+    pub tables: [TableUi; 8],
     /// Threads view drilled into this thread.
     pub thread_detail: Option<i32>,
     /// Threads view shows one row per name prefix.
@@ -255,6 +261,14 @@ pub struct AppState {
     /// Live, Go targets: the goroutine readings of the samples the bundle key hands over
     /// (as many as [`Seen`] keeps samples, oldest dropped first).
     pub goroutine_log: std::collections::VecDeque<GoroutineReading>,
+    /// The watched process's parent and children with their headroom (the Family view).
+    pub family: family::FamilyUi,
+    /// Counts family readings taken in (the Family table's derivation).
+    pub family_generation: u64,
+    /// The processes watched before this one, newest last: Back returns to them.
+    pub came_from: Vec<i32>,
+    /// The host's processes to pick from (shown while no process is watched).
+    pub picker: picker::PickerUi,
 }
 
 /// Goroutine readings kept for the bundle key: one per sample [`Seen`] keeps, with room for
@@ -348,7 +362,53 @@ impl AppState {
             dump: Default::default(),
             goroutines: None,
             goroutine_log: Default::default(),
+            family: Default::default(),
+            family_generation: 0,
+            came_from: Vec::new(),
+            picker: Default::default(),
         }
+    }
+
+    /// The picker, with no process watched yet: `only` restricts it to the processes a name
+    /// answered (their PIDs, and the name in words for the title).
+    pub fn picking(
+        interval: Duration,
+        now_ms: u64,
+        config: Config,
+        only: Option<(Vec<i32>, String)>,
+    ) -> AppState {
+        let mut state = AppState::with_config(0, interval, now_ms, config);
+        state.picker.active = true;
+        state.picker.reachable = true;
+        state.picker.only = only;
+        state
+    }
+
+    /// Back to the picker from a watched process: a fresh model keeping the screen, the
+    /// interval, the thresholds and the picker as it was left.
+    pub fn back_to_picker(&self, now_ms: u64) -> AppState {
+        let mut next =
+            AppState::with_config(0, self.interval, now_ms, self.engine.config().clone());
+        next.ui.width = self.ui.width;
+        next.ui.height = self.ui.height;
+        next.picker = self.picker.clone();
+        next.picker.active = true;
+        next
+    }
+
+    /// A fresh model watching `pid`, keeping what is about the screen and the session (view,
+    /// size, interval, thresholds, the way back), none of the old target's data.
+    pub fn switched_to(&self, pid: i32, came_from: Vec<i32>, now_ms: u64) -> AppState {
+        let mut next =
+            AppState::with_config(pid, self.interval, now_ms, self.engine.config().clone());
+        next.ui.view = self.ui.view;
+        next.ui.width = self.ui.width;
+        next.ui.height = self.ui.height;
+        next.came_from = came_from;
+        next.picker = self.picker.clone();
+        next.picker.active = false;
+        next.message = Some(format!("now watching pid {pid}"));
+        next
     }
 
     /// A read-only model on a bundle's samples (oldest first), showing the newest. The rules

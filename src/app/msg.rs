@@ -55,6 +55,15 @@ pub enum Msg {
     Stacks(super::stacks::StacksMsg),
     /// From a dump request.
     Dump(super::dump::DumpMsg),
+    /// The watched process's parent and children, read with the census.
+    Family(Box<crate::sample::Family>),
+    /// A ranking of the host for the picker.
+    Scanned(Box<super::picker::Scanned>),
+    /// [`Effect::Watch`] could not start on that process.
+    WatchFailed {
+        pid: i32,
+        reason: String,
+    },
 }
 
 /// A request from the model to the shell.
@@ -70,4 +79,13 @@ pub enum Effect {
     WriteBundle,
     Stacks(super::stacks::StacksEffect),
     Dump(super::dump::DumpEffect),
+    /// Watch `pid` instead (a relative chosen in the Family view, or the one watched before):
+    /// the shell starts collection over on it, with `came_from` as the way back. If it cannot
+    /// be watched, the model stays as it is and hears why ([`Msg::WatchFailed`]).
+    Watch {
+        pid: i32,
+        came_from: Vec<i32>,
+    },
+    /// Stop watching and show the picker again (the shell scans the host every interval).
+    Pick,
 }

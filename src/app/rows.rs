@@ -435,6 +435,12 @@ pub fn key_at(state: &AppState, view: View, position: usize) -> Option<RowKey> {
             .findings
             .get(index)
             .map(|f| RowKey::Text(f.rule.clone())),
+        View::Family => state
+            .family
+            .members
+            .get(index)
+            .and_then(|m| u64::try_from(m.pid).ok())
+            .map(RowKey::Number),
         View::Overview | View::Stacks => None,
     }
 }
@@ -488,6 +494,7 @@ pub fn refresh(state: &mut AppState, view: View) {
                 .map(|(i, _)| i)
                 .collect()
         }
+        (View::Family, _) => super::family::order(state, table),
         (View::Findings, _) => {
             let filter = table.matcher();
             state
@@ -549,6 +556,10 @@ pub fn detail_line_bound(state: &AppState) -> usize {
                 .get(&tid)
                 .map_or(1, |(s, _)| s.frames.len() + 1);
             9 * WRAPS + frames
+        }
+        (View::Family, _) => {
+            let shared = state.family.family.as_ref().map_or(0, |f| f.shared.len());
+            (shared + 6) * WRAPS
         }
         (View::Findings, _) => {
             let position = state.ui.tables[View::Findings.index()].selected;

@@ -3,7 +3,7 @@
 use super::replay::{Derived, Judged};
 use super::rows::{self, row_count};
 use super::trail::TrailPoint;
-use super::{dump, stacks};
+use super::{dump, family, picker, stacks};
 use super::{AppState, Effect, Goroutines, Mode, Msg, TargetStatus, View, INTERVALS};
 use crate::bundle::GoroutineReading;
 use crate::headroom::Headroom;
@@ -44,6 +44,20 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
         }
         Msg::Stacks(msg) => stacks::on_msg(state, msg),
         Msg::Dump(msg) => dump::on_msg(state, msg),
+        Msg::Scanned(scanned) => {
+            state.now_ms = state.now_ms.max(scanned.taken_at_ms);
+            picker::on_scanned(state, *scanned);
+            Vec::new()
+        }
+        Msg::WatchFailed { pid, reason } => {
+            state.message = Some(format!("cannot watch pid {pid}: {reason}"));
+            Vec::new()
+        }
+        Msg::Family(reading) => {
+            family::on_family(state, *reading);
+            rows::refresh(state, View::Family);
+            Vec::new()
+        }
         Msg::Judged(batch) => {
             on_judged(state, batch);
             Vec::new()
@@ -130,7 +144,8 @@ pub fn update(state: &mut AppState, msg: Msg) -> Vec<Effect> {
 
 fn on_sample(state: &mut AppState, sample: crate::sample::Sample) {
     state.now_ms = state.now_ms.max(sample.taken_at_ms);
-    if !state.status.is_live() || state.paused {
+    // A reading of the process watched before a switch, still in flight, is not this one's.
+    if !state.status.is_live() || state.paused || sample.identity.pid != state.pid {
         return;
     }
     match state.start_time {
@@ -146,6 +161,7 @@ fn on_sample(state: &mut AppState, sample: crate::sample::Sample) {
     state.status = TargetStatus::Live;
     state.notice = None;
     take_in(state, &sample);
+    family::refresh_watched(state);
     state.seen.push(&sample);
     state.current = Some(sample);
     clamp_selection(state);
@@ -274,6 +290,13 @@ fn step(state: &mut AppState, to: impl FnOnce(usize, usize) -> usize) {
 
 fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Effect> {
     let ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+    // The picker has keys of its own; help, quit, pause and the interval work as everywhere.
+    if state.picker.active && !state.ui.help && !ctrl_c {
+        state.message = None;
+        if let Some(effects) = picker::on_key(state, &key, keymap::resolve(&key)) {
+            return effects;
+        }
+    }
     if state.ui.editing_filter && !ctrl_c {
         edit_filter(state, key);
         if key.code == KeyCode::Enter && state.ui.view == View::Stacks {
@@ -349,8 +372,9 @@ fn run(state: &mut AppState, command: Command) -> Vec<Effect> {
             (state.ui.view.index() + View::ALL.len() - 1) % View::ALL.len(),
         ),
         Command::GoView(index) => switch(state, index),
+        Command::Open if state.ui.view == View::Family => return family::open(state),
         Command::Open => open(state),
-        Command::Back => back(state),
+        Command::Back => return back(state),
         Command::Filter => {
             if state.ui.view != View::Overview {
                 state.ui.editing_filter = true;
@@ -489,12 +513,16 @@ fn open(state: &mut AppState) {
     }
 }
 
-fn back(state: &mut AppState) {
+/// Back out of the drill-down, else the filter, else to the process watched before.
+fn back(state: &mut AppState) -> Vec<Effect> {
     if state.ui.view == View::Threads && state.ui.thread_detail.is_some() {
         state.ui.thread_detail = None;
         state.ui.detail_scroll = 0;
     } else if !state.ui.table().filter.is_empty() {
         state.ui.table_mut().filter.clear();
         rows::refresh(state, state.ui.view);
+    } else {
+        return family::back(state);
     }
+    Vec::new()
 }

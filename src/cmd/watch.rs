@@ -1,6 +1,8 @@
-//! `healthtop -p PID`: the interactive TUI on one process.
+//! `healthtop -p PID|NAME`: the interactive TUI on one process; `healthtop` alone, or a name
+//! several processes answer to, opens the picker (filtered to them).
 
-use super::parse_pid;
+use super::{named, Named};
+use crate::collect::resolve::MatchKind;
 use crate::collect::{Collector, HostRoot};
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
@@ -9,12 +11,40 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Duration;
 
-/// Parses the PID, pins the target's identity, and runs the TUI until the user quits.
+/// Resolves `-p`, pins the target's identity, and runs the TUI until the user quits; a name
+/// that several processes answer to opens the picker on them.
 pub fn run(pid: &str, interval: Duration, config_path: Option<&Path>) -> Result<(), CliError> {
-    let pid = parse_pid(pid)?;
     let config = Config::load(config_path)?;
-    let collector = Collector::new(HostRoot::live(), pid)?;
-    watch(collector, interval, config)
+    match named(pid)? {
+        Named::One(pid) => {
+            let collector = Collector::new(HostRoot::live(), pid)?;
+            watch(collector, interval, config)
+        }
+        Named::Several(candidates, how, name) => {
+            let pids = candidates.iter().map(|c| c.pid).collect();
+            let how = match how {
+                MatchKind::Exact => format!("named {name:?}"),
+                MatchKind::CommandLine => format!("with {name:?} in their command line"),
+            };
+            pick(interval, config, Some((pids, how)))
+        }
+    }
+}
+
+/// `healthtop` with no `-p`: the picker on every process of the host.
+pub fn run_picker(interval: Duration, config_path: Option<&Path>) -> Result<(), CliError> {
+    pick(interval, Config::load(config_path)?, None)
+}
+
+fn pick(
+    interval: Duration,
+    config: Config,
+    only: Option<(Vec<i32>, String)>,
+) -> Result<(), CliError> {
+    require_terminal()?;
+    shell::run_picker(HostRoot::live(), Cadence::new(interval), config, only)
+        .map(|_ending| ())
+        .map_err(|e| CliError::new(ExitCode::Internal, e.to_string()))
 }
 
 /// Runs the TUI on an already pinned target (also used by `healthtop demo`).

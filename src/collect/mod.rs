@@ -14,13 +14,16 @@
 
 mod cgroup;
 pub mod exit_status;
+pub mod family;
 mod fds;
 mod memory;
 mod process;
 mod process_dir;
 pub mod raw;
+pub mod resolve;
 mod root;
 mod runtime;
+pub mod scan;
 mod system;
 mod threads;
 
@@ -381,7 +384,7 @@ fn read_stat(root: &HostRoot, pid: i32) -> Result<Stat, CollectError> {
     ProcessDir::new(root.clone(), pid).stat()
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

@@ -191,6 +191,16 @@ impl Headroom {
         }
     }
 
+    /// One reading judged alone (a process of a host scan, a relative of the watched one):
+    /// the same binding limits and usage as a watched process gets, with no trend yet (every
+    /// outlook warming up).
+    pub fn of_reading(sample: &crate::sample::Sample, config: &Config) -> Headroom {
+        let second = std::time::Duration::from_secs(1);
+        let mut history = History::new(second, second);
+        history.push(sample);
+        Headroom::assess(&history, config, Window::Rolling, None)
+    }
+
     pub fn get(&self, kind: ResourceKind) -> Option<&Resource> {
         self.resources.iter().find(|r| r.kind == kind)
     }

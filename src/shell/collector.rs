@@ -1,9 +1,10 @@
 //! Background collection: one reading per interval in `spawn_blocking`, tiers by tick count,
-//! interval and pause changed live through a watch channel. Ends when the target does.
+//! interval and pause changed live through a watch channel; the family (parent, children,
+//! shared limits) with each census. Ends when the target does.
 
 use super::{now_ms, Cadence};
 use crate::app::Msg;
-use crate::collect::{CollectError, Collector, Tiers};
+use crate::collect::{family, CollectError, Collector, Tiers};
 use crate::runtimes::go::GoroutineProbe;
 use std::time::Duration;
 use tokio::sync::{mpsc::Sender, watch};
@@ -39,10 +40,15 @@ pub async fn run(
             tick += 1;
             let joined = tokio::task::spawn_blocking(move || {
                 let result = collector.sample(tiers);
-                (collector, result)
+                // The family (parent, children, shared limits) is read with the census.
+                let family = match (&result, tiers.census) {
+                    (Ok(sample), true) => Some(family::read(collector.root(), sample)),
+                    _ => None,
+                };
+                (collector, result, family)
             })
             .await;
-            let Ok((back, result)) = joined else {
+            let Ok((back, result, family)) = joined else {
                 return;
             };
             collector = back;
@@ -86,6 +92,11 @@ pub async fn run(
             };
             if tx.send(msg).await.is_err() {
                 return;
+            }
+            if let Some(family) = family {
+                if tx.send(Msg::Family(Box::new(family))).await.is_err() {
+                    return;
+                }
             }
             if let Some(mut go) = probe.as_mut().and_then(Option::take) {
                 let joined = tokio::task::spawn_blocking(move || {

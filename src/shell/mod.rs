@@ -8,17 +8,20 @@
 //! SIGINT, errors (a guard's `Drop`) and panics (a hook).
 //!
 //! The bundle key's write runs here too (`spawn_blocking`: it copies `/proc` files), and
-//! `healthtop view` runs the same loop with no collector at all.
+//! `healthtop view` runs the same loop with no collector at all. The picker runs it with a
+//! scanner instead of a collector ([`scanner`]); Enter there, or on a relative in the Family
+//! view, swaps the source for a collector of that process (and Esc back).
 //!
 //! Stack sampling runs on a thread of its own that owns the ptrace session ([`tracer`]), only
 //! while the model wants stacks; dump requests run in `spawn_blocking` ([`dump`]).
 //!
 //! May import: everything below it (`app`, `view`, `collect`, `bundle`, `keymap`, `stacks`,
-//! `runtimes`).
+//! `runtimes`, `scan`).
 
 mod collector;
 mod dump;
 mod input;
+mod scanner;
 mod terminal;
 mod tracer;
 
@@ -85,7 +88,22 @@ pub fn now_ms() -> u64 {
 pub fn run(collector: Collector, cadence: Cadence, config: Config) -> Result<Ending, ShellError> {
     let (pid, _) = collector.identity();
     let state = AppState::with_config(pid, cadence.interval, now_ms(), config);
-    block_on(run_async(state, Some((collector, cadence))))
+    block_on(run_async(
+        state,
+        Some(Start::Watch(Box::new(collector), cadence)),
+    ))
+}
+
+/// Runs the TUI on the process picker: the host ranked by the nearest limit, scanned every
+/// interval; `only` restricts it to the processes a name answered (PIDs, and the name).
+pub fn run_picker(
+    root: HostRoot,
+    cadence: Cadence,
+    config: Config,
+    only: Option<(Vec<i32>, String)>,
+) -> Result<Ending, ShellError> {
+    let state = AppState::picking(cadence.interval, now_ms(), config, only);
+    block_on(run_async(state, Some(Start::Pick(root, cadence))))
 }
 
 /// Runs the TUI on a model already holding a bundle's samples: no collection, no clock, no
@@ -104,10 +122,7 @@ fn block_on(
     runtime.block_on(future)
 }
 
-async fn run_async(
-    mut state: AppState,
-    live: Option<(Collector, Cadence)>,
-) -> Result<Ending, ShellError> {
+async fn run_async(mut state: AppState, start: Option<Start>) -> Result<Ending, ShellError> {
     let mut sigterm = signal(SignalKind::terminate()).map_err(ShellError::Signal)?;
     let mut sighup = signal(SignalKind::hangup()).map_err(ShellError::Signal)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(ShellError::Signal)?;
@@ -124,23 +139,17 @@ async fn run_async(
     }
 
     let (tx, mut rx) = mpsc::channel::<Msg>(64);
-    let (control_tx, control_rx) = watch::channel(collector::Control {
+    let (control_tx, _) = watch::channel(collector::Control {
         interval: state.interval,
         paused: false,
     });
     let input = input::spawn(tx.clone());
-    let root = live.as_ref().map(|(collector, _)| collector.root().clone());
-    let mut sampler = live
-        .as_ref()
-        .map(|_| tracer::Sampler::spawn(state.pid, tx.clone()));
-    let collecting = live.map(|(collector, cadence)| {
-        tokio::spawn(collector::run(collector, cadence, control_rx, tx.clone()))
-    });
+    let mut live = start.map(|start| Live::start(start, &state, &control_tx, &tx));
     if let Some(judge) = state.judge() {
         judge_off_the_ui_thread(judge, tx.clone());
     }
     // A bundle's time is its samples': the wall clock only ages live data.
-    let ticking = collecting.is_some();
+    let ticking = live.is_some();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
@@ -167,46 +176,237 @@ async fn run_async(
         }
         let mut quit = false;
         for effect in effects {
-            match effect {
-                Effect::Quit => quit = true,
-                Effect::SetInterval(interval) => {
-                    control_tx.send_modify(|c| c.interval = interval);
-                }
-                Effect::SetPaused(paused) => control_tx.send_modify(|c| c.paused = paused),
-                Effect::WriteBundle => match &root {
-                    Some(root) => write_bundle(&state, root.clone(), tx.clone()),
-                    None => {
-                        let msg = Msg::BundleWritten(Err("nothing to read from".into()));
-                        app::update(&mut state, msg);
-                    }
-                },
-                Effect::Stacks(app::stacks::StacksEffect::Export { folded, title }) => {
-                    tracer::export(state.pid, folded, title, tx.clone());
-                }
-                Effect::Dump(app::dump::DumpEffect::Plan) => dump::plan_for(state.pid, tx.clone()),
-                Effect::Dump(app::dump::DumpEffect::Run) => dump::run(state.pid, tx.clone()),
-            }
+            let channels = (&control_tx, &tx, &mut rx);
+            quit |= perform(effect, &mut state, &mut live, channels).await;
         }
         if quit {
             break Ending::Quit;
         }
-        if let Some(sampler) = sampler.as_mut() {
+        if let Some(sampler) = live.as_mut().and_then(Live::sampler) {
             sampler.set(app::stacks::wanted(&state));
         }
         term.draw(&state);
     };
-    if let Some(collecting) = collecting {
-        collecting.abort();
-    }
     // Nobody reads messages any more: a sampler waiting to send one gives up at once.
     drop(rx);
-    if let Some(sampler) = sampler {
-        // A capture under way finishes (and detaches) before healthtop exits.
-        sampler.stop(Duration::from_secs(3));
+    if let Some(live) = live {
+        live.stop();
     }
     input.stop();
     term.leave();
     Ok(ending)
+}
+
+/// Performs one effect of the model; true when it is to quit.
+async fn perform(
+    effect: Effect,
+    state: &mut AppState,
+    live: &mut Option<Live>,
+    (control, tx, rx): Channels<'_>,
+) -> bool {
+    match effect {
+        Effect::Quit => return true,
+        Effect::SetInterval(interval) => control.send_modify(|c| c.interval = interval),
+        Effect::SetPaused(paused) => control.send_modify(|c| c.paused = paused),
+        Effect::WriteBundle => match live.as_ref().filter(|l| l.is_watching()) {
+            Some(live) => write_bundle(state, live.root.clone(), tx.clone()),
+            None => {
+                let msg = Msg::BundleWritten(Err("nothing to read from".into()));
+                app::update(state, msg);
+            }
+        },
+        Effect::Stacks(app::stacks::StacksEffect::Export { folded, title }) => {
+            tracer::export(state.pid, folded, title, tx.clone());
+        }
+        Effect::Dump(app::dump::DumpEffect::Plan) => dump::plan_for(state.pid, tx.clone()),
+        Effect::Dump(app::dump::DumpEffect::Run) => dump::run(state.pid, tx.clone()),
+        Effect::Watch { pid, came_from } => {
+            if let Some(current) = live.take() {
+                *live = Some(
+                    current
+                        .switch(pid, came_from, state, (control, tx, rx))
+                        .await,
+                );
+            }
+        }
+        Effect::Pick => {
+            if let Some(current) = live.take() {
+                *live = Some(current.pick(state, (control, tx, rx)));
+            }
+        }
+    }
+    false
+}
+
+/// How a live session begins.
+enum Start {
+    /// Watching one process.
+    Watch(Box<Collector>, Cadence),
+    /// In the picker, scanning the host.
+    Pick(HostRoot, Cadence),
+}
+
+/// The channels a live session talks through.
+type Channels<'a> = (
+    &'a watch::Sender<collector::Control>,
+    &'a mpsc::Sender<Msg>,
+    &'a mut mpsc::Receiver<Msg>,
+);
+
+/// A live session: where it reads from, and the task that reads.
+struct Live {
+    root: HostRoot,
+    cadence: Cadence,
+    source: Source,
+}
+
+enum Source {
+    /// One process: its collection task and its stack sampler.
+    Watching {
+        collecting: tokio::task::JoinHandle<()>,
+        sampler: tracer::Sampler,
+    },
+    /// The picker: the host scanned every interval.
+    Picking {
+        scanning: tokio::task::JoinHandle<()>,
+    },
+}
+
+impl Live {
+    fn start(
+        start: Start,
+        state: &AppState,
+        control: &watch::Sender<collector::Control>,
+        tx: &mpsc::Sender<Msg>,
+    ) -> Live {
+        match start {
+            Start::Watch(collector, cadence) => {
+                Live::watching(*collector, cadence, state.pid, control, tx)
+            }
+            Start::Pick(root, cadence) => Live::picking(root, cadence, state, control, tx),
+        }
+    }
+
+    fn watching(
+        collector: Collector,
+        cadence: Cadence,
+        pid: i32,
+        control: &watch::Sender<collector::Control>,
+        tx: &mpsc::Sender<Msg>,
+    ) -> Live {
+        let root = collector.root().clone();
+        let collecting = tokio::spawn(collector::run(
+            collector,
+            cadence,
+            control.subscribe(),
+            tx.clone(),
+        ));
+        Live {
+            root,
+            cadence,
+            source: Source::Watching {
+                collecting,
+                sampler: tracer::Sampler::spawn(pid, tx.clone()),
+            },
+        }
+    }
+
+    fn picking(
+        root: HostRoot,
+        cadence: Cadence,
+        state: &AppState,
+        control: &watch::Sender<collector::Control>,
+        tx: &mpsc::Sender<Msg>,
+    ) -> Live {
+        let config = state.engine.config().clone();
+        let scanning = tokio::spawn(scanner::run(
+            root.clone(),
+            config,
+            control.subscribe(),
+            tx.clone(),
+        ));
+        Live {
+            root,
+            cadence,
+            source: Source::Picking { scanning },
+        }
+    }
+
+    fn is_watching(&self) -> bool {
+        matches!(self.source, Source::Watching { .. })
+    }
+
+    fn sampler(&mut self) -> Option<&mut tracer::Sampler> {
+        match &mut self.source {
+            Source::Watching { sampler, .. } => Some(sampler),
+            Source::Picking { .. } => None,
+        }
+    }
+
+    /// Stops reading (a stack capture under way finishes and detaches first).
+    fn stop(self) -> (HostRoot, Cadence) {
+        match self.source {
+            Source::Watching {
+                collecting,
+                sampler,
+            } => {
+                collecting.abort();
+                sampler.stop(Duration::from_secs(3));
+            }
+            Source::Picking { scanning } => scanning.abort(),
+        }
+        (self.root, self.cadence)
+    }
+
+    /// Watches `pid` instead, with a fresh model; if it cannot be watched, goes on as before
+    /// and tells the model why.
+    async fn switch(
+        self,
+        pid: i32,
+        came_from: Vec<i32>,
+        state: &mut AppState,
+        (control, tx, rx): Channels<'_>,
+    ) -> Live {
+        let root = self.root.clone();
+        let opened = tokio::task::spawn_blocking(move || Collector::new(root, pid)).await;
+        let collector = match opened {
+            Ok(Ok(collector)) => collector,
+            Ok(Err(error)) => return self.refused(pid, error.to_string(), state),
+            Err(error) => return self.refused(pid, error.to_string(), state),
+        };
+        let (_, cadence) = self.stop();
+        *state = state.switched_to(pid, came_from, now_ms());
+        restart(control, state, rx);
+        Live::watching(collector, cadence, pid, control, tx)
+    }
+
+    /// Back to the picker, as it was left.
+    fn pick(self, state: &mut AppState, (control, tx, rx): Channels<'_>) -> Live {
+        let (root, cadence) = self.stop();
+        *state = state.back_to_picker(now_ms());
+        restart(control, state, rx);
+        Live::picking(root, cadence, state, control, tx)
+    }
+
+    fn refused(self, pid: i32, reason: String, state: &mut AppState) -> Live {
+        app::update(state, Msg::WatchFailed { pid, reason });
+        self
+    }
+}
+
+/// After a switch: collection runs (not paused) and what the old source had queued is
+/// dropped; keys and resizes are kept.
+fn restart(
+    control: &watch::Sender<collector::Control>,
+    state: &mut AppState,
+    rx: &mut mpsc::Receiver<Msg>,
+) {
+    control.send_modify(|c| c.paused = false);
+    while let Ok(msg) = rx.try_recv() {
+        if matches!(msg, Msg::Key(_) | Msg::Resize { .. }) {
+            app::update(state, msg);
+        }
+    }
 }
 
 /// Judges a bundle's history on a thread of its own, sending the results in batches (one

@@ -57,17 +57,23 @@ pub fn header(state: &AppState, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// The view tabs; when they do not all fit, the others shrink to their number (the key that
+/// opens them) and only the current one keeps its name.
 pub fn tabs(state: &AppState, frame: &mut Frame, area: Rect) {
+    let label = |view: View| format!(" {} {} ", view.index() + 1, view.title());
+    let full: usize = View::ALL.iter().map(|&v| label(v).chars().count()).sum();
+    let compact = full > usize::from(area.width);
     let mut spans = Vec::new();
     for view in View::ALL {
-        let label = format!(" {} {} ", view.index() + 1, view.title());
         if view == state.ui.view {
             spans.push(Span::styled(
-                format!("[{}]", label.trim()),
+                format!("[{}]", label(view).trim()),
                 theme::selected(),
             ));
+        } else if compact {
+            spans.push(Span::raw(format!(" {} ", view.index() + 1)));
         } else {
-            spans.push(Span::raw(label));
+            spans.push(Span::raw(label(view)));
         }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

@@ -1,5 +1,5 @@
 //! The help overlay: every binding of the keymap, generated from the same table that
-//! resolves keys, so it cannot go stale. The six view keys share one line, and so do the four
+//! resolves keys, so it cannot go stale. The view keys share one line, and so do the four
 //! time keys of the bundle view, so the whole list fits an 80×24 terminal.
 
 use super::theme;
@@ -30,7 +30,12 @@ pub fn lines() -> Vec<(String, String)> {
                 continue;
             }
             groups.push((group, out.len()));
-            out.push((keys, format!("{group}: {}", binding.doc)));
+            // The view keys need no heading: their names say it, and all eight fit 80 columns.
+            let doc = match group {
+                "views" => binding.doc.to_string(),
+                _ => format!("{group}: {}", binding.doc),
+            };
+            out.push((keys, doc));
             continue;
         }
         out.push((keys, binding.doc.to_string()));

@@ -2,16 +2,18 @@
 //! per view; `chrome` draws the header, tabs, banner and footer around them.
 //!
 //! May import: `app` (shared references only), `keymap` (help), `format`, `decode`, `sample`
-//! types. Must not import: `collect`, `shell`, tokio, `std::fs` — a view never reads `/proc`.
+//! and `scan` types. Must not import: `collect`, `shell`, tokio, `std::fs` — a view never reads `/proc`.
 
 mod chrome;
 mod dump;
+mod family;
 mod fds;
 mod findings;
 mod help;
 mod memory;
 mod overview;
 mod pane;
+mod picker;
 mod signals;
 mod stacks;
 mod table;
@@ -33,6 +35,13 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         chrome::too_small(frame, area, MIN_WIDTH, MIN_HEIGHT);
+        return;
+    }
+    if state.picker.active {
+        picker::render(state, frame, area);
+        if state.ui.help {
+            help::render(frame, area);
+        }
         return;
     }
     let banner = !matches!(state.status, TargetStatus::Live) || state.notice.is_some();
@@ -57,6 +66,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         View::Signals => signals::render(state, frame, body),
         View::Findings => findings::render(state, frame, body),
         View::Stacks => stacks::render(state, frame, body),
+        View::Family => family::render(state, frame, body),
     }
     chrome::footer(state, frame, footer);
     if state.ui.help {

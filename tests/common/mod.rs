@@ -8,7 +8,7 @@ mod fuzz;
 mod target;
 pub use archive::archive_members;
 pub use fuzz::{mutate_bytes, Rng};
-pub use target::Target;
+pub use target::{family, sleepers, Target};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -56,4 +56,20 @@ pub fn run_healthtop(args: &[&str]) -> std::process::Output {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("healthtop runs")
+}
+
+/// Entries of `/proc` that are processes (kernel threads included).
+pub fn host_processes() -> usize {
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| {
+                    e.file_name()
+                        .to_str()
+                        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                })
+                .count()
+        })
+        .unwrap_or(0)
 }

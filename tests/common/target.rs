@@ -143,3 +143,34 @@ impl Drop for Target {
         let _ = self.child.wait();
     }
 }
+
+/// The family target (`tests/targets/family.c`), built into `dir`: a parent `family-parent`
+/// whose `children` children `family-child` hold 10 + i open descriptors each and die with it
+/// (`PR_SET_PDEATHSIG`). Returns once every child has opened its descriptors.
+pub fn family(dir: &std::path::Path, children: usize) -> Target {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/targets/family.c");
+    let exe = dir.join("family");
+    let built = Command::new("gcc")
+        .args(["-O1", "-o"])
+        .arg(&exe)
+        .arg(&source)
+        .status()
+        .expect("run gcc");
+    assert!(built.success(), "gcc failed on {}", source.display());
+    let mut command = Command::new(&exe);
+    command.arg(children.to_string());
+    Target::start(command, "ready")
+}
+
+/// `count` idle `sleep` processes with no pipes (2,000 of them must not cost the test 2,000
+/// descriptors): a host with many processes, for the scan's tests and benchmark. Each is
+/// killed and reaped when the list is dropped.
+pub fn sleepers(count: usize) -> Vec<Target> {
+    (0..count)
+        .map(|_| {
+            let mut command = Command::new("sleep");
+            command.arg("100000").stdin(Stdio::null());
+            Target::spawn(command)
+        })
+        .collect()
+}

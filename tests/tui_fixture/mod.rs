@@ -420,3 +420,13 @@ pub fn bundle_state(n: u64) -> AppState {
     );
     state
 }
+
+/// The screen `state` draws at `width`×`height`, as insta snapshots it.
+pub fn screen(state: &AppState, width: u16, height: u16) -> String {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = ratatui::Terminal::new(backend).expect("test backend");
+    terminal
+        .draw(|frame| healthtop::view::render(state, frame))
+        .expect("draw");
+    terminal.backend().to_string()
+}
