@@ -5,8 +5,10 @@
 //! ```text
 //! cli (main.rs, cmd/)          parse arguments, run a command, map errors to exit codes
 //! shell/                       tokio loop, terminal, signals, tracer thread (TUI issue)
+//! serve/                       `healthtop serve`: HTTP(S) /metrics for Prometheus, the watched set
 //! view/                        pure render(&AppState)           (TUI issue)
 //! bundle/  report/             write/read bundles; one-shot report text and JSON
+//! exposition/                  pure: the headroom model and findings as Prometheus metric families
 //! app/                         AppState + update(), no I/O       (TUI issue)
 //! rules/                       health rules, reading the headroom model
 //! headroom/                    per resource: binding limit, usage, trend, ETA (one source)
@@ -29,6 +31,7 @@ pub mod config;
 pub mod decode;
 pub mod demo;
 pub mod exit;
+pub mod exposition;
 pub mod format;
 pub mod headroom;
 pub mod history;
@@ -40,6 +43,7 @@ pub mod runtimes;
 pub mod safe_file;
 pub mod safe_text;
 pub mod sample;
+pub mod serve;
 pub mod shell;
 pub mod stacks;
 pub mod view;

@@ -78,6 +78,21 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("demo", &["safe_file"]),
+    ("exposition", &["sample", "headroom", "rules"]),
+    (
+        "serve",
+        &[
+            "sample",
+            "config",
+            "collect",
+            "history",
+            "headroom",
+            "rules",
+            "runtimes",
+            "exposition",
+            "shell",
+        ],
+    ),
     (
         "shell",
         &[
@@ -130,6 +145,7 @@ const PURE: &[&str] = &[
     "app",
     "view",
     "keymap",
+    "exposition",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

@@ -46,6 +46,9 @@ _healthtop() {
             healthtop,rules)
                 cmd="healthtop__subcmd__rules"
                 ;;
+            healthtop,serve)
+                cmd="healthtop__subcmd__serve"
+                ;;
             healthtop,stacks)
                 cmd="healthtop__subcmd__stacks"
                 ;;
@@ -82,6 +85,9 @@ _healthtop() {
             healthtop__subcmd__help,rules)
                 cmd="healthtop__subcmd__help__subcmd__rules"
                 ;;
+            healthtop__subcmd__help,serve)
+                cmd="healthtop__subcmd__help__subcmd__serve"
+                ;;
             healthtop__subcmd__help,stacks)
                 cmd="healthtop__subcmd__help__subcmd__stacks"
                 ;;
@@ -95,7 +101,7 @@ _healthtop() {
 
     case "${cmd}" in
         healthtop)
-            opts="-p -i -h -V --pid --interval --config --help --version report demo stacks record rules bundle view dump completions manpage demo-target help"
+            opts="-p -i -h -V --pid --interval --config --help --version report demo stacks record rules bundle view dump completions manpage serve demo-target help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -271,7 +277,7 @@ _healthtop() {
             return 0
             ;;
         healthtop__subcmd__help)
-            opts="report demo stacks record rules bundle view dump completions manpage demo-target help"
+            opts="report demo stacks record rules bundle view dump completions manpage serve demo-target help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -411,6 +417,20 @@ _healthtop() {
             return 0
             ;;
         healthtop__subcmd__help__subcmd__rules)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        healthtop__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -573,6 +593,44 @@ _healthtop() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        healthtop__subcmd__serve)
+            opts="-p -h --listen --pid --interval --web-config --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --web-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

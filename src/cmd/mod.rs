@@ -10,6 +10,7 @@ pub mod dump;
 pub mod record;
 pub mod report;
 pub mod rules;
+pub mod serve;
 pub mod stacks;
 pub mod view;
 pub mod watch;
