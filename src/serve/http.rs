@@ -75,12 +75,15 @@ pub fn run(
         .build()
         .map_err(ServeError::Runtime)?;
     let own = fleet.take_own().map(Mutex::new);
+    // The first scrape already has every process's first reading.
+    fleet.refresh();
+    let first = Arc::new(fleet.targets());
     let result = runtime.block_on(async move {
         listener
             .set_nonblocking(true)
             .map_err(ServeError::Listener)?;
         let listener = tokio::net::TcpListener::from_std(listener).map_err(ServeError::Listener)?;
-        let (publish, targets) = watch::channel(Arc::new(Vec::new()));
+        let (publish, targets) = watch::channel(first);
         let shared = Arc::new(Shared {
             targets,
             own,
@@ -100,8 +103,10 @@ pub fn run(
 /// Reads the fleet every interval on a blocking thread and publishes its figures.
 async fn refresh_forever(mut fleet: Fleet, publish: watch::Sender<Arc<Vec<TargetMetrics>>>) {
     let interval = fleet.interval();
+    let mut next = tokio::time::Instant::now() + interval;
     loop {
-        let started = tokio::time::Instant::now();
+        tokio::time::sleep_until(next).await;
+        next += interval;
         let joined = tokio::task::spawn_blocking(move || {
             fleet.refresh();
             fleet
@@ -112,7 +117,8 @@ async fn refresh_forever(mut fleet: Fleet, publish: watch::Sender<Arc<Vec<Target
         };
         fleet = back;
         publish.send_replace(Arc::new(fleet.targets()));
-        tokio::time::sleep_until(started + interval).await;
+        // A round longer than the interval starts the next one at once, never a burst.
+        next = next.max(tokio::time::Instant::now());
     }
 }
 

@@ -40,3 +40,99 @@ pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     }
     panic!("timed out waiting for {what}");
 }
+
+/// A test target: started in its own process group (its children die with it), ready once it
+/// printed a line starting with the readiness prefix; killed with its group and reaped when
+/// dropped, however the test ends.
+pub struct Spawned {
+    pub child: std::process::Child,
+    lines: std::io::BufReader<std::process::ChildStdout>,
+    /// What followed the readiness prefix on its line (a port, an address).
+    pub ready_arg: String,
+}
+
+impl Spawned {
+    /// Starts `command` with piped stdin and stdout and waits for a line starting `ready`.
+    pub fn start(mut command: std::process::Command, ready: &str) -> Spawned {
+        use std::os::unix::process::CommandExt;
+        use std::process::Stdio;
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("target starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut spawned = Spawned {
+            child,
+            lines: std::io::BufReader::new(stdout),
+            ready_arg: String::new(),
+        };
+        let line = spawned.next_line();
+        let rest = line
+            .strip_prefix(ready)
+            .unwrap_or_else(|| panic!("target said {line:?} instead of {ready:?}"));
+        spawned.ready_arg = rest.trim().to_string();
+        spawned
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// The next line the target prints (blocks until it does).
+    pub fn next_line(&mut self) -> String {
+        use std::io::BufRead;
+        let mut line = String::new();
+        self.lines.read_line(&mut line).expect("read target line");
+        line.trim().to_string()
+    }
+
+    /// Closes the target's stdin (targets that wait for a cue read it).
+    pub fn close_stdin(&mut self) {
+        drop(self.child.stdin.take());
+    }
+
+    /// Kills the target's process group and reaps the target: it is gone from /proc after.
+    pub fn kill(&mut self) {
+        let group = nix::unistd::Pid::from_raw(self.pid());
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// `tests/targets/NAME.c` compiled with gcc (once per test binary), or `None` without gcc.
+pub fn c_target(name: &str) -> Option<PathBuf> {
+    use std::sync::{Mutex, OnceLock};
+    static BUILT: OnceLock<(tempfile::TempDir, Mutex<Vec<String>>)> = OnceLock::new();
+    require_tool("gcc").then_some(())?;
+    let (dir, built) = BUILT.get_or_init(|| {
+        (
+            tempfile::tempdir().expect("temp dir"),
+            Mutex::new(Vec::new()),
+        )
+    });
+    let output = dir.path().join(name);
+    let mut built = built.lock().expect("lock");
+    if !built.iter().any(|b| b == name) {
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/targets")
+            .join(format!("{name}.c"));
+        let status = std::process::Command::new("gcc")
+            .args(["-O1", "-o"])
+            .arg(&output)
+            .arg(&source)
+            .arg("-lpthread")
+            .status()
+            .expect("gcc runs");
+        assert!(status.success(), "gcc failed on {}", source.display());
+        built.push(name.to_string());
+    }
+    Some(output)
+}
