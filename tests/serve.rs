@@ -443,3 +443,119 @@ fn sigterm_and_sigint_end_it_cleanly() {
         );
     }
 }
+
+/// `curl` on `url` with `args`: the HTTP status it got (0: no HTTP reply at all).
+fn curl_status(url: &str, args: &[&str]) -> u16 {
+    let output = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "20",
+        ])
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("curl runs");
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+#[test]
+fn tls_and_basic_auth_from_a_web_config_file() {
+    if !require_tool("openssl") || !require_tool("curl") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .args(["-keyout", "key.pem", "-out", "cert.pem"])
+        .current_dir(dir.path())
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let hash = bcrypt::hash("s3cret", 4).expect("bcrypt");
+    let web = dir.path().join("web.yml");
+    std::fs::write(
+        &web,
+        format!(
+            "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n\
+             basic_auth_users:\n  prometheus: '{hash}'\n"
+        ),
+    )
+    .expect("write web config");
+    let serve = serve(
+        &[std::process::id() as i32],
+        &["--web-config", &web.to_string_lossy()],
+    );
+    assert!(
+        serve.ready_arg.starts_with("https://"),
+        "{}",
+        serve.ready_arg
+    );
+    let url = format!("https://{}/metrics", address(&serve));
+    let ca = dir.path().join("cert.pem");
+    let ca = ca.to_string_lossy();
+    assert_eq!(curl_status(&url, &["--cacert", &ca]), 401);
+    assert_eq!(
+        curl_status(&url, &["--cacert", &ca, "-u", "prometheus:wrong"]),
+        401
+    );
+    assert_eq!(
+        curl_status(&url, &["--cacert", &ca, "-u", "nobody:s3cret"]),
+        401
+    );
+    assert_eq!(
+        curl_status(&url, &["--cacert", &ca, "-u", "prometheus:s3cret"]),
+        200
+    );
+    // Twice: the second is answered from the remembered verification.
+    assert_eq!(
+        curl_status(&url, &["--cacert", &ca, "-u", "prometheus:s3cret"]),
+        200
+    );
+    let plain = url.replacen("https://", "http://", 1);
+    assert_eq!(curl_status(&plain, &["-u", "prometheus:s3cret"]), 0);
+}
+
+#[test]
+fn a_bad_web_config_is_one_line_and_exit_6() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let web = dir.path().join("web.yml");
+    for bad in [
+        "basic_auth_users:\n  alice: plain-text\n",
+        "tls_server_config:\n  cert_file: missing.pem\n  key_file: missing.pem\n",
+        "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n",
+        "[not yaml",
+    ] {
+        std::fs::write(&web, bad).expect("write");
+        let output = Command::new(env!("CARGO_BIN_EXE_healthtop"))
+            .args(["serve", "-p", &std::process::id().to_string(), "--listen", "127.0.0.1:0"])
+            .arg("--web-config")
+            .arg(&web)
+            .output()
+            .expect("healthtop runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(6), "{bad}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{bad}: {stderr}");
+        assert!(stderr.starts_with("healthtop: "), "{stderr}");
+    }
+}
