@@ -7,12 +7,14 @@ use std::time::Duration;
 /// Watch one process and warn before it crashes.
 ///
 /// `healthtop -p PID` opens the terminal UI on PID. The subcommands print one-shot reports,
-/// stacks, runtime dumps and snapshot bundles.
+/// stacks, runtime dumps and snapshot bundles; `scan` ranks every process of the host by how
+/// close it is to a limit. Every -p takes a PID or a NAME: a process whose comm or executable
+/// is NAME, else whose command line holds NAME as a word; several matches are listed (exit 2).
 #[derive(Debug, Parser)]
 #[command(name = "healthtop", version, about, long_about = None, after_help = exit_codes_help())]
 pub struct Cli {
     /// Process to watch (opens the terminal UI).
-    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
+    #[arg(short, long, value_name = "PID|NAME", allow_hyphen_values = true)]
     pub pid: Option<String>,
     /// Time between samples (500ms … 30s).
     #[arg(short, long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
@@ -28,6 +30,9 @@ pub struct Cli {
 pub enum Command {
     /// Print a health report of one process (once, or after watching it for a while).
     Report(ReportArgs),
+    /// Rank every process of the host by how close it is to a limit (fds, threads, memory,
+    /// address space); watched, by when it reaches it.
+    Scan(ScanArgs),
     /// Start healthtop's own misbehaving demo target and watch it.
     Demo(DemoArgs),
     /// Print every thread's native stack once (like eu-stack), without harming the target.
@@ -68,7 +73,7 @@ pub struct ReportArgs {
     #[arg(
         short,
         long,
-        value_name = "PID",
+        value_name = "PID|NAME",
         allow_hyphen_values = true,
         required_unless_present = "from"
     )]
@@ -96,10 +101,18 @@ pub struct ServeArgs {
     /// Address and port to listen on; 0.0.0.0:PORT or [::]:PORT to serve other hosts.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9466", value_parser = parse_listen)]
     pub listen: std::net::SocketAddr,
-    /// Process to watch; repeat for more. A process that exits disappears from the metrics;
-    /// a new one holding the PID appears with new series.
-    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
+    /// Process to watch, by PID or name (every process the name means); repeat for more.
+    /// Resolved again every interval: a process that exits disappears from the metrics, a new
+    /// one holding the PID or the name appears with new series.
+    #[arg(short, long, value_name = "PID|NAME", allow_hyphen_values = true)]
     pub pid: Vec<String>,
+    /// Also watch the processes of the host nearest a limit (as `healthtop scan` ranks
+    /// them), chosen again every interval.
+    #[arg(long)]
+    pub scan: bool,
+    /// With --scan: how many processes.
+    #[arg(long, value_name = "N", default_value = "10", requires = "scan", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub top: u32,
     /// Time between readings of every watched process (500ms … 30s).
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
     pub interval: Duration,
@@ -122,6 +135,22 @@ pub fn parse_listen(text: &str) -> Result<std::net::SocketAddr, String> {
 }
 
 #[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Print one JSON object (schema healthtop.scan/1) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Show only the N processes nearest a limit.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub top: Option<u32>,
+    /// Only processes of this user (name or uid).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Scan again every DURATION (500ms … 30s) until Ctrl-C, ranking by the nearest ETA.
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    pub watch: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
 pub struct RulesArgs {
     /// Print the catalogue as Markdown (the content of docs/rules.md).
     #[arg(long)]
@@ -131,7 +160,7 @@ pub struct RulesArgs {
 #[derive(Debug, Args)]
 pub struct BundleArgs {
     /// Process to bundle.
-    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
+    #[arg(short, long, value_name = "PID|NAME", allow_hyphen_values = true)]
     pub pid: String,
     /// Where to write the bundle (.tar.gz).
     #[arg(short, long, value_name = "FILE")]
@@ -167,7 +196,7 @@ pub struct ViewArgs {
 #[derive(Debug, Args)]
 pub struct DumpArgs {
     /// Process to dump.
-    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
+    #[arg(short, long, value_name = "PID|NAME", allow_hyphen_values = true)]
     pub pid: String,
     /// How to ask: auto picks JVM attach, Go pprof or Python faulthandler from the runtime.
     #[arg(long, value_enum, default_value = "auto")]
@@ -219,7 +248,7 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct StacksArgs {
     /// Process whose threads to print.
-    #[arg(short, long, value_name = "PID")]
+    #[arg(short, long, value_name = "PID|NAME")]
     pub pid: String,
     /// Print {"threads":[{"tid","name","truncated","frames":[{"function","module","address","file","line"}]}]}.
     #[arg(long)]
@@ -233,7 +262,7 @@ pub struct StacksArgs {
 #[derive(Debug, Args)]
 pub struct RecordArgs {
     /// Process to sample.
-    #[arg(short, long, value_name = "PID")]
+    #[arg(short, long, value_name = "PID|NAME")]
     pub pid: String,
     /// How long to sample.
     #[arg(short, long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]

@@ -79,6 +79,8 @@ impl ExitCode {
 pub struct CliError {
     pub code: ExitCode,
     pub message: String,
+    /// Lines printed after the one-line message (the candidates of an ambiguous `-p NAME`).
+    pub details: Vec<String>,
 }
 
 impl CliError {
@@ -86,7 +88,14 @@ impl CliError {
         CliError {
             code,
             message: message.into(),
+            details: Vec::new(),
         }
+    }
+
+    /// Adds lines to print below the message.
+    pub fn with_details(mut self, details: Vec<String>) -> Self {
+        self.details = details;
+        self
     }
 }
 

@@ -43,6 +43,7 @@ pub mod runtimes;
 pub mod safe_file;
 pub mod safe_text;
 pub mod sample;
+pub mod scan;
 pub mod serve;
 pub mod shell;
 pub mod stacks;

@@ -21,6 +21,9 @@ fn main() {
         Ok(()) => ExitCode::Ok,
         Err(error) => {
             eprintln!("healthtop: {}", safe_text::line(&error.to_string()));
+            for detail in &error.details {
+                eprintln!("{}", safe_text::line(detail));
+            }
             error.code
         }
     };
@@ -30,6 +33,7 @@ fn main() {
 fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Some(Command::Report(args)) => cmd::report::run(args, cli.config.as_deref()),
+        Some(Command::Scan(args)) => cmd::scan::run(args, cli.config.as_deref()),
         Some(Command::Rules(args)) => cmd::rules::run(args, cli.config.as_deref()),
         Some(Command::Demo(args)) => cmd::demo::run(args, cli.interval, cli.config.as_deref()),
         Some(Command::Bundle(args)) => cmd::bundle::run(args, cli.config.as_deref()),

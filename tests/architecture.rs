@@ -77,6 +77,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "safe_file",
         ],
     ),
+    (
+        "scan",
+        &["sample", "collect", "config", "history", "headroom"],
+    ),
     ("demo", &["safe_file"]),
     ("exposition", &["sample", "headroom", "rules"]),
     (
@@ -90,6 +94,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "rules",
             "runtimes",
             "exposition",
+            "scan",
             "shell",
         ],
     ),

@@ -46,6 +46,9 @@ _healthtop() {
             healthtop,rules)
                 cmd="healthtop__subcmd__rules"
                 ;;
+            healthtop,scan)
+                cmd="healthtop__subcmd__scan"
+                ;;
             healthtop,serve)
                 cmd="healthtop__subcmd__serve"
                 ;;
@@ -85,6 +88,9 @@ _healthtop() {
             healthtop__subcmd__help,rules)
                 cmd="healthtop__subcmd__help__subcmd__rules"
                 ;;
+            healthtop__subcmd__help,scan)
+                cmd="healthtop__subcmd__help__subcmd__scan"
+                ;;
             healthtop__subcmd__help,serve)
                 cmd="healthtop__subcmd__help__subcmd__serve"
                 ;;
@@ -101,7 +107,7 @@ _healthtop() {
 
     case "${cmd}" in
         healthtop)
-            opts="-p -i -h -V --pid --interval --config --help --version report demo stacks record rules bundle view dump completions manpage serve demo-target help"
+            opts="-p -i -h -V --pid --interval --config --help --version report scan demo stacks record rules bundle view dump completions manpage serve demo-target help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,7 +283,7 @@ _healthtop() {
             return 0
             ;;
         healthtop__subcmd__help)
-            opts="report demo stacks record rules bundle view dump completions manpage serve demo-target help"
+            opts="report scan demo stacks record rules bundle view dump completions manpage serve demo-target help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -417,6 +423,20 @@ _healthtop() {
             return 0
             ;;
         healthtop__subcmd__help__subcmd__rules)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        healthtop__subcmd__help__subcmd__scan)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -604,8 +624,38 @@ _healthtop() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        healthtop__subcmd__scan)
+            opts="-h --json --top --user --watch --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         healthtop__subcmd__serve)
-            opts="-p -h --listen --pid --interval --web-config --config --help"
+            opts="-p -h --listen --pid --scan --top --interval --web-config --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -620,6 +670,10 @@ _healthtop() {
                     return 0
                     ;;
                 -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --top)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

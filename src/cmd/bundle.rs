@@ -4,7 +4,7 @@
 //! with secrets masked (the building is [`crate::bundle::snapshot`], shared with the TUI's
 //! bundle key).
 
-use super::parse_pid;
+use super::target_pid;
 use crate::bundle::extras::{dump_entries, stack_entries, STACK_FILES};
 use crate::bundle::snapshot::{self, RawCopies, Request};
 use crate::bundle::write::Entry;
@@ -25,7 +25,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub fn run(args: &BundleArgs, config_path: Option<&Path>) -> Result<(), CliError> {
-    let pid = parse_pid(&args.pid)?;
+    let pid = target_pid(&args.pid)?;
     let config = Config::load(config_path)?;
     // Opened before watching: a refused destination costs no wait, and the unnamed file
     // cannot outlive healthtop.

@@ -13,7 +13,7 @@ use crate::safe_text::{line, lines};
 use std::io::{BufRead, IsTerminal, Write};
 
 pub fn run(args: &DumpArgs) -> Result<(), CliError> {
-    let pid = u32::try_from(super::parse_pid(&args.pid)?)
+    let pid = u32::try_from(super::target_pid(&args.pid)?)
         .map_err(|_| CliError::new(ExitCode::Usage, format!("invalid PID {:?}", args.pid)))?;
     let signal = args
         .signal

@@ -10,14 +10,17 @@ pub mod dump;
 pub mod record;
 pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod serve;
 pub mod stacks;
 pub mod view;
 pub mod watch;
 
-use crate::collect::CollectError;
+use crate::collect::resolve::{find_by_name, Candidate, MatchKind};
+use crate::collect::{CollectError, HostRoot};
 use crate::exit::{CliError, ExitCode};
 use crate::safe_file::SafeFileError;
+use crate::safe_text;
 
 /// Writes a command's whole output to stdout. A closed pipe (`| head`) is the reader's choice,
 /// not an error.
@@ -55,6 +58,70 @@ pub fn parse_pid(text: &str) -> Result<i32, CliError> {
         Ok(pid) => Ok(pid),
         Err(_) => Err(bad("too large to be a PID")),
     }
+}
+
+/// The process `-p` names: a PID ([`parse_pid`]'s rules), or a name ([`find_by_name`]). A name
+/// several processes answer to is a usage error listing them, one per line, to pick a PID from.
+pub fn target_pid(text: &str) -> Result<i32, CliError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.starts_with('-') || trimmed.bytes().all(|b| b.is_ascii_digit())
+    {
+        return parse_pid(text);
+    }
+    let (candidates, how) = find_by_name(&HostRoot::live(), trimmed)?;
+    match candidates.as_slice() {
+        [one] => Ok(one.pid),
+        [] => Err(CliError::new(
+            ExitCode::Usage,
+            format!(
+                "invalid PID {text:?}: not a number, and no process is named so or has it in its command line"
+            ),
+        )),
+        many => {
+            let how = match how {
+                MatchKind::Exact => "are named",
+                MatchKind::CommandLine => "have it in their command line",
+            };
+            Err(CliError::new(
+                ExitCode::Usage,
+                format!("{} processes {how} {text:?}: give one PID with -p", many.len()),
+            )
+            .with_details(candidate_lines(many)))
+        }
+    }
+}
+
+/// `PID  COMM  USER  COMMAND LINE` rows, every field escaped.
+pub fn candidate_lines(candidates: &[Candidate]) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{:>8}  {:<16} {:<12} COMMAND",
+        "PID", "COMM", "USER"
+    )];
+    for c in candidates {
+        let user = match (&c.user, c.uid) {
+            (Some(name), _) => name.clone(),
+            (None, Some(uid)) => uid.to_string(),
+            (None, None) => "?".to_string(),
+        };
+        lines.push(format!(
+            "{:>8}  {:<16} {:<12} {}",
+            c.pid,
+            safe_text::line(&c.comm),
+            safe_text::line(&user),
+            safe_text::line(&cut(&c.cmdline.join(" "), 120))
+        ));
+    }
+    lines
+}
+
+/// At most `width` characters of `text`, `…` marking a cut.
+pub fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 impl From<CollectError> for CliError {

@@ -4,8 +4,8 @@
 //! used since the previous capture; threads are merged unless `--per-thread`.
 //! `--goroutines`: the goroutine flame graph of a Go program from its pprof endpoint instead.
 
-use super::parse_pid;
 use super::stacks::check_left_stopped;
+use super::target_pid;
 use crate::cli::{FlameModeArg, RecordArgs};
 use crate::exit::{CliError, ExitCode};
 use crate::runtimes::{Detail, DumpRequest, GoDebug, Method};
@@ -64,7 +64,7 @@ pub fn folded_path(svg: &Path) -> PathBuf {
 }
 
 pub fn run(args: &RecordArgs) -> Result<(), CliError> {
-    let pid = parse_pid(&args.pid)?;
+    let pid = target_pid(&args.pid)?;
     if args.goroutines {
         return record_goroutines(args, pid);
     }

@@ -1,6 +1,6 @@
 //! `healthtop report -p PID [--json]`: one full reading, printed.
 
-use super::parse_pid;
+use super::target_pid;
 use crate::cli::ReportArgs;
 use crate::collect::{Collector, HostRoot, Tiers};
 use crate::config::Config;
@@ -15,7 +15,7 @@ pub fn run(args: &ReportArgs, config_path: Option<&Path>) -> Result<(), CliError
         print(&bundle.report.report, args.json)?;
         return check_raw_copies(&bundle, args.json);
     }
-    let pid = parse_pid(args.pid.as_deref().unwrap_or_default())?;
+    let pid = target_pid(args.pid.as_deref().unwrap_or_default())?;
     let config = Config::load(config_path)?;
     let mut collector = Collector::new(HostRoot::live(), pid)?;
     let report = match args.watch {

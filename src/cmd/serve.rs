@@ -3,6 +3,7 @@
 
 use super::parse_pid;
 use crate::cli::ServeArgs;
+use crate::collect::resolve::find_by_name;
 use crate::collect::HostRoot;
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
@@ -13,17 +14,22 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 
 pub fn run(args: &ServeArgs, config_path: Option<&Path>) -> Result<(), CliError> {
-    if args.pid.is_empty() {
+    if args.pid.is_empty() && !args.scan {
         return Err(CliError::new(
             ExitCode::Usage,
-            "nothing to serve: give -p PID (repeat it for more processes)",
+            "nothing to serve: give -p PID|NAME (repeat it for more processes) or --scan",
         ));
     }
-    let selectors = args
+    let mut selectors = args
         .pid
         .iter()
-        .map(|pid| parse_pid(pid).map(Selector::Pid))
+        .map(|text| selector(text))
         .collect::<Result<Vec<_>, _>>()?;
+    if args.scan {
+        selectors.push(Selector::Scan {
+            top: args.top as usize,
+        });
+    }
     let config = Config::load(config_path)?;
     let web = match &args.web_config {
         Some(path) => WebConfig::load(path)?,
@@ -33,9 +39,17 @@ pub fn run(args: &ServeArgs, config_path: Option<&Path>) -> Result<(), CliError>
     let listener = bind(args.listen)?;
     let scheme = if web.tls.is_some() { "https" } else { "http" };
     let shown = listener.local_addr().unwrap_or(args.listen);
+    let mut watching: Vec<String> = args
+        .pid
+        .iter()
+        .map(|p| crate::safe_text::line(p).into_owned())
+        .collect();
+    if args.scan {
+        watching.push(format!("the {} processes nearest a limit", args.top));
+    }
     let line = format!(
-        "healthtop serve: {scheme}://{shown}/metrics, {} process(es), read every {}\n",
-        args.pid.len(),
+        "healthtop serve: {scheme}://{shown}/metrics, watching {}, read every {}\n",
+        watching.join(" and "),
         humantime::format_duration(args.interval)
     );
     let _ = std::io::stdout().write_all(line.as_bytes());
@@ -43,6 +57,23 @@ pub fn run(args: &ServeArgs, config_path: Option<&Path>) -> Result<(), CliError>
     http::run(fleet, listener, web)
         .map(|_signal| ())
         .map_err(|e| CliError::new(ExitCode::Internal, e.to_string()))
+}
+
+/// A PID, or a name that must mean at least one process now.
+fn selector(text: &str) -> Result<Selector, CliError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.starts_with('-') || trimmed.bytes().all(|b| b.is_ascii_digit())
+    {
+        return parse_pid(text).map(Selector::Pid);
+    }
+    let (candidates, _) = find_by_name(&HostRoot::live(), trimmed)?;
+    if candidates.is_empty() {
+        return Err(CliError::new(
+            ExitCode::Usage,
+            format!("invalid PID {text:?}: not a number, and no process is named so or has it in its command line"),
+        ));
+    }
+    Ok(Selector::Name(trimmed.to_string()))
 }
 
 /// Binds `address`: in use or not of this host is exit 9, a port the user may not bind 4.

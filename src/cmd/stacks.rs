@@ -1,6 +1,6 @@
 //! `healthtop stacks -p PID [--json]`: every thread's native stack, once, like eu-stack.
 
-use super::parse_pid;
+use super::target_pid;
 use crate::cli::StacksArgs;
 use crate::exit::{CliError, ExitCode};
 use crate::safe_text::line;
@@ -27,7 +27,7 @@ impl From<StacksError> for CliError {
 }
 
 pub fn run(args: &StacksArgs) -> Result<(), CliError> {
-    let pid = parse_pid(&args.pid)?;
+    let pid = target_pid(&args.pid)?;
     // Ctrl-C during the capture must not cut it short between a stop and its detach.
     let _signals = crate::stacks::signals::StopSignals::install()
         .map_err(|e| CliError::new(ExitCode::Internal, format!("cannot block signals: {e}")))?;

@@ -1,6 +1,6 @@
 //! `healthtop -p PID`: the interactive TUI on one process.
 
-use super::parse_pid;
+use super::target_pid;
 use crate::collect::{Collector, HostRoot};
 use crate::config::Config;
 use crate::exit::{CliError, ExitCode};
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// Parses the PID, pins the target's identity, and runs the TUI until the user quits.
 pub fn run(pid: &str, interval: Duration, config_path: Option<&Path>) -> Result<(), CliError> {
-    let pid = parse_pid(pid)?;
+    let pid = target_pid(pid)?;
     let config = Config::load(config_path)?;
     let collector = Collector::new(HostRoot::live(), pid)?;
     watch(collector, interval, config)

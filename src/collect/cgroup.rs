@@ -19,7 +19,7 @@ pub(super) struct Cgroups {
 }
 
 /// One cgroup mount from the reader's mountinfo.
-struct CgroupMount {
+pub(super) struct CgroupMount {
     point: PathBuf,
     /// Path inside the hierarchy that is mounted there (`/` unless in a cgroup namespace).
     mount_root: String,
@@ -27,7 +27,7 @@ struct CgroupMount {
     controllers: Vec<String>,
 }
 
-fn mounts(root: &HostRoot) -> Vec<CgroupMount> {
+pub(super) fn mounts(root: &HostRoot) -> Vec<CgroupMount> {
     let text = root.read_proc("self/mountinfo").unwrap_or_default();
     text.lines()
         .filter_map(|line| {
@@ -58,9 +58,14 @@ fn directory(mount: &CgroupMount, path: &str) -> Option<(PathBuf, PathBuf, Strin
 }
 
 pub(super) fn locate(root: &HostRoot, pid: i32, gaps: &mut Gaps) -> Option<Cgroups> {
-    let memberships =
-        parse_memberships(&gaps.keep("memory.cgroup", root.read_proc(format!("{pid}/cgroup")))?);
-    let mounts = mounts(root);
+    let memberships = gaps.keep("memory.cgroup", root.read_proc(format!("{pid}/cgroup")))?;
+    Some(locate_in(&memberships, &mounts(root)))
+}
+
+/// The directories of the cgroups a `/proc/PID/cgroup` text names, under `mounts` (read once
+/// for a whole-host scan).
+pub(super) fn locate_in(memberships: &str, mounts: &[CgroupMount]) -> Cgroups {
+    let memberships = parse_memberships(memberships);
     let v1 = |controller: &str, memberships: &[Membership]| {
         let membership = memberships
             .iter()
@@ -74,11 +79,11 @@ pub(super) fn locate(root: &HostRoot, pid: i32, gaps: &mut Gaps) -> Option<Cgrou
         .iter()
         .find(|m| m.hierarchy_id == 0)
         .and_then(|m| directory(mounts.iter().find(|mount| mount.version2)?, &m.path));
-    Some(Cgroups {
+    Cgroups {
         v1_memory: v1("memory", &memberships),
         v1_pids: v1("pids", &memberships),
         v2,
-    })
+    }
 }
 
 fn read(path: &Path) -> Option<String> {

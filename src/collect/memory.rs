@@ -130,6 +130,40 @@ fn pss(root: &HostRoot, pid: i32) -> Result<Option<u64>, CollectError> {
     Ok(Status::parse(&text).kib_as_bytes("Pss"))
 }
 
+/// The figures `status` holds; every other field empty (the scan reads only these, the
+/// collector fills in the rest in [`summary`]).
+pub(super) fn from_status(status: &Status, gaps: &mut Gaps) -> Memory {
+    let mut kib = |key: &str, field: &str| {
+        let value = status.kib_as_bytes(key);
+        if value.is_none() {
+            gaps.add(field, format!("no {key} line in status"));
+        }
+        value
+    };
+    Memory {
+        rss_bytes: kib("VmRSS", "memory.rss_bytes"),
+        rss_anon_bytes: kib("RssAnon", "memory.rss_anon_bytes"),
+        rss_file_bytes: kib("RssFile", "memory.rss_file_bytes"),
+        rss_shmem_bytes: kib("RssShmem", "memory.rss_shmem_bytes"),
+        swap_bytes: kib("VmSwap", "memory.swap_bytes"),
+        vm_size_bytes: kib("VmSize", "memory.vm_size_bytes"),
+        vm_hwm_bytes: kib("VmHWM", "memory.vm_hwm_bytes"),
+        vm_data_bytes: kib("VmData", "memory.vm_data_bytes"),
+        pss_bytes: None,
+        map_count: None,
+        max_map_count: None,
+        deleted_mappings: Vec::new(),
+        mappings_past_eof: Vec::new(),
+        maps: Vec::new(),
+        maps_taken_at_ms: None,
+        oom_score: None,
+        oom_score_adj: None,
+        cgroup: None,
+        pressure: None,
+        host: None,
+    }
+}
+
 pub(super) fn summary(
     root: &HostRoot,
     pid: i32,
@@ -138,21 +172,7 @@ pub(super) fn summary(
     cgroups: Option<&Cgroups>,
     gaps: &mut Gaps,
 ) -> Memory {
-    let mut kib = |key: &str, field: &str| {
-        let value = status.kib_as_bytes(key);
-        if value.is_none() {
-            gaps.add(field, format!("no {key} line in status"));
-        }
-        value
-    };
-    let rss_bytes = kib("VmRSS", "memory.rss_bytes");
-    let rss_anon_bytes = kib("RssAnon", "memory.rss_anon_bytes");
-    let rss_file_bytes = kib("RssFile", "memory.rss_file_bytes");
-    let rss_shmem_bytes = kib("RssShmem", "memory.rss_shmem_bytes");
-    let swap_bytes = kib("VmSwap", "memory.swap_bytes");
-    let vm_size_bytes = kib("VmSize", "memory.vm_size_bytes");
-    let vm_hwm_bytes = kib("VmHWM", "memory.vm_hwm_bytes");
-    let vm_data_bytes = kib("VmData", "memory.vm_data_bytes");
+    let from_status = from_status(status, gaps);
     let reading = maps.and_then(Option::as_ref);
     let max_map_count = gaps.keep(
         "memory.max_map_count",
@@ -173,14 +193,6 @@ pub(super) fn summary(
         .and_then(|c| c.memory_pressure(root))
         .or_else(|| system_pressure(root, gaps));
     Memory {
-        rss_bytes,
-        rss_anon_bytes,
-        rss_file_bytes,
-        rss_shmem_bytes,
-        swap_bytes,
-        vm_size_bytes,
-        vm_hwm_bytes,
-        vm_data_bytes,
         pss_bytes: reading.and_then(|r| r.pss_bytes),
         map_count: reading.map(|r| r.map_count),
         max_map_count,
@@ -193,6 +205,7 @@ pub(super) fn summary(
         cgroup,
         pressure,
         host: host_memory(root, gaps),
+        ..from_status
     }
 }
 
@@ -222,7 +235,7 @@ impl Pressure {
     }
 }
 
-fn host_memory(root: &HostRoot, gaps: &mut Gaps) -> Option<HostMemory> {
+pub(super) fn host_memory(root: &HostRoot, gaps: &mut Gaps) -> Option<HostMemory> {
     let meminfo = Status::parse(&gaps.keep("memory.host", root.read_proc("meminfo"))?);
     let host = (|| {
         Some(HostMemory {

@@ -16,8 +16,10 @@ mod fds;
 mod memory;
 mod process;
 pub mod raw;
+pub mod resolve;
 mod root;
 mod runtime;
+pub mod scan;
 mod system;
 mod threads;
 
@@ -411,7 +413,7 @@ fn read_stat(root: &HostRoot, pid: i32) -> Result<Stat, CollectError> {
     })
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

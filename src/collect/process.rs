@@ -20,12 +20,7 @@ pub(super) fn identity(
 ) -> Identity {
     let cmdline = gaps
         .keep("cmdline", root.read_proc(format!("{pid}/cmdline")))
-        .map(|text| {
-            text.split('\0')
-                .filter(|a| !a.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
+        .map(|text| super::scan::split_cmdline(&text))
         .unwrap_or_default();
     let exe_path = root.proc_path(format!("{pid}/exe"));
     let exe = match std::fs::read_link(&exe_path) {
@@ -35,28 +30,8 @@ pub(super) fn identity(
             None
         }
     };
-    let ids = |key: &str, gaps: &mut Gaps| match status.ids(key) {
-        Some([real, effective, saved, fs]) => Ids {
-            real,
-            effective,
-            saved,
-            fs,
-        },
-        None => {
-            gaps.add(
-                &key.to_ascii_lowercase(),
-                format!("{key}: line missing from status"),
-            );
-            Ids {
-                real: 0,
-                effective: 0,
-                saved: 0,
-                fs: 0,
-            }
-        }
-    };
-    let uid = ids("Uid", gaps);
-    let gid = ids("Gid", gaps);
+    let uid = ids(status, "Uid", gaps);
+    let gid = ids(status, "Gid", gaps);
     let started_at_unix = host
         .boot_time_unix
         .map(|boot| boot as f64 + stat.start_time as f64 / host.clock_ticks_per_sec as f64);
@@ -76,6 +51,30 @@ pub(super) fn identity(
         dumpable: dumpable(root, pid, uid.effective, gaps),
         tracer_pid: status.signed("TracerPid").map_or(0, |t| t as i32),
         parent: parent(root, stat.ppid, gaps),
+    }
+}
+
+/// The four ids of a `Uid:`/`Gid:` line; zeros with a gap when the line is missing.
+pub(super) fn ids(status: &Status, key: &str, gaps: &mut Gaps) -> Ids {
+    match status.ids(key) {
+        Some([real, effective, saved, fs]) => Ids {
+            real,
+            effective,
+            saved,
+            fs,
+        },
+        None => {
+            gaps.add(
+                &key.to_ascii_lowercase(),
+                format!("{key}: line missing from status"),
+            );
+            Ids {
+                real: 0,
+                effective: 0,
+                saved: 0,
+                fs: 0,
+            }
+        }
     }
 }
 
@@ -138,13 +137,7 @@ fn dumpable(root: &HostRoot, pid: i32, euid: u32, gaps: &mut Gaps) -> Option<boo
 }
 
 fn user_name(root: &HostRoot, uid: u32) -> Option<String> {
-    let passwd = root.read(&root.path("etc/passwd")).ok()?;
-    passwd.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        let name = fields.next()?;
-        let id: u32 = fields.nth(1)?.parse().ok()?;
-        (id == uid).then(|| name.to_string())
-    })
+    super::scan::user_names(root).remove(&uid)
 }
 
 pub(super) fn limits(root: &HostRoot, pid: i32) -> Result<BTreeMap<String, Limit>, CollectError> {

@@ -38,7 +38,7 @@ pub const MAX_POINTS_PER_SERIES: usize = 86_400;
 const GAP_AFTER_INTERVALS: u64 = 3;
 
 /// The identity of a target: a change means a different process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TargetId {
     pub pid: i32,
     /// Start time in clock ticks after boot.

@@ -9,11 +9,13 @@
 //! a signal or stops a thread: `serve` is read-only.
 //!
 //! May import: `collect`, `history`, `headroom`, `rules`, `runtimes`, `config`, `sample`,
-//! `exposition`, `shell` (the sampling cadence).
+//! `exposition`, `scan` (the host's ranking), `shell` (the sampling cadence).
 
 pub mod http;
 pub mod web_config;
 
+use crate::collect::resolve::find_by_name;
+use crate::collect::scan::scan_host;
 use crate::collect::{CollectError, Collector, HostRoot, Tiers};
 use crate::config::Config;
 use crate::exposition::{OwnProcess, TargetMetrics};
@@ -24,11 +26,16 @@ use crate::shell::Cadence;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// How the processes to watch are chosen.
+/// How the processes to watch are chosen; every selector is resolved again each interval.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selector {
     /// Whichever process holds this PID.
     Pid(i32),
+    /// Every process `-p NAME` means (an exact comm or executable name, else the name as a
+    /// word of the command line): an nginx master and its workers alike.
+    Name(String),
+    /// The `top` processes of the host nearest a limit, as `healthtop scan` ranks them.
+    Scan { top: usize },
 }
 
 /// One watched process.
@@ -96,26 +103,26 @@ pub struct Fleet {
 
 impl Fleet {
     /// A fleet for `selectors`; each PID must name a watchable process now (an error says
-    /// why not), later they may come and go.
+    /// why not), later processes may come and go. Nothing is read until [`Fleet::refresh`].
     pub fn new(
         root: HostRoot,
         selectors: Vec<Selector>,
         config: Config,
         interval: Duration,
     ) -> Result<Fleet, CollectError> {
-        let mut fleet = Fleet {
+        for selector in &selectors {
+            if let Selector::Pid(pid) = selector {
+                Collector::new(root.clone(), *pid)?;
+            }
+        }
+        Ok(Fleet {
             own: Collector::new(root.clone(), std::process::id() as i32).ok(),
             root,
             selectors,
             config,
             cadence: Cadence::new(interval),
             watched: BTreeMap::new(),
-        };
-        for pid in fleet.wanted() {
-            let collector = Collector::new(fleet.root.clone(), pid)?;
-            fleet.add(collector);
-        }
-        Ok(fleet)
+        })
     }
 
     fn add(&mut self, collector: Collector) {
@@ -123,18 +130,40 @@ impl Fleet {
         self.watched.insert(watched.collector.identity(), watched);
     }
 
-    /// The PIDs the selectors name now.
+    /// The PIDs the selectors name now (a name or a scan that cannot be resolved this time
+    /// names none).
     fn wanted(&self) -> Vec<i32> {
-        let mut pids: Vec<i32> = self
-            .selectors
-            .iter()
-            .map(|selector| match selector {
-                Selector::Pid(pid) => *pid,
-            })
-            .collect();
+        let mut pids = Vec::new();
+        for selector in &self.selectors {
+            match selector {
+                Selector::Pid(pid) => pids.push(*pid),
+                Selector::Name(name) => {
+                    if let Ok((candidates, _)) = find_by_name(&self.root, name) {
+                        pids.extend(candidates.iter().map(|c| c.pid));
+                    }
+                }
+                Selector::Scan { top } => pids.extend(self.nearest_a_limit(*top)),
+            }
+        }
         pids.sort_unstable();
         pids.dedup();
         pids
+    }
+
+    /// The `top` processes of one host scan with the highest fraction of a limit in use
+    /// (healthtop itself left out).
+    fn nearest_a_limit(&self, top: usize) -> Vec<i32> {
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let Ok(host) = scan_host(&self.root, workers) else {
+            return Vec::new();
+        };
+        let own = std::process::id() as i32;
+        crate::scan::rank(&host, &self.config)
+            .iter()
+            .filter(|ranked| ranked.pid != own && ranked.worst_ratio().is_some())
+            .take(top)
+            .map(|ranked| ranked.pid)
+            .collect()
     }
 
     /// One round: reads every watched process (one that exited or was replaced is dropped
