@@ -559,3 +559,78 @@ fn a_bad_web_config_is_one_line_and_exit_6() {
         assert!(stderr.starts_with("healthtop: "), "{stderr}");
     }
 }
+
+/// `rules_target` copied under a name of its own (its comm), so no other process on the host
+/// answers to it.
+fn named_target(dir: &Path) -> Option<(PathBuf, String)> {
+    let name = format!("srv{}", std::process::id());
+    let path = dir.join(&name);
+    std::fs::copy(c_target("rules_target")?, &path).expect("copy target");
+    Some((path, name))
+}
+
+#[test]
+fn a_name_follows_a_restart_to_its_new_pid() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some((binary, name)) = named_target(dir.path()) else {
+        return;
+    };
+    let start = || {
+        let mut command = Command::new(&binary);
+        command.args(["threads", "1"]);
+        Spawned::start(command, "ready")
+    };
+    let mut first = start();
+    let serve = serve(&[], &["-p", &name]);
+    let address = address(&serve);
+    let comm = format!("comm=\"{name}\"");
+    let pids = |text: &str| -> Vec<String> {
+        lines(text, "healthtop_threads", &[&comm])
+            .iter()
+            .filter_map(|l| {
+                l.split("pid=\"")
+                    .nth(1)?
+                    .split('"')
+                    .next()
+                    .map(String::from)
+            })
+            .collect()
+    };
+    assert_eq!(pids(&metrics(&address)), [first.pid().to_string()]);
+    first.kill();
+    let second = start();
+    wait_until(
+        "the restarted process under its new PID, the old one gone",
+        || pids(&metrics(&address)) == [second.pid().to_string()],
+    );
+}
+
+#[test]
+fn scan_watches_a_process_at_its_fd_limit() {
+    // 64 descriptors allowed, leaked until EMFILE: no headroom left.
+    let Some(mut target) = rules_target(&["fdleak", "64", "200"]) else {
+        return;
+    };
+    assert!(target.next_line().starts_with("emfile "));
+    let pid = format!("pid=\"{}\"", target.pid());
+    let serve = serve(&[], &["--scan", "--top", "5"]);
+    let address = address(&serve);
+    let text = metrics(&address);
+    assert_eq!(
+        lines(
+            &text,
+            "healthtop_headroom_ratio",
+            &[&pid, "resource=\"fds\""]
+        )
+        .first()
+        .and_then(|l| l.rsplit(' ').next()),
+        Some("0"),
+        "{text}"
+    );
+    assert_eq!(
+        lines(&text, "healthtop_open_fds", &[&pid])[0]
+            .rsplit(' ')
+            .next(),
+        Some(ls_fd_count(target.pid()).to_string().as_str())
+    );
+}
