@@ -19,7 +19,7 @@ use crate::collect::scan::scan_host;
 use crate::collect::{CollectError, Collector, HostRoot, Tiers};
 use crate::config::Config;
 use crate::exposition::{OwnProcess, TargetMetrics};
-use crate::history::{History, TargetId};
+use crate::history::History;
 use crate::rules::RuleEngine;
 use crate::runtimes::go::GoroutineProbe;
 use crate::shell::Cadence;
@@ -196,14 +196,6 @@ impl Fleet {
         self.watched
             .values()
             .filter_map(|w| w.metrics.clone())
-            .collect()
-    }
-
-    /// The identities watched now.
-    pub fn identities(&self) -> Vec<TargetId> {
-        self.watched
-            .keys()
-            .map(|&(pid, start_time)| TargetId { pid, start_time })
             .collect()
     }
 
