@@ -136,3 +136,49 @@ pub fn c_target(name: &str) -> Option<PathBuf> {
     }
     Some(output)
 }
+
+/// `count` idle `sleep` processes, killed and reaped when dropped (also while unwinding): a
+/// host with many processes, for the scan's tests and benchmark.
+pub struct Sleepers(Vec<std::process::Child>);
+
+impl Sleepers {
+    pub fn spawn(count: usize) -> Sleepers {
+        let mut sleepers = Sleepers(Vec::with_capacity(count));
+        for _ in 0..count {
+            let child = std::process::Command::new("sleep")
+                .arg("100000")
+                .stdin(std::process::Stdio::null())
+                .spawn()
+                .expect("sleep starts");
+            sleepers.0.push(child);
+        }
+        sleepers
+    }
+}
+
+impl Drop for Sleepers {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+        }
+        for child in &mut self.0 {
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Entries of `/proc` that are processes (kernel threads included).
+pub fn host_processes() -> usize {
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| {
+                    e.file_name()
+                        .to_str()
+                        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
