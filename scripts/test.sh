@@ -2,7 +2,8 @@
 # Runs every test healthtop has. This is the README's test command and what CI runs.
 #
 # The tests compare healthtop with real processes and truth tools, so they need a C compiler,
-# gdb and eu-stack, a Go toolchain, a JDK, tmux, htop, prlimit/setpriv and ps. Whatever is
+# gdb and eu-stack, a Go toolchain, a JDK, tmux, htop, prlimit/setpriv, ps and Prometheus
+# (promtool and a real server that scrapes `healthtop serve`). Whatever is
 # missing is installed here from Debian's packages (as root); without root it fails loudly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,7 @@ declare -A PACKAGE=(
   [gcc]=gcc [gdb]=gdb [eu-stack]=elfutils [go]=golang-go [javac]=default-jdk-headless
   [jstack]=default-jdk-headless [tmux]=tmux [htop]=htop [prlimit]=util-linux
   [setpriv]=util-linux [unshare]=util-linux [ps]=procps [python3]=python3 [readelf]=binutils
-  [ip]=iproute2 [script]=bsdutils
+  [ip]=iproute2 [script]=bsdutils [prometheus]=prometheus [promtool]=prometheus
 )
 missing=()
 for tool in "${!PACKAGE[@]}"; do

@@ -54,6 +54,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff, as shipped in assets/healthtop.1).
     Manpage,
+    /// Expose the headroom, forecasts and findings of processes to Prometheus on /metrics
+    /// (read-only: never captures stacks, never sends a signal).
+    Serve(ServeArgs),
     /// Run the demo target itself (used by `healthtop demo`).
     #[command(hide = true)]
     DemoTarget,
@@ -93,6 +96,44 @@ pub struct ReportArgs {
     /// instead of discovering it among the target's loopback listeners.
     #[arg(long, value_name = "URL", requires = "watch")]
     pub pprof: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on; 0.0.0.0:PORT or [::]:PORT to serve other hosts.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9466", value_parser = parse_listen)]
+    pub listen: std::net::SocketAddr,
+    /// Process to watch, by PID or name (every process the name means); repeat for more.
+    /// Resolved again every interval: a process that exits disappears from the metrics, a new
+    /// one holding the PID or the name appears with new series.
+    #[arg(short, long, value_name = "PID|NAME", allow_hyphen_values = true)]
+    pub pid: Vec<String>,
+    /// Also watch the processes of the host nearest a limit (as `healthtop scan` ranks
+    /// them), chosen again every interval.
+    #[arg(long)]
+    pub scan: bool,
+    /// With --scan: how many processes.
+    #[arg(long, value_name = "N", default_value = "10", requires = "scan", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub top: u32,
+    /// Time between readings of every watched process (500ms … 30s).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
+    pub interval: Duration,
+    /// TLS and basic auth, in the web config format of Prometheus exporters (YAML:
+    /// tls_server_config.cert_file/key_file, basic_auth_users with bcrypt hashes).
+    #[arg(long, value_name = "FILE")]
+    pub web_config: Option<PathBuf>,
+}
+
+/// Parses `ADDR:PORT` (`127.0.0.1:9466`, `[::1]:9466`, `localhost:9466`); no name lookups.
+pub fn parse_listen(text: &str) -> Result<std::net::SocketAddr, String> {
+    let local = text
+        .strip_prefix("localhost:")
+        .map(|port| format!("127.0.0.1:{port}"));
+    local
+        .as_deref()
+        .unwrap_or(text)
+        .parse()
+        .map_err(|_| "expected ADDR:PORT, such as 127.0.0.1:9466 or [::1]:9466".to_string())
 }
 
 #[derive(Debug, Args)]

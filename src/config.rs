@@ -198,36 +198,9 @@ impl Config {
         }
     }
 
-    /// Reads a regular file of at most [`MAX_CONFIG_BYTES`]: checked on the opened descriptor
-    /// (opened without blocking, so a FIFO is refused, not waited on) and read with that cap.
+    /// Reads and validates the TOML file at `path` (see [`read_config_text`]).
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        use std::io::Read;
-        let read_error = |source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        };
-        let refuse = |reason: &str| ConfigError::Refused {
-            path: path.to_path_buf(),
-            reason: reason.to_string(),
-        };
-        let file = crate::safe_file::open_for_reading(path).map_err(read_error)?;
-        let meta = file.metadata().map_err(read_error)?;
-        if !meta.is_file() {
-            return Err(refuse("not a regular file"));
-        }
-        let too_large = || refuse(&format!("larger than {} KiB", MAX_CONFIG_BYTES / 1024));
-        if meta.len() > MAX_CONFIG_BYTES {
-            return Err(too_large());
-        }
-        let mut bytes = Vec::new();
-        file.take(MAX_CONFIG_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(read_error)?;
-        if bytes.len() as u64 > MAX_CONFIG_BYTES {
-            return Err(too_large());
-        }
-        let text = String::from_utf8(bytes).map_err(|_| refuse("not UTF-8 text"))?;
-        Config::from_toml_str(&text, path)
+        Config::from_toml_str(&read_config_text(path)?, path)
     }
 
     /// Parses `text` (named `path` in errors) over the defaults and validates the result.
@@ -472,6 +445,39 @@ fn merge(base: &mut toml::Table, overlay: toml::Table) {
             }
         }
     }
+}
+
+/// Reads a configuration file (healthtop's, or `serve`'s web config and its certificates): a
+/// regular file of at most [`MAX_CONFIG_BYTES`] of UTF-8 text, checked on the opened
+/// descriptor (opened without blocking, so a FIFO is refused, not waited on) and read with
+/// that cap.
+pub fn read_config_text(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
+    let read_error = |source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let refuse = |reason: &str| ConfigError::Refused {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let file = crate::safe_file::open_for_reading(path).map_err(read_error)?;
+    let meta = file.metadata().map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file"));
+    }
+    let too_large = || refuse(&format!("larger than {} KiB", MAX_CONFIG_BYTES / 1024));
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|_| refuse("not UTF-8 text"))
 }
 
 #[cfg(test)]

@@ -28,11 +28,13 @@ pub enum ExitCode {
     /// What was asked for does not exist in this target: no pprof endpoint, not a JVM, a JVM
     /// with attach disabled, a signal handler that wrote nothing.
     Unavailable = 8,
+    /// `serve` cannot listen: the address is in use, or not an address of this host.
+    CannotListen = 9,
 }
 
 impl ExitCode {
     /// Every code with its meaning, for `--help` and the README.
-    pub const ALL: [(ExitCode, &'static str); 9] = [
+    pub const ALL: [(ExitCode, &'static str); 10] = [
         (ExitCode::Ok, "success"),
         (ExitCode::Internal, "internal error"),
         (ExitCode::Usage, "bad command line"),
@@ -59,6 +61,10 @@ impl ExitCode {
         (
             ExitCode::Unavailable,
             "not available: no pprof endpoint, not a JVM, JVM attach disabled, no dump output",
+        ),
+        (
+            ExitCode::CannotListen,
+            "serve cannot listen: the address is in use or not on this host",
         ),
     ];
 

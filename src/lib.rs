@@ -5,9 +5,12 @@
 //! ```text
 //! cli (main.rs, cmd/)          parse arguments, run a command, map errors to exit codes
 //! shell/                       tokio loop, terminal, signals, tracer thread
+//! serve/                       `healthtop serve`: HTTP(S) /metrics for Prometheus, the watched set
 //! view/                        pure render(&AppState)
 //! bundle/  report/             write/read bundles; one-shot report text and JSON
+//! exposition/                  pure: the headroom model and findings as Prometheus metric families
 //! app/                         AppState + update(), no I/O
+//! scan/                        host-wide ranking of processes by their nearest limit (healthtop scan)
 //! rules/                       health rules, reading the headroom model
 //! headroom/                    per resource: binding limit, usage, trend, ETA (one source)
 //! history/                     bounded series, Theil–Sen trends
@@ -31,6 +34,7 @@ pub mod config;
 pub mod decode;
 pub mod demo;
 pub mod exit;
+pub mod exposition;
 pub mod format;
 pub mod headroom;
 pub mod history;
@@ -43,6 +47,7 @@ pub mod safe_file;
 pub mod safe_text;
 pub mod sample;
 pub mod scan;
+pub mod serve;
 pub mod shell;
 pub mod stacks;
 pub mod view;

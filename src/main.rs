@@ -43,6 +43,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::View(args)) => cmd::view::run(args, cli.config.as_deref()),
         Some(Command::Completions(args)) => cmd::completions::run(args),
         Some(Command::Manpage) => cmd::completions::run_manpage(),
+        Some(Command::Serve(args)) => cmd::serve::run(args, cli.config.as_deref()),
         Some(Command::DemoTarget) => healthtop::demo::target::run(),
         None => match &cli.pid {
             Some(pid) => cmd::watch::run(pid, cli.interval, cli.config.as_deref()),

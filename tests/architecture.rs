@@ -80,6 +80,20 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["sample", "collect", "config", "history", "headroom"],
     ),
     ("demo", &["safe_file"]),
+    ("exposition", &["sample", "headroom", "rules"]),
+    (
+        "serve",
+        &[
+            "config",
+            "collect",
+            "history",
+            "rules",
+            "runtimes",
+            "exposition",
+            "scan",
+            "shell",
+        ],
+    ),
     (
         "shell",
         &[
@@ -125,6 +139,7 @@ const PURE: &[&str] = &[
     "app",
     "view",
     "keymap",
+    "exposition",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

@@ -117,8 +117,7 @@ fn live_children_and_their_headroom_match_ps_and_proc() {
     if !common::require_tool("gcc") || !common::require_tool("ps") {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let target = common::family(dir.path(), 3);
+    let target = common::family(3);
     let root = HostRoot::live();
     let read = family::read(&root, &cheap_sample(&root, target.pid()));
     let ps = Command::new("ps")

@@ -90,12 +90,10 @@ struct Scene {
     parent: i32,
     children: Vec<i32>,
     _family: common::Target,
-    _dir: tempfile::TempDir,
 }
 
 fn scene(args: impl FnOnce(i32) -> String) -> Scene {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let family = common::family(dir.path(), 2);
+    let family = common::family(2);
     let parent = family.pid();
     let children = children_of(parent);
     assert_eq!(children.len(), 2, "the target forked two children");
@@ -106,7 +104,6 @@ fn scene(args: impl FnOnce(i32) -> String) -> Scene {
         parent,
         children,
         _family: family,
-        _dir: dir,
     }
 }
 

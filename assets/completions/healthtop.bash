@@ -49,6 +49,9 @@ _healthtop() {
             healthtop,scan)
                 cmd="healthtop__subcmd__scan"
                 ;;
+            healthtop,serve)
+                cmd="healthtop__subcmd__serve"
+                ;;
             healthtop,stacks)
                 cmd="healthtop__subcmd__stacks"
                 ;;
@@ -88,6 +91,9 @@ _healthtop() {
             healthtop__subcmd__help,scan)
                 cmd="healthtop__subcmd__help__subcmd__scan"
                 ;;
+            healthtop__subcmd__help,serve)
+                cmd="healthtop__subcmd__help__subcmd__serve"
+                ;;
             healthtop__subcmd__help,stacks)
                 cmd="healthtop__subcmd__help__subcmd__stacks"
                 ;;
@@ -101,7 +107,7 @@ _healthtop() {
 
     case "${cmd}" in
         healthtop)
-            opts="-p -i -h -V --pid --interval --config --help --version report scan demo stacks record rules bundle view dump completions manpage demo-target help"
+            opts="-p -i -h -V --pid --interval --config --help --version report scan demo stacks record rules bundle view dump completions manpage serve demo-target help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,7 +283,7 @@ _healthtop() {
             return 0
             ;;
         healthtop__subcmd__help)
-            opts="report scan demo stacks record rules bundle view dump completions manpage demo-target help"
+            opts="report scan demo stacks record rules bundle view dump completions manpage serve demo-target help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -431,6 +437,20 @@ _healthtop() {
             return 0
             ;;
         healthtop__subcmd__help__subcmd__scan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        healthtop__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -620,6 +640,48 @@ _healthtop() {
                     return 0
                     ;;
                 --watch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        healthtop__subcmd__serve)
+            opts="-p -h --listen --pid --scan --top --interval --web-config --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --web-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -11,6 +11,7 @@ pub mod record;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod serve;
 pub mod stacks;
 pub mod view;
 pub mod watch;

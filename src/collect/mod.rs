@@ -359,6 +359,13 @@ impl Collector {
         })
     }
 
+    /// CPU time (user plus system) the process has used, in clock ticks
+    /// (`/proc/PID/stat`); fails as [`Collector::sample`] does when it is gone or replaced.
+    pub fn cpu_ticks(&self) -> Result<u64, CollectError> {
+        let stat = self.current_stat()?;
+        Ok(stat.utime.saturating_add(stat.stime))
+    }
+
     /// Reads `stat` and checks the identity still holds.
     fn current_stat(&self) -> Result<Stat, CollectError> {
         let stat = read_stat(&self.root, self.pid).map_err(|e| self.gone_or(e))?;

@@ -58,6 +58,36 @@ pub fn run_healthtop(args: &[&str]) -> std::process::Output {
         .expect("healthtop runs")
 }
 
+/// `tests/targets/NAME.c` compiled with gcc (once per test binary), or `None` without gcc.
+pub fn c_target(name: &str) -> Option<PathBuf> {
+    use std::sync::{Mutex, OnceLock};
+    static BUILT: OnceLock<(tempfile::TempDir, Mutex<Vec<String>>)> = OnceLock::new();
+    require_tool("gcc").then_some(())?;
+    let (dir, built) = BUILT.get_or_init(|| {
+        (
+            tempfile::tempdir().expect("temp dir"),
+            Mutex::new(Vec::new()),
+        )
+    });
+    let output = dir.path().join(name);
+    let mut built = built.lock().expect("lock");
+    if !built.iter().any(|b| b == name) {
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/targets")
+            .join(format!("{name}.c"));
+        let status = std::process::Command::new("gcc")
+            .args(["-O1", "-o"])
+            .arg(&output)
+            .arg(&source)
+            .arg("-lpthread")
+            .status()
+            .expect("gcc runs");
+        assert!(status.success(), "gcc failed on {}", source.display());
+        built.push(name.to_string());
+    }
+    Some(output)
+}
+
 /// Entries of `/proc` that are processes (kernel threads included).
 pub fn host_processes() -> usize {
     std::fs::read_dir("/proc")

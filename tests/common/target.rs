@@ -76,15 +76,40 @@ impl Target {
 
     /// Reads a line beginning with `ready` and keeps what follows it in `ready_arg`.
     pub fn ready(&mut self) -> &str {
+        self.ready_with("ready")
+    }
+
+    /// Reads a line beginning with `prefix` and keeps what follows it in `ready_arg`.
+    fn ready_with(&mut self, prefix: &str) -> &str {
         let line = self.next_line();
-        match line.strip_prefix("ready") {
+        match line.strip_prefix(prefix) {
             Some(rest) => self.ready_arg = rest.trim().to_string(),
             None => {
                 let _ = self.child.kill();
-                panic!("target said {line:?} instead of ready");
+                panic!("target said {line:?} instead of {prefix:?}");
             }
         }
         &self.ready_arg
+    }
+
+    /// Starts `command` in its own process group with stdin and stdout piped, and waits for a
+    /// first line beginning with `prefix` (the rest kept in [`Target::ready_arg`]). Killed with
+    /// its group when dropped or [`Target::kill`]ed.
+    pub fn start_group(mut command: Command, prefix: &str) -> Target {
+        command.stdin(Stdio::piped()).stdout(Stdio::piped());
+        let mut target = Target::spawn_in_group(command);
+        target.ready_with(prefix);
+        target
+    }
+
+    /// Kills the target (with its group, if it has one) and reaps it: it is gone from /proc.
+    pub fn kill(&mut self) {
+        if self.group {
+            let group = nix::unistd::Pid::from_raw(self.pid());
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn pid(&self) -> i32 {
@@ -135,29 +160,16 @@ impl Drop for Target {
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
-        if self.group {
-            let group = nix::unistd::Pid::from_raw(self.pid());
-            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 
-/// The family target (`tests/targets/family.c`), built into `dir`: a parent `family-parent`
-/// whose `children` children `family-child` hold 10 + i open descriptors each and die with it
+/// The family target (`tests/targets/family.c`): a parent `family-parent` whose `children`
+/// children `family-child` hold 10 + i open descriptors each and die with it
 /// (`PR_SET_PDEATHSIG`). Returns once every child has opened its descriptors.
-pub fn family(dir: &std::path::Path, children: usize) -> Target {
-    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/targets/family.c");
-    let exe = dir.join("family");
-    let built = Command::new("gcc")
-        .args(["-O1", "-o"])
-        .arg(&exe)
-        .arg(&source)
-        .status()
-        .expect("run gcc");
-    assert!(built.success(), "gcc failed on {}", source.display());
-    let mut command = Command::new(&exe);
+pub fn family(children: usize) -> Target {
+    let exe = super::c_target("family").expect("gcc builds the family target");
+    let mut command = Command::new(exe);
     command.arg(children.to_string());
     Target::start(command, "ready")
 }
