@@ -145,40 +145,21 @@ fn top_share(state: &AppState, function: &str) -> (u64, u64) {
 #[test]
 fn stacks_view_snapshots_plain_zoomed_searched_wall_and_top() {
     for (width, height) in [(80, 24), (160, 48)] {
-        let plain = stacks_state(width, height);
-        insta::assert_snapshot!(
-            format!("stacks_{width}x{height}"),
-            draw(&plain, width, height).backend()
-        );
-
-        let mut zoomed = stacks_state(width, height);
-        // all → start_thread → worker_main → handle_request → compress
-        press(&mut zoomed, "j j j j Enter");
-        insta::assert_snapshot!(
-            format!("stacks_zoomed_{width}x{height}"),
-            draw(&zoomed, width, height).backend()
-        );
-
-        let mut searched = stacks_state(width, height);
-        press(&mut searched, "/ c o m p Enter");
-        insta::assert_snapshot!(
-            format!("stacks_search_{width}x{height}"),
-            draw(&searched, width, height).backend()
-        );
-
-        let mut wall = stacks_state(width, height);
-        press(&mut wall, "m t");
-        insta::assert_snapshot!(
-            format!("stacks_wall_per_pool_{width}x{height}"),
-            draw(&wall, width, height).backend()
-        );
-
-        let mut top = stacks_state(width, height);
-        press(&mut top, "o s j");
-        insta::assert_snapshot!(
-            format!("stacks_top_{width}x{height}"),
-            draw(&top, width, height).backend()
-        );
+        // all → start_thread → worker_main → handle_request → compress, for the zoom.
+        for (name, keys) in [
+            ("stacks", ""),
+            ("stacks_zoomed", "j j j j Enter"),
+            ("stacks_search", "/ c o m p Enter"),
+            ("stacks_wall_per_pool", "m t"),
+            ("stacks_top", "o s j"),
+        ] {
+            let mut state = stacks_state(width, height);
+            press(&mut state, keys);
+            insta::assert_snapshot!(
+                format!("{name}_{width}x{height}"),
+                draw(&state, width, height).backend()
+            );
+        }
     }
 }
 

@@ -53,26 +53,18 @@ fn every_view_at_both_sizes() {
 #[test]
 fn thread_drill_down_grouping_and_help() {
     for (width, height) in SIZES {
-        let mut detail = state(20, width, height);
-        press(&mut detail, "2 s j Enter");
-        insta::assert_snapshot!(
-            format!("thread_detail_{width}x{height}"),
-            draw(&detail, width, height).backend()
-        );
-
-        let mut grouped = state(20, width, height);
-        press(&mut grouped, "2 t");
-        insta::assert_snapshot!(
-            format!("threads_grouped_{width}x{height}"),
-            draw(&grouped, width, height).backend()
-        );
-
-        let mut help = state(20, width, height);
-        press(&mut help, "?");
-        insta::assert_snapshot!(
-            format!("help_{width}x{height}"),
-            draw(&help, width, height).backend()
-        );
+        for (name, keys) in [
+            ("thread_detail", "2 s j Enter"),
+            ("threads_grouped", "2 t"),
+            ("help", "?"),
+        ] {
+            let mut state = state(20, width, height);
+            press(&mut state, keys);
+            insta::assert_snapshot!(
+                format!("{name}_{width}x{height}"),
+                draw(&state, width, height).backend()
+            );
+        }
     }
 }
 

@@ -151,3 +151,23 @@ pub fn go_build(source: &str, name: &str) -> Option<std::path::PathBuf> {
     build(command);
     Some(binary)
 }
+
+/// Compiles the Java target `source` (under tests/targets/) into `classes` with `javac`.
+pub fn compile_java(javac: &Path, classes: &Path, source: &str) {
+    let mut compile = Command::new(javac);
+    compile.arg("-d").arg(classes).arg(target_source(source));
+    build(compile);
+}
+
+/// Starts a Java target with stdin and stdout piped (closing stdin ends it) and waits for its
+/// `ready PID` line, PID being the pid of the process started.
+pub fn start_java(mut command: Command) -> Target {
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut jvm = Target::spawn(command);
+    let pid = jvm.upid();
+    assert_eq!(jvm.read_line(), format!("ready {pid}"));
+    jvm
+}
