@@ -17,6 +17,16 @@ fn watch(samples: &[Sample]) -> Vec<Finding> {
 }
 
 fn watch_with(samples: &[Sample], config: Config) -> Vec<Finding> {
+    watch_recording(samples, config, |_, _, _| {})
+}
+
+/// Watches as `report --watch` does (one window from the first sample); `record(i, sample,
+/// history)` adds readings taken beside sample `i` before it is judged.
+fn watch_recording(
+    samples: &[Sample],
+    config: Config,
+    record: impl Fn(usize, &Sample, &mut History),
+) -> Vec<Finding> {
     let mut history = History::default();
     let mut engine = RuleEngine::with_window(
         config,
@@ -25,8 +35,9 @@ fn watch_with(samples: &[Sample], config: Config) -> Vec<Finding> {
         },
     );
     let mut findings = Vec::new();
-    for sample in samples {
+    for (i, sample) in samples.iter().enumerate() {
         history.push(sample);
+        record(i, sample, &mut history);
         findings = engine.evaluate(&history);
     }
     findings
@@ -334,20 +345,9 @@ fn watch_goroutines(
     config: Config,
     count: impl Fn(usize) -> Result<f64, String>,
 ) -> Vec<Finding> {
-    let mut history = History::default();
-    let mut engine = RuleEngine::with_window(
-        config,
-        Window::Explicit {
-            since_ms: samples[0].taken_at_ms,
-        },
-    );
-    let mut findings = Vec::new();
-    for (i, sample) in samples.iter().enumerate() {
-        history.push(sample);
+    watch_recording(samples, config, |i, sample, history| {
         history.record(Metric::Goroutines, sample.taken_at_ms + 5, count(i));
-        findings = engine.evaluate(&history);
-    }
-    findings
+    })
 }
 
 fn go_series(n: usize) -> Vec<Sample> {

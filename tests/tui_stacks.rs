@@ -14,7 +14,7 @@ use healthtop::stacks::{Capture, Frame, ThreadStack, ThreadState};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::time::Duration;
-use tui_fixture::{press, state, PID};
+use tui_fixture::{press, screens_after_keys, state, PID};
 
 fn draw(state: &AppState, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
@@ -146,19 +146,17 @@ fn top_share(state: &AppState, function: &str) -> (u64, u64) {
 fn stacks_view_snapshots_plain_zoomed_searched_wall_and_top() {
     for (width, height) in [(80, 24), (160, 48)] {
         // all → start_thread → worker_main → handle_request → compress, for the zoom.
-        for (name, keys) in [
+        let cases = [
             ("stacks", ""),
             ("stacks_zoomed", "j j j j Enter"),
             ("stacks_search", "/ c o m p Enter"),
             ("stacks_wall_per_pool", "m t"),
             ("stacks_top", "o s j"),
-        ] {
-            let mut state = stacks_state(width, height);
-            press(&mut state, keys);
-            insta::assert_snapshot!(
-                format!("{name}_{width}x{height}"),
-                draw(&state, width, height).backend()
-            );
+        ];
+        for (name, screen) in
+            screens_after_keys(&cases, width, height, || stacks_state(width, height))
+        {
+            insta::assert_snapshot!(name, screen);
         }
     }
 }
@@ -754,27 +752,29 @@ fn cost_line_says_the_real_rate_when_the_sampler_slows_down() {
         ..Capture::default()
     };
     let at_ms = state.now_ms;
-    update(
+    let captured = |state: &mut AppState, round: Duration, interval: Duration| {
+        update(
+            state,
+            Msg::Stacks(StacksMsg::Captured {
+                capture: Box::new(capture(40)),
+                at_ms,
+                round,
+                interval,
+            }),
+        );
+        text(state, 160, 48)
+    };
+    let screen = captured(
         &mut state,
-        Msg::Stacks(StacksMsg::Captured {
-            capture: Box::new(capture(40)),
-            at_ms,
-            round: Duration::from_millis(3),
-            interval: Duration::from_millis(100),
-        }),
+        Duration::from_millis(3),
+        Duration::from_millis(100),
     );
-    let screen = text(&state, 160, 48);
     assert!(screen.contains("1 captures at 10 Hz ·"), "{screen}");
-    update(
+    let screen = captured(
         &mut state,
-        Msg::Stacks(StacksMsg::Captured {
-            capture: Box::new(capture(40)),
-            at_ms,
-            round: Duration::from_secs(25),
-            interval: Duration::from_secs(100),
-        }),
+        Duration::from_secs(25),
+        Duration::from_secs(100),
     );
-    let screen = text(&state, 160, 48);
     assert!(
         screen.contains(
             "2 captures at 0.01 Hz (lowered from 10 Hz to keep stops within budget, a capture takes 25.0 s)"

@@ -7,7 +7,7 @@ mod tui_fixture;
 use healthtop::app::{update, AppState, Msg};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use tui_fixture::{press, state, T0_MS};
+use tui_fixture::{press, screens_after_keys, state, T0_MS};
 
 fn draw(state: &AppState, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
@@ -53,17 +53,14 @@ fn every_view_at_both_sizes() {
 #[test]
 fn thread_drill_down_grouping_and_help() {
     for (width, height) in SIZES {
-        for (name, keys) in [
+        let cases = [
             ("thread_detail", "2 s j Enter"),
             ("threads_grouped", "2 t"),
             ("help", "?"),
-        ] {
-            let mut state = state(20, width, height);
-            press(&mut state, keys);
-            insta::assert_snapshot!(
-                format!("{name}_{width}x{height}"),
-                draw(&state, width, height).backend()
-            );
+        ];
+        for (name, screen) in screens_after_keys(&cases, width, height, || state(20, width, height))
+        {
+            insta::assert_snapshot!(name, screen);
         }
     }
 }

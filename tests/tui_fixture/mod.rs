@@ -420,3 +420,29 @@ pub fn bundle_state(n: u64) -> AppState {
     );
     state
 }
+
+/// Each case's screen: a state made by `make`, the case's keys pressed, drawn at
+/// `width`×`height`; named `NAME_WxH`, as its snapshot is.
+pub fn screens_after_keys(
+    cases: &[(&str, &str)],
+    width: u16,
+    height: u16,
+    make: impl Fn() -> AppState,
+) -> Vec<(String, String)> {
+    cases
+        .iter()
+        .map(|(name, keys)| {
+            let mut state = make();
+            press(&mut state, keys);
+            let backend = ratatui::backend::TestBackend::new(width, height);
+            let mut terminal = ratatui::Terminal::new(backend).expect("test backend");
+            terminal
+                .draw(|frame| healthtop::view::render(&state, frame))
+                .expect("draw");
+            (
+                format!("{name}_{width}x{height}"),
+                terminal.backend().to_string(),
+            )
+        })
+        .collect()
+}
