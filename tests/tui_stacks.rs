@@ -11,18 +11,8 @@ use healthtop::app::{stacks, update, AppState, Effect, Msg, View};
 use healthtop::runtimes::target::Disposition;
 use healthtop::runtimes::Runtime;
 use healthtop::stacks::{Capture, Frame, ThreadStack, ThreadState};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use std::time::Duration;
-use tui_fixture::{press, screens_after_keys, state, PID};
-
-fn draw(state: &AppState, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
-    terminal
-        .draw(|frame| healthtop::view::render(state, frame))
-        .expect("draw");
-    terminal
-}
+use tui_fixture::{draw, press, screens_after_keys, state, PID};
 
 fn text(state: &AppState, width: u16, height: u16) -> String {
     draw(state, width, height).backend().to_string()
@@ -132,6 +122,13 @@ fn stacks_state(width: u16, height: u16) -> AppState {
     state
 }
 
+/// The Stacks view at 80×24 after `keys`.
+fn stacks_after(keys: &str) -> AppState {
+    let mut state = stacks_state(80, 24);
+    press(&mut state, keys);
+    state
+}
+
 fn top_share(state: &AppState, function: &str) -> (u64, u64) {
     let row = state
         .stacks
@@ -200,8 +197,7 @@ fn cpu_mode_weighs_cpu_time_so_idle_threads_add_nothing() {
 
 #[test]
 fn per_thread_roots_fold_numbered_pools() {
-    let mut state = stacks_state(80, 24);
-    press(&mut state, "m t");
+    let mut state = stacks_after("m t");
     assert!(state.stacks.per_thread);
     let roots: Vec<String> = state.stacks.tree.nodes[0]
         .children
@@ -219,8 +215,7 @@ fn per_thread_roots_fold_numbered_pools() {
 
 #[test]
 fn frames_too_narrow_merge_into_a_visible_block() {
-    let mut state = stacks_state(80, 24);
-    press(&mut state, "m");
+    let mut state = stacks_after("m");
     // Wall, merged: under start_thread the pool (200), the workers (40) and the logger (20)
     // share the row; at 80 columns the logger's 20 of 280 samples still fit, so add a
     // thread too small to draw.
@@ -311,8 +306,7 @@ fn zoom_in_and_out_and_move_along_the_graph() {
 
 #[test]
 fn search_marks_frames_and_reports_the_share() {
-    let mut state = stacks_state(80, 24);
-    press(&mut state, "/ c o m p r e s s Enter");
+    let mut state = stacks_after("/ c o m p r e s s Enter");
     assert!(!state.ui.editing_filter);
     // compress: worker-1 14 of its 19 intervals, worker-2 all 19, 100 ms each, of 3.99 s.
     let expected = 33.0 * 100_000.0 * 100.0 / 3_990_000.0;
@@ -391,8 +385,7 @@ fn top_table_sorts_and_enter_zooms_to_every_call_of_the_function() {
 
 #[test]
 fn thread_picker_lists_threads_by_cpu_and_shows_one() {
-    let mut state = stacks_state(80, 24);
-    press(&mut state, "f");
+    let mut state = stacks_after("f");
     assert_eq!(state.stacks.picker, Some(0), "on all threads");
     let choices = state.stacks.thread_choices();
     assert_eq!(
@@ -450,8 +443,7 @@ fn thread_picker_lists_threads_by_cpu_and_shows_one() {
 
 #[test]
 fn export_asks_the_shell_with_what_the_view_shows() {
-    let mut state = stacks_state(80, 24);
-    press(&mut state, "f j Enter");
+    let mut state = stacks_after("f j Enter");
     let effects = press(&mut state, "e");
     let [Effect::Stacks(stacks::StacksEffect::Export { folded, title })] = effects.as_slice()
     else {
@@ -644,8 +636,7 @@ fn dump_dialog_y_sends_n_and_esc_cancel() {
 
 #[test]
 fn help_lists_the_new_keys_at_80x24() {
-    let mut state = stacks_state(80, 24);
-    press(&mut state, "?");
+    let state = stacks_after("?");
     let screen = text(&state, 80, 24);
     for needle in [
         "7",

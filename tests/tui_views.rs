@@ -7,15 +7,7 @@ mod tui_fixture;
 use healthtop::app::{update, AppState, Msg};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use tui_fixture::{press, screens_after_keys, state, T0_MS};
-
-fn draw(state: &AppState, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
-    terminal
-        .draw(|frame| healthtop::view::render(state, frame))
-        .expect("draw");
-    terminal
-}
+use tui_fixture::{draw, press, screens_after_keys, state, T0_MS};
 
 fn text(terminal: &Terminal<TestBackend>) -> String {
     terminal.backend().to_string()

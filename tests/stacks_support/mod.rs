@@ -5,7 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)]
-pub use common::{require_tool, run_healthtop, tool, wait_until, Target};
+pub use common::{go_build, require_tool, run_healthtop, start_goleak, tool, wait_until, Target};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

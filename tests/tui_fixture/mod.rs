@@ -421,6 +421,20 @@ pub fn bundle_state(n: u64) -> AppState {
     state
 }
 
+/// `state` drawn by the real view into a `width`×`height` test terminal.
+pub fn draw(
+    state: &AppState,
+    width: u16,
+    height: u16,
+) -> ratatui::Terminal<ratatui::backend::TestBackend> {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = ratatui::Terminal::new(backend).expect("test backend");
+    terminal
+        .draw(|frame| healthtop::view::render(state, frame))
+        .expect("draw");
+    terminal
+}
+
 /// Each case's screen: a state made by `make`, the case's keys pressed, drawn at
 /// `width`×`height`; named `NAME_WxH`, as its snapshot is.
 pub fn screens_after_keys(
@@ -434,15 +448,8 @@ pub fn screens_after_keys(
         .map(|(name, keys)| {
             let mut state = make();
             press(&mut state, keys);
-            let backend = ratatui::backend::TestBackend::new(width, height);
-            let mut terminal = ratatui::Terminal::new(backend).expect("test backend");
-            terminal
-                .draw(|frame| healthtop::view::render(&state, frame))
-                .expect("draw");
-            (
-                format!("{name}_{width}x{height}"),
-                terminal.backend().to_string(),
-            )
+            let screen = draw(&state, width, height).backend().to_string();
+            (format!("{name}_{width}x{height}"), screen)
         })
         .collect()
 }
