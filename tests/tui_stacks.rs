@@ -109,17 +109,33 @@ fn stacks_state(width: u16, height: u16) -> AppState {
     press(&mut state, "7");
     let at_ms = state.now_ms;
     for capture in captures() {
-        update(
-            &mut state,
-            Msg::Stacks(StacksMsg::Captured {
-                capture: Box::new(capture),
-                at_ms,
-                round: Duration::from_millis(2),
-                interval: Duration::from_millis(100),
-            }),
-        );
+        deliver(&mut state, capture, at_ms, Duration::from_millis(2));
     }
     state
+}
+
+/// The sampler's reply: `capture`, taken at `at_ms` in a round of `round`, at 10 Hz.
+fn deliver(state: &mut AppState, capture: Capture, at_ms: u64, round: Duration) {
+    deliver_at(state, capture, at_ms, round, Duration::from_millis(100));
+}
+
+/// The sampler's reply, sampling every `interval`.
+fn deliver_at(
+    state: &mut AppState,
+    capture: Capture,
+    at_ms: u64,
+    round: Duration,
+    interval: Duration,
+) {
+    update(
+        state,
+        Msg::Stacks(StacksMsg::Captured {
+            capture: Box::new(capture),
+            at_ms,
+            round,
+            interval,
+        }),
+    );
 }
 
 /// The Stacks view at 80×24 after `keys`.
@@ -227,15 +243,7 @@ fn frames_too_narrow_merge_into_a_visible_block() {
         true,
     )];
     capture.cpu_used.clear();
-    update(
-        &mut state,
-        Msg::Stacks(StacksMsg::Captured {
-            capture: Box::new(capture),
-            at_ms: 0,
-            round: Duration::from_millis(2),
-            interval: Duration::from_millis(100),
-        }),
-    );
+    deliver(&mut state, capture, 0, Duration::from_millis(2));
     let ui = &state.stacks;
     let rows = ui.tree.layout(0, stacks::graph_width(&state));
     let block = rows[2]
@@ -420,15 +428,7 @@ fn thread_picker_lists_threads_by_cpu_and_shows_one() {
     let mut capture = captures().remove(1);
     capture.threads.retain(|t| t.tid != PID + 1);
     let at_ms = state.now_ms;
-    update(
-        &mut state,
-        Msg::Stacks(StacksMsg::Captured {
-            capture: Box::new(capture),
-            at_ms,
-            round: Duration::from_millis(2),
-            interval: Duration::from_millis(100),
-        }),
-    );
+    deliver(&mut state, capture, at_ms, Duration::from_millis(2));
     assert_eq!(state.stacks.thread, None);
     assert_eq!(
         state.message.as_deref(),
@@ -506,15 +506,7 @@ fn sampling_only_while_someone_looks_and_the_drill_down_shows_the_stack() {
         ..Capture::default()
     };
     let at_ms = state.now_ms;
-    update(
-        &mut state,
-        Msg::Stacks(StacksMsg::Captured {
-            capture: Box::new(capture),
-            at_ms,
-            round: Duration::from_millis(2),
-            interval: Duration::from_millis(100),
-        }),
-    );
+    deliver(&mut state, capture, at_ms, Duration::from_millis(2));
     assert_eq!(stacks::wanted(&state), Sampling::Off, "once is once");
     let screen = text(&state, 80, 24);
     assert!(screen.contains("spin_here  svc spin.c:42"), "{screen}");
@@ -744,15 +736,7 @@ fn cost_line_says_the_real_rate_when_the_sampler_slows_down() {
     };
     let at_ms = state.now_ms;
     let captured = |state: &mut AppState, round: Duration, interval: Duration| {
-        update(
-            state,
-            Msg::Stacks(StacksMsg::Captured {
-                capture: Box::new(capture(40)),
-                at_ms,
-                round,
-                interval,
-            }),
-        );
+        deliver_at(state, capture(40), at_ms, round, interval);
         text(state, 160, 48)
     };
     let screen = captured(

@@ -300,22 +300,25 @@ pub fn healthtop_stacks_json(pid: i32) -> Vec<JsonThread> {
         .collect()
 }
 
+/// `gdb -p PID -batch -ex "thread apply all bt"`: every thread's backtrace, as gdb prints it.
+pub fn gdb_backtrace_command(pid: i32) -> Command {
+    let mut command = Command::new("gdb");
+    command.args([
+        "-p",
+        &pid.to_string(),
+        "-batch",
+        "-nx",
+        "-ex",
+        "set pagination off",
+        "-ex",
+        "thread apply all bt",
+    ]);
+    command
+}
+
 /// `gdb -p PID -batch -ex "thread apply all bt"`, parsed: tid → function names, innermost first.
 pub fn gdb_stacks(pid: i32) -> BTreeMap<i32, Vec<String>> {
-    let output = run({
-        let mut c = Command::new("gdb");
-        c.args([
-            "-p",
-            &pid.to_string(),
-            "-batch",
-            "-nx",
-            "-ex",
-            "set pagination off",
-            "-ex",
-            "thread apply all bt",
-        ]);
-        c
-    });
+    let output = run(gdb_backtrace_command(pid));
     parse_gdb(&String::from_utf8_lossy(&output.stdout))
 }
 
