@@ -17,11 +17,14 @@
 //! Run: `cargo bench --bench goroutines`. Medians land in
 //! `target/criterion/{goroutine_count,target_cpu_per_poll}/*/new/estimates.json`.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use criterion::{BenchmarkId, Criterion, SamplingMode};
 use healthtop::runtimes::go::{goroutine_count, goroutine_count_debug1, PprofEndpoint};
 use std::hint::black_box;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -40,28 +43,6 @@ impl Drop for Service {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn build(dir: &Path) -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/targets/goroutines_svc.go");
-    std::fs::copy(&source, dir.join("main.go")).expect("copy the service source");
-    std::fs::write(dir.join("go.mod"), "module goroutines_svc\n\ngo 1.19\n").expect("go.mod");
-    let binary = dir.join("goroutines_svc");
-    let status = Command::new("go")
-        .args(["build", "-o"])
-        .arg(&binary)
-        .arg(".")
-        .current_dir(dir)
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOPROXY", "off")
-        .env(
-            "GOCACHE",
-            std::env::temp_dir().join("healthtop-test-gocache"),
-        )
-        .status()
-        .expect("go must be installed to build the benchmark target");
-    assert!(status.success(), "go build failed on {}", source.display());
-    binary
 }
 
 fn start(binary: &Path, goroutines: u64) -> Service {
@@ -121,8 +102,8 @@ fn idle_share(pid: u32, span: Duration) -> f64 {
 type Reading = fn(&PprofEndpoint, Duration) -> Result<u64, healthtop::runtimes::DumpError>;
 
 fn main() {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let binary = build(dir.path());
+    let binary = common::go_build("goroutines_svc.go", "goroutines_svc")
+        .expect("go must be installed to build the benchmark target");
     let mut criterion = Criterion::default()
         .configure_from_args()
         .sample_size(10)

@@ -13,6 +13,9 @@
 //! Run: `cargo bench --bench stacks` (as root or with CAP_SYS_PTRACE; needs gcc, eu-stack, gdb;
 //! perf for the last comparison).
 
+#[path = "../tests/stacks_support/mod.rs"]
+mod stacks_support;
+
 use criterion::Criterion;
 use healthtop::stacks::{capture_all, CaptureOptions, Stacker};
 use std::io::{BufRead, BufReader};
@@ -355,18 +358,7 @@ fn main() {
     });
     assert_running(pid);
     let (gdb, gdb_stall) = longest_stall(&ticks, || {
-        timed({
-            let mut c = Command::new("gdb");
-            c.args([
-                "-p",
-                &pid.to_string(),
-                "-batch",
-                "-nx",
-                "-ex",
-                "thread apply all bt",
-            ]);
-            c
-        })
+        timed(stacks_support::gdb_backtrace_command(pid as i32))
     });
     assert_running(pid);
     println!(

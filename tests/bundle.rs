@@ -23,6 +23,25 @@ fn bundle(pid: i32, out: &Path, extra: &[&str]) -> Output {
         .expect("healthtop runs")
 }
 
+/// `healthtop report --from PATH`, captured.
+fn report_from(path: &Path) -> Output {
+    healthtop()
+        .args(["report", "--from"])
+        .arg(path)
+        .output()
+        .expect("healthtop report --from")
+}
+
+/// The bundle's manifest, changed by `edit` and stored back into `files`.
+fn edit_manifest(files: &mut BTreeMap<String, Vec<u8>>, edit: impl FnOnce(&mut Value)) {
+    let mut manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("manifest");
+    edit(&mut manifest);
+    files.insert(
+        "manifest.json".into(),
+        serde_json::to_vec(&manifest).expect("json"),
+    );
+}
+
 /// Writes `files` as a gzip'd tar, the manifest first (a reader refuses any other order).
 fn write_bundle_members(path: &Path, files: &BTreeMap<String, Vec<u8>>) {
     let file = std::fs::File::create(path).expect("create");
@@ -236,11 +255,7 @@ fn a_bundle_holds_every_file_with_the_reports_figures() {
     );
 
     // report --from re-reads the raw copies with the collectors: they agree with report.json.
-    let text = healthtop()
-        .args(["report", "--from"])
-        .arg(&out)
-        .output()
-        .expect("from");
+    let text = report_from(&out);
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
     assert!(
         text.contains("agree with report.json: state S, threads 1,"),
@@ -254,32 +269,24 @@ fn a_bundle_holds_every_file_with_the_reports_figures() {
         let status = String::from_utf8_lossy(&files["proc/status"])
             .replace("Threads:\t1\n", "Threads:\t7\n")
             .into_bytes();
-        let mut manifest: Value =
-            serde_json::from_slice(&files["manifest.json"]).expect("manifest");
-        for item in manifest["contents"].as_array_mut().expect("contents") {
-            if item["path"] == "proc/status" {
-                use sha2::Digest;
-                let digest = sha2::Sha256::digest(&status);
-                item["sha256"] = digest
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<String>()
-                    .into();
-                item["bytes"] = status.len().into();
+        edit_manifest(&mut files, |manifest| {
+            for item in manifest["contents"].as_array_mut().expect("contents") {
+                if item["path"] == "proc/status" {
+                    use sha2::Digest;
+                    let digest = sha2::Sha256::digest(&status);
+                    item["sha256"] = digest
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>()
+                        .into();
+                    item["bytes"] = status.len().into();
+                }
             }
-        }
+        });
         files.insert("proc/status".into(), status);
-        files.insert(
-            "manifest.json".into(),
-            serde_json::to_vec(&manifest).expect("json"),
-        );
         write_bundle_members(&tampered, &files);
     }
-    let text = healthtop()
-        .args(["report", "--from"])
-        .arg(&tampered)
-        .output()
-        .expect("from");
+    let text = report_from(&tampered);
     assert!(text.status.success());
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
     assert!(
@@ -492,11 +499,7 @@ fn a_target_killed_during_the_watch_keeps_its_death() {
         "{}",
         report["exit"]
     );
-    let from = healthtop()
-        .args(["report", "--from"])
-        .arg(&out)
-        .output()
-        .expect("report --from");
+    let from = report_from(&out);
     assert_eq!(from.status.code(), Some(0));
     let text = String::from_utf8_lossy(&from.stdout);
     assert!(text.contains("exited"), "{text}");
@@ -577,37 +580,12 @@ fn bad_bundles_get_a_clear_error() {
             .position(|w| w == b"healthtop.report/1")
             .expect("schema in report");
         report[at + 17] = b'2';
-        let out = std::fs::File::create(&tampered).expect("create");
-        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-            out,
-            flate2::Compression::fast(),
-        ));
-        // The manifest first, as a bundle has it; then the rest.
-        let manifest = files.remove_entry("manifest.json").expect("manifest");
-        for (name, data) in std::iter::once((&manifest.0, &manifest.1)).chain(&files) {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(data.len() as u64);
-            header.set_mode(0o600);
-            builder
-                .append_data(&mut header, name, data.as_slice())
-                .expect("append");
-        }
-        builder
-            .into_inner()
-            .expect("finish")
-            .finish()
-            .expect("gzip");
+        write_bundle_members(&tampered, &files);
     }
     // The previous schema still opens; an unknown one is refused with a line naming it.
     let with_schema = |schema: &str| {
         let mut files = files_of(&good);
-        let mut manifest: Value =
-            serde_json::from_slice(&files["manifest.json"]).expect("manifest");
-        manifest["schema"] = schema.into();
-        files.insert(
-            "manifest.json".into(),
-            serde_json::to_vec(&manifest).expect("json"),
-        );
+        edit_manifest(&mut files, |manifest| manifest["schema"] = schema.into());
         let path = dir
             .path()
             .join(format!("{}.tar.gz", schema.replace('/', "-")));
@@ -615,11 +593,7 @@ fn bad_bundles_get_a_clear_error() {
         path
     };
     let previous = with_schema("healthtop.bundle/1");
-    let opened = healthtop()
-        .args(["report", "--from"])
-        .arg(&previous)
-        .output()
-        .expect("runs");
+    let opened = report_from(&previous);
     assert_eq!(
         opened.status.code(),
         Some(0),
@@ -634,11 +608,7 @@ fn bad_bundles_get_a_clear_error() {
         (&missing, "cannot read"),
         (&tampered, "checksum of report.json"),
     ] {
-        let output = healthtop()
-            .args(["report", "--from"])
-            .arg(path)
-            .output()
-            .expect("runs");
+        let output = report_from(path);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(
             output.status.code(),

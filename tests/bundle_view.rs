@@ -6,7 +6,7 @@
 mod dump_support;
 mod tmux_support;
 
-use dump_support::{go_build, healthtop, stderr, Target};
+use dump_support::{go_build, healthtop, start_goleak, stderr, Target};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -25,13 +25,7 @@ fn view_shows_the_bundled_flame_graph_dump_and_goroutines() {
     let Some(binary) = go_build("dump_goleak.go", "bundleview") else {
         return;
     };
-    let mut command = Command::new(binary);
-    command
-        .args(["-leak", "25"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut service = Target::spawn(command);
+    let mut service = start_goleak(&binary, "25");
     let ready = service.read_line();
     assert!(ready.starts_with("port "), "{ready}");
     let pid = service.upid();

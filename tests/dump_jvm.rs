@@ -44,25 +44,10 @@ fn jvm_dump_names_every_parked_thread_like_jstack() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut compile = Command::new(javac);
-    compile
-        .arg("-d")
-        .arg(dir.path())
-        .arg(target_source("dump_parker.java"));
-    build(compile);
-    let mut jvm_cmd = Command::new(java);
-    jvm_cmd
-        .arg("-cp")
-        .arg(dir.path())
-        .arg("Parker")
-        .arg(WORKERS.to_string())
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut jvm = Target::spawn(jvm_cmd);
+    compile_java(&javac, dir.path(), "dump_parker.java");
+    let workers = WORKERS.to_string();
+    let mut jvm = start_parker(&java, dir.path(), &[], &workers);
     let pid = jvm.upid();
-    assert_eq!(jvm.read_line(), format!("ready {pid}"));
 
     let dump = healthtop_json(&["dump", "-p", &pid.to_string(), "--json"]);
     assert_eq!(dump["runtime"], "jvm");
@@ -150,10 +135,7 @@ fn jvm_dump_names_every_parked_thread_like_jstack() {
 
     // Closing stdin ends the JVM; everything it printed must be our "ready" line only: the
     // SIGQUIT healthtop sent started the attach listener instead of printing a dump.
-    drop(jvm.child.stdin.take());
-    let mut rest = String::new();
-    std::io::Read::read_to_string(jvm.stdout.as_mut().expect("piped"), &mut rest)
-        .expect("read JVM stdout");
+    let rest = rest_of_stdout(jvm);
     assert!(
         !rest.contains("Full thread dump"),
         "the JVM printed a thread dump on its stdout: {rest}"
@@ -191,12 +173,7 @@ fn jvm_in_a_pid_namespace_attaches_by_namespace_pid_and_maps_tids() {
     // Outside /tmp, which the JVM's private tmpfs hides: not the target dir either, since a
     // checkout may itself live under /tmp (CI clones anywhere).
     let dir = tempfile::tempdir_in("/var/tmp").expect("tempdir in /var/tmp");
-    let mut compile = Command::new(javac);
-    compile
-        .arg("-d")
-        .arg(dir.path())
-        .arg(target_source("dump_parker.java"));
-    build(compile);
+    compile_java(&javac, dir.path(), "dump_parker.java");
     let mut command = Command::new(unshare);
     command
         .args([
@@ -279,22 +256,22 @@ fn jvm_in_a_pid_namespace_attaches_by_namespace_pid_and_maps_tids() {
     assert!(wrapper.alive());
 }
 
-/// Starts Parker with one worker and extra JVM options; returns it once ready.
-fn start_parker(java: &std::path::Path, classes: &std::path::Path, options: &[&str]) -> Target {
+/// Starts Parker with `workers` threads and extra JVM options, its classes dir as its cwd;
+/// returns it once ready.
+fn start_parker(
+    java: &std::path::Path,
+    classes: &std::path::Path,
+    options: &[&str],
+    workers: &str,
+) -> Target {
     let mut command = Command::new(java);
     command
         .args(options)
         .arg("-cp")
         .arg(classes)
-        .args(["Parker", "1"])
-        .current_dir(classes)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut jvm = Target::spawn(command);
-    let pid = jvm.upid();
-    assert_eq!(jvm.read_line(), format!("ready {pid}"));
-    jvm
+        .args(["Parker", workers])
+        .current_dir(classes);
+    start_java(command)
 }
 
 fn catches_sigquit(pid: u32) -> bool {
@@ -316,14 +293,9 @@ fn jvm_without_a_sigquit_handler_is_not_signalled() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut compile = Command::new(javac);
-    compile
-        .arg("-d")
-        .arg(dir.path())
-        .arg(target_source("dump_parker.java"));
-    build(compile);
+    compile_java(&javac, dir.path(), "dump_parker.java");
 
-    let mut jvm = start_parker(&java, dir.path(), &["-Xrs"]);
+    let mut jvm = start_parker(&java, dir.path(), &["-Xrs"], "1");
     let pid = jvm.upid();
     assert!(!catches_sigquit(pid), "-Xrs JVM catches SIGQUIT?");
     let output = healthtop(&["dump", "-p", &pid.to_string()]);
@@ -332,7 +304,12 @@ fn jvm_without_a_sigquit_handler_is_not_signalled() {
     assert!(jvm.alive());
     drop(jvm);
 
-    let mut jvm = start_parker(&java, dir.path(), &["-Xrs", "-XX:+DisableAttachMechanism"]);
+    let mut jvm = start_parker(
+        &java,
+        dir.path(),
+        &["-Xrs", "-XX:+DisableAttachMechanism"],
+        "1",
+    );
     let pid = jvm.upid();
     assert!(!catches_sigquit(pid));
     let output = healthtop(&["dump", "-p", &pid.to_string()]);
@@ -365,14 +342,9 @@ fn jvm_with_attach_disabled_is_sent_nothing() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut compile = Command::new(javac);
-    compile
-        .arg("-d")
-        .arg(dir.path())
-        .arg(target_source("dump_parker.java"));
-    build(compile);
+    compile_java(&javac, dir.path(), "dump_parker.java");
 
-    let on_command_line = start_parker(&java, dir.path(), &["-XX:+DisableAttachMechanism"]);
+    let on_command_line = start_parker(&java, dir.path(), &["-XX:+DisableAttachMechanism"], "1");
     let in_environment = {
         let mut command = Command::new(&java);
         command
@@ -380,13 +352,8 @@ fn jvm_with_attach_disabled_is_sent_nothing() {
             .arg("-cp")
             .arg(dir.path())
             .args(["Parker", "1"])
-            .current_dir(dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut jvm = Target::spawn(command);
-        assert_eq!(jvm.read_line(), format!("ready {}", jvm.upid()));
-        jvm
+            .current_dir(dir.path());
+        start_java(command)
     };
     for (mut jvm, source) in [
         (on_command_line, "on its command line"),
@@ -440,12 +407,7 @@ fn a_planted_attach_trigger_link_never_redirects_roots_write() {
     std::fs::create_dir(&classes).expect("classes dir");
     std::fs::create_dir(&cwd).expect("cwd");
     std::os::unix::fs::chown(&cwd, Some(NOBODY), Some(NOBODY)).expect("chown cwd");
-    let mut compile = Command::new(javac);
-    compile
-        .arg("-d")
-        .arg(&classes)
-        .arg(target_source("dump_parker.java"));
-    build(compile);
+    compile_java(&javac, &classes, "dump_parker.java");
     let victim = base.path().join("root-owned");
     std::fs::write(&victim, b"root's file, not to be truncated").expect("victim");
 
@@ -461,13 +423,9 @@ fn a_planted_attach_trigger_link_never_redirects_roots_write() {
         .arg("-cp")
         .arg(&classes)
         .args(["Parker", "2"])
-        .current_dir(&cwd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut jvm = Target::spawn(command);
+        .current_dir(&cwd);
+    let mut jvm = start_java(command);
     let pid = jvm.upid();
-    assert_eq!(jvm.read_line(), format!("ready {pid}"));
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
     assert!(
         status

@@ -17,6 +17,16 @@ fn watch(samples: &[Sample]) -> Vec<Finding> {
 }
 
 fn watch_with(samples: &[Sample], config: Config) -> Vec<Finding> {
+    watch_recording(samples, config, |_, _, _| {})
+}
+
+/// Watches as `report --watch` does (one window from the first sample); `record(i, sample,
+/// history)` adds readings taken beside sample `i` before it is judged.
+fn watch_recording(
+    samples: &[Sample],
+    config: Config,
+    record: impl Fn(usize, &Sample, &mut History),
+) -> Vec<Finding> {
     let mut history = History::default();
     let mut engine = RuleEngine::with_window(
         config,
@@ -25,8 +35,9 @@ fn watch_with(samples: &[Sample], config: Config) -> Vec<Finding> {
         },
     );
     let mut findings = Vec::new();
-    for sample in samples {
+    for (i, sample) in samples.iter().enumerate() {
         history.push(sample);
+        record(i, sample, &mut history);
         findings = engine.evaluate(&history);
     }
     findings
@@ -334,20 +345,9 @@ fn watch_goroutines(
     config: Config,
     count: impl Fn(usize) -> Result<f64, String>,
 ) -> Vec<Finding> {
-    let mut history = History::default();
-    let mut engine = RuleEngine::with_window(
-        config,
-        Window::Explicit {
-            since_ms: samples[0].taken_at_ms,
-        },
-    );
-    let mut findings = Vec::new();
-    for (i, sample) in samples.iter().enumerate() {
-        history.push(sample);
+    watch_recording(samples, config, |i, sample, history| {
         history.record(Metric::Goroutines, sample.taken_at_ms + 5, count(i));
-        findings = engine.evaluate(&history);
-    }
-    findings
+    })
 }
 
 fn go_series(n: usize) -> Vec<Sample> {
@@ -696,72 +696,46 @@ fn sigterm_is_judged_by_who_stops_the_process() {
             s.memory.cgroup.as_mut().expect("cgroup").path = cgroup.into();
         })
     };
-    let postmaster = Parent {
-        pid: 900,
-        comm: "postgres".into(),
-        exe: Some("/usr/lib/postgresql/16/bin/postgres".into()),
-    };
-    // A checkpointer under its postmaster: said, not warned.
-    let f = fired(
-        &watch(&ignoring(
-            postmaster,
-            "/system.slice/postgresql@16-main.service",
-        )),
-        "sigterm",
-        Severity::Info,
-    );
-    assert!(
-        f.message.contains("supervising parent postgres (pid 900)"),
-        "{}",
-        f.message
-    );
-    // The same program under systemd: systemctl stop will SIGKILL it, with the unit named.
-    let systemd = Parent {
-        pid: 1,
-        comm: "systemd".into(),
-        exe: Some("/usr/lib/systemd/systemd".into()),
-    };
-    let f = fired(
-        &watch(&ignoring(
-            systemd,
-            "/system.slice/postgresql@16-main.service",
-        )),
-        "sigterm",
-        Severity::Warn,
-    );
-    assert!(
-        f.message
-            .contains("`systemctl stop postgresql@16-main.service`"),
-        "{}",
-        f.message
-    );
-    // A helper of the service under another program of it: what each KillMode does.
-    let helper = Parent {
-        pid: 950,
-        comm: "pg_ctl".into(),
-        exe: Some("/usr/lib/postgresql/16/bin/pg_ctl".into()),
-    };
-    let f = fired(
-        &watch(&ignoring(
-            helper,
-            "/system.slice/postgresql@16-main.service",
-        )),
-        "sigterm",
-        Severity::Warn,
-    );
-    assert!(f.message.contains("KillMode=mixed"), "{}", f.message);
-    // Under a shell (another program): the plain warning.
-    let shell = Parent {
-        pid: 700,
-        comm: "bash".into(),
-        exe: Some("/usr/bin/bash".into()),
-    };
-    let f = fired(
-        &watch(&ignoring(shell, "/user.slice")),
-        "sigterm",
-        Severity::Warn,
-    );
-    assert!(f.message.contains("will be SIGKILLed"), "{}", f.message);
+    let service = "/system.slice/postgresql@16-main.service";
+    let cases = [
+        // A checkpointer under its postmaster: said, not warned.
+        (
+            (900, "postgres", "/usr/lib/postgresql/16/bin/postgres"),
+            service,
+            Severity::Info,
+            "supervising parent postgres (pid 900)",
+        ),
+        // The same program under systemd: systemctl stop will SIGKILL it, with the unit named.
+        (
+            (1, "systemd", "/usr/lib/systemd/systemd"),
+            service,
+            Severity::Warn,
+            "`systemctl stop postgresql@16-main.service`",
+        ),
+        // A helper of the service under another program of it: what each KillMode does.
+        (
+            (950, "pg_ctl", "/usr/lib/postgresql/16/bin/pg_ctl"),
+            service,
+            Severity::Warn,
+            "KillMode=mixed",
+        ),
+        // Under a shell (another program): the plain warning.
+        (
+            (700, "bash", "/usr/bin/bash"),
+            "/user.slice",
+            Severity::Warn,
+            "will be SIGKILLed",
+        ),
+    ];
+    for ((pid, comm, exe), cgroup, severity, says) in cases {
+        let parent = Parent {
+            pid,
+            comm: comm.into(),
+            exe: Some(exe.into()),
+        };
+        let f = fired(&watch(&ignoring(parent, cgroup)), "sigterm", severity);
+        assert!(f.message.contains(says), "{comm}: {}", f.message);
+    }
 }
 
 #[test]

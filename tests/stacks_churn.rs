@@ -9,35 +9,13 @@ use stacks_support::*;
 
 #[test]
 fn threads_exiting_during_capture_are_skipped() {
-    if !require_tool("gcc") {
+    let Some(dir) = gcc_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
+    };
     let target = start_threads(dir.path(), "churn", &["2", "--churn"]);
     let pid = target.pid();
-    let output = run({
-        let mut c = healthtop();
-        c.args([
-            "record",
-            "-p",
-            &pid.to_string(),
-            "--duration",
-            "2s",
-            "--hz",
-            "200",
-            "--per-thread",
-            "-o",
-        ])
-        .arg(dir.path().join("flame.svg"));
-        c
-    });
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout} {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_not_stopped(pid);
+    let svg = dir.path().join("flame.svg");
+    let stdout = record_ok(pid, "2s", "200", &["--per-thread"], &svg);
     let folded = std::fs::read_to_string(dir.path().join("flame.folded")).expect("folded");
     assert!(folded.contains("churner;"), "{folded}");
     // Many threads came and went during the recording.
@@ -66,21 +44,14 @@ fn threads_exiting_during_capture_are_skipped() {
 
 #[test]
 fn vdso_frames_are_unwound_and_named() {
-    if !require_tool("gcc") {
+    let Some(dir) = gcc_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
+    };
     let target = start_threads(dir.path(), "vdso", &["1", "--spin", "--vdso"]);
     let pid = target.pid();
     // The spinner spends most of its time inside the vDSO; a few captures find it there.
     for _ in 0..50 {
-        let output = run({
-            let mut c = healthtop();
-            c.args(["stacks", "--json", "-p", &pid.to_string()]);
-            c
-        });
-        assert!(output.status.success());
-        let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let json = stacks_json(pid);
         let spinner = json["threads"]
             .as_array()
             .expect("threads")

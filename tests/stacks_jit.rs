@@ -5,7 +5,7 @@
 mod dump_support;
 
 use dump_support::*;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// `START SIZE name` entries of a perf map, parsed independently of healthtop.
 fn read_perf_map(path: &std::path::Path) -> Vec<(u64, u64, String)> {
@@ -59,23 +59,14 @@ fn record_names_java_methods_from_the_perf_map() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut compile = Command::new(javac);
-    compile
-        .arg("-d")
-        .arg(dir.path())
-        .arg(target_source("jit_spin.java"));
-    build(compile);
+    compile_java(&javac, dir.path(), "jit_spin.java");
     let mut jvm_cmd = Command::new(java);
     jvm_cmd
         .args(["-XX:+PreserveFramePointer", "-cp"])
         .arg(dir.path())
-        .arg("JitSpin")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut jvm = Target::spawn(jvm_cmd);
+        .arg("JitSpin");
+    let mut jvm = start_java(jvm_cmd);
     let pid = jvm.upid();
-    assert_eq!(jvm.read_line(), format!("ready {pid}"));
     let map_path = std::path::PathBuf::from(format!("/tmp/perf-{pid}.map"));
     // A map left by an earlier process with this PID would name frames wrongly.
     let _ = std::fs::remove_file(&map_path);

@@ -25,10 +25,9 @@ fn random_below(limit: u64) -> u64 {
 
 #[test]
 fn sigkill_during_record_never_leaves_target_stopped() {
-    if !require_tool("gcc") {
+    let Some(dir) = gcc_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
+    };
     let binary = build_c(dir.path(), "victim", &["-O2"]);
     let ticks = dir.path().join("ticks");
     let mut command = Command::new(&binary);
@@ -39,18 +38,7 @@ fn sigkill_during_record_never_leaves_target_stopped() {
 
     for iteration in 0..30 {
         let svg = dir.path().join(format!("f{iteration}.svg"));
-        let mut recorder = healthtop()
-            .args([
-                "record",
-                "-p",
-                &pid.to_string(),
-                "--duration",
-                "60s",
-                "--hz",
-                "1000",
-            ])
-            .arg("-o")
-            .arg(&svg)
+        let mut recorder = record_command(pid, "60s", "1000", &[], &svg)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -7,7 +7,6 @@
 mod stacks_support;
 
 use stacks_support::*;
-use std::process::Command;
 
 fn parse_folded(text: &str) -> Vec<(String, u64)> {
     text.lines()
@@ -20,40 +19,15 @@ fn parse_folded(text: &str) -> Vec<(String, u64)> {
 
 #[test]
 fn spinning_function_dominates_and_svg_is_valid() {
-    if !require_tool("gcc") {
+    let Some(dir) = gcc_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
+    };
     let target = start_threads(dir.path(), "spin", &["2", "--spin"]);
     let pid = target.pid();
     wait_parked(pid, |n| n != "spinner", &[libc::SYS_pause], 3);
 
     let svg = dir.path().join("flame.svg");
-    let output = run({
-        let mut c = healthtop();
-        c.args([
-            "record",
-            "-p",
-            &pid.to_string(),
-            "--duration",
-            "4s",
-            "--hz",
-            "50",
-            "--mode",
-            "wall",
-            "--per-thread",
-            "-o",
-        ])
-        .arg(&svg);
-        c
-    });
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "record failed: {stdout} {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_not_stopped(pid);
+    let stdout = record_ok(pid, "4s", "50", &["--mode", "wall", "--per-thread"], &svg);
     assert!(stdout.contains("per-thread stop time: median"), "{stdout}");
     assert!(stdout.contains("mode wall: every thread"), "{stdout}");
 
@@ -129,29 +103,7 @@ fn record(
     extra: &[&str],
 ) -> (Vec<(String, u64)>, String) {
     let svg = dir.join(format!("{name}.svg"));
-    let output = run({
-        let mut c = healthtop();
-        c.args([
-            "record",
-            "-p",
-            &pid.to_string(),
-            "--duration",
-            "3s",
-            "--hz",
-            "20",
-        ])
-        .args(extra)
-        .arg("-o")
-        .arg(&svg);
-        c
-    });
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "record failed: {stdout} {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_not_stopped(pid);
+    let stdout = record_ok(pid, "3s", "20", extra, &svg);
     let svg_text = std::fs::read_to_string(&svg).expect("svg written");
     assert!(svg_text.trim_end().ends_with("</svg>"));
     let folded = parse_folded(
@@ -173,10 +125,9 @@ fn leaf_share(folded: &[(String, u64)], leaf: &str) -> (u64, u64) {
 
 #[test]
 fn default_record_is_on_cpu_and_merged_and_wall_mode_shows_the_idle_pool() {
-    if !require_tool("gcc") {
+    let Some(dir) = gcc_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
+    };
     let target = start_threads(dir.path(), "pool", &["20", "--spin"]);
     let pid = target.pid();
     wait_parked(pid, |n| n != "spinner", &[libc::SYS_pause], 21);
@@ -218,10 +169,9 @@ fn default_record_is_on_cpu_and_merged_and_wall_mode_shows_the_idle_pool() {
 
 #[test]
 fn sigint_ends_recording_cleanly() {
-    if !require_tool("gcc") {
+    let Some(dir) = gcc_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
+    };
     let target = start_threads(dir.path(), "spin", &["1", "--spin"]);
     let pid = target.pid();
     let svg = dir.path().join("flame.svg");
@@ -241,11 +191,7 @@ fn sigint_ends_recording_cleanly() {
             .into_iter()
             .any(|t| thread_name(recorder_pid, t) == "healthtop-trace")
     });
-    let status = Command::new("kill")
-        .args(["-INT", &recorder_pid.to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
+    send_signal(recorder_pid, "INT");
     let output = recorder.wait_with_output().expect("record exits");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}");

@@ -9,10 +9,9 @@ use stacks_support::*;
 
 #[test]
 fn realtime_signals_sent_during_sampling_all_arrive() {
-    if !require_tool("gcc") {
+    let Some(dir) = gcc_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
+    };
     let report = dir.path().join("rt.txt");
     let target = start_threads(
         dir.path(),
@@ -26,25 +25,8 @@ fn realtime_signals_sent_during_sampling_all_arrive() {
         ],
     );
     let pid = target.pid();
-    let output = run({
-        let mut c = healthtop();
-        c.args([
-            "record",
-            "-p",
-            &pid.to_string(),
-            "--duration",
-            "3s",
-            "--hz",
-            "1000",
-            "-o",
-        ])
-        .arg(dir.path().join("flame.svg"));
-        c
-    });
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}");
+    let stdout = record_ok(pid, "3s", "1000", &[], &dir.path().join("flame.svg"));
     assert!(stdout.contains("re-injected:"), "{stdout}");
-    assert_not_stopped(pid);
     wait_until("the target's signal report", || {
         std::fs::read_to_string(&report).is_ok_and(|t| t.ends_with('\n'))
     });

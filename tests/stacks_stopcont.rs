@@ -6,23 +6,13 @@
 mod stacks_support;
 
 use stacks_support::*;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn signal(pid: i32, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &pid.to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-}
 
 #[test]
 fn stop_cont_storm_does_not_hang_record_or_leave_target_stopped() {
-    if !require_tool("gcc") {
+    let Some(dir) = gcc_tempdir() else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
+    };
     let ticks = dir.path().join("ticks");
     let target = start_threads(
         dir.path(),
@@ -35,18 +25,7 @@ fn stop_cont_storm_does_not_hang_record_or_leave_target_stopped() {
         ],
     );
     let pid = target.pid();
-    let mut recorder = healthtop()
-        .args([
-            "record",
-            "-p",
-            &pid.to_string(),
-            "--duration",
-            "3s",
-            "--hz",
-            "500",
-            "-o",
-        ])
-        .arg(dir.path().join("flame.svg"))
+    let mut recorder = record_command(pid, "3s", "500", &[], &dir.path().join("flame.svg"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -61,8 +40,8 @@ fn stop_cont_storm_does_not_hang_record_or_leave_target_stopped() {
             start.elapsed() < Duration::from_secs(60),
             "record hung under SIGSTOP/SIGCONT"
         );
-        signal(pid, "STOP");
-        signal(pid, "CONT");
+        send_signal(pid, "STOP");
+        send_signal(pid, "CONT");
         storms += 1;
     };
     let output = recorder.wait_with_output().expect("output");
@@ -72,7 +51,7 @@ fn stop_cont_storm_does_not_hang_record_or_leave_target_stopped() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    signal(pid, "CONT");
+    send_signal(pid, "CONT");
     assert_not_stopped(pid);
     let before = std::fs::read_to_string(&ticks).unwrap_or_default();
     wait_until("the target to tick again", || {

@@ -126,14 +126,8 @@ fn go_target_matches_gdb() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = build_go(dir.path(), "");
-    let target = Target::start(Command::new(&binary), "ready");
+    let target = start_go_workers(&binary);
     let pid = target.pid();
-    wait_parked(
-        pid,
-        |n| n.starts_with("go-worker-"),
-        &[libc::SYS_nanosleep],
-        2,
-    );
     let known = ["main.levelTwo", "main.levelOne", "main.workerMain"];
     check_target(pid, &known, |name| {
         name.starts_with("go-worker-")
@@ -170,6 +164,28 @@ fn go_target_matches_gdb() {
     assert_not_stopped(pid);
 }
 
+/// Starts a built Go stacks target and waits until its two workers sleep in nanosleep.
+fn start_go_workers(binary: &std::path::Path) -> Target {
+    let target = Target::start(Command::new(binary), "ready");
+    wait_parked(
+        target.pid(),
+        |n| n.starts_with("go-worker-"),
+        &[libc::SYS_nanosleep],
+        2,
+    );
+    target
+}
+
+/// What `readelf FLAG BINARY` prints.
+fn readelf(flag: &str, binary: &std::path::Path) -> String {
+    let output = run({
+        let mut c = Command::new("readelf");
+        c.arg(flag).arg(binary);
+        c
+    });
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// A stripped Go binary (`-ldflags="-s -w"`: no .symtab, no DWARF) is named from its
 /// `.gopclntab`; gdb cannot name it, so the ground truth is the known call chain.
 #[test]
@@ -179,21 +195,12 @@ fn stripped_go_target_is_named_from_pclntab() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = build_go(dir.path(), "-s -w");
-    let sections = run({
-        let mut c = Command::new("readelf");
-        c.arg("-SW").arg(&binary);
-        c
-    });
-    let sections = String::from_utf8_lossy(&sections.stdout);
-    assert!(!sections.contains(".symtab"), "binary not stripped");
-    let target = Target::start(Command::new(&binary), "ready");
-    let pid = target.pid();
-    wait_parked(
-        pid,
-        |n| n.starts_with("go-worker-"),
-        &[libc::SYS_nanosleep],
-        2,
+    assert!(
+        !readelf("-SW", &binary).contains(".symtab"),
+        "binary not stripped"
     );
+    let target = start_go_workers(&binary);
+    let pid = target.pid();
     let ours = healthtop_stacks(pid);
     assert_not_stopped(pid);
     let known = ["main.levelTwo", "main.levelOne", "main.workerMain"];
@@ -222,12 +229,7 @@ fn load_bias(pid: i32, binary: &std::path::Path) -> u64 {
         .filter_map(|l| u64::from_str_radix(l.split('-').next()?, 16).ok())
         .min()
         .expect("binary is mapped");
-    let headers = run({
-        let mut c = Command::new("readelf");
-        c.arg("-lW").arg(binary);
-        c
-    });
-    let vaddr = String::from_utf8_lossy(&headers.stdout)
+    let vaddr = readelf("-lW", binary)
         .lines()
         .find(|l| l.trim_start().starts_with("LOAD"))
         .and_then(|l| l.split_whitespace().nth(2))
@@ -307,25 +309,20 @@ fn stripped_cgo_case(pie: bool) {
     };
     let binary = build("stripped", "-s -w");
     let unstripped = build("unstripped", "");
-    let readelf = |flag: &str| {
-        let output = run({
-            let mut c = Command::new("readelf");
-            c.arg(flag).arg(&binary);
-            c
-        });
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
-    assert!(!readelf("-SW").contains(".symtab"), "binary not stripped");
-    assert!(readelf("--dyn-syms").contains("_cgo_"), "no cgo symbols");
-    assert_eq!(readelf("-hW").contains("DYN (Position-Independent"), pie);
-    let target = Target::start(Command::new(&binary), "ready");
-    let pid = target.pid();
-    wait_parked(
-        pid,
-        |n| n.starts_with("go-worker-"),
-        &[libc::SYS_nanosleep],
-        2,
+    assert!(
+        !readelf("-SW", &binary).contains(".symtab"),
+        "binary not stripped"
     );
+    assert!(
+        readelf("--dyn-syms", &binary).contains("_cgo_"),
+        "no cgo symbols"
+    );
+    assert_eq!(
+        readelf("-hW", &binary).contains("DYN (Position-Independent"),
+        pie
+    );
+    let target = start_go_workers(&binary);
+    let pid = target.pid();
     let threads = healthtop_stacks_json(pid);
     assert_not_stopped(pid);
     let bias = load_bias(pid, &binary);

@@ -66,6 +66,65 @@ fn start_target_with(exe: &Path, args: &[u32]) -> Target {
     Target::start_ready(command)
 }
 
+/// With the tools at hand: a temp dir holding the built TUI target, and the target started
+/// with `threads` threads. None (skip) without the tools.
+fn started_target(threads: u32) -> Option<(tempfile::TempDir, PathBuf, Target)> {
+    if !have_tools() {
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = build_target(dir.path());
+    let target = start_target(&exe, threads);
+    Some((dir, exe, target))
+}
+
+/// Sends `kill -SIGNAL pid` and checks it was delivered.
+fn kill(signal: &str, pid: impl std::fmt::Display) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+/// Views 2 to 5 by their number keys, each with content only that view has; `worker` is a
+/// thread name the Threads view must list.
+fn visit_views_2_to_5(tmux: &Tmux, worker: &str) {
+    tmux.keys(&["2"]);
+    tmux.wait_for(&["[2 Threads]", worker, "SYSCALL"]);
+    tmux.keys(&["3"]);
+    tmux.wait_for(&["[3 FDs]", "LISTEN", "127.0.0.1:"]);
+    tmux.keys(&["4"]);
+    tmux.wait_for(&["[4 Memory]", "mappings", "tui_target"]);
+    tmux.keys(&["5"]);
+    tmux.wait_for(&["[5 Signals]", "seccomp", "SIGTERM"]);
+}
+
+/// `healthtop ARGS… extra` run to success, its stdout.
+fn healthtop_ok(args: &[&str], extra: &Path) -> Vec<u8> {
+    let output = Command::new(HEALTHTOP)
+        .args(args)
+        .arg(extra)
+        .output()
+        .expect("run healthtop");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+/// When each sample of a bundle's history was taken.
+fn sample_times(bundle: &healthtop::bundle::read::OpenedBundle) -> Vec<u64> {
+    bundle
+        .report
+        .history
+        .iter()
+        .map(|s| s.sample.taken_at_ms)
+        .collect()
+}
+
 /// One tmux server on a private socket, one 160×48 session running bash.
 fn run_healthtop(tmux: &Tmux, pid: u32) {
     run_healthtop_with(tmux, "", pid);
@@ -110,26 +169,16 @@ fn tid_named(pid: u32, name: &str) -> i32 {
 
 #[test]
 fn every_view_drill_down_help_quit_exit_banner_and_signals() {
-    if !have_tools() {
+    let Some((_dir, exe, target)) = started_target(8) else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let exe = build_target(dir.path());
+    };
     let tmux = Tmux::start();
-    let target = start_target(&exe, 8);
     let pid = target.upid();
 
     // Every view by its number key, each with content only that view has.
     run_healthtop(&tmux, pid);
     tmux.wait_for(&["headroom", "RLIMIT_NOFILE"]);
-    tmux.keys(&["2"]);
-    tmux.wait_for(&["[2 Threads]", "worker-7", "SYSCALL"]);
-    tmux.keys(&["3"]);
-    tmux.wait_for(&["[3 FDs]", "LISTEN", "127.0.0.1:"]);
-    tmux.keys(&["4"]);
-    tmux.wait_for(&["[4 Memory]", "mappings", "tui_target"]);
-    tmux.keys(&["5"]);
-    tmux.wait_for(&["[5 Signals]", "seccomp", "SIGTERM"]);
+    visit_views_2_to_5(&tmux, "worker-7");
     tmux.keys(&["6"]);
     tmux.wait_for(&["[6 Findings]"]);
     tmux.keys(&["Tab"]);
@@ -204,11 +253,7 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
 
     // The target killed: the banner says how, healthtop keeps running and browsable.
     run_healthtop(&tmux, pid);
-    let status = Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    kill("KILL", pid);
     tmux.wait_for(&["TARGET EXITED", "killed by SIGKILL"]);
     tmux.keys(&["2"]);
     tmux.wait_for(&["[2 Threads]", "worker-0", "TARGET EXITED"]);
@@ -227,11 +272,7 @@ fn every_view_drill_down_help_quit_exit_banner_and_signals() {
         run_healthtop(&tmux, target.upid());
         let healthtop = tmux.healthtop_pid().expect("healthtop running");
         assert_eq!(tmux.display("#{alternate_on}"), "1");
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), &healthtop.to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
+        kill(signal, healthtop);
         tmux.wait_healthtop_gone();
         tmux.assert_terminal_restored(marker);
     }
@@ -289,12 +330,9 @@ fn demo_opens_the_tui_and_its_target_dies_with_healthtop() {
 
 #[test]
 fn draws_and_restores_under_screen_tmux_and_linux_terms() {
-    if !have_tools() {
+    let Some((_dir, _exe, target)) = started_target(2) else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let exe = build_target(dir.path());
-    let target = start_target(&exe, 2);
+    };
     let tmux = Tmux::start();
     for (term, marker) in [("screen", 100), ("tmux-256color", 110), ("linux", 120)] {
         run_healthtop_with(&tmux, &format!("TERM={term}"), target.upid());
@@ -321,23 +359,14 @@ fn bundle_samples(path: &Path) -> usize {
 
 #[test]
 fn view_opens_a_bundle_of_a_dead_target_read_only_and_steps_through_time() {
-    if !have_tools() {
+    let Some((dir, _exe, target)) = started_target(4) else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let exe = build_target(dir.path());
-    let target = start_target(&exe, 4);
+    };
     let pid = target.upid();
     let file = dir.path().join("snap.tar.gz");
-    let output = Command::new(HEALTHTOP)
-        .args(["bundle", "-p", &pid.to_string(), "--duration", "3s", "-o"])
-        .arg(&file)
-        .output()
-        .expect("healthtop bundle");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    healthtop_ok(
+        &["bundle", "-p", &pid.to_string(), "--duration", "3s", "-o"],
+        &file,
     );
     // The target is gone before the bundle is opened: everything comes from the file.
     drop(target);
@@ -384,14 +413,7 @@ fn view_opens_a_bundle_of_a_dead_target_read_only_and_steps_through_time() {
     tmux.wait_for(&[&format!("sample {n}/{n},")]);
 
     // Every view, each with content only that view has, all from the bundle.
-    tmux.keys(&["2"]);
-    tmux.wait_for(&["[2 Threads]", "worker-3", "SYSCALL"]);
-    tmux.keys(&["3"]);
-    tmux.wait_for(&["[3 FDs]", "LISTEN", "127.0.0.1:"]);
-    tmux.keys(&["4"]);
-    tmux.wait_for(&["[4 Memory]", "mappings", "tui_target"]);
-    tmux.keys(&["5"]);
-    tmux.wait_for(&["[5 Signals]", "seccomp", "SIGTERM"]);
+    visit_views_2_to_5(&tmux, "worker-3");
     tmux.keys(&["6"]);
     tmux.wait_for(&["[6 Findings]", "read-only"]);
     // A live-only key says so instead of acting.
@@ -446,12 +468,9 @@ fn view_of_a_bad_file_is_one_line_and_exit_6() {
 
 #[test]
 fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
-    if !have_tools() {
+    let Some((dir, _exe, target)) = started_target(3) else {
         return;
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let exe = build_target(dir.path());
-    let target = start_target(&exe, 3);
+    };
     let pid = target.upid();
     let tmux = Tmux::start();
     tmux.line(&format!("cd {}", dir.path().display()));
@@ -469,18 +488,8 @@ fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
         dir.path().join(name)
     };
     let report_pid = |path: &Path| -> i64 {
-        let output = Command::new(HEALTHTOP)
-            .args(["report", "--json", "--from"])
-            .arg(path)
-            .output()
-            .expect("healthtop report --from");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let report: serde_json::Value =
-            serde_json::from_slice(&output.stdout).expect("report JSON");
+        let stdout = healthtop_ok(&["report", "--json", "--from"], path);
+        let report: serde_json::Value = serde_json::from_slice(&stdout).expect("report JSON");
         report["pid"].as_i64().expect("pid")
     };
 
@@ -488,12 +497,7 @@ fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
     let first = written(&tmux.wait_for(&["bundle written to ./healthtop-tui_target-"]));
     assert_eq!(report_pid(&first), i64::from(pid));
     let opened = healthtop::bundle::read::open_bundle(&first).expect("open");
-    let seen_first: Vec<u64> = opened
-        .report
-        .history
-        .iter()
-        .map(|s| s.sample.taken_at_ms)
-        .collect();
+    let seen_first = sample_times(&opened);
     assert!(
         opened.files.contains_key("proc/status"),
         "live: raw copies are taken"
@@ -505,11 +509,7 @@ fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
     );
 
     // After the target died the key still works, from the frozen samples.
-    let status = Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+    kill("KILL", pid);
     tmux.wait_for(&["TARGET EXITED"]);
     tmux.keys(&["j"]); // clears the status line
     tmux.wait_until("the first message cleared", |s| {
@@ -542,12 +542,7 @@ fn the_bundle_key_writes_the_watched_process_live_and_after_it_exited() {
         opened.report.report.findings
     );
     // The second bundle holds the history seen, the first bundle's samples included.
-    let seen_second: Vec<u64> = opened
-        .report
-        .history
-        .iter()
-        .map(|s| s.sample.taken_at_ms)
-        .collect();
+    let seen_second = sample_times(&opened);
     assert!(
         seen_second.starts_with(&seen_first),
         "{seen_first:?} then {seen_second:?}"

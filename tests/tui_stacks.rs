@@ -11,18 +11,8 @@ use healthtop::app::{stacks, update, AppState, Effect, Msg, View};
 use healthtop::runtimes::target::Disposition;
 use healthtop::runtimes::Runtime;
 use healthtop::stacks::{Capture, Frame, ThreadStack, ThreadState};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use std::time::Duration;
-use tui_fixture::{press, state, PID};
-
-fn draw(state: &AppState, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
-    terminal
-        .draw(|frame| healthtop::view::render(state, frame))
-        .expect("draw");
-    terminal
-}
+use tui_fixture::{draw, press, screens_after_keys, state, PID};
 
 fn text(state: &AppState, width: u16, height: u16) -> String {
     draw(state, width, height).backend().to_string()
@@ -119,16 +109,39 @@ fn stacks_state(width: u16, height: u16) -> AppState {
     press(&mut state, "7");
     let at_ms = state.now_ms;
     for capture in captures() {
-        update(
-            &mut state,
-            Msg::Stacks(StacksMsg::Captured {
-                capture: Box::new(capture),
-                at_ms,
-                round: Duration::from_millis(2),
-                interval: Duration::from_millis(100),
-            }),
-        );
+        deliver(&mut state, capture, at_ms, Duration::from_millis(2));
     }
+    state
+}
+
+/// The sampler's reply: `capture`, taken at `at_ms` in a round of `round`, at 10 Hz.
+fn deliver(state: &mut AppState, capture: Capture, at_ms: u64, round: Duration) {
+    deliver_at(state, capture, at_ms, round, Duration::from_millis(100));
+}
+
+/// The sampler's reply, sampling every `interval`.
+fn deliver_at(
+    state: &mut AppState,
+    capture: Capture,
+    at_ms: u64,
+    round: Duration,
+    interval: Duration,
+) {
+    update(
+        state,
+        Msg::Stacks(StacksMsg::Captured {
+            capture: Box::new(capture),
+            at_ms,
+            round,
+            interval,
+        }),
+    );
+}
+
+/// The Stacks view at 80×24 after `keys`.
+fn stacks_after(keys: &str) -> AppState {
+    let mut state = stacks_state(80, 24);
+    press(&mut state, keys);
     state
 }
 
@@ -145,40 +158,19 @@ fn top_share(state: &AppState, function: &str) -> (u64, u64) {
 #[test]
 fn stacks_view_snapshots_plain_zoomed_searched_wall_and_top() {
     for (width, height) in [(80, 24), (160, 48)] {
-        let plain = stacks_state(width, height);
-        insta::assert_snapshot!(
-            format!("stacks_{width}x{height}"),
-            draw(&plain, width, height).backend()
-        );
-
-        let mut zoomed = stacks_state(width, height);
-        // all → start_thread → worker_main → handle_request → compress
-        press(&mut zoomed, "j j j j Enter");
-        insta::assert_snapshot!(
-            format!("stacks_zoomed_{width}x{height}"),
-            draw(&zoomed, width, height).backend()
-        );
-
-        let mut searched = stacks_state(width, height);
-        press(&mut searched, "/ c o m p Enter");
-        insta::assert_snapshot!(
-            format!("stacks_search_{width}x{height}"),
-            draw(&searched, width, height).backend()
-        );
-
-        let mut wall = stacks_state(width, height);
-        press(&mut wall, "m t");
-        insta::assert_snapshot!(
-            format!("stacks_wall_per_pool_{width}x{height}"),
-            draw(&wall, width, height).backend()
-        );
-
-        let mut top = stacks_state(width, height);
-        press(&mut top, "o s j");
-        insta::assert_snapshot!(
-            format!("stacks_top_{width}x{height}"),
-            draw(&top, width, height).backend()
-        );
+        // all → start_thread → worker_main → handle_request → compress, for the zoom.
+        let cases = [
+            ("stacks", ""),
+            ("stacks_zoomed", "j j j j Enter"),
+            ("stacks_search", "/ c o m p Enter"),
+            ("stacks_wall_per_pool", "m t"),
+            ("stacks_top", "o s j"),
+        ];
+        for (name, screen) in
+            screens_after_keys(&cases, width, height, || stacks_state(width, height))
+        {
+            insta::assert_snapshot!(name, screen);
+        }
     }
 }
 
@@ -221,8 +213,7 @@ fn cpu_mode_weighs_cpu_time_so_idle_threads_add_nothing() {
 
 #[test]
 fn per_thread_roots_fold_numbered_pools() {
-    let mut state = stacks_state(80, 24);
-    press(&mut state, "m t");
+    let mut state = stacks_after("m t");
     assert!(state.stacks.per_thread);
     let roots: Vec<String> = state.stacks.tree.nodes[0]
         .children
@@ -240,8 +231,7 @@ fn per_thread_roots_fold_numbered_pools() {
 
 #[test]
 fn frames_too_narrow_merge_into_a_visible_block() {
-    let mut state = stacks_state(80, 24);
-    press(&mut state, "m");
+    let mut state = stacks_after("m");
     // Wall, merged: under start_thread the pool (200), the workers (40) and the logger (20)
     // share the row; at 80 columns the logger's 20 of 280 samples still fit, so add a
     // thread too small to draw.
@@ -253,15 +243,7 @@ fn frames_too_narrow_merge_into_a_visible_block() {
         true,
     )];
     capture.cpu_used.clear();
-    update(
-        &mut state,
-        Msg::Stacks(StacksMsg::Captured {
-            capture: Box::new(capture),
-            at_ms: 0,
-            round: Duration::from_millis(2),
-            interval: Duration::from_millis(100),
-        }),
-    );
+    deliver(&mut state, capture, 0, Duration::from_millis(2));
     let ui = &state.stacks;
     let rows = ui.tree.layout(0, stacks::graph_width(&state));
     let block = rows[2]
@@ -332,8 +314,7 @@ fn zoom_in_and_out_and_move_along_the_graph() {
 
 #[test]
 fn search_marks_frames_and_reports_the_share() {
-    let mut state = stacks_state(80, 24);
-    press(&mut state, "/ c o m p r e s s Enter");
+    let mut state = stacks_after("/ c o m p r e s s Enter");
     assert!(!state.ui.editing_filter);
     // compress: worker-1 14 of its 19 intervals, worker-2 all 19, 100 ms each, of 3.99 s.
     let expected = 33.0 * 100_000.0 * 100.0 / 3_990_000.0;
@@ -412,8 +393,7 @@ fn top_table_sorts_and_enter_zooms_to_every_call_of_the_function() {
 
 #[test]
 fn thread_picker_lists_threads_by_cpu_and_shows_one() {
-    let mut state = stacks_state(80, 24);
-    press(&mut state, "f");
+    let mut state = stacks_after("f");
     assert_eq!(state.stacks.picker, Some(0), "on all threads");
     let choices = state.stacks.thread_choices();
     assert_eq!(
@@ -448,15 +428,7 @@ fn thread_picker_lists_threads_by_cpu_and_shows_one() {
     let mut capture = captures().remove(1);
     capture.threads.retain(|t| t.tid != PID + 1);
     let at_ms = state.now_ms;
-    update(
-        &mut state,
-        Msg::Stacks(StacksMsg::Captured {
-            capture: Box::new(capture),
-            at_ms,
-            round: Duration::from_millis(2),
-            interval: Duration::from_millis(100),
-        }),
-    );
+    deliver(&mut state, capture, at_ms, Duration::from_millis(2));
     assert_eq!(state.stacks.thread, None);
     assert_eq!(
         state.message.as_deref(),
@@ -471,8 +443,7 @@ fn thread_picker_lists_threads_by_cpu_and_shows_one() {
 
 #[test]
 fn export_asks_the_shell_with_what_the_view_shows() {
-    let mut state = stacks_state(80, 24);
-    press(&mut state, "f j Enter");
+    let mut state = stacks_after("f j Enter");
     let effects = press(&mut state, "e");
     let [Effect::Stacks(stacks::StacksEffect::Export { folded, title })] = effects.as_slice()
     else {
@@ -535,15 +506,7 @@ fn sampling_only_while_someone_looks_and_the_drill_down_shows_the_stack() {
         ..Capture::default()
     };
     let at_ms = state.now_ms;
-    update(
-        &mut state,
-        Msg::Stacks(StacksMsg::Captured {
-            capture: Box::new(capture),
-            at_ms,
-            round: Duration::from_millis(2),
-            interval: Duration::from_millis(100),
-        }),
-    );
+    deliver(&mut state, capture, at_ms, Duration::from_millis(2));
     assert_eq!(stacks::wanted(&state), Sampling::Off, "once is once");
     let screen = text(&state, 80, 24);
     assert!(screen.contains("spin_here  svc spin.c:42"), "{screen}");
@@ -665,8 +628,7 @@ fn dump_dialog_y_sends_n_and_esc_cancel() {
 
 #[test]
 fn help_lists_the_new_keys_at_80x24() {
-    let mut state = stacks_state(80, 24);
-    press(&mut state, "?");
+    let state = stacks_after("?");
     let screen = text(&state, 80, 24);
     for needle in [
         "7",
@@ -773,27 +735,21 @@ fn cost_line_says_the_real_rate_when_the_sampler_slows_down() {
         ..Capture::default()
     };
     let at_ms = state.now_ms;
-    update(
+    let captured = |state: &mut AppState, round: Duration, interval: Duration| {
+        deliver_at(state, capture(40), at_ms, round, interval);
+        text(state, 160, 48)
+    };
+    let screen = captured(
         &mut state,
-        Msg::Stacks(StacksMsg::Captured {
-            capture: Box::new(capture(40)),
-            at_ms,
-            round: Duration::from_millis(3),
-            interval: Duration::from_millis(100),
-        }),
+        Duration::from_millis(3),
+        Duration::from_millis(100),
     );
-    let screen = text(&state, 160, 48);
     assert!(screen.contains("1 captures at 10 Hz ·"), "{screen}");
-    update(
+    let screen = captured(
         &mut state,
-        Msg::Stacks(StacksMsg::Captured {
-            capture: Box::new(capture(40)),
-            at_ms,
-            round: Duration::from_secs(25),
-            interval: Duration::from_secs(100),
-        }),
+        Duration::from_secs(25),
+        Duration::from_secs(100),
     );
-    let screen = text(&state, 160, 48);
     assert!(
         screen.contains(
             "2 captures at 0.01 Hz (lowered from 10 Hz to keep stops within budget, a capture takes 25.0 s)"

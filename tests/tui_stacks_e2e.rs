@@ -9,9 +9,10 @@
 mod stacks_support;
 mod tmux_support;
 
-use stacks_support::{assert_not_stopped, build_c, require_tool, thread_state, tids, Target};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use stacks_support::{
+    assert_not_stopped, build_c, go_build, require_tool, start_goleak, thread_state, tids, Target,
+};
+use std::process::Command;
 use tmux_support::Tmux;
 
 const HEALTHTOP: &str = env!("CARGO_BIN_EXE_healthtop");
@@ -184,43 +185,15 @@ fn cursor_row(screen: &str) -> Option<String> {
         .filter(|row| !row.starts_with("all"))
 }
 
-/// Builds tests/targets/dump_goleak.go with the distribution's Go, offline.
-fn go_service(dir: &std::path::Path) -> PathBuf {
-    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/targets/dump_goleak.go");
-    std::fs::copy(source, dir.join("main.go")).expect("copy");
-    std::fs::write(dir.join("go.mod"), "module goleak\n\ngo 1.19\n").expect("go.mod");
-    let binary = dir.join("goleak");
-    let status = Command::new("go")
-        .args(["build", "-o"])
-        .arg(&binary)
-        .arg(".")
-        .current_dir(dir)
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOPROXY", "off")
-        .env(
-            "GOCACHE",
-            std::env::temp_dir().join("healthtop-test-gocache"),
-        )
-        .status()
-        .expect("go build runs");
-    assert!(status.success(), "go build failed");
-    binary
-}
-
 #[test]
 fn dump_key_on_a_go_service_says_the_get_then_shows_the_goroutines() {
-    if !require_tool("tmux") || !require_tool("go") {
+    if !require_tool("tmux") {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let binary = go_service(dir.path());
-    let mut command = Command::new(binary);
-    command
-        .args(["-leak", "25"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut service = Target::spawn(command);
+    let Some(binary) = go_build("dump_goleak.go", "tui_goleak") else {
+        return;
+    };
+    let mut service = start_goleak(&binary, "25");
     let line = service.next_line();
     let port: u16 = line
         .strip_prefix("port ")

@@ -7,15 +7,7 @@ mod tui_fixture;
 use healthtop::app::{update, AppState, Msg};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use tui_fixture::{press, state, T0_MS};
-
-fn draw(state: &AppState, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
-    terminal
-        .draw(|frame| healthtop::view::render(state, frame))
-        .expect("draw");
-    terminal
-}
+use tui_fixture::{draw, press, screens_after_keys, state, T0_MS};
 
 fn text(terminal: &Terminal<TestBackend>) -> String {
     terminal.backend().to_string()
@@ -53,26 +45,15 @@ fn every_view_at_both_sizes() {
 #[test]
 fn thread_drill_down_grouping_and_help() {
     for (width, height) in SIZES {
-        let mut detail = state(20, width, height);
-        press(&mut detail, "2 s j Enter");
-        insta::assert_snapshot!(
-            format!("thread_detail_{width}x{height}"),
-            draw(&detail, width, height).backend()
-        );
-
-        let mut grouped = state(20, width, height);
-        press(&mut grouped, "2 t");
-        insta::assert_snapshot!(
-            format!("threads_grouped_{width}x{height}"),
-            draw(&grouped, width, height).backend()
-        );
-
-        let mut help = state(20, width, height);
-        press(&mut help, "?");
-        insta::assert_snapshot!(
-            format!("help_{width}x{height}"),
-            draw(&help, width, height).backend()
-        );
+        let cases = [
+            ("thread_detail", "2 s j Enter"),
+            ("threads_grouped", "2 t"),
+            ("help", "?"),
+        ];
+        for (name, screen) in screens_after_keys(&cases, width, height, || state(20, width, height))
+        {
+            insta::assert_snapshot!(name, screen);
+        }
     }
 }
 

@@ -25,12 +25,14 @@ impl Rule for FdHeadroom {
     }
 
     fn thresholds(&self, config: &Config) -> Vec<Threshold> {
-        let c = &config.fd_headroom;
-        vec![
-            Threshold::new("fd_headroom.warn_percent", c.warn_percent),
-            Threshold::new("fd_headroom.crit_percent", c.crit_percent),
-            Threshold::new("fd_headroom.clear_margin_percent", c.clear_margin_percent),
-        ]
+        limits::headroom_thresholds(
+            &config.fd_headroom,
+            [
+                "fd_headroom.warn_percent",
+                "fd_headroom.crit_percent",
+                "fd_headroom.clear_margin_percent",
+            ],
+        )
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {
@@ -43,13 +45,7 @@ impl Rule for FdHeadroom {
         let above = limits::fds_above_limit(sample);
         let used = open.saturating_sub(above.len() as u64);
         let pct = limits::percent(used as f64, soft as f64);
-        let severity = limits::level(
-            pct,
-            c.warn_percent,
-            c.crit_percent,
-            c.clear_margin_percent,
-            ctx.active(),
-        )?;
+        let severity = limits::headroom_level(pct, c, ctx.active())?;
         let mut evidence = vec![format!("open fds {open}, soft RLIMIT_NOFILE {soft}")];
         if !above.is_empty() {
             evidence.push(format!(

@@ -1,7 +1,7 @@
 //! Limits and levels for the rules: the limits come from the headroom model's resolution
 //! ([`crate::headroom::limits`]); the level check with hysteresis is the rules' own.
 //!
-//! May import: `headroom`.
+//! May import: `headroom`, `config`.
 
 pub use crate::headroom::limits::{fds_above_limit, percent, rlimit_soft, tightest, NamedLimit};
 
@@ -33,6 +33,33 @@ pub fn level(
     } else {
         None
     }
+}
+
+/// The thresholds a headroom rule reports, named by `keys` (warn, crit, clear margin).
+pub fn headroom_thresholds(
+    c: &crate::config::HeadroomConfig,
+    [warn, crit, margin]: [&'static str; 3],
+) -> Vec<super::Threshold> {
+    vec![
+        super::Threshold::new(warn, c.warn_percent),
+        super::Threshold::new(crit, c.crit_percent),
+        super::Threshold::new(margin, c.clear_margin_percent),
+    ]
+}
+
+/// [`level`] with a headroom rule's configured percentages.
+pub fn headroom_level(
+    percent: f64,
+    c: &crate::config::HeadroomConfig,
+    active: Option<super::Severity>,
+) -> Option<super::Severity> {
+    level(
+        percent,
+        c.warn_percent,
+        c.crit_percent,
+        c.clear_margin_percent,
+        active,
+    )
 }
 
 #[cfg(test)]

@@ -30,15 +30,14 @@ impl Rule for ThreadHeadroom {
     }
 
     fn thresholds(&self, config: &Config) -> Vec<Threshold> {
-        let c = &config.thread_headroom;
-        vec![
-            Threshold::new("thread_headroom.warn_percent", c.warn_percent),
-            Threshold::new("thread_headroom.crit_percent", c.crit_percent),
-            Threshold::new(
+        limits::headroom_thresholds(
+            &config.thread_headroom,
+            [
+                "thread_headroom.warn_percent",
+                "thread_headroom.crit_percent",
                 "thread_headroom.clear_margin_percent",
-                c.clear_margin_percent,
-            ),
-        ]
+            ],
+        )
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Option<Finding> {
@@ -47,13 +46,7 @@ impl Rule for ThreadHeadroom {
         let limit = ctx.resource(ResourceKind::Threads)?.binding.clone()?;
         let c = &ctx.config.thread_headroom;
         let pct = limits::percent(threads as f64, limit.value);
-        let severity = limits::level(
-            pct,
-            c.warn_percent,
-            c.crit_percent,
-            c.clear_margin_percent,
-            ctx.active(),
-        )?;
+        let severity = limits::headroom_level(pct, c, ctx.active())?;
         Some(
             Finding::new(
                 &DOC,

@@ -450,11 +450,12 @@ mod tests {
             "main;spin 300000\n",
             "idle threads add nothing"
         );
-        let wall = recording.fold(&FoldView {
+        let wall_per_thread = FoldView {
             mode: FlameMode::Wall,
             per_thread: true,
             thread: None,
-        });
+        };
+        let wall = recording.fold(&wall_per_thread);
         assert_eq!(
             wall.to_text(),
             "spinner;main;spin 4\nworker-N;worker;park 40\n"
@@ -478,11 +479,7 @@ mod tests {
         recording.add(&spinner_only);
         assert_eq!(recording.threads().count(), 1);
         assert_eq!(recording.exited.len(), 1);
-        let wall = recording.fold(&FoldView {
-            mode: FlameMode::Wall,
-            per_thread: true,
-            thread: None,
-        });
+        let wall = recording.fold(&wall_per_thread);
         assert_eq!(
             wall.to_text(),
             "spinner;main;spin 5\nworker-N;worker;park 40\n"

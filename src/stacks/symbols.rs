@@ -322,13 +322,17 @@ mod tests {
 
     #[test]
     fn demangles_rust_and_cpp() {
-        assert_eq!(
-            demangle("_ZN4core3ptr13drop_in_place17h0123456789abcdefE", None),
-            "core::ptr::drop_in_place"
-        );
-        assert_eq!(demangle("_ZN3foo3barEv", None), "foo::bar()");
-        assert_eq!(demangle("_RNvCs1234_7mycrate3foo", None), "mycrate::foo");
-        assert_eq!(demangle("level_two", None), "level_two");
-        assert_eq!(demangle("main.levelTwo", None), "main.levelTwo");
+        for (symbol, name) in [
+            (
+                "_ZN4core3ptr13drop_in_place17h0123456789abcdefE",
+                "core::ptr::drop_in_place",
+            ),
+            ("_ZN3foo3barEv", "foo::bar()"),
+            ("_RNvCs1234_7mycrate3foo", "mycrate::foo"),
+            ("level_two", "level_two"),
+            ("main.levelTwo", "main.levelTwo"),
+        ] {
+            assert_eq!(demangle(symbol, None), name, "{symbol}");
+        }
     }
 }

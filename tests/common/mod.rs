@@ -5,9 +5,11 @@
 
 mod archive;
 mod fuzz;
+mod go;
 mod target;
 pub use archive::archive_members;
 pub use fuzz::{mutate_bytes, Rng};
+pub use go::{go_build, start_goleak};
 pub use target::{family, sleepers, Target};
 
 use std::path::PathBuf;

@@ -6,7 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)]
-pub use common::{archive_members, tool, wait_until, Target};
+pub use common::{archive_members, go_build, start_goleak, tool, wait_until, Target};
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -126,28 +126,22 @@ pub fn task_comms(pid: u32) -> std::collections::BTreeMap<u32, String> {
         .collect()
 }
 
-/// Builds `tests/targets/<source>` (standard library only) with `go build` into a temp dir
-/// named after `name`; `None` when Go is missing outside CI. GOCACHE is shared by the Go tests
-/// so the standard library is compiled once.
-pub fn go_build(source: &str, name: &str) -> Option<std::path::PathBuf> {
-    let go = tool("go")?;
-    let dir = std::env::temp_dir().join(format!("healthtop-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("build dir");
-    std::fs::copy(target_source(source), dir.join("main.go")).expect("copy");
-    std::fs::write(dir.join("go.mod"), format!("module {name}\n\ngo 1.19\n")).expect("go.mod");
-    let binary = dir.join(name);
-    let mut command = Command::new(go);
+/// Compiles the Java target `source` (under tests/targets/) into `classes` with `javac`.
+pub fn compile_java(javac: &Path, classes: &Path, source: &str) {
+    let mut compile = Command::new(javac);
+    compile.arg("-d").arg(classes).arg(target_source(source));
+    build(compile);
+}
+
+/// Starts a Java target with stdin and stdout piped (closing stdin ends it) and waits for its
+/// `ready PID` line, PID being the pid of the process started.
+pub fn start_java(mut command: Command) -> Target {
     command
-        .args(["build", "-o"])
-        .arg(&binary)
-        .arg(".")
-        .current_dir(&dir)
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOPROXY", "off")
-        .env(
-            "GOCACHE",
-            std::env::temp_dir().join("healthtop-test-gocache"),
-        );
-    build(command);
-    Some(binary)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut jvm = Target::spawn(command);
+    let pid = jvm.upid();
+    assert_eq!(jvm.read_line(), format!("ready {pid}"));
+    jvm
 }

@@ -5,7 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 #[allow(unused_imports)]
-pub use common::{require_tool, run_healthtop, tool, wait_until, Target};
+pub use common::{go_build, require_tool, run_healthtop, start_goleak, tool, wait_until, Target};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +32,46 @@ pub fn start_threads(dir: &Path, name: &str, args: &[&str]) -> Target {
     let mut command = Command::new(build_c(dir, name, &["-O2"]));
     command.args(args);
     Target::start(command, "ready")
+}
+
+/// A temp dir for a test that builds C targets; None (skip) without gcc.
+pub fn gcc_tempdir() -> Option<tempfile::TempDir> {
+    require_tool("gcc").then(|| tempfile::tempdir().expect("tempdir"))
+}
+
+/// `healthtop record -p PID --duration D --hz HZ EXTRA… -o SVG`.
+pub fn record_command(pid: i32, duration: &str, hz: &str, extra: &[&str], svg: &Path) -> Command {
+    let mut command = healthtop();
+    command
+        .args(["record", "-p", &pid.to_string(), "--duration", duration])
+        .args(["--hz", hz])
+        .args(extra)
+        .arg("-o")
+        .arg(svg);
+    command
+}
+
+/// Runs `record` (see [`record_command`]) to success and checks it left no thread of `pid`
+/// stopped; its stdout.
+pub fn record_ok(pid: i32, duration: &str, hz: &str, extra: &[&str], svg: &Path) -> String {
+    let output = run(record_command(pid, duration, hz, extra, svg));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "record failed: {stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_not_stopped(pid);
+    stdout
+}
+
+/// Sends `kill -SIGNAL pid` and checks it was delivered.
+pub fn send_signal(pid: i32, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
 }
 
 /// Compiles the C target `tests/targets/<source>` with `flags`.
@@ -172,8 +212,8 @@ pub fn run(mut command: Command) -> Output {
     command.output().expect("command runs")
 }
 
-/// `healthtop stacks -p PID --json`, parsed: tid → (name, function names innermost first).
-pub fn healthtop_stacks(pid: i32) -> BTreeMap<i32, (String, Vec<String>)> {
+/// `healthtop stacks -p PID --json` run to success, as JSON.
+pub fn stacks_json(pid: i32) -> serde_json::Value {
     let output = run({
         let mut c = healthtop();
         c.args(["stacks", "--json", "-p", &pid.to_string()]);
@@ -184,8 +224,12 @@ pub fn healthtop_stacks(pid: i32) -> BTreeMap<i32, (String, Vec<String>)> {
         "healthtop stacks failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let json: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("stacks --json is JSON");
+    serde_json::from_slice(&output.stdout).expect("stacks --json is JSON")
+}
+
+/// `healthtop stacks -p PID --json`, parsed: tid → (name, function names innermost first).
+pub fn healthtop_stacks(pid: i32) -> BTreeMap<i32, (String, Vec<String>)> {
+    let json = stacks_json(pid);
     let mut threads = BTreeMap::new();
     for thread in json["threads"].as_array().expect("threads array") {
         let tid = thread["tid"].as_i64().expect("tid") as i32;
@@ -225,18 +269,7 @@ pub struct JsonThread {
 
 /// `healthtop stacks -p PID --json`, every field the tests compare.
 pub fn healthtop_stacks_json(pid: i32) -> Vec<JsonThread> {
-    let output = run({
-        let mut c = healthtop();
-        c.args(["stacks", "--json", "-p", &pid.to_string()]);
-        c
-    });
-    assert!(
-        output.status.success(),
-        "healthtop stacks failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("stacks --json is JSON");
+    let json = stacks_json(pid);
     let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
     json["threads"]
         .as_array()
@@ -267,22 +300,25 @@ pub fn healthtop_stacks_json(pid: i32) -> Vec<JsonThread> {
         .collect()
 }
 
+/// `gdb -p PID -batch -ex "thread apply all bt"`: every thread's backtrace, as gdb prints it.
+pub fn gdb_backtrace_command(pid: i32) -> Command {
+    let mut command = Command::new("gdb");
+    command.args([
+        "-p",
+        &pid.to_string(),
+        "-batch",
+        "-nx",
+        "-ex",
+        "set pagination off",
+        "-ex",
+        "thread apply all bt",
+    ]);
+    command
+}
+
 /// `gdb -p PID -batch -ex "thread apply all bt"`, parsed: tid → function names, innermost first.
 pub fn gdb_stacks(pid: i32) -> BTreeMap<i32, Vec<String>> {
-    let output = run({
-        let mut c = Command::new("gdb");
-        c.args([
-            "-p",
-            &pid.to_string(),
-            "-batch",
-            "-nx",
-            "-ex",
-            "set pagination off",
-            "-ex",
-            "thread apply all bt",
-        ]);
-        c
-    });
+    let output = run(gdb_backtrace_command(pid));
     parse_gdb(&String::from_utf8_lossy(&output.stdout))
 }
 

@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "truth_signals.h"
+
 static void die(const char *what) {
     perror(what);
     exit(1);
@@ -133,17 +135,8 @@ int main(int argc, char **argv) {
     if (zombie == 0) _exit(0);
 
     /* Signals: dispositions, then the mask every thread inherits. */
-    signal(SIGPIPE, SIG_IGN);
+    set_truth_signals(segv_handler, SIGTERM, SIGRTMIN + 3);
     signal(SIGINT, SIG_IGN);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = segv_handler;
-    sigaction(SIGSEGV, &sa, NULL);
-    sigset_t blocked;
-    sigemptyset(&blocked);
-    sigaddset(&blocked, SIGTERM);
-    sigaddset(&blocked, SIGRTMIN + 3);
-    pthread_sigmask(SIG_BLOCK, &blocked, NULL);
 
     set_limit(RLIMIT_NOFILE, 1000, 4096);
     set_limit(RLIMIT_CORE, 1 << 20, RLIM_INFINITY);

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "truth_signals.h"
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t never = PTHREAD_COND_INITIALIZER;
 static int pipe_fds[2];
@@ -82,16 +84,7 @@ int main(int argc, char **argv) {
     long page = sysconf(_SC_PAGESIZE);
 
     /* Signals: SIGPIPE ignored, SIGSEGV caught, SIGTERM and SIGUSR2 blocked everywhere. */
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_segv;
-    sigaction(SIGSEGV, &sa, NULL);
-    sigset_t blocked;
-    sigemptyset(&blocked);
-    sigaddset(&blocked, SIGTERM);
-    sigaddset(&blocked, SIGUSR2);
-    sigprocmask(SIG_BLOCK, &blocked, NULL);
+    set_truth_signals(on_segv, SIGTERM, SIGUSR2);
 
     /* Fds of every kind. */
     if (pipe(pipe_fds) != 0) die("pipe");

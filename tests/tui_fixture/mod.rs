@@ -421,12 +421,40 @@ pub fn bundle_state(n: u64) -> AppState {
     state
 }
 
-/// The screen `state` draws at `width`×`height`, as insta snapshots it.
-pub fn screen(state: &AppState, width: u16, height: u16) -> String {
+/// `state` drawn by the real view into a `width`×`height` test terminal.
+pub fn draw(
+    state: &AppState,
+    width: u16,
+    height: u16,
+) -> ratatui::Terminal<ratatui::backend::TestBackend> {
     let backend = ratatui::backend::TestBackend::new(width, height);
     let mut terminal = ratatui::Terminal::new(backend).expect("test backend");
     terminal
         .draw(|frame| healthtop::view::render(state, frame))
         .expect("draw");
-    terminal.backend().to_string()
+    terminal
+}
+
+/// The screen `state` draws at `width`×`height`, as insta snapshots it.
+pub fn screen(state: &AppState, width: u16, height: u16) -> String {
+    draw(state, width, height).backend().to_string()
+}
+
+/// Each case's screen: a state made by `make`, the case's keys pressed, drawn at
+/// `width`×`height`; named `NAME_WxH`, as its snapshot is.
+pub fn screens_after_keys(
+    cases: &[(&str, &str)],
+    width: u16,
+    height: u16,
+    make: impl Fn() -> AppState,
+) -> Vec<(String, String)> {
+    cases
+        .iter()
+        .map(|(name, keys)| {
+            let mut state = make();
+            press(&mut state, keys);
+            let screen = screen(&state, width, height);
+            (format!("{name}_{width}x{height}"), screen)
+        })
+        .collect()
 }
