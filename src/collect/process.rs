@@ -30,27 +30,48 @@ pub(super) fn identity(
             None
         }
     };
+    let identity = read_identity(stat, status, cmdline, host, gaps);
+    Identity {
+        pid,
+        exe,
+        user: user_name(root, identity.uid.real),
+        runtime,
+        dumpable: dumpable(root, pid, identity.uid.effective, gaps),
+        parent: parent(root, stat.ppid, gaps),
+        ..identity
+    }
+}
+
+/// What `stat` and `status` alone say of a process (the host scan reads no more): the
+/// executable, user name, runtime, dumpability and parent are left unknown.
+pub(super) fn read_identity(
+    stat: &Stat,
+    status: &Status,
+    cmdline: Vec<String>,
+    host: &super::system::HostConstants,
+    gaps: &mut Gaps,
+) -> Identity {
     let uid = ids(status, "Uid", gaps);
     let gid = ids(status, "Gid", gaps);
     let started_at_unix = host
         .boot_time_unix
         .map(|boot| boot as f64 + stat.start_time as f64 / host.clock_ticks_per_sec as f64);
     Identity {
-        pid,
+        pid: stat.pid,
         comm: stat.comm.clone(),
         cmdline,
-        exe,
+        exe: None,
         state: stat.state.to_string(),
         ppid: stat.ppid,
         start_time: stat.start_time,
         started_at_unix,
         uid,
         gid,
-        user: user_name(root, uid.real),
-        runtime,
-        dumpable: dumpable(root, pid, uid.effective, gaps),
+        user: None,
+        runtime: Runtime::Unknown,
+        dumpable: None,
         tracer_pid: status.signed("TracerPid").map_or(0, |t| t as i32),
-        parent: parent(root, stat.ppid, gaps),
+        parent: None,
     }
 }
 

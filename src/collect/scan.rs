@@ -18,7 +18,7 @@ use super::{fds, memory, process, CollectError, Gaps, HostRoot};
 use crate::parse::stat::{parse_stat, Stat};
 use crate::parse::status::Status;
 use crate::sample::{
-    CgroupMemory, CoreDump, HostMemory, Identity, Runtime, Sample, System, Threads, Unavailable,
+    CgroupMemory, CoreDump, HostMemory, Identity, Sample, System, Threads, Unavailable,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -322,28 +322,10 @@ fn identity(
     cmdline: Vec<String>,
     gaps: &mut Gaps,
 ) -> Identity {
-    let uid = process::ids(status, "Uid", gaps);
-    let gid = process::ids(status, "Gid", gaps);
-    let started_at_unix = shared
-        .host
-        .boot_time_unix
-        .map(|boot| boot as f64 + stat.start_time as f64 / shared.host.clock_ticks_per_sec as f64);
+    let identity = process::read_identity(stat, status, cmdline, &shared.host, gaps);
     Identity {
-        pid: stat.pid,
-        comm: stat.comm.clone(),
-        cmdline,
-        exe: None,
-        state: stat.state.to_string(),
-        ppid: stat.ppid,
-        start_time: stat.start_time,
-        started_at_unix,
-        uid,
-        gid,
-        user: shared.users.get(&uid.real).cloned(),
-        runtime: Runtime::Unknown,
-        dumpable: None,
-        tracer_pid: status.signed("TracerPid").map_or(0, |t| t as i32),
-        parent: None,
+        user: shared.users.get(&identity.uid.real).cloned(),
+        ..identity
     }
 }
 

@@ -19,22 +19,8 @@ pub fn have_gcc() -> bool {
 
 /// The compiled target, built once per test binary.
 pub fn target_binary() -> &'static Path {
-    static BINARY: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    let (_, path) = BINARY.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/targets/rules_target.c");
-        let output = dir.path().join("rules_target");
-        let status = Command::new("gcc")
-            .args(["-O1", "-o"])
-            .arg(&output)
-            .arg(&source)
-            .arg("-lpthread")
-            .status()
-            .expect("gcc runs");
-        assert!(status.success(), "gcc failed on {}", source.display());
-        (dir, output)
-    });
-    path
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| common::c_target("rules_target").expect("gcc builds rules_target"))
 }
 
 /// Starts `rules_target MODE ARGS…` and waits for its `ready` line.
