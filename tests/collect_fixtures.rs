@@ -469,7 +469,7 @@ fn assert_fds(root: &Path, s: &Sample) {
         .collect();
     assert_eq!(fs::read_dir(&fd_dir).expect("fd dir").count(), 22);
     let f = &s.fds;
-    assert_eq!(f.items, expected);
+    assert_eq!(*f.items, expected);
     assert_eq!(f.open, Some(22));
     assert_eq!((f.soft_limit, f.hard_limit), (Some(1000), Some(4096)));
     assert_eq!(f.highest_fd, Some(200));
@@ -742,7 +742,7 @@ fn unreadable_parts_are_unavailable_with_reasons_never_zero() {
     assert_eq!((f.soft_limit, f.hard_limit), (Some(1000), Some(4096)));
     assert_eq!(s.identity.exe, None);
     assert_eq!(s.memory.pss_bytes, None);
-    for thread in &s.threads.items {
+    for thread in s.threads.items.iter() {
         assert_eq!((thread.syscall.as_deref(), thread.syscall_nr), (None, None));
         assert!(thread.wchan.is_some(), "wchan is still there");
     }

@@ -220,7 +220,7 @@ fn a_selection_past_the_end_is_pulled_back_when_its_view_returns() {
     press(&mut state, "2");
     // The next census lists only 10 descriptors.
     let mut fewer = tui_fixture::sample(21);
-    fewer.fds.items.truncate(10);
+    std::sync::Arc::make_mut(&mut fewer.fds.items).truncate(10);
     update(&mut state, Msg::Sample(Box::new(fewer)));
     press(&mut state, "3");
     assert_eq!(state.ui.table().selected, 9);
@@ -440,15 +440,12 @@ fn live_the_time_keys_say_why_not_and_b_asks_the_shell_for_a_bundle() {
     );
 
     // The bundle gets every sample taken in, the newest with its memory maps.
-    let samples = state
-        .bundle_source()
-        .samples()
-        .expect("kept samples decode");
+    let samples = state.bundle_source().samples();
     assert_eq!(samples.len(), 5);
     for (i, sample) in samples.iter().enumerate() {
         let mut expected = tui_fixture::sample(i as u64);
         if i < 4 {
-            expected.memory.maps.clear();
+            expected.memory.maps = Default::default();
         }
         assert_eq!(&sample.sample, &expected, "sample {i}");
     }
@@ -473,7 +470,7 @@ fn live_the_time_keys_say_why_not_and_b_asks_the_shell_for_a_bundle() {
 }
 
 #[test]
-fn samples_kept_for_bundles_are_bounded_lossless_and_compressed() {
+fn samples_kept_for_bundles_are_bounded_lossless_and_share_their_census() {
     use healthtop::app::seen::{Seen, SEEN_CAPACITY};
     // A census every third sample, carried over (same items, same time) in between, as the
     // collector does.
@@ -489,28 +486,78 @@ fn samples_kept_for_bundles_are_bounded_lossless_and_compressed() {
     };
     let total = SEEN_CAPACITY as u64 + 10;
     let mut seen = Seen::default();
-    let mut json_bytes = 0;
+    let mut census_bytes = 0;
     for i in 0..total {
         let sample = reading(i);
-        json_bytes = serde_json::to_vec(&sample).expect("json").len();
+        census_bytes = serde_json::to_vec(&*sample.threads.items)
+            .expect("json")
+            .len()
+            + serde_json::to_vec(&*sample.fds.items).expect("json").len();
         seen.push(&sample);
     }
-    assert_eq!(seen.unkept(), 0);
-    // At capacity the oldest census goes with the samples that carry it: 300 - 2 kept, the
-    // oldest one a census sample.
-    assert_eq!(seen.len(), SEEN_CAPACITY - 2);
-    let kept = seen.samples().expect("decode");
+    assert_eq!(seen.len(), SEEN_CAPACITY);
+    let kept = seen.samples();
     for (sample, i) in kept.iter().zip(total - seen.len() as u64..) {
         let mut expected = reading(i);
-        expected.memory.maps.clear();
+        expected.memory.maps = Default::default();
         assert_eq!(sample, &expected, "sample {i}");
     }
-    assert_eq!(kept[0].taken_at_ms % 3000, tui_fixture::T0_MS % 3000);
+    // Samples carrying one census share one copy of it, in the seen ring and in the samples
+    // a bundle gets.
+    let carried = kept
+        .windows(2)
+        .filter(|w| std::sync::Arc::ptr_eq(&w[0].threads.items, &w[1].threads.items))
+        .count();
+    let mut censuses: Vec<_> = kept.iter().map(|s| s.threads.census_taken_at_ms).collect();
+    censuses.dedup();
+    assert_eq!(carried, kept.len() - censuses.len());
     assert!(
-        seen.bytes() < SEEN_CAPACITY * json_bytes / 4,
-        "{} compressed bytes for {SEEN_CAPACITY} samples of {json_bytes} JSON bytes",
+        seen.bytes() < SEEN_CAPACITY * census_bytes / 2,
+        "{} bytes held for {SEEN_CAPACITY} samples of a {census_bytes}-byte census",
         seen.bytes()
     );
+}
+
+#[test]
+fn samples_kept_for_bundles_stay_within_the_memory_budget() {
+    use healthtop::app::seen::{Seen, SEEN_BUDGET_BYTES, SEEN_CAPACITY};
+    use healthtop::sample::ThreadInfo;
+    use std::sync::Arc;
+    // 10,000 threads that all change at every census: the worst case for sharing.
+    let template = tui_fixture::sample(0).threads.items[0].clone();
+    let census = |i: u64| -> Arc<Vec<ThreadInfo>> {
+        Arc::new(
+            (0..10_000)
+                .map(|tid| ThreadInfo {
+                    tid,
+                    cpu_ticks: i,
+                    ..template.clone()
+                })
+                .collect(),
+        )
+    };
+    let mut seen = Seen::default();
+    let mut idle = Seen::default();
+    let idle_census = census(0);
+    for i in 0..SEEN_CAPACITY as u64 {
+        let mut s = tui_fixture::sample(i);
+        s.threads.items = census(i);
+        seen.push(&s);
+        assert!(seen.bytes() <= SEEN_BUDGET_BYTES, "{} held", seen.bytes());
+        // The same threads, unchanged, at every census.
+        s.threads.items = Arc::new((*idle_census).clone());
+        idle.push(&s);
+    }
+    assert!(
+        seen.len() < SEEN_CAPACITY,
+        "busy threads shorten the history"
+    );
+    assert!(seen.len() > 1);
+    let newest = seen.samples().pop().expect("kept");
+    assert_eq!(newest.threads.items, census(SEEN_CAPACITY as u64 - 1));
+    // Unchanged threads are held once: the whole five minutes fit.
+    assert_eq!(idle.len(), SEEN_CAPACITY);
+    assert!(idle.bytes() <= SEEN_BUDGET_BYTES, "{} held", idle.bytes());
 }
 
 #[test]
@@ -537,12 +584,13 @@ fn a_bundles_interval_is_the_median_gap_between_its_samples() {
 fn shifted_sample(i: u64, extra: i32, gone: &[i32]) -> healthtop::sample::Sample {
     let mut sample = tui_fixture::sample(i);
     let template = sample.threads.items[0].clone();
-    sample.threads.items.retain(|t| !gone.contains(&t.tid));
+    let items = std::sync::Arc::make_mut(&mut sample.threads.items);
+    items.retain(|t| !gone.contains(&t.tid));
     for n in 0..extra {
         let mut thread = template.clone();
         thread.tid = 100 + n;
         thread.name = format!("aaa-{n}");
-        sample.threads.items.push(thread);
+        items.push(thread);
     }
     sample.threads.count = sample.threads.items.len() as u64;
     sample

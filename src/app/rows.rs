@@ -166,7 +166,7 @@ pub fn thread_groups(state: &AppState) -> Vec<ThreadGroup> {
 
 fn fold_groups(state: &AppState, sample: &Sample, filter: &Filter) -> Vec<ThreadGroup> {
     let mut groups: BTreeMap<String, ThreadGroup> = BTreeMap::new();
-    for t in &sample.threads.items {
+    for t in sample.threads.items.iter() {
         if !filter.accepts(u64::try_from(t.tid).ok(), &[&t.name]) {
             continue;
         }

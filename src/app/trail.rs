@@ -95,7 +95,7 @@ impl ThreadCpu {
         let live: std::collections::BTreeSet<i32> =
             sample.threads.items.iter().map(|t| t.tid).collect();
         self.series.retain(|tid, _| live.contains(tid));
-        for thread in &sample.threads.items {
+        for thread in sample.threads.items.iter() {
             let series = self.series.entry(thread.tid).or_default();
             if series.len() == THREAD_CPU_CAPACITY {
                 series.pop_front();

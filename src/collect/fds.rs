@@ -6,12 +6,14 @@ use crate::parse::tcp::{parse_tcp_table, tcp_state_name, TcpRow};
 use crate::sample::{FdInfo, Fds, Limit, TcpSocket, TcpSummary};
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
+use std::sync::Arc;
 
 /// The expensive fd reading, kept between samples with its timestamp.
 #[derive(Debug, Clone)]
 pub(super) struct FdCensus {
-    pub items: Vec<FdInfo>,
-    pub tcp: Option<TcpSummary>,
+    /// Shared with every sample that carries this census.
+    pub items: Arc<Vec<FdInfo>>,
+    pub tcp: Option<Arc<TcpSummary>>,
     pub taken_at_ms: u64,
 }
 
@@ -33,7 +35,7 @@ pub(super) fn census(root: &HostRoot, pid: i32, now_ms: u64, gaps: &mut Gaps) ->
                 gaps.note(field, &error);
             }
             return FdCensus {
-                items: Vec::new(),
+                items: Arc::default(),
                 tcp: None,
                 taken_at_ms: now_ms,
             };
@@ -54,9 +56,9 @@ pub(super) fn census(root: &HostRoot, pid: i32, now_ms: u64, gaps: &mut Gaps) ->
         })
         .collect();
     items.sort_unstable_by_key(|f| f.fd);
-    let tcp = tcp_sockets(root, pid, &items, gaps);
+    let tcp = tcp_sockets(root, pid, &items, gaps).map(Arc::new);
     FdCensus {
-        items,
+        items: Arc::new(items),
         tcp,
         taken_at_ms: now_ms,
     }
@@ -182,7 +184,7 @@ pub(super) fn summary(
     let mut by_kind = BTreeMap::new();
     let mut deleted_files = Vec::new();
     if let Some(census) = census_ok {
-        for item in &census.items {
+        for item in census.items.iter() {
             *by_kind.entry(item.kind.clone()).or_insert(0) += 1;
             if item.kind == "file" && item.target.ends_with(" (deleted)") {
                 deleted_files.push(item.clone());

@@ -8,11 +8,13 @@ use crate::decode::syscalls::{syscall_name, Arch};
 use crate::parse::stat::parse_stat;
 use crate::parse::status::Status;
 use crate::sample::{ThreadInfo, Threads};
+use std::sync::Arc;
 
 /// The expensive per-thread reading, kept between samples with its timestamp.
 #[derive(Debug, Clone)]
 pub(super) struct Census {
-    pub items: Vec<ThreadInfo>,
+    /// Shared with every sample that carries this census.
+    pub items: Arc<Vec<ThreadInfo>>,
     pub taken_at_ms: u64,
     pub zombie_children: Option<u64>,
     /// Tasks of every process of the target's real uid ([`user_tasks`]).
@@ -76,7 +78,7 @@ pub(super) fn census(
     );
     let user_tasks = real_uid.and_then(|uid| user_tasks(root, uid, gaps));
     Census {
-        items,
+        items: Arc::new(items),
         taken_at_ms: now_ms,
         zombie_children,
         user_tasks,

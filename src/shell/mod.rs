@@ -251,7 +251,6 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
         Some(reason) => RawCopies::Skip { reason },
         None => RawCopies::Copy,
     };
-    let unkept = state.seen.unkept();
     // What the user sampled in the Stacks view and the last dump they asked for go along.
     let title = format!("healthtop: pid {pid} · {}", state.stacks.mode.label());
     let threads: Vec<_> = state
@@ -278,7 +277,7 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
             let say = |progress: String| {
                 let _ = progress_tx.blocking_send(Msg::BundleProgress(progress));
             };
-            let samples = source.samples()?;
+            let samples = source.samples();
             say(format!(
                 "{} samples, {stack_samples} stack samples; reading /proc…",
                 samples.len()
@@ -315,14 +314,9 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
             let path = built
                 .write_new(Path::new("."), &stem)
                 .map_err(|e| e.to_string())?;
-            let unkept = if unkept > 0 {
-                format!("; {unkept} sample(s) could not be kept")
-            } else {
-                String::new()
-            };
             let written = std::fs::metadata(&path).map_or(0, |m| m.len());
             Ok::<_, String>(format!(
-                "bundle written to {} ({} files, {written} bytes{unkept})",
+                "bundle written to {} ({} files, {written} bytes)",
                 path.display(),
                 built.files()
             ))
