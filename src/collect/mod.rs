@@ -196,6 +196,8 @@ pub struct Collector {
     last_census: Option<(threads::Census, Vec<Unavailable>)>,
     last_fds: Option<(fds::FdCensus, Vec<Unavailable>)>,
     last_maps: Option<(Option<memory::MapsReading>, Vec<Unavailable>)>,
+    passwd: root::StampedFile,
+    mounts: root::MountTable,
 }
 
 impl Collector {
@@ -238,6 +240,8 @@ impl Collector {
             last_census: None,
             last_fds: None,
             last_maps: None,
+            passwd: root::StampedFile::default(),
+            mounts: root::MountTable::default(),
         })
     }
 
@@ -272,11 +276,13 @@ impl Collector {
         if let Some(reason) = &self.runtime_unknown {
             gaps.add("runtime", reason.clone());
         }
-        let status_path = self.root.proc_path(format!("{}/status", self.pid));
-        let status_text = self.root.read(&status_path).map_err(|e| self.gone_or(e))?;
+        let status_text = self
+            .root
+            .read_proc_record(format!("{}/status", self.pid))
+            .map_err(|e| self.gone_or(e))?;
         let status = crate::parse::status::Status::parse(&status_text);
 
-        let identity = process::identity(
+        let mut identity = process::identity(
             &self.root,
             self.pid,
             &stat,
@@ -285,6 +291,7 @@ impl Collector {
             &self.host,
             &mut gaps,
         );
+        identity.user = process::user_name(&self.root, &mut self.passwd, identity.uid.real);
         let limits = gaps
             .keep("limits", process::limits(&self.root, self.pid))
             .unwrap_or_default();
@@ -328,7 +335,7 @@ impl Collector {
         let fd_census = self.last_fds.as_ref().map(|(c, _)| c);
         let maps = self.last_maps.as_ref().map(|(m, _)| m);
 
-        let cgroups = cgroup::locate(&self.root, self.pid, &mut gaps);
+        let cgroups = cgroup::locate(&self.root, self.pid, &mut self.mounts, &mut gaps);
         let threads = threads::summary(
             &status,
             stat.num_threads,
@@ -393,7 +400,7 @@ impl Collector {
 
 fn read_stat(root: &HostRoot, pid: i32) -> Result<Stat, CollectError> {
     let path = root.proc_path(format!("{pid}/stat"));
-    let text = match root.read(&path) {
+    let text = match root.read_proc_record(format!("{pid}/stat")) {
         Ok(text) => text,
         Err(e) if e.is_gone() => return Err(CollectError::NoSuchProcess { pid }),
         Err(e) => return Err(e),

@@ -1,5 +1,6 @@
 //! Process-level files: identity, limits, seccomp, signals, capabilities, core-dump readiness.
 
+use super::root::StampedFile;
 use super::{CollectError, Gaps, HostRoot};
 use crate::decode::{capabilities::capability_names, signals::mask_names};
 use crate::parse::limits::parse_limits;
@@ -71,7 +72,8 @@ pub(super) fn identity(
         started_at_unix,
         uid,
         gid,
-        user: user_name(root, uid.real),
+        // Looked up by the caller, which keeps the passwd file between samples.
+        user: None,
         runtime,
         dumpable: dumpable(root, pid, uid.effective, gaps),
         tracer_pid: status.signed("TracerPid").map_or(0, |t| t as i32),
@@ -137,8 +139,9 @@ fn dumpable(root: &HostRoot, pid: i32, euid: u32, gaps: &mut Gaps) -> Option<boo
     }
 }
 
-fn user_name(root: &HostRoot, uid: u32) -> Option<String> {
-    let passwd = root.read(&root.path("etc/passwd")).ok()?;
+/// The name `/etc/passwd` gives `uid`.
+pub(super) fn user_name(root: &HostRoot, passwd: &mut StampedFile, uid: u32) -> Option<String> {
+    let passwd = passwd.read(&root.path("etc/passwd")).ok()?;
     passwd.lines().find_map(|line| {
         let mut fields = line.split(':');
         let name = fields.next()?;

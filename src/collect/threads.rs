@@ -95,9 +95,9 @@ fn read_thread(
     gaps: &mut Gaps,
 ) -> Option<ThreadInfo> {
     let base = format!("{pid}/task/{tid}");
-    let stat = parse_stat(&root.read_proc(format!("{base}/stat")).ok()?).ok()?;
-    let status = Status::parse(&root.read_proc(format!("{base}/status")).ok()?);
-    let wchan = match root.read_proc(format!("{base}/wchan")) {
+    let stat = parse_stat(&root.read_proc_record(format!("{base}/stat")).ok()?).ok()?;
+    let status = Status::parse(&root.read_proc_record(format!("{base}/status")).ok()?);
+    let wchan = match root.read_proc_record(format!("{base}/wchan")) {
         Ok(_) if wchan_hidden => None,
         Ok(text) => Some(text.trim().to_string()).filter(|w| !w.is_empty() && w != "0"),
         Err(error) => {
@@ -105,7 +105,7 @@ fn read_thread(
             None
         }
     };
-    let (syscall, syscall_nr) = match root.read_proc(format!("{base}/syscall")) {
+    let (syscall, syscall_nr) = match root.read_proc_record(format!("{base}/syscall")) {
         Ok(text) => decode_syscall(&text, arch),
         Err(error) => {
             gaps.note("threads.items[].syscall", &error);
