@@ -1,0 +1,130 @@
+//! The TUI's memory at the size issue 14 names: the real binary in tmux watching a C target
+//! with 10,000 idle threads, 15,000 open fds and 50,000 mappings (`tests/targets/poll_big.c`),
+//! its VmRSS read from the kernel once a second. The bound is 48 MiB.
+//!
+//! `rss_stays_under_the_bound_at_ten_thousand_threads` watches for 60 s (20 censuses, 6 maps
+//! reads, a fifth of the bundle history filled); `rss_stays_under_the_bound_for_ten_minutes`
+//! (ignored by default: `cargo test --test tui_scale -- --ignored`) watches for 10 minutes,
+//! long enough for the history to fill and start dropping its oldest samples.
+
+mod tmux_support;
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tmux_support::Tmux;
+
+const HEALTHTOP: &str = env!("CARGO_BIN_EXE_healthtop");
+const THREADS: u64 = 10_000;
+const FDS: u64 = 15_000;
+const BOUND_KIB: u64 = 48 * 1024;
+
+/// poll_big, killed and reaped when dropped.
+struct BigTarget {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl BigTarget {
+    fn start() -> BigTarget {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/targets/poll_big.c");
+        let exe = dir.path().join("poll_big");
+        let status = Command::new("gcc")
+            .args(["-O2", "-pthread", "-o"])
+            .arg(&exe)
+            .arg(&source)
+            .status()
+            .expect("run gcc");
+        assert!(status.success(), "gcc failed");
+        let mut child = Command::new(&exe)
+            .args([THREADS, FDS, THREADS * 5].map(|n| n.to_string()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start poll_big");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read ready");
+        let target = BigTarget { child, _dir: dir };
+        assert!(line.starts_with("ready "), "poll_big said {line:?}");
+        target
+    }
+}
+
+impl Drop for BigTarget {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmRSS")
+}
+
+/// Watches the big target for `seconds` and returns VmRSS once a second, in KiB.
+fn watch(seconds: u64) -> Vec<u64> {
+    if !["tmux", "gcc"].iter().all(|t| common::require_tool(t)) {
+        return Vec::new();
+    }
+    let target = BigTarget::start();
+    let pid = target.child.id();
+    let tmux = Tmux::start();
+    tmux.line(&format!("{HEALTHTOP} -p {pid} --interval 1s"));
+    // Drawn with the census of all threads in the title count.
+    tmux.wait_for(&[&format!("pid {pid} poll_big")]);
+    let healthtop = tmux.healthtop_pid().expect("healthtop running");
+    let start = Instant::now();
+    let mut rss = Vec::new();
+    while start.elapsed() < Duration::from_secs(seconds) {
+        std::thread::sleep(Duration::from_secs(1));
+        rss.push(rss_kib(healthtop));
+    }
+    assert!(
+        tmux.healthtop_pid().is_some(),
+        "healthtop exited:\n{}",
+        tmux.screen()
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_healthtop_gone();
+    rss
+}
+
+fn assert_bounded(rss: &[u64]) {
+    let Some(&max) = rss.iter().max() else {
+        return;
+    };
+    let first = rss[0];
+    let last = rss[rss.len() - 1];
+    eprintln!(
+        "healthtop VmRSS over {} s at {THREADS} threads / {FDS} fds: first {first} KiB, \
+         last {last} KiB, max {max} KiB",
+        rss.len()
+    );
+    assert!(
+        max < BOUND_KIB,
+        "VmRSS reached {max} KiB, bound {BOUND_KIB} KiB: {rss:?}"
+    );
+}
+
+#[test]
+fn rss_stays_under_the_bound_at_ten_thousand_threads() {
+    assert_bounded(&watch(60));
+}
+
+#[test]
+#[ignore = "ten minutes long: run with --ignored"]
+fn rss_stays_under_the_bound_for_ten_minutes() {
+    assert_bounded(&watch(600));
+}
