@@ -213,6 +213,33 @@ fn thread_cpu_percent_comes_from_tick_deltas_between_censuses() {
 }
 
 #[test]
+fn thread_cpu_history_shortens_per_thread_to_stay_within_its_bound() {
+    use healthtop::app::trail::{ThreadCpu, THREAD_CPU_CAPACITY, THREAD_CPU_READINGS};
+    use std::sync::Arc;
+    let template = tui_fixture::sample(0).threads.items[0].clone();
+    let threads = 10_000;
+    let mut cpu = ThreadCpu::default();
+    for census in 0..THREAD_CPU_CAPACITY as u64 {
+        let mut s = tui_fixture::sample(census);
+        s.threads.items = Arc::new(
+            (0..threads)
+                .map(|tid| healthtop::sample::ThreadInfo {
+                    tid,
+                    cpu_ticks: census * u64::try_from(tid % 3).expect("small"),
+                    ..template.clone()
+                })
+                .collect(),
+        );
+        cpu.observe(&s);
+    }
+    let kept = THREAD_CPU_READINGS / threads as usize;
+    assert_eq!(cpu.history(2).len(), kept - 1);
+    // One tick per one-second census at 100 Hz: 1 % of a core, from the newest two.
+    assert_eq!(cpu.percent(1), Some(1.0));
+    assert_eq!(cpu.percent(0), Some(0.0));
+}
+
+#[test]
 fn a_selection_past_the_end_is_pulled_back_when_its_view_returns() {
     let mut state = state(20, 80, 24);
     press(&mut state, "3 End"); // the last of 59 descriptors
