@@ -1,6 +1,9 @@
 //! The TUI's memory at the size issue 14 names: the real binary in tmux watching a C target
 //! with 10,000 idle threads, 15,000 open fds and 50,000 mappings (`tests/targets/poll_big.c`),
-//! its VmRSS read from the kernel once a second. The bound is 48 MiB.
+//! its memory read from the kernel once a second. The bound is 48 MiB: on VmRSS for an
+//! optimised build (`cargo test --release`); a debug build maps a far bigger binary, so there
+//! the bound holds the anonymous memory (`RssAnon`: heap and stacks, what the watch allocates)
+//! and VmRSS is only reported.
 //!
 //! `rss_stays_under_the_bound_at_ten_thousand_threads` watches for 60 s (20 censuses, 6 maps
 //! reads, a fifth of the bundle history filled); `rss_stays_under_the_bound_for_ten_minutes`
@@ -64,17 +67,21 @@ impl Drop for BigTarget {
     }
 }
 
-fn rss_kib(pid: i32) -> u64 {
+/// `(VmRSS, RssAnon)` in KiB.
+fn rss_kib(pid: i32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .expect("VmRSS")
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .expect("a memory figure in status")
+    };
+    (field("VmRSS:"), field("RssAnon:"))
 }
 
-/// Watches the big target for `seconds` and returns VmRSS once a second, in KiB.
-fn watch(seconds: u64) -> Vec<u64> {
+/// Watches the big target for `seconds` and returns `(VmRSS, RssAnon)` once a second, in KiB.
+fn watch(seconds: u64) -> Vec<(u64, u64)> {
     if !["tmux", "gcc"].iter().all(|t| common::require_tool(t)) {
         return Vec::new();
     }
@@ -101,20 +108,29 @@ fn watch(seconds: u64) -> Vec<u64> {
     rss
 }
 
-fn assert_bounded(rss: &[u64]) {
-    let Some(&max) = rss.iter().max() else {
+fn assert_bounded(rss: &[(u64, u64)]) {
+    let Some(&(vm_max, _)) = rss.iter().max_by_key(|r| r.0) else {
         return;
     };
-    let first = rss[0];
-    let last = rss[rss.len() - 1];
+    let anon_max = rss.iter().map(|r| r.1).max().unwrap_or(0);
+    let (first, last) = (rss[0], rss[rss.len() - 1]);
     eprintln!(
-        "healthtop VmRSS over {} s at {THREADS} threads / {FDS} fds: first {first} KiB, \
-         last {last} KiB, max {max} KiB",
-        rss.len()
+        "healthtop over {} s at {THREADS} threads / {FDS} fds: VmRSS first {} KiB, last {} KiB, \
+         max {vm_max} KiB; RssAnon first {} KiB, last {} KiB, max {anon_max} KiB",
+        rss.len(),
+        first.0,
+        last.0,
+        first.1,
+        last.1
     );
+    let (what, max) = if cfg!(debug_assertions) {
+        ("RssAnon", anon_max)
+    } else {
+        ("VmRSS", vm_max)
+    };
     assert!(
         max < BOUND_KIB,
-        "VmRSS reached {max} KiB, bound {BOUND_KIB} KiB: {rss:?}"
+        "{what} reached {max} KiB, bound {BOUND_KIB} KiB: {rss:?}"
     );
 }
 
