@@ -219,6 +219,12 @@ pub struct ThreadInfo {
     pub pending_signals: Vec<String>,
     /// Start time in clock ticks after boot.
     pub start_time: u64,
+    /// When the fields from `status`, `wchan` and `syscall` (switches, signals, wchan, system
+    /// call) were read, ms since the Unix epoch, if before this census: a census reads `stat`
+    /// for every thread but those files only for the threads that changed, are shown or are
+    /// due (see `collect::DetailWanted`). `None`: read with the census.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_at_ms: Option<u64>,
 }
 
 /// Open file descriptors against `RLIMIT_NOFILE`.

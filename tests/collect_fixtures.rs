@@ -933,3 +933,88 @@ fn tiers_carry_the_last_census_until_asked() {
     );
     assert_eq!(maps_tier.fds.items.len(), 21, "census carried over");
 }
+
+/// Rewrites field `n` (numbered as in proc(5)) of a thread's `stat` in a copied tree.
+fn set_stat_field(root: &Path, tid: i32, n: usize, value: &str) {
+    let path = root.join(format!("proc/{PID}/task/{tid}/stat"));
+    let text = fs::read_to_string(&path).expect("stat");
+    let close = text.rfind(')').expect("comm");
+    let mut fields: Vec<String> = text[close + 1..]
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    fields[n - 3] = value.to_string();
+    fs::write(&path, format!("{} {}\n", &text[..=close], fields.join(" "))).expect("stat");
+}
+
+/// Issue 14: a census reads `stat` for every thread, and `status`, `wchan` and `syscall` only
+/// for a thread that is wanted (on screen) or whose `stat` moved (CPU time, state, faults,
+/// the signal masks it shows); the others keep what was read before, saying when.
+#[test]
+fn a_census_reads_details_only_where_they_can_have_changed() {
+    use healthtop::collect::DetailWanted;
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let root = scratch.path();
+    copy_tree(&fixture("v1-hybrid"), root);
+    let census = Tiers {
+        census: true,
+        maps: false,
+    };
+    let mut collector = Collector::new(HostRoot::at(root), PID).expect("collector");
+    collector.want_details(DetailWanted::Threads(Default::default()));
+    let first = collector.sample(census).expect("first");
+    assert!(first.threads.items.iter().all(|t| t.detail_at_ms.is_none()));
+
+    // Every thread switched context; 5058 shows nothing of it in stat, 5060 is on screen,
+    // 5061 used CPU, 5062 blocked another signal.
+    for tid in [5058, 5060, 5061, 5062] {
+        let path = root.join(format!("proc/{PID}/task/{tid}/status"));
+        let status = fs::read_to_string(&path).expect("status");
+        let switched = status.replace("voluntary_ctxt_switches:\t", "voluntary_ctxt_switches:\t9");
+        fs::write(&path, switched).expect("status");
+    }
+    set_stat_field(root, 5061, 14, "77");
+    set_stat_field(root, 5062, 32, "2");
+    collector.want_details(DetailWanted::Threads([5060].into()));
+    let second = collector.sample(census).expect("second");
+    let thread = |tid: i32| {
+        let found = second.threads.items.iter().find(|t| t.tid == tid);
+        found.expect("thread").clone()
+    };
+    let before = |tid: i32| {
+        let found = first.threads.items.iter().find(|t| t.tid == tid);
+        found.expect("thread").voluntary_ctxt_switches
+    };
+    let idle = thread(5058);
+    assert_eq!(idle.voluntary_ctxt_switches, before(5058), "kept");
+    assert_eq!(idle.detail_at_ms, first.threads.census_taken_at_ms);
+    for tid in [5060, 5061, 5062] {
+        let read = thread(tid);
+        let expected = format!("9{}", before(tid).expect("switches"));
+        assert_eq!(read.voluntary_ctxt_switches, expected.parse().ok(), "{tid}");
+        assert_eq!(read.detail_at_ms, None, "{tid}");
+    }
+    let stime: u64 = stat_field(root, &format!("proc/{PID}/task/5061/stat"), 15)
+        .parse()
+        .expect("stime");
+    assert_eq!(
+        thread(5061).cpu_ticks,
+        77 + stime,
+        "stat is read every census"
+    );
+
+    // Wanting every thread reads every thread.
+    collector.want_details(DetailWanted::All);
+    let all = collector.sample(census).expect("all");
+    assert!(all.threads.items.iter().all(|t| t.detail_at_ms.is_none()));
+    let idle = all
+        .threads
+        .items
+        .iter()
+        .find(|t| t.tid == 5058)
+        .expect("5058");
+    assert_eq!(
+        idle.voluntary_ctxt_switches,
+        format!("9{}", before(5058).expect("switches")).parse().ok()
+    );
+}

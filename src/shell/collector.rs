@@ -3,7 +3,7 @@
 
 use super::{now_ms, Cadence};
 use crate::app::Msg;
-use crate::collect::{CollectError, Collector, Tiers};
+use crate::collect::{CollectError, Collector, DetailWanted, Tiers};
 use crate::runtimes::go::GoroutineProbe;
 use std::time::Duration;
 use tokio::sync::{mpsc::Sender, watch};
@@ -16,12 +16,20 @@ pub struct Control {
     pub paused: bool,
 }
 
-pub async fn run(
-    mut collector: Collector,
-    cadence: Cadence,
-    mut control: watch::Receiver<Control>,
-    tx: Sender<Msg>,
-) {
+/// What the collection loop hears from the UI and tells it.
+pub struct Channels {
+    pub control: watch::Receiver<Control>,
+    /// Whose thread details the census reads (the rows on screen).
+    pub detail: watch::Receiver<DetailWanted>,
+    pub tx: Sender<Msg>,
+}
+
+pub async fn run(mut collector: Collector, cadence: Cadence, channels: Channels) {
+    let Channels {
+        mut control,
+        detail,
+        tx,
+    } = channels;
     let (pid, start_time) = collector.identity();
     let root = collector.root().clone();
     let mut tick: u64 = 0;
@@ -37,6 +45,9 @@ pub async fn run(
                 maps: tick % cadence.maps_every.max(1) == 0,
             };
             tick += 1;
+            if tiers.census {
+                collector.want_details(detail.borrow().clone());
+            }
             let joined = tokio::task::spawn_blocking(move || {
                 if tiers.census || tiers.maps {
                     // The census this one replaces was freed a tick ago.

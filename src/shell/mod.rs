@@ -26,7 +26,7 @@ use crate::app::{self, AppState, Effect, Msg};
 use crate::bundle::extras::{dump_entries, stack_entries};
 use crate::bundle::snapshot::{self, RawCopies, Request};
 use crate::bundle::MissingEntry;
-use crate::collect::{Collector, HostRoot};
+use crate::collect::{Collector, DetailWanted, HostRoot};
 use crate::config::Config;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -133,8 +133,14 @@ async fn run_async(
     let mut sampler = live
         .as_ref()
         .map(|_| tracer::Sampler::spawn(state.pid, tx.clone()));
+    let (detail_tx, detail_rx) = watch::channel(DetailWanted::All);
     let collecting = live.map(|(collector, cadence)| {
-        tokio::spawn(collector::run(collector, cadence, control_rx, tx.clone()))
+        let channels = collector::Channels {
+            control: control_rx,
+            detail: detail_rx,
+            tx: tx.clone(),
+        };
+        tokio::spawn(collector::run(collector, cadence, channels))
     });
     if let Some(judge) = state.judge() {
         judge_off_the_ui_thread(judge, tx.clone());
@@ -193,6 +199,13 @@ async fn run_async(
         if let Some(sampler) = sampler.as_mut() {
             sampler.set(app::stacks::wanted(&state));
         }
+        let wanted =
+            app::rows::detail_wanted(&state).map_or(DetailWanted::All, DetailWanted::Threads);
+        detail_tx.send_if_modified(|now| {
+            let changed = *now != wanted;
+            *now = wanted;
+            changed
+        });
         term.draw(&state);
     };
     if let Some(collecting) = collecting {

@@ -43,6 +43,7 @@ fn thread(
             vec![]
         },
         start_time: START_TIME + tid as u64,
+        detail_at_ms: None,
     }
 }
 
