@@ -587,6 +587,49 @@ fn samples_kept_for_bundles_stay_within_the_memory_budget() {
     assert!(idle.bytes() <= SEEN_BUDGET_BYTES, "{} held", idle.bytes());
 }
 
+/// Issue 14: a census re-reads a rotating twentieth of idle threads' details. Found the same,
+/// they keep their first reading in the bundle history (no new heap per census), and a
+/// rebuilt sample never claims details fresher than they were read.
+#[test]
+fn details_read_again_unchanged_cost_the_kept_history_nothing() {
+    use healthtop::app::seen::Seen;
+    use healthtop::sample::ThreadInfo;
+    use std::sync::Arc;
+    let template = tui_fixture::sample(0).threads.items[0].clone();
+    let at = |census: u64| tui_fixture::sample(census).taken_at_ms;
+    let census = |i: u64, rotating: bool| -> Vec<ThreadInfo> {
+        (0..10_000_u64)
+            .map(|tid| {
+                let last_read = (0..=i).rev().find(|j| *j == 0 || (tid + j) % 20 == 0);
+                ThreadInfo {
+                    tid: i32::try_from(tid).expect("small"),
+                    detail_at_ms: last_read.filter(|&j| rotating && j < i).map(at),
+                    ..template.clone()
+                }
+            })
+            .collect()
+    };
+    let (mut rotated, mut fresh) = (Seen::default(), Seen::default());
+    let mut truth = Vec::new();
+    for i in 0..40 {
+        let mut s = tui_fixture::sample(i);
+        s.threads.items = Arc::new(census(i, false));
+        fresh.push(&s);
+        s.threads.items = Arc::new(census(i, true));
+        rotated.push(&s);
+        truth.push(s);
+    }
+    assert_eq!(rotated.bytes(), fresh.bytes());
+    for (kept, truth) in rotated.samples().iter().zip(&truth) {
+        let census_ms = truth.threads.census_taken_at_ms.expect("census");
+        for (k, t) in kept.threads.items.iter().zip(truth.threads.items.iter()) {
+            assert_eq!(k.tid, t.tid);
+            let read = |t: &ThreadInfo| t.detail_at_ms.unwrap_or(census_ms);
+            assert!(read(k) <= read(t), "thread {} claims a fresher read", k.tid);
+        }
+    }
+}
+
 #[test]
 fn a_bundles_interval_is_the_median_gap_between_its_samples() {
     let samples: Vec<_> = [0, 1002, 2005, 3003, 4001]

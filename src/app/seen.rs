@@ -53,11 +53,49 @@ trait Keyed: PartialEq + Clone {
     fn key(&self) -> i64;
     /// Estimated heap of one item held behind an `Arc`.
     fn heap_bytes(&self) -> usize;
+    /// The item as kept, its times absolute (a census taken at `census_ms`).
+    fn kept(&self, _census_ms: Option<u64>) -> Self {
+        self.clone()
+    }
+    /// The kept item as a census taken at `census_ms` carries it.
+    fn carried(&self, _census_ms: Option<u64>) -> Self {
+        self.clone()
+    }
+    /// Whether the kept item `kept` may stand for this one (already in kept form).
+    fn same_as(&self, kept: &Self) -> bool {
+        self == kept
+    }
 }
 
 impl Keyed for ThreadInfo {
     fn key(&self) -> i64 {
         i64::from(self.tid)
+    }
+
+    /// A thread's details read with its census say when.
+    fn kept(&self, census_ms: Option<u64>) -> Self {
+        ThreadInfo {
+            detail_at_ms: self.detail_at_ms.or(census_ms),
+            ..self.clone()
+        }
+    }
+
+    fn carried(&self, census_ms: Option<u64>) -> Self {
+        ThreadInfo {
+            detail_at_ms: self.detail_at_ms.filter(|&at| Some(at) != census_ms),
+            ..self.clone()
+        }
+    }
+
+    /// Details read again and found the same keep their first reading's time: still true
+    /// (they were read then), and an idle thread costs nothing per census.
+    fn same_as(&self, kept: &Self) -> bool {
+        self.detail_at_ms >= kept.detail_at_ms
+            && *self
+                == ThreadInfo {
+                    detail_at_ms: self.detail_at_ms,
+                    ..kept.clone()
+                }
     }
 
     fn heap_bytes(&self) -> usize {
@@ -129,18 +167,23 @@ fn rest_bytes(rest: &Sample) -> usize {
 /// `items` as a list sharing every item equal to the one with its key in `previous` (both
 /// lists are sorted by key, as the collector reads them; an unsorted list only shares less),
 /// and the estimated heap of the items not shared.
-fn share_unchanged<T: Keyed>(previous: &[Arc<T>], items: &[T]) -> (Vec<Arc<T>>, usize) {
+fn share_unchanged<T: Keyed>(
+    previous: &[Arc<T>],
+    items: &[T],
+    census_ms: Option<u64>,
+) -> (Vec<Arc<T>>, usize) {
     let mut old = previous.iter().peekable();
     let mut new_bytes = 0;
     let shared = items
         .iter()
         .map(|item| {
+            let item = item.kept(census_ms);
             while old.next_if(|o| o.key() < item.key()).is_some() {}
             match old.next_if(|o| o.key() == item.key()) {
-                Some(same) if **same == *item => Arc::clone(same),
+                Some(same) if item.same_as(same) => Arc::clone(same),
                 _ => {
                     new_bytes += item.heap_bytes();
-                    Arc::new(item.clone())
+                    Arc::new(item)
                 }
             }
         })
@@ -176,7 +219,7 @@ fn census_list<T: Keyed>(
         Some((list, at)) if at == taken_at_ms && list.len() == items.len() => (Arc::clone(list), 0),
         _ => {
             let before: &[Arc<T>] = previous.map_or(&[], |(l, _)| l);
-            let (shared, bytes) = share_unchanged(before, items);
+            let (shared, bytes) = share_unchanged(before, items, taken_at_ms);
             match previous {
                 // Nothing changed since the census before: keep its list too.
                 Some((list, _)) if bytes == 0 && shared.len() == list.len() => {
@@ -274,10 +317,18 @@ impl Seen {
             let mut sample = kept.rest.clone();
             let before = previous.zip(out.last());
             sample.threads.items = match before {
-                Some((p, s)) if Arc::ptr_eq(&p.threads, &kept.threads) => {
+                // The same list of the same census (a list shared by two censuses says when
+                // each thread was read relative to its own).
+                Some((p, s))
+                    if Arc::ptr_eq(&p.threads, &kept.threads)
+                        && s.threads.census_taken_at_ms == sample.threads.census_taken_at_ms =>
+                {
                     Arc::clone(&s.threads.items)
                 }
-                _ => Arc::new(kept.threads.iter().map(|t| (**t).clone()).collect()),
+                _ => {
+                    let at = kept.rest.threads.census_taken_at_ms;
+                    Arc::new(kept.threads.iter().map(|t| t.carried(at)).collect())
+                }
             };
             sample.fds.items = match before {
                 Some((p, s)) if Arc::ptr_eq(&p.fds, &kept.fds) => Arc::clone(&s.fds.items),
