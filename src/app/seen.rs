@@ -6,7 +6,8 @@
 //! census shares each thread and fd that did not change with the census before it (so ten
 //! thousand idle threads are held once, plus a pointer each per census). Nothing is
 //! serialised until a bundle is written. Memory maps are left out (the newest sample keeps
-//! its own).
+//! its own). Every value comes back as it was read; a thread whose details were read again and
+//! found the same comes back with its first reading's time (`detail_at_ms`).
 //!
 //! Two bounds: [`SEEN_CAPACITY`] samples, and [`SEEN_BUDGET_BYTES`] of estimated heap; the
 //! oldest samples go first when either is reached.
