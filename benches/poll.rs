@@ -9,7 +9,7 @@
 //! as the README's table.
 
 use criterion::{Criterion, SamplingMode};
-use healthtop::collect::{Collector, HostRoot, Tiers};
+use healthtop::collect::{Collector, DetailWanted, HostRoot, Tiers};
 use std::hint::black_box;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -142,6 +142,23 @@ fn measure(criterion: &mut Criterion, threads: u64) {
             b.iter(|| black_box(collector.sample(tier).expect("sample")))
         });
     }
+    // The census as the TUI takes it at its cadence: every thread's stat, the details of a
+    // screenful of threads (and of those changed or due in the rotation).
+    let mut tui = Collector::new(HostRoot::live(), pid).expect("collector");
+    let first = tui.sample(Tiers::ALL).expect("first census");
+    let on_screen = first.threads.items.iter().take(50).map(|t| t.tid).collect();
+    tui.want_details(DetailWanted::Threads(on_screen));
+    group.bench_function("census_tui", |b| {
+        b.iter(|| {
+            black_box(
+                tui.sample(Tiers {
+                    census: true,
+                    maps: false,
+                })
+                .expect("sample"),
+            )
+        })
+    });
     let healthtop = env!("CARGO_BIN_EXE_healthtop");
     group.bench_function("report_json", |b| {
         b.iter(shell(format!("{healthtop} report -p {pid} --json")))

@@ -9,7 +9,7 @@ python3 - "$target_dir/criterion" <<'PY'
 import json, sys, pathlib
 root = pathlib.Path(sys.argv[1])
 sizes = [100, 1000, 10000]
-rows = ["cheap", "census", "maps", "all", "report_json",
+rows = ["cheap", "census", "census_tui", "maps", "all", "report_json",
         "floor_cat_task_stat", "floor_ls_fd", "floor_stat_and_fd"]
 def median(size, row):
     f = root / f"poll_{size}" / row / "new" / "estimates.json"

@@ -15,9 +15,7 @@ mod tmux_support;
 #[path = "common/mod.rs"]
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 use tmux_support::Tmux;
 
@@ -35,28 +33,10 @@ struct BigTarget {
 impl BigTarget {
     fn start() -> BigTarget {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/targets/poll_big.c");
-        let exe = dir.path().join("poll_big");
-        let status = Command::new("gcc")
-            .args(["-O2", "-pthread", "-o"])
-            .arg(&exe)
-            .arg(&source)
-            .status()
-            .expect("run gcc");
-        assert!(status.success(), "gcc failed");
-        let mut child = Command::new(&exe)
-            .args([THREADS, FDS, THREADS * 5].map(|n| n.to_string()))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start poll_big");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read ready");
-        let target = BigTarget { child, _dir: dir };
-        assert!(line.starts_with("ready "), "poll_big said {line:?}");
-        target
+        let exe = common::build_c_target(dir.path(), "poll_big");
+        let args = [THREADS, FDS, THREADS * 5].map(|n| n.to_string());
+        let child = common::start_ready(&exe, &args);
+        BigTarget { child, _dir: dir }
     }
 }
 

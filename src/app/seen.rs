@@ -21,10 +21,11 @@ use std::sync::Arc;
 /// Samples kept: 5 minutes at the default 1 s interval.
 pub const SEEN_CAPACITY: usize = 300;
 
-/// Estimated heap the kept samples may hold. At 10,000 idle threads a census costs ~80 KiB of
-/// pointers, so the full 300 samples fit; a census where every thread changes (~4 MiB at
-/// 10,000 threads) shortens the history instead of growing memory.
-pub const SEEN_BUDGET_BYTES: usize = 16 << 20;
+/// Estimated heap the kept samples may hold. At 10,000 idle threads and 15,000 fds a census
+/// that changes costs ~200 KiB of pointers; a census where every thread changes (~4 MiB at
+/// 10,000 threads) shortens the history instead of growing memory. (At 16 MiB the TUI's RSS
+/// passed 48 MiB at that size within ten minutes.)
+pub const SEEN_BUDGET_BYTES: usize = 8 << 20;
 
 /// One census part, its items shared with the census kept before it where unchanged.
 type Shared<T> = Arc<Vec<Arc<T>>>;
