@@ -130,6 +130,10 @@ pub(super) fn census(
             && stats.iter().all(|s| s.state != 'R'),
         number: previous.map_or(0, |p| p.number + 1),
     };
+    // Zombie children: from each thread's `children` file, or, when the host has fewer
+    // processes than the target has threads, from every process's `stat` (its ppid is the
+    // creating thread's process): whichever reads fewer files.
+    let host = host_processes(root).filter(|processes| processes.len() < stats.len());
     let mut items = Vec::with_capacity(stats.len());
     let mut seen = Vec::with_capacity(stats.len());
     let mut children = BTreeMap::new();
@@ -153,7 +157,11 @@ pub(super) fn census(
                 else {
                     continue;
                 };
-                if let Ok(list) = root.read_proc(format!("{pid}/task/{tid}/children")) {
+                let listed = match host {
+                    Some(_) => None,
+                    None => root.read_proc(format!("{pid}/task/{tid}/children")).ok(),
+                };
+                if let Some(list) = listed {
                     let kids: Vec<i32> = list
                         .split_whitespace()
                         .filter_map(|c| c.parse().ok())
@@ -168,18 +176,10 @@ pub(super) fn census(
         items.push(thread);
         seen.push(mark);
     }
-    let zombie_children = Some(
-        children
-            .values()
-            .flatten()
-            .filter(|child| {
-                root.read_proc(format!("{child}/stat"))
-                    .ok()
-                    .and_then(|text| parse_stat(&text).ok())
-                    .is_some_and(|stat| stat.state == 'Z')
-            })
-            .count() as u64,
-    );
+    let zombie_children = Some(match &host {
+        Some(processes) => zombies_among(root, processes, |stat| stat.ppid == pid),
+        None => zombies_among(root, children.values().flatten(), |_| true),
+    });
     let user_tasks = input.real_uid.and_then(|uid| user_tasks(root, uid, gaps));
     Census {
         items: Arc::new(items),
@@ -190,6 +190,33 @@ pub(super) fn census(
         children,
         number: plan.number,
     }
+}
+
+/// The PIDs of `/proc`; `None` if it cannot be listed.
+fn host_processes(root: &HostRoot) -> Option<Vec<i32>> {
+    let entries = std::fs::read_dir(root.proc_path("")).ok()?;
+    Some(
+        entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect(),
+    )
+}
+
+/// How many of `processes` are zombies whose `stat` also passes `belongs`.
+fn zombies_among<'a>(
+    root: &HostRoot,
+    processes: impl IntoIterator<Item = &'a i32>,
+    belongs: impl Fn(&Stat) -> bool,
+) -> u64 {
+    processes
+        .into_iter()
+        .filter(|process| {
+            root.read_proc_record(format!("{process}/stat"))
+                .ok()
+                .and_then(|text| parse_stat(&text).ok())
+                .is_some_and(|stat| stat.state == 'Z' && belongs(&stat))
+        })
+        .count() as u64
 }
 
 /// wchan reads as "0" (not an error) without ptrace read access: the same check guards
