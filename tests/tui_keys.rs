@@ -757,3 +757,52 @@ fn names_sort_naturally_and_hash_filters_one_tid() {
     press(&mut state, "Esc / 4 2 4 5 Enter");
     assert!(rows::threads(&state).is_empty());
 }
+
+/// Issue 14: the census reads `status`, `wchan` and `syscall` for the Threads rows that can be
+/// on screen and the thread opened; every thread's when a view shows something of each.
+#[test]
+fn the_census_is_asked_for_the_details_a_view_shows() {
+    let mut state = state(3, 80, 24);
+    let all: Vec<i32> = state
+        .current
+        .as_ref()
+        .expect("sample")
+        .threads
+        .items
+        .iter()
+        .map(|t| t.tid)
+        .collect();
+    assert_eq!(
+        rows::detail_wanted(&state),
+        Some(Default::default()),
+        "Overview shows no thread's details"
+    );
+    press(&mut state, "2 s");
+    let wanted = rows::detail_wanted(&state).expect("some threads");
+    let shown: Vec<i32> = rows::threads(&state)
+        .iter()
+        .take(16)
+        .map(|t| t.tid)
+        .collect();
+    assert!(
+        shown.iter().all(|tid| wanted.contains(tid)),
+        "{shown:?} not in {wanted:?}"
+    );
+    assert!(wanted.iter().all(|tid| all.contains(tid)));
+    press(&mut state, "Enter 1");
+    let opened = state.ui.thread_detail.expect("a thread opened");
+    assert_eq!(rows::detail_wanted(&state), Some([opened].into()));
+    press(&mut state, "5");
+    assert_eq!(
+        rows::detail_wanted(&state),
+        None,
+        "Signals shows every thread's masks"
+    );
+    state.ui.thread_detail = None;
+    press(&mut state, "2 s s s");
+    assert_eq!(
+        View::Threads.sorts()[state.ui.tables[View::Threads.index()].sort],
+        "switches"
+    );
+    assert_eq!(rows::detail_wanted(&state), None, "sorted by switches");
+}
