@@ -1003,6 +1003,16 @@ fn a_census_reads_details_only_where_they_can_have_changed() {
         "stat is read every census"
     );
 
+    // No thread ran since, and a connection waits in the accept queue: a stall is suspected,
+    // so every thread's switches and wait are read, wanted or not.
+    collector.want_details(DetailWanted::Threads(Default::default()));
+    let suspected = collector.sample(census).expect("suspected");
+    assert!(suspected
+        .threads
+        .items
+        .iter()
+        .all(|t| t.detail_at_ms.is_none()));
+
     // Wanting every thread reads every thread.
     collector.want_details(DetailWanted::All);
     let all = collector.sample(census).expect("all");
