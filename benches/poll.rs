@@ -1,21 +1,23 @@
-//! Cost of one poll of each collection tier on a target of the size the issue names: 10,000
-//! threads, 19,000 open descriptors, 50,000 mappings (`tests/targets/poll_big.c`, built with
-//! gcc at start). Side by side in the same run, the floor set by standard tools on the same
-//! target: `ls /proc/PID/fd | wc -l` and `ps -T -p PID`.
+//! Cost of one poll of each collection tier, and of a whole `healthtop report -p PID --json`,
+//! on targets of 100, 1,000 and 10,000 threads (1.5 fds and 5 mappings per thread: 15,000 fds
+//! and 50,000 mappings at the top, `tests/targets/poll_big.c`, built with gcc at start). Side
+//! by side in the same run, the floor of reading the same facts with standard tools:
+//! `cat /proc/PID/task/*/stat`, `ls /proc/PID/fd`, and both in one shell.
 //!
-//! Run: `cargo bench --bench poll`. Medians land in `target/criterion/poll/*/new/estimates.json`.
+//! Run: `cargo bench --bench poll`. Medians land in
+//! `target/criterion/poll_THREADS/*/new/estimates.json`; `scripts/poll-table.sh` prints them
+//! as the README's table.
 
 use criterion::{Criterion, SamplingMode};
-use healthtop::collect::{Collector, HostRoot, Tiers};
+use healthtop::collect::{Collector, DetailWanted, HostRoot, Tiers};
 use std::hint::black_box;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const THREADS: u64 = 10_000;
-const FDS: u64 = 19_000;
-const MAPPINGS: u64 = 50_000;
+/// Threads of each target measured.
+const SIZES: [u64; 3] = [100, 1_000, 10_000];
 
 /// The running target; killed (and reaped) when dropped, also while unwinding from a panic.
 struct BigTarget {
@@ -25,7 +27,7 @@ struct BigTarget {
 }
 
 impl BigTarget {
-    fn spawn() -> BigTarget {
+    fn spawn(threads: u64, fds: u64, mappings: u64) -> BigTarget {
         let dir = tempfile::tempdir().expect("temporary directory");
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/targets/poll_big.c");
         let binary = dir.path().join("poll_big");
@@ -37,7 +39,7 @@ impl BigTarget {
             .expect("gcc must be installed to build the benchmark target");
         assert!(status.success(), "gcc failed on {}", source.display());
         let mut child = Command::new(&binary)
-            .args([THREADS, FDS, MAPPINGS].map(|n| n.to_string()))
+            .args([threads, fds, mappings].map(|n| n.to_string()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
@@ -81,33 +83,41 @@ fn shell(command: String) -> impl FnMut() {
 }
 
 fn main() {
-    let target = BigTarget::spawn();
-    let pid = target.pid;
-
-    // Check the target really has the size being measured.
-    let mut collector = Collector::new(HostRoot::live(), pid).expect("collector");
-    let full = collector.sample(Tiers::ALL).expect("full sample");
-    assert_eq!(full.threads.count, THREADS + 1, "threads");
-    assert_eq!(
-        full.threads.items.len() as u64,
-        THREADS + 1,
-        "thread census"
-    );
-    assert_eq!(full.fds.open, Some(FDS), "open fds");
-    assert_eq!(full.fds.items.len() as u64, FDS, "fd census");
-    let maps = full.memory.map_count.expect("map count");
-    assert!(maps >= MAPPINGS, "{maps} mappings");
-    eprintln!(
-        "target {pid}: {} threads, {} fds, {maps} mappings",
-        full.threads.count, FDS
-    );
-
     let mut criterion = Criterion::default()
         .configure_from_args()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
-    let mut group = criterion.benchmark_group("poll");
+    for threads in SIZES {
+        measure(&mut criterion, threads);
+    }
+    criterion.final_summary();
+}
+
+fn measure(criterion: &mut Criterion, threads: u64) {
+    let (fds, mappings) = (threads * 3 / 2, threads * 5);
+    let target = BigTarget::spawn(threads, fds, mappings);
+    let pid = target.pid;
+
+    // Check the target really has the size being measured.
+    let mut collector = Collector::new(HostRoot::live(), pid).expect("collector");
+    let full = collector.sample(Tiers::ALL).expect("full sample");
+    assert_eq!(full.threads.count, threads + 1, "threads");
+    assert_eq!(
+        full.threads.items.len() as u64,
+        threads + 1,
+        "thread census"
+    );
+    assert_eq!(full.fds.open, Some(fds), "open fds");
+    assert_eq!(full.fds.items.len() as u64, fds, "fd census");
+    let maps = full.memory.map_count.expect("map count");
+    assert!(maps >= mappings, "{maps} mappings");
+    eprintln!(
+        "target {pid}: {} threads, {fds} fds, {maps} mappings",
+        full.threads.count
+    );
+
+    let mut group = criterion.benchmark_group(format!("poll_{threads}"));
     group.sampling_mode(SamplingMode::Flat);
     let tiers = [
         ("cheap", Tiers::CHEAP),
@@ -132,13 +142,38 @@ fn main() {
             b.iter(|| black_box(collector.sample(tier).expect("sample")))
         });
     }
-    group.bench_function("floor_ls_fd_wc", |b| {
-        b.iter(shell(format!("ls /proc/{pid}/fd | wc -l")))
+    // The census as the TUI takes it at its cadence: every thread's stat, the details of a
+    // screenful of threads (and of those changed or due in the rotation).
+    let mut tui = Collector::new(HostRoot::live(), pid).expect("collector");
+    let first = tui.sample(Tiers::ALL).expect("first census");
+    let on_screen = first.threads.items.iter().take(50).map(|t| t.tid).collect();
+    tui.want_details(DetailWanted::Threads(on_screen));
+    group.bench_function("census_tui", |b| {
+        b.iter(|| {
+            black_box(
+                tui.sample(Tiers {
+                    census: true,
+                    maps: false,
+                })
+                .expect("sample"),
+            )
+        })
     });
-    group.bench_function("floor_ps_threads", |b| {
-        b.iter(shell(format!("ps -T -p {pid}")))
+    let healthtop = env!("CARGO_BIN_EXE_healthtop");
+    group.bench_function("report_json", |b| {
+        b.iter(shell(format!("{healthtop} report -p {pid} --json")))
+    });
+    group.bench_function("floor_cat_task_stat", |b| {
+        b.iter(shell(format!("cat /proc/{pid}/task/*/stat")))
+    });
+    group.bench_function("floor_ls_fd", |b| {
+        b.iter(shell(format!("ls /proc/{pid}/fd")))
+    });
+    group.bench_function("floor_stat_and_fd", |b| {
+        b.iter(shell(format!(
+            "cat /proc/{pid}/task/*/stat; ls /proc/{pid}/fd"
+        )))
     });
     group.finish();
-    criterion.final_summary();
     drop(target);
 }

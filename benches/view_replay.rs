@@ -34,11 +34,11 @@ fn hour_of_samples() -> Vec<Sample> {
             sample.threads.census_taken_at_ms = Some(sample.taken_at_ms);
             sample.fds.census_taken_at_ms = Some(sample.taken_at_ms);
             sample.fds.open = base.fds.open.map(|open| open + i % 97);
-            for thread in &mut sample.threads.items {
+            for thread in std::sync::Arc::make_mut(&mut sample.threads.items) {
                 thread.cpu_ticks += i * 3;
             }
             if i + 1 < SAMPLES as u64 {
-                sample.memory.maps.clear();
+                sample.memory.maps = Default::default();
             }
             sample
         })

@@ -9,6 +9,7 @@ use healthtop::exit::{CliError, ExitCode};
 use healthtop::safe_text;
 
 fn main() {
+    fixed_mmap_threshold();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => error.exit(),
@@ -28,6 +29,21 @@ fn main() {
         }
     };
     std::process::exit(code.code());
+}
+
+/// Allocations of 256 KiB and more (a 10,000-thread census, a 50,000-line `maps` read) get
+/// their own mapping, handed back to the kernel when freed. glibc otherwise raises this
+/// threshold after the first such free and serves later big buffers from its heap, which
+/// keeps the peak of every census resident for good (RSS twice the live heap at 10,000
+/// threads).
+#[allow(unsafe_code)]
+fn fixed_mmap_threshold() {
+    // SAFETY: mallopt only sets a glibc tuning parameter; called before any other thread
+    // exists or any allocation depends on it.
+    #[cfg(target_env = "gnu")]
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {

@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Why a field is missing, in words a human can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,7 +179,7 @@ pub struct Threads {
     /// `Threads:` from `/proc/PID/status` (cheap tier, read every sample).
     pub count: u64,
     /// Per-thread census (expensive tier). Empty when the census was not taken this time.
-    pub items: Vec<ThreadInfo>,
+    pub items: Arc<Vec<ThreadInfo>>,
     /// When `items` was read, milliseconds since the Unix epoch; `None` if never.
     pub census_taken_at_ms: Option<u64>,
     /// Children of the target in state Z (zombies hold PIDs until reaped).
@@ -218,6 +219,12 @@ pub struct ThreadInfo {
     pub pending_signals: Vec<String>,
     /// Start time in clock ticks after boot.
     pub start_time: u64,
+    /// When the fields from `status`, `wchan` and `syscall` (switches, signals, wchan, system
+    /// call) were read, ms since the Unix epoch, if before this census: a census reads `stat`
+    /// for every thread but those files only for the threads that changed, are shown or are
+    /// due (see `collect::DetailWanted`). `None`: read with the census.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_at_ms: Option<u64>,
 }
 
 /// Open file descriptors against `RLIMIT_NOFILE`.
@@ -233,11 +240,11 @@ pub struct Fds {
     /// Count per kind: `file`, `directory`, `socket`, `pipe`, `device`, `anon_inode:eventpoll`, …
     pub by_kind: BTreeMap<String, u64>,
     /// Every descriptor with its kind and target (census tier).
-    pub items: Vec<FdInfo>,
+    pub items: Arc<Vec<FdInfo>>,
     /// Regular files held open after being deleted (their disk space is not freed).
     pub deleted_files: Vec<FdInfo>,
     /// TCP sockets owned by the target (by inode, from `net/tcp` and `net/tcp6`).
-    pub tcp: Option<TcpSummary>,
+    pub tcp: Option<Arc<TcpSummary>>,
     /// When the census (`by_kind`, `items`, `tcp`) was read, ms since the Unix epoch.
     pub census_taken_at_ms: Option<u64>,
 }
@@ -297,7 +304,7 @@ pub struct Memory {
     /// Shared file mappings that reach past the file's current end: touching them is SIGBUS.
     pub mappings_past_eof: Vec<PastEofMapping>,
     /// Every mapping (maps tier); empty when not read this time.
-    pub maps: Vec<Mapping>,
+    pub maps: Arc<Vec<Mapping>>,
     /// When `maps` and the two lists above were read, ms since the Unix epoch.
     pub maps_taken_at_ms: Option<u64>,
     pub oom_score: Option<i64>,

@@ -491,7 +491,7 @@ fn assert_fds(root: &Path, s: &Sample) {
         .collect();
     assert_eq!(fs::read_dir(&fd_dir).expect("fd dir").count(), 22);
     let f = &s.fds;
-    assert_eq!(f.items, expected);
+    assert_eq!(*f.items, expected);
     assert_eq!(f.open, Some(22));
     assert_eq!((f.soft_limit, f.hard_limit), (Some(1000), Some(4096)));
     assert_eq!(f.highest_fd, Some(200));
@@ -810,7 +810,7 @@ fn unreadable_parts_are_unavailable_with_reasons_never_zero() {
     assert_eq!((f.soft_limit, f.hard_limit), (Some(1000), Some(4096)));
     assert_eq!(s.identity.exe, None);
     assert_eq!(s.memory.pss_bytes, None);
-    for thread in &s.threads.items {
+    for thread in s.threads.items.iter() {
         assert_eq!((thread.syscall.as_deref(), thread.syscall_nr), (None, None));
         assert!(thread.wchan.is_some(), "wchan is still there");
     }
@@ -1000,4 +1000,99 @@ fn tiers_carry_the_last_census_until_asked() {
         Some(maps_tier.taken_at_ms)
     );
     assert_eq!(maps_tier.fds.items.len(), 21, "census carried over");
+}
+
+/// Rewrites field `n` (numbered as in proc(5)) of a thread's `stat` in a copied tree.
+fn set_stat_field(root: &Path, tid: i32, n: usize, value: &str) {
+    let path = root.join(format!("proc/{PID}/task/{tid}/stat"));
+    let text = fs::read_to_string(&path).expect("stat");
+    let close = text.rfind(')').expect("comm");
+    let mut fields: Vec<String> = text[close + 1..]
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    fields[n - 3] = value.to_string();
+    fs::write(&path, format!("{} {}\n", &text[..=close], fields.join(" "))).expect("stat");
+}
+
+/// Issue 14: a census reads `stat` for every thread, and `status`, `wchan` and `syscall` only
+/// for a thread that is wanted (on screen) or whose `stat` moved (CPU time, state, faults,
+/// the signal masks it shows); the others keep what was read before, saying when.
+#[test]
+fn a_census_reads_details_only_where_they_can_have_changed() {
+    use healthtop::collect::DetailWanted;
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let root = scratch.path();
+    copy_tree(&fixture("v1-hybrid"), root);
+    let census = Tiers {
+        census: true,
+        maps: false,
+    };
+    let mut collector = Collector::new(HostRoot::at(root), PID).expect("collector");
+    collector.want_details(DetailWanted::Threads(Default::default()));
+    let first = collector.sample(census).expect("first");
+    assert!(first.threads.items.iter().all(|t| t.detail_at_ms.is_none()));
+
+    // Every thread switched context; 5058 shows nothing of it in stat, 5060 is on screen,
+    // 5061 used CPU, 5062 blocked another signal.
+    for tid in [5058, 5060, 5061, 5062] {
+        let path = root.join(format!("proc/{PID}/task/{tid}/status"));
+        let status = fs::read_to_string(&path).expect("status");
+        let switched = status.replace("voluntary_ctxt_switches:\t", "voluntary_ctxt_switches:\t9");
+        fs::write(&path, switched).expect("status");
+    }
+    set_stat_field(root, 5061, 14, "77");
+    set_stat_field(root, 5062, 32, "2");
+    collector.want_details(DetailWanted::Threads([5060].into()));
+    let second = collector.sample(census).expect("second");
+    let thread = |tid: i32| {
+        let found = second.threads.items.iter().find(|t| t.tid == tid);
+        found.expect("thread").clone()
+    };
+    let before = |tid: i32| {
+        let found = first.threads.items.iter().find(|t| t.tid == tid);
+        found.expect("thread").voluntary_ctxt_switches
+    };
+    let idle = thread(5058);
+    assert_eq!(idle.voluntary_ctxt_switches, before(5058), "kept");
+    assert_eq!(idle.detail_at_ms, first.threads.census_taken_at_ms);
+    for tid in [5060, 5061, 5062] {
+        let read = thread(tid);
+        let expected = format!("9{}", before(tid).expect("switches"));
+        assert_eq!(read.voluntary_ctxt_switches, expected.parse().ok(), "{tid}");
+        assert_eq!(read.detail_at_ms, None, "{tid}");
+    }
+    let stime: u64 = stat_field(root, &format!("proc/{PID}/task/5061/stat"), 15)
+        .parse()
+        .expect("stime");
+    assert_eq!(
+        thread(5061).cpu_ticks,
+        77 + stime,
+        "stat is read every census"
+    );
+
+    // No thread ran since, and a connection waits in the accept queue: a stall is suspected,
+    // so every thread's switches and wait are read, wanted or not.
+    collector.want_details(DetailWanted::Threads(Default::default()));
+    let suspected = collector.sample(census).expect("suspected");
+    assert!(suspected
+        .threads
+        .items
+        .iter()
+        .all(|t| t.detail_at_ms.is_none()));
+
+    // Wanting every thread reads every thread.
+    collector.want_details(DetailWanted::All);
+    let all = collector.sample(census).expect("all");
+    assert!(all.threads.items.iter().all(|t| t.detail_at_ms.is_none()));
+    let idle = all
+        .threads
+        .items
+        .iter()
+        .find(|t| t.tid == 5058)
+        .expect("5058");
+    assert_eq!(
+        idle.voluntary_ctxt_switches,
+        format!("9{}", before(5058).expect("switches")).parse().ok()
+    );
 }

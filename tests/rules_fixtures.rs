@@ -9,6 +9,7 @@ use healthtop::history::{History, Metric};
 use healthtop::rules::{Finding, RuleEngine, Severity, Window, REGISTRY};
 use healthtop::sample::{Mapping, PastEofMapping, Runtime, Sample, TcpSocket};
 use rules_support::{base_sample, series};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Watches `samples` as `report --watch` does (explicit window, rules after every sample).
@@ -176,7 +177,8 @@ fn fd_headroom_does_not_count_fds_above_a_lowered_limit() {
                 kind: "file".into(),
                 target: "/dev/null".into(),
             })
-            .collect();
+            .collect::<Vec<_>>()
+            .into();
     });
     quiet(&watch(&samples), "fd-headroom");
     let crowded = series(3, |_, s| {
@@ -188,7 +190,8 @@ fn fd_headroom_does_not_count_fds_above_a_lowered_limit() {
                 kind: "file".into(),
                 target: "/dev/null".into(),
             })
-            .collect();
+            .collect::<Vec<_>>()
+            .into();
     });
     fired(&watch(&crowded), "fd-headroom", Severity::Crit);
 }
@@ -242,7 +245,7 @@ fn live_watching_confirms_only_after_the_warm_up() {
 #[test]
 fn close_wait_fires_on_many_and_on_a_rise() {
     let many = series(3, |_, s| {
-        let tcp = s.fds.tcp.as_mut().expect("tcp");
+        let tcp = Arc::make_mut(s.fds.tcp.as_mut().expect("tcp"));
         tcp.close_wait = 70;
         tcp.sockets = vec![socket("CLOSE_WAIT", 0)];
     });
@@ -250,7 +253,7 @@ fn close_wait_fires_on_many_and_on_a_rise() {
     let rising = series(30, |i, s| {
         s.fds.open = Some(20 + i as u64);
         s.fds.soft_limit = Some(1024);
-        s.fds.tcp.as_mut().expect("tcp").close_wait = 10 + i as u64;
+        Arc::make_mut(s.fds.tcp.as_mut().expect("tcp")).close_wait = 10 + i as u64;
     });
     let f = fired(&watch(&rising), "close-wait", Severity::Crit);
     assert!(f.eta_seconds.is_some());
@@ -259,7 +262,7 @@ fn close_wait_fires_on_many_and_on_a_rise() {
 #[test]
 fn close_wait_is_quiet_on_a_few_steady_ones() {
     let few = series(30, |_, s| {
-        s.fds.tcp.as_mut().expect("tcp").close_wait = 3;
+        Arc::make_mut(s.fds.tcp.as_mut().expect("tcp")).close_wait = 3;
     });
     quiet(&watch(&few), "close-wait");
 }
@@ -271,7 +274,7 @@ fn extreme_counters_and_intervals_never_overflow() {
     let extreme = series(4, |i, s| {
         s.fds.open = Some(1);
         s.fds.soft_limit = Some(u64::MAX);
-        let tcp = s.fds.tcp.as_mut().expect("tcp");
+        let tcp = Arc::make_mut(s.fds.tcp.as_mut().expect("tcp"));
         tcp.close_wait = u64::MAX;
         tcp.sockets = vec![
             socket("CLOSE_WAIT", u64::MAX),
@@ -279,7 +282,7 @@ fn extreme_counters_and_intervals_never_overflow() {
         ];
         tcp.sockets
             .extend([socket("LISTEN", u64::MAX), socket("LISTEN", u64::MAX)]);
-        for thread in &mut s.threads.items {
+        for thread in Arc::make_mut(&mut s.threads.items) {
             thread.cpu_ticks = u64::MAX;
             thread.voluntary_ctxt_switches = Some(u64::MAX);
             thread.nonvoluntary_ctxt_switches = Some(u64::MAX);
@@ -635,7 +638,7 @@ fn cpu_limit_forecasts_sigxcpu() {
     let spin = |limit: Option<u64>| {
         series(30, move |i, s| {
             s.limits.get_mut("cpu").expect("cpu row").soft = limit;
-            s.threads.items[0].cpu_ticks = 1000 + 100 * i as u64;
+            Arc::make_mut(&mut s.threads.items)[0].cpu_ticks = 1000 + 100 * i as u64;
         })
     };
     let f = fired(&watch(&spin(Some(60))), "cpu-limit", Severity::Crit);
@@ -654,14 +657,15 @@ fn cpu_limit_forecasts_sigxcpu() {
 #[test]
 fn fault_signals_blocked_on_a_thread_or_ignored() {
     let blocked = series(1, |_, s| {
-        s.threads.items[0].blocked_signals = vec!["SIGSEGV".into()];
+        Arc::make_mut(&mut s.threads.items)[0].blocked_signals = vec!["SIGSEGV".into()];
     });
     let f = fired(&watch(&blocked), "fault-signals", Severity::Warn);
     assert!(f.message.contains("SIGSEGV"), "{}", f.message);
     let ignored = series(1, |_, s| s.signals.ignored.push("SIGBUS".into()));
     fired(&watch(&ignored), "fault-signals", Severity::Warn);
     let harmless = series(1, |_, s| {
-        s.threads.items[0].blocked_signals = vec!["SIGUSR1".into(), "SIGCHLD".into()];
+        Arc::make_mut(&mut s.threads.items)[0].blocked_signals =
+            vec!["SIGUSR1".into(), "SIGCHLD".into()];
     });
     quiet(&watch(&harmless), "fault-signals");
 }
@@ -671,15 +675,15 @@ fn sigterm_ignored_or_blocked_everywhere() {
     let ignored = series(1, |_, s| s.signals.ignored.push("SIGTERM".into()));
     fired(&watch(&ignored), "sigterm", Severity::Warn);
     let blocked = series(1, |_, s| {
-        s.threads.items[0].blocked_signals = vec!["SIGTERM".into()];
+        Arc::make_mut(&mut s.threads.items)[0].blocked_signals = vec!["SIGTERM".into()];
     });
     fired(&watch(&blocked), "sigterm", Severity::Warn);
     // One thread of two leaves SIGTERM unblocked: it will be delivered there.
     let one_of_two = series(1, |_, s| {
         let mut other = s.threads.items[0].clone();
         other.tid += 1;
-        s.threads.items[0].blocked_signals = vec!["SIGTERM".into()];
-        s.threads.items.push(other);
+        Arc::make_mut(&mut s.threads.items)[0].blocked_signals = vec!["SIGTERM".into()];
+        Arc::make_mut(&mut s.threads.items).push(other);
     });
     quiet(&watch(&one_of_two), "sigterm");
 }
@@ -813,13 +817,17 @@ fn zombie_children_by_count_and_by_rise() {
 
 #[test]
 fn d_state_for_long_is_reported() {
-    let stuck = |n| series(n, |_, s| s.threads.items[0].state = "D".into());
+    let stuck = |n| {
+        series(n, |_, s| {
+            Arc::make_mut(&mut s.threads.items)[0].state = "D".into()
+        })
+    };
     fired(&watch(&stuck(40)), "d-state", Severity::Warn);
     fired(&watch(&stuck(130)), "d-state", Severity::Crit);
     // Short D sleeps (disk I/O) come and go.
     let brief = series(60, |i, s| {
         if i % 10 < 3 {
-            s.threads.items[0].state = "D".into();
+            Arc::make_mut(&mut s.threads.items)[0].state = "D".into();
         }
     });
     quiet(&watch(&brief), "d-state");
@@ -831,9 +839,10 @@ fn d_state_for_long_is_reported() {
 fn stall_needs_no_progress_and_waiting_work() {
     let frozen = |queued: u64, cpu_moves: bool| {
         series(10, move |i, s| {
-            s.fds.tcp.as_mut().expect("tcp").sockets = vec![socket("ESTABLISHED", queued)];
+            Arc::make_mut(s.fds.tcp.as_mut().expect("tcp")).sockets =
+                vec![socket("ESTABLISHED", queued)];
             if cpu_moves {
-                s.threads.items[0].cpu_ticks = 100 + i as u64;
+                Arc::make_mut(&mut s.threads.items)[0].cpu_ticks = 100 + i as u64;
             }
         })
     };
@@ -847,7 +856,7 @@ fn stall_needs_no_progress_and_waiting_work() {
 #[test]
 fn stall_counts_a_full_accept_queue_as_waiting_work() {
     let backlog = series(10, |_, s| {
-        s.fds.tcp.as_mut().expect("tcp").sockets = vec![socket("LISTEN", 7)];
+        Arc::make_mut(s.fds.tcp.as_mut().expect("tcp")).sockets = vec![socket("LISTEN", 7)];
     });
     let f = fired(&watch(&backlog), "stall", Severity::Crit);
     assert!(f.message.contains("7 connection"), "{}", f.message);

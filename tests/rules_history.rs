@@ -82,7 +82,7 @@ fn census_metrics_get_a_point_only_when_the_census_is_new() {
     let mut history = History::default();
     let samples = series(9, |i, s| {
         if i % 3 != 0 {
-            s.threads.items.clear();
+            s.threads.items = Default::default();
             s.threads.census_taken_at_ms = None;
         }
     });
@@ -134,9 +134,9 @@ fn d_state_and_pending_clocks_start_when_first_seen() {
     let samples = series(10, |i, s| {
         let mut worker = s.threads.items[0].clone();
         worker.tid = 4243;
-        s.threads.items.push(worker);
+        std::sync::Arc::make_mut(&mut s.threads.items).push(worker);
         if i >= 4 {
-            s.threads.items[1].state = "D".into();
+            std::sync::Arc::make_mut(&mut s.threads.items)[1].state = "D".into();
         }
         if (2..8).contains(&i) {
             s.signals.pending = vec!["SIGTERM".into()];

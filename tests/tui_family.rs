@@ -15,7 +15,7 @@ fn relative(pid: i32, comm: &str, fds: u64) -> Relative {
     reading.identity.pid = pid;
     reading.identity.comm = comm.to_string();
     reading.fds.open = Some(fds);
-    reading.fds.items.clear();
+    reading.fds.items = Default::default();
     Relative {
         pid,
         comm: comm.to_string(),

@@ -216,6 +216,33 @@ fn thread_cpu_percent_comes_from_tick_deltas_between_censuses() {
 }
 
 #[test]
+fn thread_cpu_history_shortens_per_thread_to_stay_within_its_bound() {
+    use healthtop::app::trail::{ThreadCpu, THREAD_CPU_CAPACITY, THREAD_CPU_READINGS};
+    use std::sync::Arc;
+    let template = tui_fixture::sample(0).threads.items[0].clone();
+    let threads = 10_000;
+    let mut cpu = ThreadCpu::default();
+    for census in 0..THREAD_CPU_CAPACITY as u64 {
+        let mut s = tui_fixture::sample(census);
+        s.threads.items = Arc::new(
+            (0..threads)
+                .map(|tid| healthtop::sample::ThreadInfo {
+                    tid,
+                    cpu_ticks: census * u64::try_from(tid % 3).expect("small"),
+                    ..template.clone()
+                })
+                .collect(),
+        );
+        cpu.observe(&s);
+    }
+    let kept = THREAD_CPU_READINGS / threads as usize;
+    assert_eq!(cpu.history(2).len(), kept - 1);
+    // One tick per one-second census at 100 Hz: 1 % of a core, from the newest two.
+    assert_eq!(cpu.percent(1), Some(1.0));
+    assert_eq!(cpu.percent(0), Some(0.0));
+}
+
+#[test]
 fn a_selection_past_the_end_is_pulled_back_when_its_view_returns() {
     let mut state = state(20, 80, 24);
     press(&mut state, "3 End"); // the last of 59 descriptors
@@ -223,7 +250,7 @@ fn a_selection_past_the_end_is_pulled_back_when_its_view_returns() {
     press(&mut state, "2");
     // The next census lists only 10 descriptors.
     let mut fewer = tui_fixture::sample(21);
-    fewer.fds.items.truncate(10);
+    std::sync::Arc::make_mut(&mut fewer.fds.items).truncate(10);
     update(&mut state, Msg::Sample(Box::new(fewer)));
     press(&mut state, "3");
     assert_eq!(state.ui.table().selected, 9);
@@ -443,17 +470,14 @@ fn live_the_time_keys_say_why_not_and_b_asks_the_shell_for_a_bundle() {
     );
 
     // The bundle gets every sample taken in, the newest with its memory maps.
-    let samples = state
-        .bundle_source()
-        .samples()
-        .expect("kept samples decode");
+    let samples = state.bundle_source().samples();
     assert_eq!(samples.len(), 5);
     for (i, sample) in samples.iter().enumerate() {
         let mut expected = tui_fixture::sample(i as u64);
         if i < 4 {
-            expected.memory.maps.clear();
+            expected.memory.maps = Default::default();
         }
-        assert_eq!(&sample.sample, &expected, "sample {i}");
+        assert_eq!(as_read(&sample.sample), expected, "sample {i}");
     }
     assert!(!samples[4].sample.memory.maps.is_empty());
     assert_eq!(state.raw_copies_unavailable(), None);
@@ -475,8 +499,21 @@ fn live_the_time_keys_say_why_not_and_b_asks_the_shell_for_a_bundle() {
     );
 }
 
+/// A sample as the bundle history gives it back, with the time each thread's details were
+/// read put back to "with the census" after checking it is not later than the census: a
+/// thread whose details were read again and found the same keeps its first reading's time.
+fn as_read(kept: &healthtop::sample::Sample) -> healthtop::sample::Sample {
+    let mut sample = kept.clone();
+    let census_ms = sample.threads.census_taken_at_ms;
+    for thread in std::sync::Arc::make_mut(&mut sample.threads.items) {
+        assert!(thread.detail_at_ms.is_none() || thread.detail_at_ms <= census_ms);
+        thread.detail_at_ms = None;
+    }
+    sample
+}
+
 #[test]
-fn samples_kept_for_bundles_are_bounded_lossless_and_compressed() {
+fn samples_kept_for_bundles_are_bounded_lossless_and_share_their_census() {
     use healthtop::app::seen::{Seen, SEEN_CAPACITY};
     // A census every third sample, carried over (same items, same time) in between, as the
     // collector does.
@@ -492,28 +529,121 @@ fn samples_kept_for_bundles_are_bounded_lossless_and_compressed() {
     };
     let total = SEEN_CAPACITY as u64 + 10;
     let mut seen = Seen::default();
-    let mut json_bytes = 0;
+    let mut census_bytes = 0;
     for i in 0..total {
         let sample = reading(i);
-        json_bytes = serde_json::to_vec(&sample).expect("json").len();
+        census_bytes = serde_json::to_vec(&*sample.threads.items)
+            .expect("json")
+            .len()
+            + serde_json::to_vec(&*sample.fds.items).expect("json").len();
         seen.push(&sample);
     }
-    assert_eq!(seen.unkept(), 0);
-    // At capacity the oldest census goes with the samples that carry it: 300 - 2 kept, the
-    // oldest one a census sample.
-    assert_eq!(seen.len(), SEEN_CAPACITY - 2);
-    let kept = seen.samples().expect("decode");
+    assert_eq!(seen.len(), SEEN_CAPACITY);
+    let kept = seen.samples();
     for (sample, i) in kept.iter().zip(total - seen.len() as u64..) {
         let mut expected = reading(i);
-        expected.memory.maps.clear();
-        assert_eq!(sample, &expected, "sample {i}");
+        expected.memory.maps = Default::default();
+        assert_eq!(as_read(sample), expected, "sample {i}");
     }
-    assert_eq!(kept[0].taken_at_ms % 3000, tui_fixture::T0_MS % 3000);
+    // Samples carrying one census share one copy of it, in the seen ring and in the samples
+    // a bundle gets.
+    let carried = kept
+        .windows(2)
+        .filter(|w| std::sync::Arc::ptr_eq(&w[0].threads.items, &w[1].threads.items))
+        .count();
+    let mut censuses: Vec<_> = kept.iter().map(|s| s.threads.census_taken_at_ms).collect();
+    censuses.dedup();
+    assert_eq!(carried, kept.len() - censuses.len());
     assert!(
-        seen.bytes() < SEEN_CAPACITY * json_bytes / 4,
-        "{} compressed bytes for {SEEN_CAPACITY} samples of {json_bytes} JSON bytes",
+        seen.bytes() < SEEN_CAPACITY * census_bytes / 2,
+        "{} bytes held for {SEEN_CAPACITY} samples of a {census_bytes}-byte census",
         seen.bytes()
     );
+}
+
+#[test]
+fn samples_kept_for_bundles_stay_within_the_memory_budget() {
+    use healthtop::app::seen::{Seen, SEEN_BUDGET_BYTES, SEEN_CAPACITY};
+    use healthtop::sample::ThreadInfo;
+    use std::sync::Arc;
+    // 10,000 threads that all change at every census: the worst case for sharing.
+    let template = tui_fixture::sample(0).threads.items[0].clone();
+    let census = |i: u64| -> Arc<Vec<ThreadInfo>> {
+        Arc::new(
+            (0..10_000)
+                .map(|tid| ThreadInfo {
+                    tid,
+                    cpu_ticks: i,
+                    ..template.clone()
+                })
+                .collect(),
+        )
+    };
+    let mut seen = Seen::default();
+    let mut idle = Seen::default();
+    let idle_census = census(0);
+    for i in 0..SEEN_CAPACITY as u64 {
+        let mut s = tui_fixture::sample(i);
+        s.threads.items = census(i);
+        seen.push(&s);
+        assert!(seen.bytes() <= SEEN_BUDGET_BYTES, "{} held", seen.bytes());
+        // The same threads, unchanged, at every census.
+        s.threads.items = Arc::new((*idle_census).clone());
+        idle.push(&s);
+    }
+    assert!(
+        seen.len() < SEEN_CAPACITY,
+        "busy threads shorten the history"
+    );
+    assert!(seen.len() > 1);
+    let newest = seen.samples().pop().expect("kept");
+    assert_eq!(newest.threads.items, census(SEEN_CAPACITY as u64 - 1));
+    // Unchanged threads are held once: the whole five minutes fit.
+    assert_eq!(idle.len(), SEEN_CAPACITY);
+    assert!(idle.bytes() <= SEEN_BUDGET_BYTES, "{} held", idle.bytes());
+}
+
+/// Issue 14: a census re-reads a rotating twentieth of idle threads' details. Found the same,
+/// they keep their first reading in the bundle history (no new heap per census), and a
+/// rebuilt sample never claims details fresher than they were read.
+#[test]
+fn details_read_again_unchanged_cost_the_kept_history_nothing() {
+    use healthtop::app::seen::Seen;
+    use healthtop::sample::ThreadInfo;
+    use std::sync::Arc;
+    let template = tui_fixture::sample(0).threads.items[0].clone();
+    let at = |census: u64| tui_fixture::sample(census).taken_at_ms;
+    let census = |i: u64, rotating: bool| -> Vec<ThreadInfo> {
+        (0..10_000_u64)
+            .map(|tid| {
+                let last_read = (0..=i).rev().find(|j| *j == 0 || (tid + j) % 20 == 0);
+                ThreadInfo {
+                    tid: i32::try_from(tid).expect("small"),
+                    detail_at_ms: last_read.filter(|&j| rotating && j < i).map(at),
+                    ..template.clone()
+                }
+            })
+            .collect()
+    };
+    let (mut rotated, mut fresh) = (Seen::default(), Seen::default());
+    let mut truth = Vec::new();
+    for i in 0..40 {
+        let mut s = tui_fixture::sample(i);
+        s.threads.items = Arc::new(census(i, false));
+        fresh.push(&s);
+        s.threads.items = Arc::new(census(i, true));
+        rotated.push(&s);
+        truth.push(s);
+    }
+    assert_eq!(rotated.bytes(), fresh.bytes());
+    for (kept, truth) in rotated.samples().iter().zip(&truth) {
+        let census_ms = truth.threads.census_taken_at_ms.expect("census");
+        for (k, t) in kept.threads.items.iter().zip(truth.threads.items.iter()) {
+            assert_eq!(k.tid, t.tid);
+            let read = |t: &ThreadInfo| t.detail_at_ms.unwrap_or(census_ms);
+            assert!(read(k) <= read(t), "thread {} claims a fresher read", k.tid);
+        }
+    }
 }
 
 #[test]
@@ -540,12 +670,13 @@ fn a_bundles_interval_is_the_median_gap_between_its_samples() {
 fn shifted_sample(i: u64, extra: i32, gone: &[i32]) -> healthtop::sample::Sample {
     let mut sample = tui_fixture::sample(i);
     let template = sample.threads.items[0].clone();
-    sample.threads.items.retain(|t| !gone.contains(&t.tid));
+    let items = std::sync::Arc::make_mut(&mut sample.threads.items);
+    items.retain(|t| !gone.contains(&t.tid));
     for n in 0..extra {
         let mut thread = template.clone();
         thread.tid = 100 + n;
         thread.name = format!("aaa-{n}");
-        sample.threads.items.push(thread);
+        items.push(thread);
     }
     sample.threads.count = sample.threads.items.len() as u64;
     sample
@@ -628,4 +759,53 @@ fn names_sort_naturally_and_hash_filters_one_tid() {
     // Without `#`, digits match names only: no thread is named after its TID.
     press(&mut state, "Esc / 4 2 4 5 Enter");
     assert!(rows::threads(&state).is_empty());
+}
+
+/// Issue 14: the census reads `status`, `wchan` and `syscall` for the Threads rows that can be
+/// on screen and the thread opened; every thread's when a view shows something of each.
+#[test]
+fn the_census_is_asked_for_the_details_a_view_shows() {
+    let mut state = state(3, 80, 24);
+    let all: Vec<i32> = state
+        .current
+        .as_ref()
+        .expect("sample")
+        .threads
+        .items
+        .iter()
+        .map(|t| t.tid)
+        .collect();
+    assert_eq!(
+        rows::detail_wanted(&state),
+        Some(Default::default()),
+        "Overview shows no thread's details"
+    );
+    press(&mut state, "2 s");
+    let wanted = rows::detail_wanted(&state).expect("some threads");
+    let shown: Vec<i32> = rows::threads(&state)
+        .iter()
+        .take(16)
+        .map(|t| t.tid)
+        .collect();
+    assert!(
+        shown.iter().all(|tid| wanted.contains(tid)),
+        "{shown:?} not in {wanted:?}"
+    );
+    assert!(wanted.iter().all(|tid| all.contains(tid)));
+    press(&mut state, "Enter 1");
+    let opened = state.ui.thread_detail.expect("a thread opened");
+    assert_eq!(rows::detail_wanted(&state), Some([opened].into()));
+    press(&mut state, "5");
+    assert_eq!(
+        rows::detail_wanted(&state),
+        None,
+        "Signals shows every thread's masks"
+    );
+    state.ui.thread_detail = None;
+    press(&mut state, "2 s s s");
+    assert_eq!(
+        View::Threads.sorts()[state.ui.tables[View::Threads.index()].sort],
+        "switches"
+    );
+    assert_eq!(rows::detail_wanted(&state), None, "sorted by switches");
 }

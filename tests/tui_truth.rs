@@ -45,7 +45,7 @@ fn a_gauge_past_its_limit_keeps_value_and_percentage_apart() {
 #[test]
 fn the_map_count_is_one_figure_on_every_screen() {
     let state = with_sample(160, 48, |s| {
-        s.memory.maps.push(Mapping {
+        std::sync::Arc::make_mut(&mut s.memory.maps).push(Mapping {
             start: 0xffff_ffff_ff60_0000,
             end: 0xffff_ffff_ff60_1000,
             perms: "--xp".to_string(),
@@ -117,13 +117,13 @@ fn counts_over_lists_not_read_are_n_a_with_the_reason() {
     let reason = "permission denied reading /proc/4242/maps: need CAP_SYS_PTRACE";
     let fd_reason = "permission denied reading /proc/4242/fd: need CAP_SYS_PTRACE";
     let mut state = with_sample(160, 48, |s| {
-        s.memory.maps.clear();
+        s.memory.maps = Default::default();
         s.memory.deleted_mappings.clear();
         s.memory.mappings_past_eof.clear();
         s.memory.map_count = None;
         s.memory.pss_bytes = None;
         s.memory.maps_taken_at_ms = None;
-        s.fds.items.clear();
+        s.fds.items = Default::default();
         s.fds.by_kind.clear();
         s.fds.census_taken_at_ms = None;
         for field in [

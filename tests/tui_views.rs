@@ -190,7 +190,7 @@ fn a_bundle_shows_where_in_time_it_stands() {
             .iter_mut()
             .take(2)
         {
-            sample.memory.maps.clear();
+            sample.memory.maps = Default::default();
         }
     }
     press(&mut older, "4 [");
@@ -238,13 +238,13 @@ fn hostile_names_are_drawn_escaped_in_every_view() {
         let mut sample = tui_fixture::sample(i);
         sample.identity.comm = format!("\u{10ffff}{OSC52}");
         sample.identity.cmdline = vec!["./x\u{202e}".to_string(), "\u{9b}2J".to_string()];
-        for thread in &mut sample.threads.items {
+        for thread in std::sync::Arc::make_mut(&mut sample.threads.items) {
             thread.name = format!("{OSC52}\u{202e}");
         }
-        for fd in &mut sample.fds.items {
+        for fd in std::sync::Arc::make_mut(&mut sample.fds.items) {
             fd.target = "/tmp/\u{1b}[2J\u{10ff9b}".to_string();
         }
-        for mapping in &mut sample.memory.maps {
+        for mapping in std::sync::Arc::make_mut(&mut sample.memory.maps) {
             mapping.path = "/lib/\u{2066}\u{7}".to_string();
         }
         sample

@@ -8,7 +8,7 @@ use super::{AppState, View};
 use crate::decode::signals::{signal_name, signal_number, SIGRTMAX};
 use crate::sample::{Mapping, Sample, ThreadInfo};
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One thread in the Threads table.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +21,8 @@ pub struct ThreadRow {
     pub wchan: Option<String>,
     pub voluntary: Option<u64>,
     pub nonvoluntary: Option<u64>,
+    /// When syscall, wchan and the switch counts were read, if before the census.
+    pub detail_at_ms: Option<u64>,
 }
 
 /// Threads sharing a name prefix (`worker-1` … `worker-200` → `worker-`).
@@ -87,6 +89,7 @@ fn thread_row(state: &AppState, t: &ThreadInfo) -> ThreadRow {
         wchan: t.wchan.clone(),
         voluntary: t.voluntary_ctxt_switches,
         nonvoluntary: t.nonvoluntary_ctxt_switches,
+        detail_at_ms: t.detail_at_ms,
     }
 }
 
@@ -100,6 +103,29 @@ pub fn thread_at(state: &AppState, position: usize) -> Option<ThreadRow> {
         .items
         .get(index)
         .map(|t| thread_row(state, t))
+}
+
+/// The threads whose `status`, `wchan` and `syscall` the next census should read beside the
+/// ones the collector picks itself (changed, in D, due): the Threads rows that can be on
+/// screen (a terminal height either side of the cursor) and the thread opened; `None` for
+/// every thread, when the view shows something of each (the Signals view's masks, the
+/// Threads table sorted by switches).
+pub fn detail_wanted(state: &AppState) -> Option<BTreeSet<i32>> {
+    let table = &state.ui.tables[View::Threads.index()];
+    let by_switches = View::Threads.sorts().get(table.sort) == Some(&"switches");
+    let threads_shown = state.ui.view == View::Threads && !state.ui.group_threads;
+    if state.ui.view == View::Signals || (threads_shown && by_switches) {
+        return None;
+    }
+    let mut wanted: BTreeSet<i32> = state.ui.thread_detail.into_iter().collect();
+    if threads_shown {
+        let reach = usize::from(state.ui.height);
+        let first = table.selected.saturating_sub(reach);
+        let shown = table.order.iter().skip(first).take(2 * reach + 1);
+        let items = state.current.as_ref().map(|s| &s.threads.items);
+        wanted.extend(shown.filter_map(|&i| Some(items?.get(i)?.tid)));
+    }
+    Some(wanted)
 }
 
 /// Every row of the Threads table, in order (tests and small tables; views use [`thread_at`]).
@@ -166,7 +192,7 @@ pub fn thread_groups(state: &AppState) -> Vec<ThreadGroup> {
 
 fn fold_groups(state: &AppState, sample: &Sample, filter: &Filter) -> Vec<ThreadGroup> {
     let mut groups: BTreeMap<String, ThreadGroup> = BTreeMap::new();
-    for t in &sample.threads.items {
+    for t in sample.threads.items.iter() {
         if !filter.accepts(u64::try_from(t.tid).ok(), &[&t.name]) {
             continue;
         }

@@ -184,7 +184,7 @@ pub fn build(request: Request) -> Result<Built, BundleError> {
     let report_sample = newest.sample.clone();
     let mut history = masked;
     for recorded in history.iter_mut() {
-        recorded.sample.memory.maps.clear();
+        recorded.sample.memory.maps = Default::default();
     }
     let mut report = Report::new(report_sample.clone())
         .with_findings(judged.findings)

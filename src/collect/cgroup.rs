@@ -1,6 +1,7 @@
 //! The target's cgroups: memory and pids controllers, v2 or v1 (hybrid hosts mount v1
 //! controllers beside an empty v2 hierarchy; each controller is read where it really lives).
 
+use super::root::MountTable;
 use super::{Gaps, HostRoot};
 use crate::parse::cgroup::{
     parse_flat_keyed, parse_limit, parse_memberships, parse_pressure, Membership,
@@ -27,9 +28,10 @@ pub(super) struct CgroupMount {
     controllers: Vec<String>,
 }
 
-pub(super) fn mounts(root: &HostRoot) -> Vec<CgroupMount> {
-    let text = root.read_proc("self/mountinfo").unwrap_or_default();
-    text.lines()
+pub(super) fn mounts(root: &HostRoot, table: &mut MountTable) -> Vec<CgroupMount> {
+    table
+        .text(root)
+        .lines()
         .filter_map(|line| {
             let (left, right) = line.split_once(" - ")?;
             let left: Vec<&str> = left.split_whitespace().collect();
@@ -57,9 +59,14 @@ fn directory(mount: &CgroupMount, path: &str) -> Option<(PathBuf, PathBuf, Strin
         .then(|| (mount.point.clone(), dir, path.to_string()))
 }
 
-pub(super) fn locate(root: &HostRoot, pid: i32, gaps: &mut Gaps) -> Option<Cgroups> {
+pub(super) fn locate(
+    root: &HostRoot,
+    pid: i32,
+    table: &mut MountTable,
+    gaps: &mut Gaps,
+) -> Option<Cgroups> {
     let memberships = gaps.keep("memory.cgroup", root.read_proc(format!("{pid}/cgroup")))?;
-    Some(locate_in(&memberships, &mounts(root)))
+    Some(locate_in(&memberships, &mounts(root, table)))
 }
 
 /// The directories of the cgroups a `/proc/PID/cgroup` text names, under `mounts` (read once

@@ -166,7 +166,12 @@ fn shared_limits(root: &HostRoot, watched: &Sample) -> Vec<SharedLimit> {
             users: users_of_uid(root, uid),
         });
     }
-    let cgroups = cgroup::locate(root, watched.identity.pid, &mut Gaps::default());
+    let cgroups = cgroup::locate(
+        root,
+        watched.identity.pid,
+        &mut super::root::MountTable::default(),
+        &mut Gaps::default(),
+    );
     let cgroup_limits = [
         (
             "pids.max",

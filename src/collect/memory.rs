@@ -9,11 +9,13 @@ use crate::parse::status::Status;
 use crate::sample::{HostMemory, Mapping, Memory, PastEofMapping, Pressure};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The maps-tier reading, kept between samples with its timestamp.
 #[derive(Debug, Clone)]
 pub(super) struct MapsReading {
-    pub maps: Vec<Mapping>,
+    /// Shared with every sample that carries this reading.
+    pub maps: Arc<Vec<Mapping>>,
     pub map_count: u64,
     pub deleted: Vec<Mapping>,
     pub past_eof: Vec<PastEofMapping>,
@@ -68,7 +70,7 @@ pub(super) fn read_maps(
         gaps.add("memory.pss_bytes", "smaps_rollup has no Pss line");
     }
     Some(MapsReading {
-        maps,
+        maps: Arc::new(maps),
         map_count,
         deleted,
         past_eof,
@@ -154,7 +156,7 @@ pub(super) fn from_status(status: &Status, gaps: &mut Gaps) -> Memory {
         max_map_count: None,
         deleted_mappings: Vec::new(),
         mappings_past_eof: Vec::new(),
-        maps: Vec::new(),
+        maps: Default::default(),
         maps_taken_at_ms: None,
         oom_score: None,
         oom_score_adj: None,

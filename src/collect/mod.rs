@@ -139,6 +139,29 @@ impl Tiers {
     };
 }
 
+/// Whose detail files (`status`, `wchan`, `syscall`) a thread census reads. Every thread's
+/// `stat` is read at every census; the details also for each thread whose `stat` changed,
+/// each thread in D, every thread while a stall is suspected, and a rotating slice so none
+/// is older than a few dozen censuses. The rest carry their previous details with the time
+/// they were read (`ThreadInfo::detail_at_ms`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum DetailWanted {
+    /// Every thread: what a report, a bundle or a view of all threads needs.
+    #[default]
+    All,
+    /// These threads (the rows on screen, the thread opened), beside the rules above.
+    Threads(std::collections::BTreeSet<i32>),
+}
+
+impl DetailWanted {
+    pub fn wants(&self, tid: i32) -> bool {
+        match self {
+            DetailWanted::All => true,
+            DetailWanted::Threads(tids) => tids.contains(&tid),
+        }
+    }
+}
+
 /// Records a part that could not be read.
 #[derive(Debug, Default)]
 pub(crate) struct Gaps {
@@ -206,6 +229,10 @@ pub struct Collector {
     last_census: Option<(threads::Census, Vec<Unavailable>)>,
     last_fds: Option<(fds::FdCensus, Vec<Unavailable>)>,
     last_maps: Option<(Option<memory::MapsReading>, Vec<Unavailable>)>,
+    passwd: root::StampedFile,
+    mounts: root::MountTable,
+    detail: DetailWanted,
+    fd_lister: fds::FdLister,
 }
 
 impl Collector {
@@ -227,6 +254,10 @@ impl Collector {
             last_census: None,
             last_fds: None,
             last_maps: None,
+            passwd: root::StampedFile::default(),
+            mounts: root::MountTable::default(),
+            detail: DetailWanted::All,
+            fd_lister: fds::FdLister::default(),
         })
     }
 
@@ -253,6 +284,11 @@ impl Collector {
         self.runtime
     }
 
+    /// Whose detail files the next censuses read (by default every thread's).
+    pub fn want_details(&mut self, wanted: DetailWanted) {
+        self.detail = wanted;
+    }
+
     /// Reads one sample. Fails as a whole only if the process is gone or was replaced.
     pub fn sample(&mut self, tiers: Tiers) -> Result<Sample, CollectError> {
         let now_ms = now_ms();
@@ -261,11 +297,13 @@ impl Collector {
         if let Some(reason) = &self.runtime_unknown {
             gaps.add("runtime", reason.clone());
         }
-        let status_path = self.root.proc_path(format!("{}/status", self.pid));
-        let status_text = self.root.read(&status_path).map_err(|e| self.gone_or(e))?;
+        let status_text = self
+            .root
+            .read_proc_record(format!("{}/status", self.pid))
+            .map_err(|e| self.gone_or(e))?;
         let status = crate::parse::status::Status::parse(&status_text);
 
-        let identity = process::identity(
+        let mut identity = process::identity(
             &self.root,
             self.pid,
             &stat,
@@ -274,12 +312,16 @@ impl Collector {
             &self.host,
             &mut gaps,
         );
+        identity.user = process::user_name(&self.root, &mut self.passwd, identity.uid.real);
         let limits = gaps
             .keep("limits", process::limits(&self.root, self.pid))
             .unwrap_or_default();
         let arch = Arch::native();
 
         let (root, pid, page_size) = (&self.root, self.pid, self.host.page_size);
+        if tiers.census || self.last_fds.is_none() {
+            self.last_fds = Some(gaps.tier(|g| fds::census(root, pid, now_ms, g)));
+        }
         if tiers.census || self.last_census.is_none() {
             // Every task of the real uid is counted (a scan of the host's /proc) only where
             // RLIMIT_NPROC can bind: not for root, not when the limit is unlimited.
@@ -290,16 +332,28 @@ impl Collector {
                 Some(_) if nproc_unlimited => Err("not counted: RLIMIT_NPROC is unlimited"),
                 uid => Ok(uid),
             };
+            let work_waiting = self
+                .last_fds
+                .as_ref()
+                .and_then(|(f, _)| f.tcp.as_ref())
+                .is_some_and(|tcp| tcp.sockets.iter().any(|s| s.rx_queue > 0));
+            let previous = self.last_census.take().map(|(c, _)| c);
+            let detail = &self.detail;
             self.last_census = Some(gaps.tier(|g| {
-                let uid = count_for.unwrap_or_else(|reason| {
+                let real_uid = count_for.unwrap_or_else(|reason| {
                     g.add("threads.user_tasks", reason);
                     None
                 });
-                threads::census(root, pid, arch, uid, now_ms, g)
+                let input = threads::CensusInput {
+                    arch,
+                    real_uid,
+                    now_ms,
+                    previous: previous.as_ref(),
+                    wanted: detail,
+                    work_waiting,
+                };
+                threads::census(root, pid, &input, g)
             }));
-        }
-        if tiers.census || self.last_fds.is_none() {
-            self.last_fds = Some(gaps.tier(|g| fds::census(root, pid, now_ms, g)));
         }
         if tiers.maps || self.last_maps.is_none() {
             self.last_maps =
@@ -317,7 +371,7 @@ impl Collector {
         let fd_census = self.last_fds.as_ref().map(|(c, _)| c);
         let maps = self.last_maps.as_ref().map(|(m, _)| m);
 
-        let cgroups = cgroup::locate(&self.root, self.pid, &mut gaps);
+        let cgroups = cgroup::locate(&self.root, self.pid, &mut self.mounts, &mut gaps);
         let threads = threads::summary(
             &status,
             stat.num_threads,
@@ -326,7 +380,14 @@ impl Collector {
             cgroups.as_ref(),
             &mut gaps,
         );
-        let fds = fds::summary(&self.root, self.pid, &limits, fd_census, &mut gaps);
+        let fds = fds::summary(
+            &self.root,
+            self.pid,
+            &limits,
+            fd_census,
+            &mut self.fd_lister,
+            &mut gaps,
+        );
         let memory = memory::summary(
             &self.root,
             self.pid,

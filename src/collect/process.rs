@@ -1,5 +1,6 @@
 //! Process-level files: identity, limits, seccomp, signals, capabilities, core-dump readiness.
 
+use super::root::StampedFile;
 use super::{CollectError, Gaps, HostRoot};
 use crate::decode::{capabilities::capability_names, signals::mask_names};
 use crate::parse::limits::parse_limits;
@@ -34,7 +35,8 @@ pub(super) fn identity(
     Identity {
         pid,
         exe,
-        user: user_name(root, identity.uid.real),
+        // Looked up by the caller, which keeps the passwd file between samples.
+        user: None,
         runtime,
         dumpable: dumpable(root, pid, identity.uid.effective, gaps),
         parent: parent(root, stat.ppid, gaps),
@@ -157,8 +159,15 @@ fn dumpable(root: &HostRoot, pid: i32, euid: u32, gaps: &mut Gaps) -> Option<boo
     }
 }
 
-fn user_name(root: &HostRoot, uid: u32) -> Option<String> {
-    super::scan::user_names(root).remove(&uid)
+/// The name `/etc/passwd` gives `uid`.
+pub(super) fn user_name(root: &HostRoot, passwd: &mut StampedFile, uid: u32) -> Option<String> {
+    let passwd = passwd.read(&root.path("etc/passwd")).ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id: u32 = fields.nth(1)?.parse().ok()?;
+        (id == uid).then(|| name.to_string())
+    })
 }
 
 pub(super) fn limits(root: &HostRoot, pid: i32) -> Result<BTreeMap<String, Limit>, CollectError> {

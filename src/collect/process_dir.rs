@@ -60,7 +60,7 @@ impl ProcessDir {
     /// `proc/PID/stat`, parsed; a missing or vanished process is [`CollectError::NoSuchProcess`].
     pub fn stat(&self) -> Result<Stat, CollectError> {
         let path = self.path("stat");
-        let text = super::root::read_text(&path).map_err(|e| self.gone_as_missing(e))?;
+        let text = super::root::read_record(&path).map_err(|e| self.gone_as_missing(e))?;
         parse_stat(&text).map_err(|e| CollectError::Parse {
             path,
             detail: e.to_string(),

@@ -170,27 +170,31 @@ impl Shared {
             system,
             host_memory,
             max_map_count,
-            mounts: cgroup::mounts(root),
+            mounts: cgroup::mounts(root, &mut super::root::MountTable::default()),
             users: user_names(root),
             gaps: gaps.items,
         }
     }
 }
 
+/// What one scanning thread keeps between the processes it reads.
+#[derive(Default)]
+struct ChunkReader {
+    /// Each cgroup's memory and pids readings, read once per pass.
+    cgroups: HashMap<String, CgroupReading>,
+    /// The buffer `/proc/PID/fd` is listed into.
+    fds: fds::FdLister,
+}
+
 fn scan_chunk(shared: &Shared, pids: &[i32], now_ms: u64) -> Vec<Scanned> {
-    let mut cgroups: HashMap<String, CgroupReading> = HashMap::new();
+    let mut reader = ChunkReader::default();
     pids.iter()
-        .filter_map(|&pid| scan_one(shared, &mut cgroups, pid, now_ms))
+        .filter_map(|&pid| scan_one(shared, &mut reader, pid, now_ms))
         .collect()
 }
 
 /// Reads one process; `None` for a kernel thread, or a PID gone before its `stat` was read.
-fn scan_one(
-    shared: &Shared,
-    cgroups: &mut HashMap<String, CgroupReading>,
-    pid: i32,
-    now_ms: u64,
-) -> Option<Scanned> {
+fn scan_one(shared: &Shared, reader: &mut ChunkReader, pid: i32, now_ms: u64) -> Option<Scanned> {
     let root = &shared.root;
     let unreadable = |stat: Option<&Stat>, reason: String| {
         Scanned::Unreadable(Unreadable {
@@ -238,7 +242,7 @@ fn scan_one(
     };
     let status = Status::parse(&status_text);
     let mut gaps = Gaps::default();
-    let sample = read_sample(shared, cgroups, &stat, &status, now_ms, &mut gaps);
+    let sample = read_sample(shared, reader, &stat, &status, now_ms, &mut gaps);
     // A process that exited mid-read gives a torn sample: say it exited instead.
     if gaps.gone && super::raw::same_process(root, pid, stat.start_time).is_err() {
         return Some(unreadable(Some(&stat), "exited during the scan".into()));
@@ -252,7 +256,7 @@ fn scan_one(
 /// The cheap-tier sample of one process whose `stat` and `status` are read.
 fn read_sample(
     shared: &Shared,
-    cgroups: &mut HashMap<String, CgroupReading>,
+    reader: &mut ChunkReader,
     stat: &Stat,
     status: &Status,
     now_ms: u64,
@@ -270,8 +274,9 @@ fn read_sample(
         .keep("cmdline", root.read_proc(format!("{pid}/cmdline")))
         .map(|text| split_cmdline(&text))
         .unwrap_or_default();
-    let fds = fds::summary(root, pid, &limits, None, gaps);
-    let (cgroup_memory, (pids_current, pids_max)) = cgroup_reading(shared, cgroups, pid, gaps);
+    let fds = fds::summary(root, pid, &limits, None, &mut reader.fds, gaps);
+    let (cgroup_memory, (pids_current, pids_max)) =
+        cgroup_reading(shared, &mut reader.cgroups, pid, gaps);
     let identity = identity(shared, stat, status, cmdline, gaps);
     let mut memory = memory::from_status(status, gaps);
     memory.max_map_count = shared.max_map_count;
@@ -283,7 +288,7 @@ fn read_sample(
         identity,
         threads: Threads {
             count: status.number("Threads").unwrap_or(stat.num_threads),
-            items: Vec::new(),
+            items: Default::default(),
             census_taken_at_ms: None,
             zombie_children: None,
             cgroup_pids_current: pids_current,

@@ -2,29 +2,95 @@
 //! children, and the cgroup pids controller.
 
 use super::cgroup::Cgroups;
+use super::DetailWanted;
 use super::{CollectError, Gaps, HostRoot};
 use crate::decode::signals::mask_names;
 use crate::decode::syscalls::{syscall_name, Arch};
-use crate::parse::stat::parse_stat;
+use crate::parse::stat::{parse_stat, Stat};
 use crate::parse::status::Status;
 use crate::sample::{ThreadInfo, Threads};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The expensive per-thread reading, kept between samples with its timestamp.
 #[derive(Debug, Clone)]
 pub(super) struct Census {
-    pub items: Vec<ThreadInfo>,
+    /// Shared with every sample that carries this census.
+    pub items: Arc<Vec<ThreadInfo>>,
     pub taken_at_ms: u64,
     pub zombie_children: Option<u64>,
     /// Tasks of every process of the target's real uid ([`user_tasks`]).
     pub user_tasks: Option<u64>,
+    /// What `stat` said of each thread in `items` (same order): the next census compares it
+    /// to decide whose detail files to read again.
+    seen: Vec<StatMark>,
+    /// Each thread's children (from `task/TID/children`), read with its detail files.
+    children: BTreeMap<i32, Vec<i32>>,
+    /// Censuses taken so far: picks the slice of threads whose details are due.
+    number: u64,
+}
+
+/// The part of a thread's `stat` that moves whenever the thread runs or its signals change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct StatMark {
+    start_time: u64,
+    state: char,
+    cpu_ticks: u64,
+    faults: u64,
+    signal_masks: Option<(u64, u64)>,
+}
+
+impl StatMark {
+    fn of(stat: &Stat) -> StatMark {
+        StatMark {
+            start_time: stat.start_time,
+            state: stat.state,
+            cpu_ticks: stat.utime + stat.stime,
+            faults: stat.faults,
+            signal_masks: stat.signal_masks,
+        }
+    }
+}
+
+/// Every thread's details are read again at least once in this many censuses (a thread that
+/// sleeps without a change its `stat` shows: switches of less than a clock tick, real-time
+/// signals, which `stat` leaves out): a minute at the TUI's default cadence.
+const DETAIL_REFRESH_CENSUSES: u64 = 20;
+
+/// Why a thread's detail files are read this census.
+struct DetailPlan<'a> {
+    wanted: &'a DetailWanted,
+    /// Work waits and no thread ran since the last census: the `stall` rule needs every
+    /// thread's switches and where it waits.
+    stall_suspected: bool,
+    number: u64,
+}
+
+impl DetailPlan<'_> {
+    fn reads(&self, tid: i32, now: &StatMark, before: Option<&StatMark>) -> bool {
+        self.stall_suspected
+            || self.wanted.wants(tid)
+            // A thread in D: the d-state rule names where it waits.
+            || now.state == 'D'
+            || before != Some(now)
+            || (u64::from(tid.unsigned_abs()) + self.number) % DETAIL_REFRESH_CENSUSES == 0
+    }
+}
+
+pub(super) struct CensusInput<'a> {
+    pub arch: Option<Arch>,
+    pub real_uid: Option<u32>,
+    pub now_ms: u64,
+    pub previous: Option<&'a Census>,
+    pub wanted: &'a DetailWanted,
+    /// Unread bytes or queued connections at the fd census of this sample.
+    pub work_waiting: bool,
 }
 
 pub(super) fn census(
     root: &HostRoot,
     pid: i32,
-    arch: Option<Arch>,
-    real_uid: Option<u32>,
-    now_ms: u64,
+    input: &CensusInput<'_>,
     gaps: &mut Gaps,
 ) -> Census {
     let task_dir = root.proc_path(format!("{pid}/task"));
@@ -38,64 +104,158 @@ pub(super) fn census(
         }
     };
     tids.sort_unstable();
-    // wchan reads as "0" (not an error) without ptrace read access: the same check guards
-    // `exe`, so a denied `exe` means every "0" here is hidden, not "running".
-    let exe = root.proc_path(format!("{pid}/exe"));
-    let wchan_hidden = match std::fs::read_link(&exe) {
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            Some(CollectError::io(&exe, e).reason())
-        }
-        _ => None,
+    // A thread that exited between the listing and its stat is simply not there any more.
+    let stats: Vec<Stat> = tids
+        .iter()
+        .filter_map(|tid| {
+            let text = root
+                .read_proc_record(format!("{pid}/task/{tid}/stat"))
+                .ok()?;
+            parse_stat(&text).ok()
+        })
+        .collect();
+    let wchan_hidden = wchan_hidden(root, pid, gaps);
+    let previous = input.previous;
+    let before = |tid: i32| -> Option<(&ThreadInfo, &StatMark)> {
+        let previous = previous?;
+        let at = previous.items.binary_search_by_key(&tid, |t| t.tid).ok()?;
+        Some((previous.items.get(at)?, previous.seen.get(at)?))
     };
-    if let Some(reason) = &wchan_hidden {
-        gaps.add("threads.items[].wchan", reason.clone());
+    let cpu_now: u64 = stats.iter().map(|s| s.utime + s.stime).sum();
+    let cpu_before: Option<u64> = previous.map(|p| p.seen.iter().map(|m| m.cpu_ticks).sum());
+    let plan = DetailPlan {
+        wanted: input.wanted,
+        stall_suspected: input.work_waiting
+            && cpu_before == Some(cpu_now)
+            && stats.iter().all(|s| s.state != 'R'),
+        number: previous.map_or(0, |p| p.number + 1),
+    };
+    // Zombie children: from each thread's `children` file, or, when the host has fewer
+    // processes than the target has threads, from every process's `stat` (its ppid is the
+    // creating thread's process): whichever reads fewer files.
+    let host = host_processes(root).filter(|processes| processes.len() < stats.len());
+    let mut items = Vec::with_capacity(stats.len());
+    let mut seen = Vec::with_capacity(stats.len());
+    let mut children = BTreeMap::new();
+    for stat in stats {
+        let mark = StatMark::of(&stat);
+        let tid = stat.pid;
+        let old = before(tid).filter(|(_, m)| m.start_time == mark.start_time);
+        let thread = match old {
+            Some((thread, old_mark)) if !plan.reads(tid, &mark, Some(old_mark)) => {
+                if let Some(kids) = previous.and_then(|p| p.children.get(&tid)) {
+                    children.insert(tid, kids.clone());
+                }
+                let read_at = thread.detail_at_ms.or(previous.map(|p| p.taken_at_ms));
+                ThreadInfo {
+                    detail_at_ms: read_at,
+                    ..with_stat(thread.clone(), stat)
+                }
+            }
+            _ => {
+                let Some(thread) = read_details(root, pid, stat, input.arch, wchan_hidden, gaps)
+                else {
+                    continue;
+                };
+                let listed = match host {
+                    Some(_) => None,
+                    None => root.read_proc(format!("{pid}/task/{tid}/children")).ok(),
+                };
+                if let Some(list) = listed {
+                    let kids: Vec<i32> = list
+                        .split_whitespace()
+                        .filter_map(|c| c.parse().ok())
+                        .collect();
+                    if !kids.is_empty() {
+                        children.insert(tid, kids);
+                    }
+                }
+                thread
+            }
+        };
+        items.push(thread);
+        seen.push(mark);
     }
-    let mut items = Vec::with_capacity(tids.len());
-    let mut children = Vec::new();
-    for tid in tids {
-        if let Some(thread) = read_thread(root, pid, tid, arch, wchan_hidden.is_some(), gaps) {
-            items.push(thread);
-        }
-        if let Ok(list) = root.read_proc(format!("{pid}/task/{tid}/children")) {
-            children.extend(
-                list.split_whitespace()
-                    .filter_map(|c| c.parse::<i32>().ok()),
-            );
-        }
-    }
-    let zombie_children = Some(
-        children
-            .iter()
-            .filter(|child| {
-                root.read_proc(format!("{child}/stat"))
-                    .ok()
-                    .and_then(|text| parse_stat(&text).ok())
-                    .is_some_and(|stat| stat.state == 'Z')
-            })
-            .count() as u64,
-    );
-    let user_tasks = real_uid.and_then(|uid| user_tasks(root, uid, gaps));
+    let zombie_children = Some(match &host {
+        Some(processes) => zombies_among(root, processes, |stat| stat.ppid == pid),
+        None => zombies_among(root, children.values().flatten(), |_| true),
+    });
+    let user_tasks = input.real_uid.and_then(|uid| user_tasks(root, uid, gaps));
     Census {
-        items,
-        taken_at_ms: now_ms,
+        items: Arc::new(items),
+        taken_at_ms: input.now_ms,
         zombie_children,
         user_tasks,
+        seen,
+        children,
+        number: plan.number,
     }
 }
 
-/// One thread; `None` if it exited between listing and reading (threads come and go).
-fn read_thread(
+/// The PIDs of `/proc`; `None` if it cannot be listed.
+fn host_processes(root: &HostRoot) -> Option<Vec<i32>> {
+    let entries = std::fs::read_dir(root.proc_path("")).ok()?;
+    Some(
+        entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect(),
+    )
+}
+
+/// How many of `processes` are zombies whose `stat` also passes `belongs`.
+fn zombies_among<'a>(
+    root: &HostRoot,
+    processes: impl IntoIterator<Item = &'a i32>,
+    belongs: impl Fn(&Stat) -> bool,
+) -> u64 {
+    processes
+        .into_iter()
+        .filter(|process| {
+            root.read_proc_record(format!("{process}/stat"))
+                .ok()
+                .and_then(|text| parse_stat(&text).ok())
+                .is_some_and(|stat| stat.state == 'Z' && belongs(&stat))
+        })
+        .count() as u64
+}
+
+/// wchan reads as "0" (not an error) without ptrace read access: the same check guards
+/// `exe`, so a denied `exe` means every "0" is hidden, not "running".
+fn wchan_hidden(root: &HostRoot, pid: i32, gaps: &mut Gaps) -> bool {
+    let exe = root.proc_path(format!("{pid}/exe"));
+    match std::fs::read_link(&exe) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            gaps.add("threads.items[].wchan", CollectError::io(&exe, e).reason());
+            true
+        }
+        _ => false,
+    }
+}
+
+/// `thread` with the fields `stat` gives replaced by this reading.
+fn with_stat(thread: ThreadInfo, stat: Stat) -> ThreadInfo {
+    ThreadInfo {
+        tid: stat.pid,
+        name: stat.comm,
+        state: stat.state.to_string(),
+        cpu_ticks: stat.utime + stat.stime,
+        start_time: stat.start_time,
+        ..thread
+    }
+}
+
+/// One thread's detail files beside its `stat`; `None` if it exited meanwhile.
+fn read_details(
     root: &HostRoot,
     pid: i32,
-    tid: i32,
+    stat: Stat,
     arch: Option<Arch>,
     wchan_hidden: bool,
     gaps: &mut Gaps,
 ) -> Option<ThreadInfo> {
-    let base = format!("{pid}/task/{tid}");
-    let stat = parse_stat(&root.read_proc(format!("{base}/stat")).ok()?).ok()?;
-    let status = Status::parse(&root.read_proc(format!("{base}/status")).ok()?);
-    let wchan = match root.read_proc(format!("{base}/wchan")) {
+    let base = format!("{pid}/task/{}", stat.pid);
+    let status = Status::parse(&root.read_proc_record(format!("{base}/status")).ok()?);
+    let wchan = match root.read_proc_record(format!("{base}/wchan")) {
         Ok(_) if wchan_hidden => None,
         Ok(text) => Some(text.trim().to_string()).filter(|w| !w.is_empty() && w != "0"),
         Err(error) => {
@@ -103,7 +263,7 @@ fn read_thread(
             None
         }
     };
-    let (syscall, syscall_nr) = match root.read_proc(format!("{base}/syscall")) {
+    let (syscall, syscall_nr) = match root.read_proc_record(format!("{base}/syscall")) {
         Ok(text) => decode_syscall(&text, arch),
         Err(error) => {
             gaps.note("threads.items[].syscall", &error);
@@ -111,11 +271,11 @@ fn read_thread(
             (None, None)
         }
     };
-    Some(ThreadInfo {
-        tid,
-        name: stat.comm,
-        state: stat.state.to_string(),
-        cpu_ticks: stat.utime + stat.stime,
+    let thread = ThreadInfo {
+        tid: stat.pid,
+        name: String::new(),
+        state: String::new(),
+        cpu_ticks: 0,
         voluntary_ctxt_switches: status.number("voluntary_ctxt_switches"),
         nonvoluntary_ctxt_switches: status.number("nonvoluntary_ctxt_switches"),
         wchan,
@@ -129,8 +289,10 @@ fn read_thread(
             .hex_mask("SigPnd")
             .map(mask_names)
             .unwrap_or_default(),
-        start_time: stat.start_time,
-    })
+        start_time: 0,
+        detail_at_ms: None,
+    };
+    Some(with_stat(thread, stat))
 }
 
 /// `running` | `-1 sp pc` (not in a system call) | `nr a0 … a5 sp pc`.

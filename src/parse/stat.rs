@@ -15,6 +15,12 @@ pub struct Stat {
     pub start_time: u64,
     /// Kernel flags (field 9); `PF_KTHREAD` marks kernel threads.
     pub flags: u64,
+    /// Minor plus major page faults (fields 10 and 12): they move when a thread runs, even
+    /// for less than a clock tick (a `fork` faults on the parent's next writes).
+    pub faults: u64,
+    /// Pending (thread-private) and blocked signals 1–31 (fields 31 and 32; the kernel prints
+    /// only the low 31 bits here, `status` has all 64). `None` on a line that stops earlier.
+    pub signal_masks: Option<(u64, u64)>,
 }
 
 /// `PF_KTHREAD` from include/linux/sched.h.
@@ -67,6 +73,8 @@ pub fn parse_stat(text: &str) -> Result<Stat, ParseError> {
         state,
         ppid,
         flags: number(9)?,
+        faults: number(10)?.saturating_add(number(12)?),
+        signal_masks: number(31).ok().zip(number(32).ok()),
         utime: number(14)?,
         stime: number(15)?,
         num_threads: number(20)?,
@@ -88,6 +96,8 @@ mod tests {
         assert_eq!((stat.utime, stat.stime), (7, 3));
         assert_eq!(stat.num_threads, 5);
         assert_eq!(stat.start_time, 123456);
+        assert_eq!(stat.faults, 100);
+        assert_eq!(stat.signal_masks, Some((0, 0)));
         assert!(!stat.is_kernel_thread());
     }
 

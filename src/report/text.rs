@@ -202,7 +202,7 @@ fn threads(out: &mut Out, s: &Sample) {
     } else {
         "-"
     };
-    for thread in &t.items {
+    for thread in t.items.iter() {
         let _ = writeln!(
             out.text,
             "  {:>8} {:<16} {:<2} {:>8} {:<18} {}",

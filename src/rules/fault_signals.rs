@@ -41,7 +41,7 @@ impl Rule for FaultSignals {
                 }
             }
         }
-        for t in threads {
+        for t in threads.iter() {
             let blocked: Vec<&str> = FAULTS
                 .into_iter()
                 .filter(|f| t.blocked_signals.iter().any(|s| s == f))

@@ -86,7 +86,7 @@ impl Rule for Stall {
             ),
             work.clone(),
         ];
-        for t in &sample.threads.items {
+        for t in sample.threads.items.iter() {
             let place = t.syscall.as_deref().or(t.wchan.as_deref()).map_or_else(
                 || {
                     crate::format::not_available(

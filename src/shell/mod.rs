@@ -29,7 +29,7 @@ use crate::app::{self, AppState, Effect, Msg};
 use crate::bundle::extras::{dump_entries, stack_entries};
 use crate::bundle::snapshot::{self, RawCopies, Request};
 use crate::bundle::MissingEntry;
-use crate::collect::{Collector, HostRoot};
+use crate::collect::{Collector, DetailWanted, HostRoot};
 use crate::config::Config;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -144,7 +144,11 @@ async fn run_async(mut state: AppState, start: Option<Start>) -> Result<Ending, 
         paused: false,
     });
     let input = input::spawn(tx.clone());
-    let mut live = start.map(|start| Live::start(start, &state, &control_tx, &tx));
+    let steering = collector::Steering {
+        control: control_tx,
+        detail: watch::channel(DetailWanted::All).0,
+    };
+    let mut live = start.map(|start| Live::start(start, &state, &steering, &tx));
     if let Some(judge) = state.judge() {
         judge_off_the_ui_thread(judge, tx.clone());
     }
@@ -176,7 +180,7 @@ async fn run_async(mut state: AppState, start: Option<Start>) -> Result<Ending, 
         }
         let mut quit = false;
         for effect in effects {
-            let channels = (&control_tx, &tx, &mut rx);
+            let channels = (&steering, &tx, &mut rx);
             quit |= perform(effect, &mut state, &mut live, channels).await;
         }
         if quit {
@@ -185,6 +189,13 @@ async fn run_async(mut state: AppState, start: Option<Start>) -> Result<Ending, 
         if let Some(sampler) = live.as_mut().and_then(Live::sampler) {
             sampler.set(app::stacks::wanted(&state));
         }
+        let wanted =
+            app::rows::detail_wanted(&state).map_or(DetailWanted::All, DetailWanted::Threads);
+        steering.detail.send_if_modified(|now| {
+            let changed = *now != wanted;
+            *now = wanted;
+            changed
+        });
         term.draw(&state);
     };
     // Nobody reads messages any more: a sampler waiting to send one gives up at once.
@@ -202,12 +213,12 @@ async fn perform(
     effect: Effect,
     state: &mut AppState,
     live: &mut Option<Live>,
-    (control, tx, rx): Channels<'_>,
+    (steering, tx, rx): Channels<'_>,
 ) -> bool {
     match effect {
         Effect::Quit => return true,
-        Effect::SetInterval(interval) => control.send_modify(|c| c.interval = interval),
-        Effect::SetPaused(paused) => control.send_modify(|c| c.paused = paused),
+        Effect::SetInterval(interval) => steering.control.send_modify(|c| c.interval = interval),
+        Effect::SetPaused(paused) => steering.control.send_modify(|c| c.paused = paused),
         Effect::WriteBundle => match live.as_ref().filter(|l| l.is_watching()) {
             Some(live) => write_bundle(state, live.root.clone(), tx.clone()),
             None => {
@@ -224,14 +235,14 @@ async fn perform(
             if let Some(current) = live.take() {
                 *live = Some(
                     current
-                        .switch(pid, came_from, state, (control, tx, rx))
+                        .switch(pid, came_from, state, (steering, tx, rx))
                         .await,
                 );
             }
         }
         Effect::Pick => {
             if let Some(current) = live.take() {
-                *live = Some(current.pick(state, (control, tx, rx)));
+                *live = Some(current.pick(state, (steering, tx, rx)));
             }
         }
     }
@@ -248,7 +259,7 @@ enum Start {
 
 /// The channels a live session talks through.
 type Channels<'a> = (
-    &'a watch::Sender<collector::Control>,
+    &'a collector::Steering,
     &'a mpsc::Sender<Msg>,
     &'a mut mpsc::Receiver<Msg>,
 );
@@ -276,14 +287,14 @@ impl Live {
     fn start(
         start: Start,
         state: &AppState,
-        control: &watch::Sender<collector::Control>,
+        steering: &collector::Steering,
         tx: &mpsc::Sender<Msg>,
     ) -> Live {
         match start {
             Start::Watch(collector, cadence) => {
-                Live::watching(*collector, cadence, state.pid, control, tx)
+                Live::watching(*collector, cadence, state.pid, steering, tx)
             }
-            Start::Pick(root, cadence) => Live::picking(root, cadence, state, control, tx),
+            Start::Pick(root, cadence) => Live::picking(root, cadence, state, steering, tx),
         }
     }
 
@@ -291,16 +302,16 @@ impl Live {
         collector: Collector,
         cadence: Cadence,
         pid: i32,
-        control: &watch::Sender<collector::Control>,
+        steering: &collector::Steering,
         tx: &mpsc::Sender<Msg>,
     ) -> Live {
         let root = collector.root().clone();
-        let collecting = tokio::spawn(collector::run(
-            collector,
-            cadence,
-            control.subscribe(),
-            tx.clone(),
-        ));
+        let channels = collector::Channels {
+            control: steering.control.subscribe(),
+            detail: steering.detail.subscribe(),
+            tx: tx.clone(),
+        };
+        let collecting = tokio::spawn(collector::run(collector, cadence, channels));
         Live {
             root,
             cadence,
@@ -315,14 +326,14 @@ impl Live {
         root: HostRoot,
         cadence: Cadence,
         state: &AppState,
-        control: &watch::Sender<collector::Control>,
+        steering: &collector::Steering,
         tx: &mpsc::Sender<Msg>,
     ) -> Live {
         let config = state.engine.config().clone();
         let scanning = tokio::spawn(scanner::run(
             root.clone(),
             config,
-            control.subscribe(),
+            steering.control.subscribe(),
             tx.clone(),
         ));
         Live {
@@ -365,7 +376,7 @@ impl Live {
         pid: i32,
         came_from: Vec<i32>,
         state: &mut AppState,
-        (control, tx, rx): Channels<'_>,
+        (steering, tx, rx): Channels<'_>,
     ) -> Live {
         let root = self.root.clone();
         let opened = tokio::task::spawn_blocking(move || Collector::new(root, pid)).await;
@@ -376,16 +387,16 @@ impl Live {
         };
         let (_, cadence) = self.stop();
         *state = state.switched_to(pid, came_from, now_ms());
-        restart(control, state, rx);
-        Live::watching(collector, cadence, pid, control, tx)
+        restart(&steering.control, state, rx);
+        Live::watching(collector, cadence, pid, steering, tx)
     }
 
     /// Back to the picker, as it was left.
-    fn pick(self, state: &mut AppState, (control, tx, rx): Channels<'_>) -> Live {
+    fn pick(self, state: &mut AppState, (steering, tx, rx): Channels<'_>) -> Live {
         let (root, cadence) = self.stop();
         *state = state.back_to_picker(now_ms());
-        restart(control, state, rx);
-        Live::picking(root, cadence, state, control, tx)
+        restart(&steering.control, state, rx);
+        Live::picking(root, cadence, state, steering, tx)
     }
 
     fn refused(self, pid: i32, reason: String, state: &mut AppState) -> Live {
@@ -451,7 +462,6 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
         Some(reason) => RawCopies::Skip { reason },
         None => RawCopies::Copy,
     };
-    let unkept = state.seen.unkept();
     // What the user sampled in the Stacks view and the last dump they asked for go along.
     let title = format!("healthtop: pid {pid} · {}", state.stacks.mode.label());
     let threads: Vec<_> = state
@@ -478,7 +488,7 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
             let say = |progress: String| {
                 let _ = progress_tx.blocking_send(Msg::BundleProgress(progress));
             };
-            let samples = source.samples()?;
+            let samples = source.samples();
             say(format!(
                 "{} samples, {stack_samples} stack samples; reading /proc…",
                 samples.len()
@@ -515,14 +525,9 @@ fn write_bundle(state: &AppState, root: HostRoot, tx: mpsc::Sender<Msg>) {
             let path = built
                 .write_new(Path::new("."), &stem)
                 .map_err(|e| e.to_string())?;
-            let unkept = if unkept > 0 {
-                format!("; {unkept} sample(s) could not be kept")
-            } else {
-                String::new()
-            };
             let written = std::fs::metadata(&path).map_or(0, |m| m.len());
             Ok::<_, String>(format!(
-                "bundle written to {} ({} files, {written} bytes{unkept})",
+                "bundle written to {} ({} files, {written} bytes)",
                 path.display(),
                 built.files()
             ))

@@ -91,7 +91,7 @@ fn threads_line(state: &AppState, sample: &Sample) -> String {
         na(sample, "threads.items")
     } else {
         let mut states: std::collections::BTreeMap<&str, usize> = Default::default();
-        for t in &threads.items {
+        for t in threads.items.iter() {
             *states.entry(t.state.as_str()).or_default() += 1;
         }
         let states: Vec<String> = states.iter().map(|(s, n)| format!("{s} {n}")).collect();

@@ -60,6 +60,7 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
                 &t,
                 crate::app::dump::java_thread(state, t.tid),
                 sample.unavailable_reason("threads.items[].wchan"),
+                state.now_ms,
             ))
         });
     }
@@ -105,11 +106,13 @@ fn opt(value: Option<u64>) -> String {
 
 /// A row; with a JVM dump, the NAME cell shows the Java thread's name (the table cuts it to
 /// the column) and the WCHAN cell its Java state. `wchan_hidden` is why wchan could not be
-/// read, if so.
+/// read, if so. A row whose details were read before the census (it just scrolled into
+/// view) says how old its system call is.
 fn thread_cells(
     t: &ThreadRow,
     java: Option<&crate::runtimes::jvm::JvmThread>,
     wchan_hidden: Option<&str>,
+    now_ms: u64,
 ) -> Cells {
     let wchan = match (&t.wchan, wchan_hidden) {
         (Some(w), _) => line(w).into_owned(),
@@ -129,11 +132,19 @@ fn thread_cells(
         line(&t.state).into_owned(),
         t.cpu_percent
             .map_or_else(|| "-".to_string(), |c| format!("{c:.1}")),
-        line(t.syscall.as_deref().unwrap_or("n/a")).into_owned(),
+        syscall_cell(t, now_ms),
         wchan,
         opt(t.voluntary),
         opt(t.nonvoluntary),
     ])
+}
+
+fn syscall_cell(t: &ThreadRow, now_ms: u64) -> String {
+    let syscall = line(t.syscall.as_deref().unwrap_or("n/a"));
+    match t.detail_at_ms {
+        Some(at) => format!("{syscall} · {}", ago(now_ms, at)),
+        None => syscall.into_owned(),
+    }
 }
 
 /// The drill-down: one scrollable pane of details and the last stack (the stack in its own
@@ -207,17 +218,25 @@ fn detail_items(state: &AppState, sample: &Sample, thread: &ThreadInfo) -> Vec<I
         opt(thread.voluntary_ctxt_switches),
         opt(thread.nonvoluntary_ctxt_switches)
     );
-    vec![
+    let mut items = vec![
         Item::field("name", line(&thread.name)),
         Item::field("state", line(&thread.state)),
         Item::field("CPU", cpu),
+    ];
+    // The fields below come from status, wchan and syscall: say when, if before the census.
+    if let Some(at) = thread.detail_at_ms {
+        let read = format!("{} (re-read at the next census)", ago(state.now_ms, at));
+        items.push(Item::field("details read", read));
+    }
+    items.extend([
         Item::field("syscall", line(&syscall)),
         Item::field("wchan", line(&wchan)),
         Item::field("ctx switches", switches),
         Item::field("started", format!("{} ticks after boot", thread.start_time)),
         Item::field("blocked sigs", names(&thread.blocked_signals)),
         Item::field("pending sigs", names(&thread.pending_signals)),
-    ]
+    ]);
+    items
 }
 
 fn cpu_history(state: &AppState, tid: i32, frame: &mut Frame, area: Rect) {

@@ -10,7 +10,7 @@ mod target;
 pub use archive::archive_members;
 pub use fuzz::{mutate_bytes, Rng};
 pub use go::{go_build, start_goleak};
-pub use target::{family, sleepers, Target};
+pub use target::{family, poll_big, sleepers, Target};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -174,6 +174,17 @@ pub fn family(children: usize) -> Target {
     Target::start(command, "ready")
 }
 
+/// `tests/targets/poll_big.c`: `threads` threads, `fds` open descriptors and `mappings`
+/// mappings, ready once all exist.
+pub fn poll_big(threads: u64, fds: u64, mappings: u64) -> Target {
+    let exe = super::c_target("poll_big").expect("gcc builds poll_big");
+    let mut command = Command::new(exe);
+    command
+        .args([threads, fds, mappings].map(|n| n.to_string()))
+        .stdin(Stdio::null());
+    Target::start_ready(command)
+}
+
 /// `count` idle `sleep` processes with no pipes (2,000 of them must not cost the test 2,000
 /// descriptors): a host with many processes, for the scan's tests and benchmark. Each is
 /// killed and reaped when the list is dropped.

@@ -43,6 +43,7 @@ fn thread(
             vec![]
         },
         start_time: START_TIME + tid as u64,
+        detail_at_ms: None,
     }
 }
 
@@ -225,7 +226,7 @@ pub fn sample(i: u64) -> Sample {
         },
         threads: Threads {
             count: items.len() as u64,
-            items,
+            items: items.into(),
             census_taken_at_ms: Some(at),
             zombie_children: Some(0),
             cgroup_pids_current: Some(30),
@@ -239,8 +240,8 @@ pub fn sample(i: u64) -> Sample {
             highest_fd: Some(open_files - 1),
             by_kind,
             deleted_files: vec![fd_items[6].clone()],
-            items: fd_items,
-            tcp: Some(TcpSummary {
+            items: fd_items.into(),
+            tcp: Some(std::sync::Arc::new(TcpSummary {
                 by_state: BTreeMap::from([
                     ("CLOSE_WAIT".to_string(), 1),
                     ("LISTEN".to_string(), 1),
@@ -267,7 +268,7 @@ pub fn sample(i: u64) -> Sample {
                         rx_queue: 1,
                     },
                 ],
-            }),
+            })),
             census_taken_at_ms: Some(at),
         },
         memory: Memory {
@@ -288,7 +289,7 @@ pub fn sample(i: u64) -> Sample {
                 file_size: 4096,
                 pages_past_eof: 3,
             }],
-            maps,
+            maps: maps.into(),
             maps_taken_at_ms: Some(at),
             oom_score: Some(700),
             oom_score_adj: Some(0),
