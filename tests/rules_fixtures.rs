@@ -164,34 +164,30 @@ fn fd_headroom_fires_by_level_with_hysteresis() {
     quiet(&watch(&falling), "fd-headroom");
 }
 
+/// Open descriptors `fds`, each a plain file, as a census lists them.
+fn files(fds: impl Iterator<Item = u64>) -> std::sync::Arc<Vec<healthtop::sample::FdInfo>> {
+    fds.map(|fd| healthtop::sample::FdInfo {
+        fd,
+        kind: "file".into(),
+        target: "/dev/null".into(),
+    })
+    .collect::<Vec<_>>()
+    .into()
+}
+
 #[test]
 fn fd_headroom_does_not_count_fds_above_a_lowered_limit() {
     // 10 fds below a limit of 12 and 5 opened above it before it was lowered: 83 %, quiet.
     let samples = series(3, |_, s| {
         s.fds.soft_limit = Some(12);
         s.fds.open = Some(15);
-        s.fds.items = (0..10)
-            .chain(100..105)
-            .map(|fd| healthtop::sample::FdInfo {
-                fd,
-                kind: "file".into(),
-                target: "/dev/null".into(),
-            })
-            .collect::<Vec<_>>()
-            .into();
+        s.fds.items = files((0..10).chain(100..105));
     });
     quiet(&watch(&samples), "fd-headroom");
     let crowded = series(3, |_, s| {
         s.fds.soft_limit = Some(12);
         s.fds.open = Some(12);
-        s.fds.items = (0..12)
-            .map(|fd| healthtop::sample::FdInfo {
-                fd,
-                kind: "file".into(),
-                target: "/dev/null".into(),
-            })
-            .collect::<Vec<_>>()
-            .into();
+        s.fds.items = files(0..12);
     });
     fired(&watch(&crowded), "fd-headroom", Severity::Crit);
 }
