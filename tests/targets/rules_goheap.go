@@ -27,17 +27,23 @@ func main() {
 	leak := len(os.Args) > 1 && os.Args[1] == "leak"
 	var batch [][]byte
 	tick := time.NewTicker(100 * time.Millisecond)
-	for n := 1; ; n++ {
+	// Collections are timed by the clock, not by a count of ticks: on a loaded machine the
+	// ticker drops ticks, and a sawtooth that slowed down would put troughs further apart
+	// than the floor fit's buckets.
+	collected := time.Now()
+	for first := true; ; {
 		<-tick.C
 		batch = append(batch, touched(8<<20))
 		if leak {
 			kept = append(kept, touched(2<<20))
 		}
-		if n%20 == 0 {
+		if time.Since(collected) >= 2*time.Second {
 			batch = nil
 			debug.FreeOSMemory()
-			if n == 20 {
+			collected = time.Now()
+			if first {
 				fmt.Println("ready")
+				first = false
 			}
 		}
 	}
