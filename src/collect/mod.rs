@@ -319,7 +319,8 @@ impl Collector {
         let arch = Arch::native();
 
         let (root, pid, page_size) = (&self.root, self.pid, self.host.page_size);
-        if tiers.census || self.last_fds.is_none() {
+        let fresh_fds = tiers.census || self.last_fds.is_none();
+        if fresh_fds {
             self.last_fds = Some(gaps.tier(|g| fds::census(root, pid, now_ms, g)));
         }
         if tiers.census || self.last_census.is_none() {
@@ -385,6 +386,7 @@ impl Collector {
             self.pid,
             &limits,
             fd_census,
+            fresh_fds,
             &mut self.fd_lister,
             &mut gaps,
         );
