@@ -40,6 +40,25 @@ pub fn write_stdout(text: &str) -> Result<(), CliError> {
     }
 }
 
+/// Writes `value` as pretty JSON and a newline to stdout through one buffer, without first
+/// building the whole text (a 10,000-thread report is 16 MB). A closed pipe ends it quietly.
+pub fn write_stdout_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::new(
+            ExitCode::Internal,
+            format!("cannot write the JSON to stdout: {e}"),
+        )),
+        Ok(()) => Ok(()),
+    }
+}
+
 /// Validates a PID argument: digits only, more than zero, within `pid_t`.
 pub fn parse_pid(text: &str) -> Result<i32, CliError> {
     let trimmed = text.trim();

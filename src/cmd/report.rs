@@ -4,7 +4,7 @@ use super::target_pid;
 use crate::cli::ReportArgs;
 use crate::collect::{Collector, HostRoot, Tiers};
 use crate::config::Config;
-use crate::exit::{CliError, ExitCode};
+use crate::exit::CliError;
 use crate::report::{findings, headroom, text, watch, Report, WatchSpan};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -101,11 +101,7 @@ fn check_raw_copies(
 /// Prints a report as JSON or text (colour only on a terminal, never with `NO_COLOR`).
 pub fn print(report: &Report, json: bool) -> Result<(), CliError> {
     let output = if json {
-        let mut text = report.to_json().map_err(|e| {
-            CliError::new(ExitCode::Internal, format!("cannot encode the report: {e}"))
-        })?;
-        text.push('\n');
-        text
+        return super::write_stdout_json(report);
     } else {
         let color = std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

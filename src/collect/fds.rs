@@ -17,14 +17,19 @@ pub(super) struct FdCensus {
     pub items: Arc<Vec<FdInfo>>,
     pub tcp: Option<Arc<TcpSummary>>,
     pub taken_at_ms: u64,
+    /// Entries the census listed in `fd/` (what `ls` counts; some may close before their
+    /// readlink); `None` when the directory could not be listed.
+    pub listed: Option<u64>,
 }
 
 pub(super) fn census(root: &HostRoot, pid: i32, now_ms: u64, gaps: &mut Gaps) -> FdCensus {
-    let dir = root.proc_path(format!("{pid}/fd"));
-    let entries = match fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(source) => {
-            let error = CollectError::io(&dir, source);
+    let listing = root.open_proc_dir(format!("{pid}/fd")).and_then(|dir| {
+        let entries = fs::read_dir(dir.path()).map_err(|e| CollectError::io(dir.path(), e))?;
+        Ok((dir, entries))
+    });
+    let (dir, entries) = match listing {
+        Ok(listing) => listing,
+        Err(error) => {
             // The census is the list: every figure drawn from it is unknown, not zero.
             for field in [
                 "fds.by_kind",
@@ -40,21 +45,29 @@ pub(super) fn census(root: &HostRoot, pid: i32, now_ms: u64, gaps: &mut Gaps) ->
                 items: Arc::default(),
                 tcp: None,
                 taken_at_ms: now_ms,
+                listed: None,
             };
         }
     };
+    let mut link = Vec::new();
+    let mut listed = 0;
     let mut items: Vec<FdInfo> = entries
         .filter_map(|entry| {
             let entry = entry.ok()?;
-            let fd: u64 = entry.file_name().to_str()?.parse().ok()?;
+            listed += 1;
+            let name = entry.file_name();
+            let name = name.to_str()?;
+            let fd: u64 = name.parse().ok()?;
             // An fd closed between readdir and readlink is simply not there any more.
-            let target = crate::safe_text::from_os(fs::read_link(entry.path()).ok()?.as_os_str());
-            let kind = classify(&target, || {
-                fs::metadata(entry.path())
-                    .map(|m| m.is_dir())
-                    .unwrap_or(false)
-            });
-            Some(FdInfo { fd, kind, target })
+            let target = dir.read_link(name, std::mem::take(&mut link)).ok()?;
+            let text = crate::safe_text::from_bytes(target.as_bytes());
+            link = target.into_bytes();
+            let kind = classify(&text, || dir.is_dir(name));
+            Some(FdInfo {
+                fd,
+                kind,
+                target: text,
+            })
         })
         .collect();
     items.sort_unstable_by_key(|f| f.fd);
@@ -63,6 +76,7 @@ pub(super) fn census(root: &HostRoot, pid: i32, now_ms: u64, gaps: &mut Gaps) ->
         items: Arc::new(items),
         tcp,
         taken_at_ms: now_ms,
+        listed: Some(listed),
     }
 }
 
@@ -214,15 +228,21 @@ impl FdLister {
     }
 }
 
+/// The fd figures of a sample; `fresh` says the census was taken in this very sample, so its
+/// listing gives the open count without listing `fd/` a second time.
 pub(super) fn summary(
     root: &HostRoot,
     pid: i32,
     limits: &BTreeMap<String, Limit>,
     census: Option<&FdCensus>,
+    fresh: bool,
     lister: &mut FdLister,
     gaps: &mut Gaps,
 ) -> Fds {
-    let open = gaps.keep("fds.open", lister.open_count(root, pid));
+    let open = match census.filter(|_| fresh).and_then(|c| c.listed) {
+        Some(listed) => Some(listed),
+        None => gaps.keep("fds.open", lister.open_count(root, pid)),
+    };
     let nofile = limits.get("nofile");
     if nofile.is_none() {
         gaps.add("fds.soft_limit", "the limits file could not be read");

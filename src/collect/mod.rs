@@ -222,7 +222,8 @@ pub struct Collector {
     root: HostRoot,
     pid: i32,
     start_time: u64,
-    runtime: Runtime,
+    /// Told by the first sample, from the mappings it reads anyway (`None` before it).
+    runtime: Option<Runtime>,
     /// Why the runtime is [`Runtime::Unknown`], recorded in every sample.
     runtime_unknown: Option<String>,
     host: system::HostConstants,
@@ -239,17 +240,13 @@ impl Collector {
     /// Checks that `pid` is a watchable process and pins its identity.
     pub fn new(root: HostRoot, pid: i32) -> Result<Self, CollectError> {
         let stat = ProcessDir::new(root.clone(), pid).watchable()?;
-        let (runtime, runtime_unknown) = match runtime_evidence(&root, pid) {
-            Ok(runtime) => (runtime, None),
-            Err(error) => (Runtime::Unknown, Some(error.reason())),
-        };
         let host = system::HostConstants::read(&root);
         Ok(Collector {
             root,
             pid,
             start_time: stat.start_time,
-            runtime,
-            runtime_unknown,
+            runtime: None,
+            runtime_unknown: None,
             host,
             last_census: None,
             last_fds: None,
@@ -280,7 +277,8 @@ impl Collector {
         (self.pid, self.start_time)
     }
 
-    pub fn runtime(&self) -> Runtime {
+    /// The target's runtime; `None` before the first sample.
+    pub fn runtime(&self) -> Option<Runtime> {
         self.runtime
     }
 
@@ -294,6 +292,27 @@ impl Collector {
         let now_ms = now_ms();
         let stat = self.current_stat()?;
         let mut gaps = Gaps::default();
+        let (root, pid, page_size) = (&self.root, self.pid, self.host.page_size);
+        let first = self.runtime.is_none();
+        let runtime = match self.runtime {
+            Some(runtime) => runtime,
+            None => {
+                // The first sample reads the maps tier first: the runtime shows in the
+                // mapped libraries, and 50,000 mappings are then read once, not twice.
+                let reading = gaps.tier(|g| memory::read_maps(root, pid, page_size, now_ms, g));
+                let evidence = match &reading.0 {
+                    Some(maps) => runtime::runtime_from_mappings(root, pid, &maps.maps),
+                    None => runtime_evidence(root, pid),
+                };
+                self.last_maps = Some(reading);
+                let runtime = evidence.unwrap_or_else(|error| {
+                    self.runtime_unknown = Some(error.reason());
+                    Runtime::Unknown
+                });
+                self.runtime = Some(runtime);
+                runtime
+            }
+        };
         if let Some(reason) = &self.runtime_unknown {
             gaps.add("runtime", reason.clone());
         }
@@ -304,13 +323,7 @@ impl Collector {
         let status = crate::parse::status::Status::parse(&status_text);
 
         let mut identity = process::identity(
-            &self.root,
-            self.pid,
-            &stat,
-            &status,
-            self.runtime,
-            &self.host,
-            &mut gaps,
+            &self.root, self.pid, &stat, &status, runtime, &self.host, &mut gaps,
         );
         identity.user = process::user_name(&self.root, &mut self.passwd, identity.uid.real);
         let limits = gaps
@@ -318,8 +331,9 @@ impl Collector {
             .unwrap_or_default();
         let arch = Arch::native();
 
-        let (root, pid, page_size) = (&self.root, self.pid, self.host.page_size);
-        if tiers.census || self.last_fds.is_none() {
+        let (root, pid) = (&self.root, self.pid);
+        let fresh_fds = tiers.census || self.last_fds.is_none();
+        if fresh_fds {
             self.last_fds = Some(gaps.tier(|g| fds::census(root, pid, now_ms, g)));
         }
         if tiers.census || self.last_census.is_none() {
@@ -355,7 +369,7 @@ impl Collector {
                 threads::census(root, pid, &input, g)
             }));
         }
-        if tiers.maps || self.last_maps.is_none() {
+        if (tiers.maps && !first) || self.last_maps.is_none() {
             self.last_maps =
                 Some(gaps.tier(|g| memory::read_maps(root, pid, page_size, now_ms, g)));
         }
@@ -385,6 +399,7 @@ impl Collector {
             self.pid,
             &limits,
             fd_census,
+            fresh_fds,
             &mut self.fd_lister,
             &mut gaps,
         );

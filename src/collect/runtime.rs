@@ -2,7 +2,7 @@
 //! the executable or the mappings may not be read (another user's process).
 
 use super::{CollectError, HostRoot, ProcessDir};
-use crate::sample::Runtime;
+use crate::sample::{Mapping, Runtime};
 use object::{Object, ObjectSection};
 use std::fs::File;
 
@@ -20,17 +20,37 @@ pub fn detect_runtime(root: &HostRoot, pid: i32) -> Runtime {
 pub fn runtime_evidence(root: &HostRoot, pid: i32) -> Result<Runtime, CollectError> {
     let dir = ProcessDir::new(root.clone(), pid);
     let maps = dir.read("maps")?;
-    let mapped = |needle: &str| {
+    runtime_of(&dir, |needle| {
         maps.lines().any(|line| {
             line.rsplit('/')
                 .next()
                 .is_some_and(|f| f.starts_with(needle))
         })
-    };
+    })
+}
+
+/// [`runtime_evidence`] from mappings already read (the collector's maps tier).
+pub(super) fn runtime_from_mappings(
+    root: &HostRoot,
+    pid: i32,
+    maps: &[Mapping],
+) -> Result<Runtime, CollectError> {
+    runtime_of(&ProcessDir::new(root.clone(), pid), |needle| {
+        maps.iter().any(|m| {
+            m.path
+                .rsplit('/')
+                .next()
+                .is_some_and(|f| f.starts_with(needle))
+        })
+    })
+}
+
+/// The runtime, given whether some mapped file's name starts with a given text.
+fn runtime_of(dir: &ProcessDir, mapped: impl Fn(&str) -> bool) -> Result<Runtime, CollectError> {
     if mapped("libjvm.so") {
         return Ok(Runtime::Jvm);
     }
-    if is_go_binary(&dir)? {
+    if is_go_binary(dir)? {
         return Ok(Runtime::Go);
     }
     let exe_name = dir

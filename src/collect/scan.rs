@@ -274,7 +274,7 @@ fn read_sample(
         .keep("cmdline", root.read_proc(format!("{pid}/cmdline")))
         .map(|text| split_cmdline(&text))
         .unwrap_or_default();
-    let fds = fds::summary(root, pid, &limits, None, &mut reader.fds, gaps);
+    let fds = fds::summary(root, pid, &limits, None, false, &mut reader.fds, gaps);
     let (cgroup_memory, (pids_current, pids_max)) =
         cgroup_reading(shared, &mut reader.cgroups, pid, gaps);
     let identity = identity(shared, stat, status, cmdline, gaps);

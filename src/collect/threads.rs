@@ -2,6 +2,7 @@
 //! children, and the cgroup pids controller.
 
 use super::cgroup::Cgroups;
+use super::root::OpenDir;
 use super::DetailWanted;
 use super::{CollectError, Gaps, HostRoot};
 use crate::decode::signals::mask_names;
@@ -93,27 +94,31 @@ pub(super) fn census(
     input: &CensusInput<'_>,
     gaps: &mut Gaps,
 ) -> Census {
-    let task_dir = root.proc_path(format!("{pid}/task"));
-    let mut tids: Vec<i32> = match std::fs::read_dir(&task_dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-            .collect(),
-        Err(source) => {
-            gaps.note("threads.items", &CollectError::io(&task_dir, source));
+    let task_dir = root.open_proc_dir(format!("{pid}/task"));
+    let mut tids: Vec<i32> = match &task_dir {
+        Ok(dir) => match std::fs::read_dir(dir.path()) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect(),
+            Err(source) => {
+                gaps.note("threads.items", &CollectError::io(dir.path(), source));
+                Vec::new()
+            }
+        },
+        Err(error) => {
+            gaps.note("threads.items", error);
             Vec::new()
         }
     };
     tids.sort_unstable();
     // A thread that exited between the listing and its stat is simply not there any more.
-    let stats: Vec<Stat> = tids
-        .iter()
-        .filter_map(|tid| {
-            let text = root
-                .read_proc_record(format!("{pid}/task/{tid}/stat"))
-                .ok()?;
-            parse_stat(&text).ok()
-        })
-        .collect();
+    let stats: Vec<Stat> = match &task_dir {
+        Ok(dir) => tids
+            .iter()
+            .filter_map(|tid| parse_stat(&dir.read_record(&format!("{tid}/stat")).ok()?).ok())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     let wchan_hidden = wchan_hidden(root, pid, gaps);
     let previous = input.previous;
     let before = |tid: i32| -> Option<(&ThreadInfo, &StatMark)> {
@@ -153,13 +158,13 @@ pub(super) fn census(
                 }
             }
             _ => {
-                let Some(thread) = read_details(root, pid, stat, input.arch, wchan_hidden, gaps)
-                else {
+                let Ok(dir) = &task_dir else { continue };
+                let Some(thread) = read_details(dir, stat, input.arch, wchan_hidden, gaps) else {
                     continue;
                 };
                 let listed = match host {
                     Some(_) => None,
-                    None => root.read_proc(format!("{pid}/task/{tid}/children")).ok(),
+                    None => dir.read_text(&format!("{tid}/children")).ok(),
                 };
                 if let Some(list) = listed {
                     let kids: Vec<i32> = list
@@ -246,16 +251,23 @@ fn with_stat(thread: ThreadInfo, stat: Stat) -> ThreadInfo {
 
 /// One thread's detail files beside its `stat`; `None` if it exited meanwhile.
 fn read_details(
-    root: &HostRoot,
-    pid: i32,
+    task_dir: &OpenDir,
     stat: Stat,
     arch: Option<Arch>,
     wchan_hidden: bool,
     gaps: &mut Gaps,
 ) -> Option<ThreadInfo> {
-    let base = format!("{pid}/task/{}", stat.pid);
-    let status = Status::parse(&root.read_proc_record(format!("{base}/status")).ok()?);
-    let wchan = match root.read_proc_record(format!("{base}/wchan")) {
+    let tid = stat.pid;
+    let status = Status::parse_only(
+        &task_dir.read_record(&format!("{tid}/status")).ok()?,
+        &[
+            "voluntary_ctxt_switches",
+            "nonvoluntary_ctxt_switches",
+            "SigBlk",
+            "SigPnd",
+        ],
+    );
+    let wchan = match task_dir.read_record(&format!("{tid}/wchan")) {
         Ok(_) if wchan_hidden => None,
         Ok(text) => Some(text.trim().to_string()).filter(|w| !w.is_empty() && w != "0"),
         Err(error) => {
@@ -263,7 +275,7 @@ fn read_details(
             None
         }
     };
-    let (syscall, syscall_nr) = match root.read_proc_record(format!("{base}/syscall")) {
+    let (syscall, syscall_nr) = match task_dir.read_record(&format!("{tid}/syscall")) {
         Ok(text) => decode_syscall(&text, arch),
         Err(error) => {
             gaps.note("threads.items[].syscall", &error);

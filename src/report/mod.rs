@@ -104,9 +104,4 @@ impl Report {
         self.goroutines = goroutines;
         self
     }
-
-    /// Pretty JSON; serialising plain data cannot fail, but say so rather than panic.
-    pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string_pretty(self)
-    }
 }
